@@ -1,0 +1,3 @@
+"""The single source of juanji's version number."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,21 @@
+"""Autograd: the ``Function`` base class, the backward engine, and the grad-mode switches."""
+
+from juanji.autograd.function import Function
+from juanji.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+__all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "inference_mode", "gradcheck"]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - lazy alias, see CONVENTIONS "Settled decisions"
+    if name == "gradcheck":
+        import importlib
+
+        return importlib.import_module("juanji.testing").gradcheck
+    raise AttributeError(f"module 'juanji.autograd' has no attribute {name!r}")

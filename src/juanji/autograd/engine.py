@@ -1,0 +1,126 @@
+"""Reverse-mode differentiation over the graph of ``Function`` nodes.
+
+The engine is duck-typed: it reads ``._ctx``, ``._output_index``, ``.requires_grad``, ``.grad``,
+``._data`` and ``.shape`` of tensors and never imports the Tensor class. It
+
+1. collects the nodes reachable from the root in topological order, iteratively (no recursion
+   limit on deep graphs);
+2. walks them from the root down, calling each node's ``backward`` once, with the sum of all
+   gradients that reached each of its outputs;
+3. sums a gradient down to its input's shape where forward broadcast it (the one place where
+   broadcasting is undone: ops return full-shape gradients);
+4. accumulates into ``.grad`` of leaves (and of non-leaves that called ``retain_grad``), adding to
+   what is there, as PyTorch does;
+5. frees saved arrays and graph edges unless ``retain_graph=True``, so a second backward through
+   the same graph is a clear error rather than a silent wrong result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from juanji.backend import xp_of
+
+_FREED = (
+    "Trying to backward through the graph a second time (or to use a graph after its saved "
+    "arrays were freed). Call .backward(retain_graph=True) the first time if you need to "
+    "backward twice."
+)
+
+
+def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, to get ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
+    )
+    grad = grad.sum(axis=axes, keepdims=True) if axes else grad
+    return grad.reshape(shape)
+
+
+def _topological_order(root_node: Any) -> list[Any]:
+    """Nodes reachable from ``root_node``, each after every node that consumes its outputs."""
+    order: list[Any] = []
+    visited = {id(root_node)}
+    stack: list[tuple[Any, bool]] = [(root_node, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        if node.parents is None:
+            raise RuntimeError(_FREED)
+        stack.append((node, True))
+        for parent in node.parents:
+            child = None if parent is None else parent._ctx
+            if child is not None and id(child) not in visited:
+                visited.add(id(child))
+                stack.append((child, False))
+    order.reverse()  # post-order reversed: consumers before producers
+    return order
+
+
+def _accumulate(tensor: Any, grad: Any, wrap: Any) -> None:
+    """Add ``grad`` into ``tensor.grad`` (creating it), keeping the tensor's dtype."""
+    if grad.dtype != tensor._data.dtype:
+        grad = grad.astype(tensor._data.dtype)
+    if tensor.grad is None:
+        # Always own the memory: grad may alias a saved array, a view, or the gradient handed to
+        # another input (Add passes one array to both), and optimisers update .grad in place.
+        tensor.grad = wrap(grad.copy())
+    else:
+        tensor.grad._data = tensor.grad._data + grad
+
+
+def backward(root: Any, grad_root: Any, retain_graph: bool, wrap: Any) -> None:
+    """Backpropagate ``grad_root`` (an array shaped like ``root``) into the graph under ``root``.
+
+    ``wrap(array)`` makes a gradient Tensor; passing it in keeps this module free of the Tensor
+    class.
+    """
+    if root._ctx is None:  # a leaf: its gradient is the seed itself
+        _accumulate(root, grad_root, wrap)
+        return
+    order = _topological_order(root._ctx)
+    pending: dict[int, list[Any]] = {id(root._ctx): [None] * root._ctx.n_outputs}
+    pending[id(root._ctx)][root._output_index] = grad_root
+    for node in order:
+        grads = pending.pop(id(node), None)
+        if grads is None:  # reached only through outputs that received no gradient
+            continue
+        if node._retained:
+            for index, tensor in node._retained.items():
+                if grads[index] is not None:
+                    _accumulate(tensor, grads[index], wrap)
+        if node.n_outputs == 1:
+            input_grads = node.backward(grads[0])
+        else:
+            input_grads = node.backward(tuple(_zeros_if_none(g, node, i) for i, g in
+                                              enumerate(grads)))
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        # zip stops at the shorter: backward may leave out trailing constant inputs.
+        for parent, needs, grad in zip(node.parents, node.needs_input_grad, input_grads):
+            if not needs or parent is None or grad is None:
+                continue
+            grad = sum_to_shape(grad, parent.shape)
+            if parent._ctx is None:
+                _accumulate(parent, grad, wrap)
+                continue
+            slots = pending.setdefault(id(parent._ctx), [None] * parent._ctx.n_outputs)
+            index = parent._output_index
+            slots[index] = grad if slots[index] is None else slots[index] + grad
+        if not retain_graph:
+            node.saved_tensors = ()
+            node.parents = None
+
+
+def _zeros_if_none(grad: Any, node: Any, index: int) -> Any:
+    """A zero gradient for an output of a multi-output node that received none."""
+    if grad is not None:
+        return grad
+    shape, dtype = node.output_meta[index]
+    xp = xp_of(*(p._data for p in node.parents if p is not None))
+    return xp.zeros(shape, dtype=dtype)

@@ -1,0 +1,1 @@
+"""PLACEHOLDER: the data helper writes this."""

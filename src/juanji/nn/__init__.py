@@ -1,0 +1,3 @@
+"""PLACEHOLDER: the nn helper writes the module re-exports here."""
+
+from juanji.nn import functional  # noqa: F401

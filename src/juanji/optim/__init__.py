@@ -1,0 +1,1 @@
+"""PLACEHOLDER: the optim helper writes this."""

@@ -1,0 +1,114 @@
+"""Independent oracles for the tests: PyTorch (CPU), and naive loop implementations.
+
+``compare_op`` is the one helper that checks a juanji function against its PyTorch twin: same
+inputs, forward outputs equal, and the gradient of every input equal for one random cotangent
+(a random cotangent, not ``sum()``, so that each output element's contribution is weighed
+differently and a gradient routed to the wrong place cannot pass).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+import juanji
+
+torch = __import__("pytest").importorskip("torch")
+torch.set_num_threads(1)
+
+TOLERANCE = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-10}
+
+
+def to_torch(array: np.ndarray, requires_grad: bool = False) -> Any:
+    """A torch tensor with a copy of ``array``'s values (same dtype)."""
+    t = torch.from_numpy(np.array(array, copy=True))
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def to_juanji(array: np.ndarray, requires_grad: bool = False) -> juanji.Tensor:
+    """A juanji tensor with a copy of ``array``'s values (same dtype)."""
+    return juanji.tensor(np.array(array, copy=True), requires_grad=requires_grad)
+
+
+def _outputs(out: Any) -> list[Any]:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def compare_op(
+    juanji_fn: Callable[..., Any],
+    torch_fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    *,
+    grads: bool | Sequence[int] = True,
+    rtol: float | None = None,
+    atol: float | None = None,
+    seed: int = 0,
+) -> list[juanji.Tensor]:
+    """Check ``juanji_fn(*inputs)`` against ``torch_fn(*inputs)``, forward and backward.
+
+    Args:
+        juanji_fn, torch_fn: take one tensor per entry of ``inputs`` (NumPy arrays become
+            tensors of each library; anything else is passed through unchanged).
+        inputs: NumPy arrays and other arguments.
+        grads: True to check the gradient of every floating array input, a list of input
+            positions to check only those, False for forward only.
+        rtol, atol: default 1e-4 for float32 and 1e-10 for float64.
+        seed: seed of the random cotangent.
+
+    Returns:
+        juanji's outputs, for further checks.
+    """
+    if grads is True:
+        wanted = [i for i, a in enumerate(inputs) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    elif grads is False:
+        wanted = []
+    else:
+        wanted = list(grads)
+    j_inputs = [to_juanji(a, i in wanted) if isinstance(a, np.ndarray) else a
+                for i, a in enumerate(inputs)]
+    t_inputs = [to_torch(a, i in wanted) if isinstance(a, np.ndarray) else a
+                for i, a in enumerate(inputs)]
+    j_out = _outputs(juanji_fn(*j_inputs))
+    t_out = _outputs(torch_fn(*t_inputs))
+    assert len(j_out) == len(t_out), f"juanji gave {len(j_out)} outputs, torch {len(t_out)}"
+    for k, (j, t) in enumerate(zip(j_out, t_out)):
+        expected = t.detach().numpy()
+        got = j.detach().numpy()
+        assert got.shape == expected.shape, f"output {k}: shape {got.shape} != torch {expected.shape}"
+        assert got.dtype == expected.dtype, f"output {k}: dtype {got.dtype} != torch {expected.dtype}"
+        tol = TOLERANCE.get(got.dtype, 0)
+        np.testing.assert_allclose(got, expected, rtol=rtol or tol, atol=atol or tol,
+                                   err_msg=f"forward output {k}")
+    if not wanted:
+        return j_out
+    rng = np.random.default_rng(seed)
+    j_total, t_total = None, None
+    for j, t in zip(j_out, t_out):
+        if not (j.requires_grad and t.requires_grad):
+            continue
+        cotangent = rng.standard_normal(j.shape).astype(j.numpy(force=True).dtype)
+        j_term = (j * juanji.tensor(cotangent)).sum()
+        t_term = (t * torch.from_numpy(cotangent)).sum()
+        j_total = j_term if j_total is None else j_total + j_term
+        t_total = t_term if t_total is None else t_total + t_term
+    assert (j_total is None) == (t_total is None), "juanji and torch disagree on which outputs need grad"
+    if j_total is None:
+        return j_out
+    j_total.backward()
+    t_total.backward()
+    for i in wanted:
+        t_grad = t_inputs[i].grad
+        j_grad = j_inputs[i].grad
+        if t_grad is None:
+            assert j_grad is None or not np.any(j_grad.numpy()), f"input {i}: torch has no grad"
+            continue
+        assert j_grad is not None, f"input {i}: juanji computed no gradient"
+        expected = t_grad.numpy()
+        got = j_grad.numpy()
+        assert got.dtype == expected.dtype, f"grad {i}: dtype {got.dtype} != torch {expected.dtype}"
+        tol = TOLERANCE.get(got.dtype, 0)
+        np.testing.assert_allclose(got, expected, rtol=rtol or tol, atol=atol or tol,
+                                   err_msg=f"gradient of input {i}")
+    return j_out
