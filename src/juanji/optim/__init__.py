@@ -1,1 +1,24 @@
-"""PLACEHOLDER: the optim helper writes this."""
+"""Optimisers and learning-rate schedulers, with PyTorch's names (``torch.optim``).
+
+``Optimizer`` holds parameter groups and per-parameter state; ``SGD``, ``Adam`` and ``AdamW``
+update parameters in place from their ``.grad``; ``lr_scheduler`` changes ``group['lr']``
+between steps.
+
+Example:
+    >>> import juanji
+    >>> w = juanji.tensor([3.0], requires_grad=True)
+    >>> opt = juanji.optim.SGD([w], lr=0.25)
+    >>> for _ in range(3):
+    ...     opt.zero_grad()
+    ...     (w * w).sum().backward()
+    ...     opt.step()
+    >>> w
+    tensor([0.3750], requires_grad=True)
+"""
+
+from juanji.optim import lr_scheduler
+from juanji.optim.adam import Adam, AdamW
+from juanji.optim.optimizer import Optimizer
+from juanji.optim.sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]
