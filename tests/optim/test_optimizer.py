@@ -544,3 +544,20 @@ def test_optimizer_is_picklable_through_deepcopy():
     clone = copy.deepcopy(opt)
     assert clone.state_dict()["state"][0]["step"] == 2
     assert isinstance(clone, Optimizer)
+
+
+@pytest.mark.parametrize(
+    "grad", [np.ones(1, np.float32), np.ones(3, np.float64)], ids=["shape", "dtype"]
+)
+def test_step_refuses_a_gradient_that_does_not_match_its_parameter(grad):
+    # PyTorch refuses such a .grad when it is assigned; juanji's .grad is a plain attribute,
+    # so step() checks instead of broadcasting or upcasting silently.
+    w = _params((3,))[0]
+    w.grad = juanji.tensor(grad)
+    for opt in (SGD([w], momentum=0.9), Adam([w])):
+        with pytest.raises(
+            RuntimeError,
+            match=r"\.step: a parameter of shape \(3,\) and dtype "
+            r"float32 has a \.grad of shape",
+        ):
+            opt.step()

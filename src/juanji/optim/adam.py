@@ -98,10 +98,7 @@ class Adam(Optimizer):
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
         amsgrad, maximize = bool(group["amsgrad"]), bool(group["maximize"])
         decoupled = bool(group["decoupled_weight_decay"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            param, grad = p._data, p.grad._data
+        for p, param, grad in self._params_with_grad(group):
             xp = xp_of(param)
             state = self._state_for(p, amsgrad)
             state["step"] += 1

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numbers
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from juanji.autograd import enable_grad
@@ -188,6 +188,25 @@ class Optimizer:
         """Update the parameters of one group in place (subclasses implement it)."""
         raise NotImplementedError
 
+    def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Tensor, Any, Any]]:
+        """Yield ``(p, p's array, its gradient's array)`` for the parameters that have a grad.
+
+        A gradient of another shape or dtype (``.grad`` assigned by hand; PyTorch refuses the
+        assignment) would broadcast or upcast silently in the in-place updates, so it is an
+        error here.
+        """
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            param, grad = p._data, p.grad._data
+            if grad.shape != param.shape or grad.dtype != param.dtype:
+                raise RuntimeError(
+                    f"{type(self).__name__}.step: a parameter of shape {tuple(param.shape)} and "
+                    f"dtype {param.dtype} has a .grad of shape {tuple(grad.shape)} and dtype "
+                    f"{grad.dtype}; they must match"
+                )
+            yield p, param, grad
+
     def _scratch(self, slot: int, like: Any) -> Any:
         """A reusable work array shaped like ``like``, the ``slot``-th of its dtype and device.
 
@@ -218,7 +237,9 @@ class Optimizer:
         index = {}
         groups = []
         for group in self.param_groups:
-            packed = {k: v for k, v in group.items() if k != "params"}
+            packed = {
+                k: list(v) if k == "param_names" else v for k, v in group.items() if k != "params"
+            }
             packed["params"] = []
             for p in group["params"]:
                 index[id(p)] = len(index)

@@ -93,10 +93,7 @@ class SGD(Optimizer):
         lr, momentum = float(group["lr"]), float(group["momentum"])
         dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
         nesterov, maximize = bool(group["nesterov"]), bool(group["maximize"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            param, grad = p._data, p.grad._data
+        for p, param, grad in self._params_with_grad(group):
             xp = xp_of(param)
             work = self._scratch(0, param)
             g = grad
@@ -108,11 +105,8 @@ class SGD(Optimizer):
                 g = xp.negative(grad, out=work)
             if momentum != 0:
                 g = self._momentum(p, g, momentum, dampening, nesterov)
-            if g is not work:  # g is the gradient or the momentum buffer: keep it intact
-                g = xp.multiply(g, -lr, out=work)
-            else:
-                xp.multiply(g, -lr, out=g)
-            xp.add(param, g, out=param)
+            # -lr * g goes to the scratch array: g may be the gradient or the momentum buffer.
+            xp.add(param, xp.multiply(g, -lr, out=work), out=param)
 
     def _momentum(
         self, p: Tensor, g: Any, momentum: float, dampening: float, nesterov: bool
