@@ -12,8 +12,8 @@ Example:
     ...     opt.zero_grad()
     ...     (w * w).sum().backward()
     ...     opt.step()
-    >>> w
-    tensor([0.3750], requires_grad=True)
+    >>> w.item()  # each step w -= 0.25 * 2w, that is w /= 2
+    0.375
 """
 
 from juanji.optim import lr_scheduler

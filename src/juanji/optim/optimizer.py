@@ -58,8 +58,8 @@ class Optimizer:
         [0.1, 0.5]
         >>> (w.sum() + 2 * b.sum()).backward()
         >>> opt.step()
-        >>> w, b
-        (tensor([0.9000, 1.9000], requires_grad=True), tensor([-0.5000], requires_grad=True))
+        >>> w.tolist(), b.tolist()  # w - 0.1 * 1, b - 0.5 * 2
+        ([0.9, 1.9], [-0.5])
         >>> opt.state_dict()["param_groups"][1]["params"]
         [1]
     """
