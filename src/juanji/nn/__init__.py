@@ -1,3 +1,68 @@
-"""PLACEHOLDER: the nn helper writes the module re-exports here."""
+"""``juanji.nn``: layers and models as ``Module`` objects, with PyTorch's names.
 
-from juanji.nn import functional  # noqa: F401
+``Module``, ``Parameter`` and the containers hold state; the layers call the stateless
+functions of ``juanji.nn.functional``; ``juanji.nn.init`` fills weights.
+"""
+
+from juanji.nn import functional, init
+from juanji.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from juanji.nn.container import ModuleDict, ModuleList, Sequential
+from juanji.nn.conv import Conv1d, Conv2d, Conv3d
+from juanji.nn.dropout import Dropout
+from juanji.nn.linear import Flatten, Identity, Linear, Unflatten
+from juanji.nn.loss import CrossEntropyLoss, MSELoss, NLLLoss
+from juanji.nn.module import Module
+from juanji.nn.parameter import Parameter
+from juanji.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
+    AvgPool1d,
+    AvgPool2d,
+    AvgPool3d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxPool3d,
+)
+
+__all__ = [
+    "functional",
+    "init",
+    "Module",
+    "Parameter",
+    "Sequential",
+    "ModuleList",
+    "ModuleDict",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "Linear",
+    "Identity",
+    "Flatten",
+    "Unflatten",
+    "ReLU",
+    "LeakyReLU",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "LogSoftmax",
+    "Dropout",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "MSELoss",
+]

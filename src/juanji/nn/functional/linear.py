@@ -1,14 +1,124 @@
-"""PLACEHOLDER: being written by a helper; replaced before anything lands."""
+"""Dense layers and shape helpers: ``linear``, ``flatten``, ``dropout``.
+
+``linear(x, W, b) = x @ W.T + b`` over the last dimension of ``x``, one fused op whose transpose
+is a BLAS flag rather than a copy. ``dropout`` is inverted dropout: survivors are scaled by
+``1 / (1 - p)`` in training so that evaluation is the identity.
+"""
+
+from __future__ import annotations
+
+from juanji._ops import dropout as dropout_ops
+from juanji._ops import linalg
+from juanji.nn.functional._checks import (
+    check_float,
+    check_probability,
+    check_same_dtype,
+    check_tensor,
+)
+from juanji.nn.functional.activation import _in_place
+from juanji.random import Generator, numpy_rng
+from juanji.tensor import Tensor
 
 
-def dropout(*args, **kwargs):
-    raise NotImplementedError('dropout')
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Affine map ``y = x @ weight.T + bias`` applied to the last dimension of ``input``.
+
+    Args:
+        input: ``(*, in_features)``, any number of leading dimensions.
+        weight: ``(out_features, in_features)``.
+        bias: ``(out_features,)`` or None.
+
+    Returns:
+        ``(*, out_features)``.
+
+    Raises:
+        ValueError: if the shapes do not fit, e.g. ``linear: input has 3 features in its last
+            dimension but weight expects 4 (in_features)``.
+        TypeError: non-tensor arguments, integer tensors, or mixed dtypes.
+
+    Shape:
+        - Input: ``(*, H_in)`` with ``H_in = in_features``
+        - Output: ``(*, H_out)`` with ``H_out = out_features``
+
+    Example:
+        >>> import juanji
+        >>> linear(juanji.ones(2, 3), juanji.ones(4, 3), juanji.zeros(4))
+        tensor([[3., 3., 3., 3.],
+                [3., 3., 3., 3.]])
+    """
+    check_tensor("linear", "input", input)
+    check_tensor("linear", "weight", weight)
+    check_tensor("linear", "bias", bias, optional=True)
+    check_float("linear", "input", input)
+    check_same_dtype("linear", input=input, weight=weight, bias=bias)
+    if weight.ndim != 2:
+        raise ValueError(
+            f"linear: weight must be 2-D (out_features, in_features), got {weight.ndim}-D shape "
+            f"{weight.shape}"
+        )
+    if input.ndim == 0:
+        raise ValueError("linear: input must have at least 1 dimension (*, in_features), got 0-D")
+    if input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input has {input.shape[-1]} features in its last dimension but weight "
+            f"expects {weight.shape[1]} (in_features)"
+        )
+    if bias is None:
+        return Tensor._apply(linalg.Linear, input, weight)
+    if bias.shape != (weight.shape[0],):
+        raise ValueError(
+            f"linear: bias must have shape ({weight.shape[0]},) to match weight's "
+            f"out_features, got {bias.shape}"
+        )
+    return Tensor._apply(linalg.Linear, input, weight, bias)
 
 
-def flatten(*args, **kwargs):
-    raise NotImplementedError('flatten')
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim`` .. ``end_dim`` into one (``torch.flatten``).
+
+    Example:
+        >>> import juanji
+        >>> flatten(juanji.zeros(2, 3, 4), start_dim=1).shape
+        (2, 12)
+    """
+    check_tensor("flatten", "input", input)
+    return input.flatten(start_dim, end_dim)
 
 
-def linear(*args, **kwargs):
-    raise NotImplementedError('linear')
+def dropout(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    generator: Generator | None = None,
+) -> Tensor:
+    """Zero each element with probability ``p`` in training; scale the rest by ``1 / (1 - p)``.
 
+    The mask comes from ``generator`` (default: the global generator that
+    ``juanji.manual_seed`` resets) and is reused by backward. With ``training=False`` or
+    ``p=0`` the input is returned unchanged; ``p=1`` gives zeros.
+
+    Args:
+        input: floating point, any shape.
+        p: probability of dropping an element, in [0, 1]. Default: 0.5.
+        training: apply dropout (True) or return the input (False).
+        inplace: overwrite ``input`` (when no graph needs it; see ``relu``).
+        generator: source of randomness (a juanji extension; PyTorch has none here).
+
+    Example:
+        >>> import juanji
+        >>> _ = juanji.manual_seed(0)
+        >>> out = dropout(juanji.ones(1000), p=0.5)
+        >>> sorted(set(out.tolist()))
+        [0.0, 2.0]
+    """
+    check_tensor("dropout", "input", input)
+    p = check_probability("dropout", "p", p)
+    if not training or p == 0:
+        return input
+    check_float("dropout", "input", input)
+    rng = numpy_rng(generator)
+    if inplace:
+        return _in_place("dropout", input, dropout_ops.Dropout, p=p, rng=rng)
+    return Tensor._apply(dropout_ops.Dropout, input, p=p, rng=rng)

@@ -1,0 +1,283 @@
+"""Weight initialisation, with PyTorch's names, signatures and formulas (``juanji.nn.init``).
+
+Every function fills a tensor in place (without recording a graph) and returns it. The random
+ones draw from ``generator`` or, when it is None, from the default generator that
+``juanji.manual_seed`` resets. The bounds and standard deviations are PyTorch's; the random
+streams are NumPy's, so the values differ from PyTorch's for the same seed.
+
+Fans of a weight of shape ``(out, in, *kernel)``: ``fan_in = in * prod(kernel)``,
+``fan_out = out * prod(kernel)`` (a Linear weight ``(out, in)`` has no kernel dimensions).
+
+Formulas (``gain`` from ``calculate_gain``):
+
+* ``kaiming_uniform_``: U(-b, b) with ``b = gain * sqrt(3 / fan)``;
+* ``kaiming_normal_``: N(0, std^2) with ``std = gain / sqrt(fan)``;
+* ``xavier_uniform_``: U(-b, b) with ``b = gain * sqrt(6 / (fan_in + fan_out))``;
+* ``xavier_normal_``: N(0, std^2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
+
+PyTorch's default for ``Linear`` and ``Conv*d`` is ``kaiming_uniform_(weight, a=sqrt(5))``,
+which works out to U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+from juanji.autograd.grad_mode import no_grad
+from juanji.random import Generator
+from juanji.tensor import Tensor
+
+__all__ = [
+    "calculate_gain",
+    "uniform_",
+    "normal_",
+    "constant_",
+    "zeros_",
+    "ones_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "xavier_uniform_",
+    "xavier_normal_",
+]
+
+_LINEAR_GAIN = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+)
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended scale for weights feeding ``nonlinearity``.
+
+    ``linear``/``conv*``/``sigmoid``: 1; ``tanh``: 5/3; ``relu``: sqrt(2);
+    ``leaky_relu``: sqrt(2 / (1 + slope^2)) with ``slope = param`` (default 0.01); ``selu``: 3/4.
+
+    Example:
+        >>> round(calculate_gain("relu"), 4), calculate_gain("tanh")
+        (1.4142, 1.6666666666666667)
+    """
+    if nonlinearity in _LINEAR_GAIN:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight ``(out, in, *kernel)``; needs at least 2 dimensions."""
+    if tensor.ndim < 2:
+        raise ValueError(
+            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions, "
+            f"got shape {tensor.shape}"
+        )
+    receptive_field = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
+
+
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _check(fn: str, tensor: Any) -> None:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{fn}: tensor must be a Tensor, got {type(tensor).__name__}")
+
+
+def uniform_(
+    tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None
+) -> Tensor:
+    """Fill ``tensor`` with samples from U(a, b).
+
+    Example:
+        >>> import juanji
+        >>> w = uniform_(juanji.empty(100), -0.1, 0.1)
+        >>> bool((w.abs() <= 0.1).all())
+        True
+    """
+    _check("uniform_", tensor)
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
+
+
+def normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None
+) -> Tensor:
+    """Fill ``tensor`` with samples from N(mean, std^2).
+
+    Example:
+        >>> import juanji
+        >>> _ = juanji.manual_seed(0)
+        >>> normal_(juanji.empty(2, 3), std=0.01).shape
+        (2, 3)
+    """
+    _check("normal_", tensor)
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill ``tensor`` with ``val``.
+
+    Example:
+        >>> import juanji
+        >>> constant_(juanji.empty(3), 0.5)
+        tensor([0.5000, 0.5000, 0.5000])
+    """
+    _check("constant_", tensor)
+    with no_grad():
+        return tensor.fill_(val)
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with zeros.
+
+    Example:
+        >>> import juanji
+        >>> zeros_(juanji.ones(2))
+        tensor([0., 0.])
+    """
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with ones.
+
+    Example:
+        >>> import juanji
+        >>> ones_(juanji.zeros(2))
+        tensor([1., 1.])
+    """
+    return constant_(tensor, 1.0)
+
+
+def _kaiming_std(fn: str, tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float | None:
+    """``gain / sqrt(fan)``, or None (after PyTorch's warning) for a tensor with no elements."""
+    _check(fn, tensor)
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return None
+    fan = _calculate_correct_fan(tensor, mode)
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Generator | None = None,
+) -> Tensor:
+    """He initialisation, uniform: U(-b, b) with ``b = gain * sqrt(3 / fan)``.
+
+    Args:
+        tensor: the weight, at least 2-D ``(out, in, *kernel)``.
+        a: negative slope of the leaky ReLU that follows (used only with ``leaky_relu``).
+        mode: ``"fan_in"`` keeps the forward variance, ``"fan_out"`` the backward one.
+        nonlinearity: the activation that follows, for ``calculate_gain``.
+        generator: source of randomness (default: the global one).
+
+    Returns:
+        ``tensor``, filled.
+
+    Example:
+        >>> import juanji
+        >>> w = kaiming_uniform_(juanji.empty(6, 1, 5, 5), a=5 ** 0.5)   # PyTorch's default
+        >>> bool((w.abs() <= 1 / 25 ** 0.5).all())
+        True
+    """
+    std = _kaiming_std("kaiming_uniform_", tensor, a, mode, nonlinearity)
+    if std is None:
+        return tensor
+    bound = math.sqrt(3.0) * std
+    return uniform_(tensor, -bound, bound, generator=generator)
+
+
+def kaiming_normal_(
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Generator | None = None,
+) -> Tensor:
+    """He initialisation, normal: N(0, std^2) with ``std = gain / sqrt(fan)``.
+
+    Arguments as ``kaiming_uniform_``.
+
+    Example:
+        >>> import juanji
+        >>> kaiming_normal_(juanji.empty(16, 6, 5, 5), mode="fan_out", nonlinearity="relu").shape
+        (16, 6, 5, 5)
+    """
+    std = _kaiming_std("kaiming_normal_", tensor, a, mode, nonlinearity)
+    if std is None:
+        return tensor
+    return normal_(tensor, 0.0, std, generator=generator)
+
+
+def _xavier_std(fn: str, tensor: Tensor, gain: float) -> float:
+    _check(fn, tensor)
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return gain * math.sqrt(2.0 / float(fan_in + fan_out))
+
+
+def xavier_uniform_(
+    tensor: Tensor, gain: float = 1.0, generator: Generator | None = None
+) -> Tensor:
+    """Glorot initialisation, uniform: U(-b, b) with ``b = gain * sqrt(6 / (fan_in + fan_out))``.
+
+    Example:
+        >>> import juanji
+        >>> w = xavier_uniform_(juanji.empty(3, 5))
+        >>> bool((w.abs() <= (6 / 8) ** 0.5).all())
+        True
+    """
+    bound = math.sqrt(3.0) * _xavier_std("xavier_uniform_", tensor, gain)
+    return uniform_(tensor, -bound, bound, generator=generator)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Glorot initialisation, normal: N(0, s^2) with ``s = gain * sqrt(2 / (fan_in + fan_out))``.
+
+    Example:
+        >>> import juanji
+        >>> xavier_normal_(juanji.empty(3, 5)).shape
+        (3, 5)
+    """
+    return normal_(tensor, 0.0, _xavier_std("xavier_normal_", tensor, gain), generator=generator)
+
+
+def _default_init_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default for Linear and Conv layers.
+
+    Weight: ``kaiming_uniform_(a=sqrt(5))``; bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    """
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        if fan_in != 0:
+            bound = 1 / math.sqrt(fan_in)
+            uniform_(bias, -bound, bound)
