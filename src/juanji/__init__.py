@@ -12,8 +12,11 @@ Example:
     tensor([[2., 2., 2.]])
 """
 
-from juanji import nn, optim  # noqa: F401  (imported so juanji.nn works after `import juanji`)
-from juanji import data  # noqa: F401
+from juanji import (  # noqa: F401  (imported so juanji.nn works after `import juanji`)
+    data,  # noqa: F401
+    nn,
+    optim,
+)
 from juanji._dtype import (
     DType,
     bool_,
@@ -67,8 +70,18 @@ from juanji.tensor import Tensor
 
 bool = bool_  # noqa: A001 - juanji.bool, as torch.bool
 
-_LAZY = {"testing", "models", "kernels", "viz", "onnx", "cli", "serialization", "training",
-         "autograd", "errors"}
+_LAZY = {
+    "testing",
+    "models",
+    "kernels",
+    "viz",
+    "onnx",
+    "cli",
+    "serialization",
+    "training",
+    "autograd",
+    "errors",
+}
 
 
 def __getattr__(name: str):  # noqa: ANN202
@@ -81,12 +94,59 @@ def __getattr__(name: str):  # noqa: ANN202
 
 
 __all__ = [
-    "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
-    "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like",
-    "full_like", "empty_like", "rand_like", "randn_like", "is_tensor", "no_grad", "enable_grad",
-    "set_grad_enabled", "is_grad_enabled", "inference_mode", "manual_seed", "seed",
-    "initial_seed", "Generator", "get_rng_state", "set_rng_state", "device", "DType", "float16",
-    "float32", "float64", "half", "double", "int8", "int16", "int32", "int64", "uint8", "short",
-    "long", "bool", "get_default_dtype", "set_default_dtype", "nn", "optim", "data",
-    "__version__", *_function_names,
+    "Tensor",
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "full",
+    "empty",
+    "arange",
+    "linspace",
+    "eye",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "empty_like",
+    "rand_like",
+    "randn_like",
+    "is_tensor",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "inference_mode",
+    "manual_seed",
+    "seed",
+    "initial_seed",
+    "Generator",
+    "get_rng_state",
+    "set_rng_state",
+    "device",
+    "DType",
+    "float16",
+    "float32",
+    "float64",
+    "half",
+    "double",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "short",
+    "long",
+    "bool",
+    "get_default_dtype",
+    "set_default_dtype",
+    "nn",
+    "optim",
+    "data",
+    "__version__",
+    *_function_names,
 ]

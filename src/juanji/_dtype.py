@@ -66,7 +66,7 @@ def get_default_dtype() -> DType:
 
 
 def set_default_dtype(dtype: object) -> None:
-    """Set the default floating-point dtype (float32 or float64), like ``torch.set_default_dtype``."""
+    """Set the default floating-point dtype (float32 or float64), as torch.set_default_dtype."""
     global _default_float
     d = as_dtype(dtype, "set_default_dtype")
     if d not in (float32, float64):
@@ -120,7 +120,10 @@ def scalar_result(array_dtype: np.dtype, scalar: object) -> np.dtype:
     """Result dtype of ``array op python_scalar``: the scalar never widens the array's kind."""
     if array_dtype.kind in "iub" and isinstance(scalar, builtins.float):
         return _default_float.np_dtype
-    if array_dtype.kind == "b" and isinstance(scalar, builtins.int) and not isinstance(scalar, builtins.bool):
+    if (
+        array_dtype.kind == "b"
+        and isinstance(scalar, builtins.int)
+        and not isinstance(scalar, builtins.bool)
+    ):
         return np.dtype(np.int64)
     return array_dtype
-

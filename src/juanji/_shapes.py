@@ -32,8 +32,9 @@ def effective_kernel(kernel: int, dilation: int) -> int:
     return dilation * (kernel - 1) + 1
 
 
-def conv_output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int,
-                     dilation: int = 1) -> int:
+def conv_output_size(
+    size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int = 1
+) -> int:
     """Output length of a convolution: ``floor((w + p_b + p_a - d*(k-1) - 1) / s) + 1``.
 
     May be <= 0 when the kernel does not fit; callers turn that into an error message.
@@ -47,8 +48,15 @@ def conv_output_size(size: int, kernel: int, stride: int, pad_before: int, pad_a
     return (size + pad_before + pad_after - effective_kernel(kernel, dilation)) // stride + 1
 
 
-def pool_output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int,
-                     dilation: int = 1, ceil_mode: bool = False) -> int:
+def pool_output_size(
+    size: int,
+    kernel: int,
+    stride: int,
+    pad_before: int,
+    pad_after: int,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+) -> int:
     """Output length of a pooling window, with PyTorch's ``ceil_mode`` rule.
 
     With ``ceil_mode`` the division rounds up, but the last window must start inside the input
@@ -67,8 +75,9 @@ def pool_output_size(size: int, kernel: int, stride: int, pad_before: int, pad_a
     return span // stride + 1
 
 
-def same_pads(size: int, kernel: int, stride: int = 1, dilation: int = 1,
-              lower: bool = False) -> tuple[int, int]:
+def same_pads(
+    size: int, kernel: int, stride: int = 1, dilation: int = 1, lower: bool = False
+) -> tuple[int, int]:
     """Per-side padding that gives ``ceil(size / stride)`` outputs.
 
     The total is ``max((n - 1)*s + d*(k-1) + 1 - w, 0)`` with ``n = ceil(w / s)``. When it is odd,
@@ -88,8 +97,9 @@ def same_pads(size: int, kernel: int, stride: int = 1, dilation: int = 1,
     return (large, small) if lower else (small, large)
 
 
-def output_size_formula(size: int, kernel: int, stride: int, pad_before: int, pad_after: int,
-                        dilation: int = 1) -> str:
+def output_size_formula(
+    size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int = 1
+) -> str:
     """The output-size rule with the numbers filled in, for error messages and ``juanji shape``.
 
     Example:
@@ -97,8 +107,10 @@ def output_size_formula(size: int, kernel: int, stride: int, pad_before: int, pa
         floor((28 + 4 - 1*(5-1) - 1) / 1) + 1 = 28
     """
     n = conv_output_size(size, kernel, stride, pad_before, pad_after, dilation)
-    return (f"floor(({size} + {pad_before + pad_after} - {dilation}*({kernel}-1) - 1) / {stride})"
-            f" + 1 = {n}")
+    return (
+        f"floor(({size} + {pad_before + pad_after} - {dilation}*({kernel}-1) - 1) / {stride})"
+        f" + 1 = {n}"
+    )
 
 
 @dataclass(frozen=True)

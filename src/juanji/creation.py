@@ -12,14 +12,34 @@ from typing import Any
 import numpy as np
 
 from juanji import _dtype
+from juanji._tensor_args import shape_args as _shape_args
+from juanji._tensor_args import to_array as _to_array
 from juanji.backend import as_device, to_device
 from juanji.random import Generator, numpy_rng
-from juanji.tensor import Tensor, _shape_args, _to_array
+from juanji.tensor import Tensor
 
 __all__ = [
-    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace",
-    "eye", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like",
-    "empty_like", "rand_like", "randn_like", "is_tensor",
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "full",
+    "empty",
+    "arange",
+    "linspace",
+    "eye",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "empty_like",
+    "rand_like",
+    "randn_like",
+    "is_tensor",
 ]
 
 
@@ -80,16 +100,23 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def full(
+    size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype follows the value, like PyTorch)."""
     shape = _shape_args((size,), "full")
     array = np.full(shape, fill_value, dtype=_to_array(fill_value, dtype).dtype)
     return _finish(array, None, device, requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
-           requires_grad: bool = False) -> Tensor:
+def arange(
+    start: Any,
+    end: Any = None,
+    step: Any = 1,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Values from ``start`` up to (not including) ``end``; int64 unless an argument is a float.
 
     Example:
@@ -106,37 +133,61 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
     return _finish(array, dtype, device, requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     array = np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype))
     return _finish(array, None, device, requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """An ``n x m`` identity matrix."""
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), None, device, requires_grad)
 
 
-def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def rand(
+    *size: Any,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Samples from U[0, 1)."""
     shape = _shape_args(size, "rand")
     array = numpy_rng(generator).random(shape, dtype=np.float64).astype(_float_dtype(dtype))
     return _finish(array, None, device, requires_grad)
 
 
-def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+def randn(
+    *size: Any,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Samples from the standard normal distribution."""
     shape = _shape_args(size, "randn")
     array = numpy_rng(generator).standard_normal(shape).astype(_float_dtype(dtype))
     return _finish(array, None, device, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Any = None, *,
-            generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Any = None,
+    *,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+) -> Tensor:
     """Random integers in ``[low, high)``; ``randint(high, size)`` starts at 0."""
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
@@ -151,8 +202,9 @@ def randint(low: int, high: int | None = None, size: Any = None, *,
     return _finish(array, dtype, device, False)
 
 
-def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
-             device: Any = None) -> Tensor:
+def randperm(
+    n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None
+) -> Tensor:
     """A random permutation of ``0..n-1``."""
     return _finish(numpy_rng(generator).permutation(n).astype(np.int64), dtype, device, False)
 
@@ -178,8 +230,12 @@ def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) ->
     return zeros_like(input, dtype, requires_grad)
 
 
-def full_like(input: Tensor, fill_value: Any, dtype: Any = None,  # noqa: A002
-              requires_grad: bool = False) -> Tensor:
+def full_like(
+    input: Tensor,
+    fill_value: Any,
+    dtype: Any = None,  # noqa: A002
+    requires_grad: bool = False,
+) -> Tensor:
     """``fill_value`` everywhere, with ``input``'s shape and dtype."""
     shape, d = _like(input, dtype)
     return full(shape, fill_value, dtype=d, requires_grad=requires_grad)

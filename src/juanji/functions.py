@@ -10,14 +10,58 @@ from collections.abc import Sequence
 from typing import Any
 
 from juanji._ops import movement
-from juanji.tensor import Tensor, _dim, _promote_pair, where
+from juanji._tensor_args import dim_index as _dim
+from juanji.tensor import Tensor, _promote_pair, where
 
 __all__ = [
-    "cat", "concat", "concatenate", "stack", "where", "exp", "log", "sqrt", "abs", "sum", "mean",
-    "max", "min", "amax", "argmax", "argmin", "maximum", "minimum", "matmul", "mm", "bmm",
-    "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "relu", "sigmoid",
-    "tanh", "softmax", "log_softmax", "clamp", "clip", "allclose", "equal", "numel", "logsumexp",
-    "var", "std", "flip", "sign", "square", "pow", "chunk", "split", "isclose", "norm",
+    "cat",
+    "concat",
+    "concatenate",
+    "stack",
+    "where",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "amax",
+    "argmax",
+    "argmin",
+    "maximum",
+    "minimum",
+    "matmul",
+    "mm",
+    "bmm",
+    "flatten",
+    "reshape",
+    "transpose",
+    "permute",
+    "squeeze",
+    "unsqueeze",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "clamp",
+    "clip",
+    "allclose",
+    "equal",
+    "numel",
+    "logsumexp",
+    "var",
+    "std",
+    "flip",
+    "sign",
+    "square",
+    "pow",
+    "chunk",
+    "split",
+    "isclose",
+    "norm",
 ]
 
 
@@ -48,8 +92,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     d = _dim(dim, items[0].ndim, "cat")
     reference = items[0].shape
     for i, t in enumerate(items):
-        if t.ndim != len(reference) or t.shape[:d] + t.shape[d + 1:] != \
-                reference[:d] + reference[d + 1:]:
+        if (
+            t.ndim != len(reference)
+            or t.shape[:d] + t.shape[d + 1 :] != reference[:d] + reference[d + 1 :]
+        ):
             raise RuntimeError(
                 f"cat: sizes of tensors must match except in dimension {d}: tensor 0 has shape "
                 f"{reference}, tensor {i} has shape {t.shape}"
@@ -258,19 +304,36 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
 clip = clamp
 
 
-def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,  # noqa: A002
-             equal_nan: bool = False) -> bool:
+def allclose(
+    input: Tensor,
+    other: Tensor,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,  # noqa: A002
+    equal_nan: bool = False,
+) -> bool:
     """True if the tensors are elementwise close."""
     return input.allclose(other, rtol, atol, equal_nan)
 
 
-def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,  # noqa: A002
-            equal_nan: bool = False) -> Tensor:
+def isclose(
+    input: Tensor,
+    other: Tensor,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,  # noqa: A002
+    equal_nan: bool = False,
+) -> Tensor:
     """Elementwise closeness as a bool tensor."""
     import numpy as np  # noqa: PLC0415
 
-    return Tensor(np.isclose(input._data, other._data if isinstance(other, Tensor) else other,
-                             rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return Tensor(
+        np.isclose(
+            input._data,
+            other._data if isinstance(other, Tensor) else other,
+            rtol=rtol,
+            atol=atol,
+            equal_nan=equal_nan,
+        )
+    )
 
 
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002

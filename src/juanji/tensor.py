@@ -14,23 +14,31 @@ refuses tensors that require grad; ``detach()`` shares memory and drops the grap
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from juanji import _dtype
-from juanji._ops import activation, elementwise, linalg, movement, reduce
+from juanji._ops import activation, elementwise, linalg, movement
+from juanji._printing import format_tensor
+from juanji._tensor_args import (
+    dim_index,
+    operand,
+    promoted_dtype,
+    to_array,
+)
+from juanji._tensor_inplace import InplaceMethods
+from juanji._tensor_reduce import ReduceMethods
+from juanji._tensor_shape import ShapeMethods
 from juanji.autograd import engine, grad_mode
 from juanji.backend import Device, as_device, as_numpy, device_of, to_device, xp_of
 
 Scalar = int | float | bool
-MaxResult = namedtuple("MaxResult", ["values", "indices"])
 _PY_SCALARS = (builtins.int, builtins.float, builtins.bool)
 
 
-class Tensor:
+class Tensor(ShapeMethods, ReduceMethods, InplaceMethods):
     """A multi-dimensional array with reverse-mode automatic differentiation.
 
     Create tensors with ``juanji.tensor(data)`` or the factories (``zeros``, ``randn``...);
@@ -46,15 +54,24 @@ class Tensor:
                 [6., 8.]])
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_output_index", "__weakref__",
-                 "__dict__")
+    __slots__ = (
+        "_data",
+        "grad",
+        "requires_grad",
+        "_ctx",
+        "_output_index",
+        "__weakref__",
+        "__dict__",
+    )
     __array_ufunc__ = None  # numpy_array * tensor defers to Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
             data = data._data
-        elif not hasattr(data, "__array_interface__") and not hasattr(data, "__cuda_array_interface__"):
-            data = _to_array(data, None)
+        elif not hasattr(data, "__array_interface__") and not hasattr(
+            data, "__cuda_array_interface__"
+        ):
+            data = to_array(data, None)
         self._data = data
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
@@ -102,8 +119,13 @@ class Tensor:
                     r._ctx, r._output_index, r.requires_grad = fn, index, True
         return results
 
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: Any = None) -> None:
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
         """Compute the gradient of this tensor with respect to graph leaves.
 
         Args:
@@ -135,7 +157,7 @@ class Tensor:
                 )
             seed = xp_of(self._data).ones(self._data.shape, dtype=self._data.dtype)
         else:
-            seed = gradient._data if isinstance(gradient, Tensor) else _to_array(gradient, None)
+            seed = gradient._data if isinstance(gradient, Tensor) else to_array(gradient, None)
             if seed.shape != self._data.shape:
                 raise RuntimeError(
                     f"backward: gradient has shape {tuple(seed.shape)} but the tensor has shape "
@@ -192,7 +214,7 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        self._data = value._data if isinstance(value, Tensor) else _to_array(value, None)
+        self._data = value._data if isinstance(value, Tensor) else to_array(value, None)
 
     # ------------------------------------------------------------------ metadata
     @property
@@ -204,7 +226,7 @@ class Tensor:
         """The shape, or the size of one dimension."""
         if dim is None:
             return self._data.shape
-        return self._data.shape[_dim(dim, self._data.ndim, "size")]
+        return self._data.shape[dim_index(dim, self._data.ndim, "size")]
 
     @property
     def ndim(self) -> int:
@@ -400,10 +422,10 @@ class Tensor:
         return self.abs()
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return Tensor(self._data // _operand(other))
+        return Tensor(self._data // operand(other))
 
     def __mod__(self, other: Any) -> Tensor:
-        return Tensor(self._data % _operand(other))
+        return Tensor(self._data % operand(other))
 
     # In-place operators: true in-place when no graph is involved; otherwise out of place,
     # rebinding the name (PyTorch would modify the graph in place, which juanji does not model).
@@ -424,7 +446,7 @@ class Tensor:
         if grad_mode._enabled and (self.requires_grad or other_requires):
             return _binary(fn_cls, self, other)
         xp = xp_of(self._data)
-        getattr(xp, ufunc.__name__)(self._data, _operand(other), out=self._data)
+        getattr(xp, ufunc.__name__)(self._data, operand(other), out=self._data)
         return self
 
     def add(self, other: Any, alpha: Scalar = 1) -> Tensor:
@@ -536,137 +558,34 @@ class Tensor:
 
     def softmax(self, dim: int) -> Tensor:
         """Softmax along ``dim``."""
-        return Tensor._apply(activation.Softmax, self._float(), dim=_dim(dim, self.ndim, "softmax"))
+        return Tensor._apply(
+            activation.Softmax, self._float(), dim=dim_index(dim, self.ndim, "softmax")
+        )
 
     def log_softmax(self, dim: int) -> Tensor:
         """Log of softmax along ``dim``, computed stably."""
         return Tensor._apply(
-            activation.LogSoftmax, self._float(), dim=_dim(dim, self.ndim, "log_softmax")
+            activation.LogSoftmax, self._float(), dim=dim_index(dim, self.ndim, "log_softmax")
         )
-
-    # ------------------------------------------------------------------ reductions
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
-        """Sum over ``dim`` (an int, a tuple, or None for all elements)."""
-        source = self.to(dtype) if dtype is not None else self
-        return Tensor._apply(reduce.Sum, source, dim=_dims(dim, self.ndim, "sum"),
-                             keepdim=keepdim)
-
-    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
-        """Mean over ``dim`` (floating-point tensors only, as in PyTorch)."""
-        source = self.to(dtype) if dtype is not None else self
-        if source._data.dtype.kind != "f":
-            raise RuntimeError(
-                f"mean: input dtype should be floating point, got {source.dtype}; "
-                "use .float().mean() or mean(dtype=juanji.float32)"
-            )
-        return Tensor._apply(reduce.Mean, source, dim=_dims(dim, self.ndim, "mean"),
-                             keepdim=keepdim)
-
-    def var(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1,
-            unbiased: bool | None = None) -> Tensor:
-        """Variance over ``dim`` with Bessel's correction by default (``correction=1``)."""
-        if unbiased is not None:
-            correction = 1 if unbiased else 0
-        dims = _dims(dim, self.ndim, "var")
-        count = self.numel() if dims is None else int(np.prod([self.shape[d] for d in dims]))
-        centred = self - self.mean(dim=dims, keepdim=True)
-        return (centred * centred).sum(dim=dims, keepdim=keepdim) / max(count - correction, 0)
-
-    def std(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1,
-            unbiased: bool | None = None) -> Tensor:
-        """Standard deviation: the square root of ``var``."""
-        return self.var(dim, keepdim, correction=correction, unbiased=unbiased).sqrt()
-
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """Largest element, or ``(values, indices)`` along ``dim``, or ``maximum(other)``."""
-        return self._extreme(dim, keepdim, largest=True)
-
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """Smallest element, or ``(values, indices)`` along ``dim``, or ``minimum(other)``."""
-        return self._extreme(dim, keepdim, largest=False)
-
-    def _extreme(self, dim: Any, keepdim: bool, largest: bool) -> Any:
-        if isinstance(dim, Tensor):
-            return self.maximum(dim) if largest else self.minimum(dim)
-        name = "max" if largest else "min"
-        if self._data.size == 0:
-            raise RuntimeError(f"{name}(): expected a non-empty tensor")
-        if dim is None:
-            return Tensor._apply(reduce.MaxAll, self, largest=largest)
-        values, indices = Tensor._apply(
-            reduce.MaxDim, self, dim=_dim(dim, self.ndim, name), keepdim=keepdim, largest=largest
-        )
-        return MaxResult(values, indices)
-
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """Largest values over ``dim`` (values only)."""
-        if dim is None:
-            return self.max()
-        dims = _dims(dim, self.ndim, "amax")
-        out = self
-        for d in sorted(dims, reverse=True):
-            out = out.max(d, keepdim=keepdim).values
-        return out
-
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
-        return self._arg(dim, keepdim, "argmax")
-
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
-        return self._arg(dim, keepdim, "argmin")
-
-    def _arg(self, dim: int | None, keepdim: bool, name: str) -> Tensor:
-        data = self._data
-        if dim is None:
-            out = getattr(data.reshape(-1), name)()
-            return Tensor(xp_of(data).asarray(out, dtype=np.int64).reshape(
-                (1,) * data.ndim if keepdim else ()))
-        axis = _dim(dim, data.ndim, name)
-        out = getattr(data, name)(axis=axis, keepdims=keepdim)
-        return Tensor(out.astype(np.int64, copy=False))
-
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        """``log(sum(exp(x)))`` over ``dim``, without overflow."""
-        return Tensor._apply(reduce.LogSumExp, self._float(),
-                             dim=_dims(dim, self.ndim, "logsumexp"), keepdim=keepdim)
-
-    def norm(self, p: Scalar = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """The p-norm over ``dim`` (p = 1, 2 or any positive number)."""
-        if p == 1:
-            return self.abs().sum(dim, keepdim)
-        if p == 2:
-            return (self * self).sum(dim, keepdim).sqrt()
-        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
-
-    def all(self, dim: int | None = None) -> Tensor:
-        """True where every element is non-zero (over ``dim`` or all)."""
-        axis = None if dim is None else _dim(dim, self.ndim, "all")
-        return Tensor(xp_of(self._data).asarray(self._data.astype(bool).all(axis=axis)))
-
-    def any(self, dim: int | None = None) -> Tensor:
-        """True where some element is non-zero (over ``dim`` or all)."""
-        axis = None if dim is None else _dim(dim, self.ndim, "any")
-        return Tensor(xp_of(self._data).asarray(self._data.astype(bool).any(axis=axis)))
 
     # ------------------------------------------------------------------ comparisons
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(xp_of(self._data).asarray(self._data == _operand(other)))
+        return Tensor(xp_of(self._data).asarray(self._data == operand(other)))
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(xp_of(self._data).asarray(self._data != _operand(other)))
+        return Tensor(xp_of(self._data).asarray(self._data != operand(other)))
 
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor(xp_of(self._data).asarray(self._data < _operand(other)))
+        return Tensor(xp_of(self._data).asarray(self._data < operand(other)))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor(xp_of(self._data).asarray(self._data <= _operand(other)))
+        return Tensor(xp_of(self._data).asarray(self._data <= operand(other)))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor(xp_of(self._data).asarray(self._data > _operand(other)))
+        return Tensor(xp_of(self._data).asarray(self._data > operand(other)))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor(xp_of(self._data).asarray(self._data >= _operand(other)))
+        return Tensor(xp_of(self._data).asarray(self._data >= operand(other)))
 
     __hash__ = object.__hash__
 
@@ -698,248 +617,19 @@ class Tensor:
         """True if both tensors have the same shape and elements."""
         return self.shape == other.shape and builtins.bool((self._data == other._data).all())
 
-    def allclose(self, other: Tensor, rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8,
-                 equal_nan: builtins.bool = False) -> builtins.bool:
+    def allclose(
+        self,
+        other: Tensor,
+        rtol: builtins.float = 1e-5,
+        atol: builtins.float = 1e-8,
+        equal_nan: builtins.bool = False,
+    ) -> builtins.bool:
         """True if ``|self - other| <= atol + rtol * |other|`` everywhere."""
-        return builtins.bool(xp_of(self._data).allclose(
-            self._data, _operand(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-    # ------------------------------------------------------------------ shape and movement
-    def reshape(self, *shape: Any) -> Tensor:
-        """Same elements in a new shape; one dimension may be -1."""
-        target = _shape_args(shape, "reshape")
-        return Tensor._apply(movement.Reshape, self, shape=_resolve_shape(target, self, "reshape"))
-
-    def view(self, *shape: Any) -> Tensor:
-        """Same as ``reshape`` (juanji copies when NumPy cannot make a view)."""
-        if len(shape) == 1 and not isinstance(shape[0], (builtins.int, tuple, list)):
-            return self.to(shape[0])  # view(dtype) is not a reinterpretation here: a cast
-        return self.reshape(*shape)
-
-    def view_as(self, other: Tensor) -> Tensor:
-        """Reshape to ``other``'s shape."""
-        return self.reshape(other.shape)
-
-    reshape_as = view_as
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge dimensions ``start_dim..end_dim`` into one."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        start = _dim(start_dim, self.ndim, "flatten")
-        end = _dim(end_dim, self.ndim, "flatten")
-        if start > end:
-            raise ValueError(
-                f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim})"
+        return builtins.bool(
+            xp_of(self._data).allclose(
+                self._data, operand(other), rtol=rtol, atol=atol, equal_nan=equal_nan
             )
-        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
-        if start == end:
-            return self
-        merged = int(np.prod(self.shape[start:end + 1]))
-        return self.reshape(shape[:start] + (merged,) + shape[start + 1:])
-
-    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
-        """Split dimension ``dim`` into ``sizes``."""
-        d = _dim(dim, self.ndim, "unflatten")
-        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
-
-    def permute(self, *dims: Any) -> Tensor:
-        """Reorder dimensions."""
-        order = tuple(_dim(d, self.ndim, "permute") for d in _shape_args(dims, "permute"))
-        if sorted(order) != list(range(self.ndim)):
-            raise ValueError(
-                f"permute: dims must be a permutation of 0..{self.ndim - 1}, got {order}"
-            )
-        return Tensor._apply(movement.Permute, self, dims=order)
-
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
-        """Swap two dimensions."""
-        order = list(range(self.ndim))
-        a, b = _dim(dim0, self.ndim, "transpose"), _dim(dim1, self.ndim, "transpose")
-        order[a], order[b] = order[b], order[a]
-        return Tensor._apply(movement.Permute, self, dims=tuple(order))
-
-    def t(self) -> Tensor:
-        """Transpose a matrix (0-D and 1-D tensors are returned as they are)."""
-        if self.ndim > 2:
-            raise ValueError(f"t: expects a tensor with <= 2 dimensions, got {self.ndim}")
-        return self if self.ndim < 2 else self.transpose(0, 1)
-
-    @property
-    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        """All dimensions reversed."""
-        return Tensor._apply(movement.Permute, self, dims=tuple(reversed(range(self.ndim))))
-
-    @property
-    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        """The last two dimensions swapped."""
-        return self.transpose(-2, -1)
-
-    def squeeze(self, dim: Any = None) -> Tensor:
-        """Remove dimensions of size 1 (all, or only ``dim``)."""
-        if dim is None:
-            shape = tuple(n for n in self.shape if n != 1)
-        else:
-            dims = _dims(dim, self.ndim, "squeeze") or ()
-            shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
-        return self.reshape(shape)
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        """Insert a dimension of size 1 at ``dim``."""
-        d = _dim(dim, self.ndim + 1, "unsqueeze")
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
-
-    def expand(self, *sizes: Any) -> Tensor:
-        """Broadcast to a larger shape without copying; -1 keeps a dimension."""
-        target = _shape_args(sizes, "expand")
-        lead = len(target) - self.ndim
-        if lead < 0:
-            raise ValueError(f"expand: cannot expand shape {self.shape} to {target}")
-        shape = tuple(
-            self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(target)
         )
-        try:
-            np.broadcast_shapes(self.shape, shape)
-        except ValueError:
-            raise ValueError(f"expand: cannot expand shape {self.shape} to {tuple(target)}") from None
-        return Tensor._apply(movement.Expand, self, shape=shape)
-
-    def expand_as(self, other: Tensor) -> Tensor:
-        """Broadcast to ``other``'s shape."""
-        return self.expand(other.shape)
-
-    def repeat(self, *repeats: Any) -> Tensor:
-        """Tile the tensor ``repeats[i]`` times along dimension i."""
-        reps = _shape_args(repeats, "repeat")
-        if len(reps) < self.ndim:
-            raise ValueError(
-                f"repeat: number of repeats ({len(reps)}) can not be smaller than the number "
-                f"of dimensions ({self.ndim})"
-            )
-        return Tensor._apply(movement.Repeat, self, repeats=reps)
-
-    def flip(self, *dims: Any) -> Tensor:
-        """Reverse the order of elements along ``dims``."""
-        axes = tuple(_dim(d, self.ndim, "flip") for d in _shape_args(dims, "flip"))
-        return Tensor._apply(movement.Flip, self, dims=axes)
-
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        """Split into ``chunks`` nearly equal pieces along ``dim``."""
-        d = _dim(dim, self.ndim, "chunk")
-        size = -(-self.shape[d] // chunks)
-        return self.split(size, d)
-
-    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
-        """Split into pieces of ``split_size`` (or the given sizes) along ``dim``."""
-        d = _dim(dim, self.ndim, "split")
-        n = self.shape[d]
-        if isinstance(split_size, builtins.int):
-            sizes = [min(split_size, n - s) for s in range(0, n, split_size)]
-        else:
-            sizes = list(split_size)
-        pieces, start = [], 0
-        for size in sizes:
-            index = (slice(None),) * d + (slice(start, start + size),)
-            pieces.append(self[index])
-            start += size
-        return tuple(pieces)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return Tensor._apply(movement.Index, self, _index(index))
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace("__setitem__")
-        self._data[_index(index)] = _operand(value)
-
-    # ------------------------------------------------------------------ in place
-    def _check_inplace(self, name: str) -> None:
-        if grad_mode._enabled and self.requires_grad:
-            kind = "a leaf Variable that requires grad" if self._ctx is None else (
-                "a tensor that is part of a recorded graph")
-            raise RuntimeError(
-                f"{name}: {kind} is being used in an in-place operation; wrap it in "
-                "juanji.no_grad() or use the out-of-place form"
-            )
-
-    def _inplace(self, name: str, result: Any) -> Tensor:
-        self._check_inplace(name)
-        self._data[...] = result
-        return self
-
-    def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
-        """In-place ``self += alpha * other``."""
-        self._check_inplace("add_")
-        value = _operand(other)
-        if alpha != 1:
-            value = value * alpha
-        xp_of(self._data).add(self._data, value, out=self._data, casting="unsafe")
-        return self
-
-    def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
-        """In-place ``self -= alpha * other``."""
-        return self.add_(other, alpha=-alpha)
-
-    def mul_(self, other: Any) -> Tensor:
-        """In-place ``self *= other``."""
-        self._check_inplace("mul_")
-        xp_of(self._data).multiply(self._data, _operand(other), out=self._data, casting="unsafe")
-        return self
-
-    def div_(self, other: Any) -> Tensor:
-        """In-place ``self /= other``."""
-        self._check_inplace("div_")
-        xp_of(self._data).divide(self._data, _operand(other), out=self._data, casting="unsafe")
-        return self
-
-    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
-        """In-place ``self += value * tensor1 * tensor2``."""
-        return self.add_(_operand(tensor1) * _operand(tensor2), alpha=value)
-
-    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
-        """In-place ``self += value * tensor1 / tensor2``."""
-        return self.add_(_operand(tensor1) / _operand(tensor2), alpha=value)
-
-    def lerp_(self, end: Tensor, weight: Scalar) -> Tensor:
-        """In-place ``self += weight * (end - self)``."""
-        return self.add_(_operand(end) - self._data, alpha=weight)
-
-    def pow_(self, exponent: Scalar) -> Tensor:
-        """In-place ``self **= exponent``."""
-        return self._inplace("pow_", self._data**exponent)
-
-    def sqrt_(self) -> Tensor:
-        """In-place square root."""
-        return self._inplace("sqrt_", xp_of(self._data).sqrt(self._data))
-
-    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
-        """In-place clamp."""
-        return self._inplace("clamp_", xp_of(self._data).clip(self._data, min, max))
-
-    def zero_(self) -> Tensor:
-        """Fill with zeros in place."""
-        return self._inplace("zero_", 0)
-
-    def fill_(self, value: Scalar) -> Tensor:
-        """Fill with ``value`` in place."""
-        return self._inplace("fill_", _operand(value))
-
-    def copy_(self, src: Any) -> Tensor:
-        """Copy ``src``'s values into this tensor (broadcasting, casting)."""
-        return self._inplace("copy_", _operand(src))
-
-    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0, generator: Any = None) -> Tensor:
-        """Fill with samples from U(a, b)."""
-        from juanji.random import numpy_rng  # noqa: PLC0415 - random sits below tensor
-
-        values = numpy_rng(generator).uniform(a, b, size=self.shape)
-        return self._inplace("uniform_", values)
-
-    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0, generator: Any = None) -> Tensor:
-        """Fill with samples from N(mean, std**2)."""
-        from juanji.random import numpy_rng  # noqa: PLC0415
-
-        values = numpy_rng(generator).normal(mean, std, size=self.shape)
-        return self._inplace("normal_", values)
 
     # ------------------------------------------------------------------ Python protocols
     def __len__(self) -> builtins.int:
@@ -995,9 +685,14 @@ class Tensor:
         return (_rebuild, (type(self), as_numpy(self._data), self.requires_grad))
 
     def __repr__(self) -> str:
-        return _format_tensor(self)
+        return format_tensor(self)
 
     # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _wrap(array: Any) -> Tensor:
+        """A new Tensor (outside any graph) holding ``array``; for the method-group mixins."""
+        return Tensor(array)
+
     def _float(self) -> Tensor:
         """This tensor, cast to the default float dtype if it is an integer tensor."""
         if self._data.dtype.kind == "f":
@@ -1018,51 +713,30 @@ def _rebuild(cls: type, array: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-# ---------------------------------------------------------------------- module-level helpers
-_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-               "int64": "LongTensor", "int32": "IntTensor", "bool": "BoolTensor",
-               "uint8": "ByteTensor", "int8": "CharTensor", "int16": "ShortTensor"}
+class _Clone(movement.Contiguous):
+    """Copy (always), identity gradient."""
+
+    def forward(self, a: Any) -> Any:
+        return a.copy()
 
 
-def _to_array(data: Any, dtype: Any) -> Any:
-    """Turn Python data into an array, with PyTorch's dtype inference (floats -> float32)."""
-    if isinstance(data, Tensor):
-        array = data._data
-    elif hasattr(data, "__cuda_array_interface__"):
-        array = data
-    else:
-        source_is_array = isinstance(data, (np.ndarray, np.generic))
-        try:
-            array = np.asarray(data)
-        except ValueError as error:
-            raise ValueError(f"tensor: could not make a tensor of {type(data).__name__}: "
-                             f"{error}") from None
-        if array.dtype == object or array.dtype.kind in "USc":
-            raise TypeError(
-                f"tensor: expected numbers (nested lists or an array), got elements of type "
-                f"{array.dtype}"
-            )
-        if not source_is_array:
-            if array.dtype.kind == "f":
-                array = array.astype(_dtype.get_default_dtype().np_dtype, copy=False)
-            elif array.dtype.kind in "iu":
-                array = array.astype(np.int64, copy=False)
-    if dtype is not None:
-        array = array.astype(_dtype.as_dtype(dtype, "tensor").np_dtype, copy=False)
-    return array
+def _rebuild(cls: type, array: np.ndarray, requires_grad: bool) -> Tensor:
+    t = cls.__new__(cls)
+    Tensor.__init__(t, array, requires_grad=requires_grad)
+    return t
 
 
-def _operand(value: Any) -> Any:
-    """The raw array or Python scalar behind a binary-op operand."""
-    if isinstance(value, Tensor):
-        return value._data
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _category(kind: str) -> builtins.int:
-    return {"b": 0, "u": 1, "i": 1, "f": 2}.get(kind, 2)
+_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "bool": "BoolTensor",
+    "uint8": "ByteTensor",
+    "int8": "CharTensor",
+    "int16": "ShortTensor",
+}
 
 
 def _promote_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
@@ -1070,23 +744,14 @@ def _promote_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     da, db = a._data.dtype, b._data.dtype
     if da == db:
         return a, b
-    if (a.ndim == 0) != (b.ndim == 0) and _category(da.kind) == _category(db.kind):
-        target = db if a.ndim == 0 else da
-    elif (a.ndim == 0) != (b.ndim == 0) and _category(da.kind) != _category(db.kind):
-        # the higher category wins; a 0-d float joining an int tensor gives the default float
-        high, high_is_scalar = (da, a.ndim == 0) if _category(da.kind) > _category(db.kind) \
-            else (db, b.ndim == 0)
-        target = _dtype.get_default_dtype().np_dtype if high_is_scalar and high.kind == "f" \
-            else high
-    else:
-        target = _dtype.promote(da, db)
+    target = promoted_dtype(da, a.ndim, db, b.ndim)
     return (a if da == target else a.to(target)), (b if db == target else b.to(target))
 
 
 def _as_tensor_like(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
-    return Tensor(_to_array(value, None))
+    return Tensor(to_array(value, None))
 
 
 def _binary(fn_cls: type, a: Tensor, b: Any, reverse: bool = False) -> Any:
@@ -1102,7 +767,7 @@ def _binary(fn_cls: type, a: Tensor, b: Any, reverse: bool = False) -> Any:
         return Tensor._apply(fn_cls, b, a) if reverse else Tensor._apply(fn_cls, a, b)
     if not isinstance(b, Tensor):
         if isinstance(b, (list, tuple, np.ndarray)):
-            b = Tensor(_to_array(b, None))
+            b = Tensor(to_array(b, None))
         else:
             return NotImplemented
     try:
@@ -1123,112 +788,18 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     if cond.dtype != bool:
         cond = cond.astype(bool)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        input = Tensor(_to_array(input, None))
+        input = Tensor(to_array(input, None))
     like = input if isinstance(input, Tensor) else other
-    a = input if isinstance(input, Tensor) else Tensor(
-        xp_of(like._data).asarray(input, dtype=_dtype.scalar_result(like._data.dtype, input)))
-    b = other if isinstance(other, Tensor) else Tensor(
-        xp_of(like._data).asarray(other, dtype=_dtype.scalar_result(like._data.dtype, other)))
+    xp = xp_of(like._data)
+    a = (
+        input
+        if isinstance(input, Tensor)
+        else Tensor(xp.asarray(input, dtype=_dtype.scalar_result(like._data.dtype, input)))
+    )
+    b = (
+        other
+        if isinstance(other, Tensor)
+        else Tensor(xp.asarray(other, dtype=_dtype.scalar_result(like._data.dtype, other)))
+    )
     a, b = _promote_pair(a, b)
     return Tensor._apply(elementwise.Where, cond, a, b)
-
-
-def _dim(dim: Any, ndim: builtins.int, fn: str) -> builtins.int:
-    """Normalise one dimension index, with PyTorch's error for out-of-range values."""
-    if isinstance(dim, Tensor):
-        dim = dim.item()
-    if not isinstance(dim, (builtins.int, np.integer)) or isinstance(dim, builtins.bool):
-        raise TypeError(f"{fn}: dim must be an int, got {type(dim).__name__}")
-    low, high = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
-    if not low <= dim <= high:
-        raise IndexError(
-            f"{fn}: Dimension out of range (expected to be in range of [{low}, {high}], "
-            f"but got {dim})"
-        )
-    return builtins.int(dim) % max(ndim, 1)
-
-
-def _dims(dim: Any, ndim: builtins.int, fn: str) -> tuple[builtins.int, ...] | None:
-    """Normalise ``None``, an int, or a sequence of ints to a sorted tuple of axes."""
-    if dim is None:
-        return None
-    if isinstance(dim, (list, tuple)):
-        axes = tuple(sorted({_dim(d, ndim, fn) for d in dim}))
-        return axes if axes else None
-    return (_dim(dim, ndim, fn),)
-
-
-def _shape_args(args: tuple, fn: str) -> tuple[builtins.int, ...]:
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` like PyTorch."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = tuple(args[0])
-    out = []
-    for n in args:
-        if isinstance(n, Tensor):
-            n = n.item()
-        if not isinstance(n, (builtins.int, np.integer)) or isinstance(n, builtins.bool):
-            raise TypeError(f"{fn}: sizes must be ints, got {n!r}")
-        out.append(builtins.int(n))
-    return tuple(out)
-
-
-def _resolve_shape(shape: tuple[builtins.int, ...], tensor: Tensor, fn: str) -> tuple:
-    """Fill in one -1 and check that the element count matches."""
-    size = tensor.numel()
-    if shape.count(-1) > 1:
-        raise ValueError(f"{fn}: only one dimension can be inferred (-1), got shape {shape}")
-    known = int(np.prod([n for n in shape if n != -1]))
-    if -1 in shape:
-        if known == 0 or size % known:
-            raise RuntimeError(
-                f"{fn}: shape {list(shape)} is invalid for input of size {size}"
-            )
-        shape = tuple(size // known if n == -1 else n for n in shape)
-    elif known != size:
-        raise RuntimeError(f"{fn}: shape {list(shape)} is invalid for input of size {size}")
-    return shape
-
-
-def _index(index: Any) -> Any:
-    """Replace Tensors inside an index by their arrays (int64 or bool)."""
-    if isinstance(index, Tensor):
-        return index._data
-    if isinstance(index, tuple):
-        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
-    return index
-
-
-def _format_tensor(t: Tensor) -> str:
-    """PyTorch-like repr: ``tensor([1., 2.], requires_grad=True)``."""
-    data = as_numpy(t._data)
-    kind = data.dtype.kind
-    if kind == "f" and data.size:
-        finite = data[np.isfinite(data)]
-        whole = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        big = finite.size and (np.abs(finite).max() >= 1e8 or
-                               (np.abs(finite[finite != 0]).min() < 1e-4 if
-                                (finite != 0).any() else False))
-        if big:
-            formatter = {"float_kind": lambda v: f"{v:.4e}"}
-        elif whole:
-            formatter = {"float_kind": lambda v: f"{v:.0f}."}
-        else:
-            formatter = {"float_kind": lambda v: f"{v:.4f}"}
-    else:
-        formatter = None
-    body = np.array2string(data, separator=", ", prefix="tensor(", formatter=formatter,
-                           threshold=1000, edgeitems=3, max_line_width=80)
-    if kind == "b":
-        body = body.replace("True", "True").replace("False", "False")
-    extras = []
-    if data.dtype not in (_dtype.get_default_dtype().np_dtype, np.int64, np.bool_) or (
-        data.size == 0 and data.dtype != _dtype.get_default_dtype().np_dtype
-    ):
-        extras.append(f"dtype={t.dtype}")
-    if t._ctx is not None:
-        extras.append(f"grad_fn={t._ctx!r}")
-    elif t.requires_grad:
-        extras.append("requires_grad=True")
-    if t.device.type != "cpu":
-        extras.append(f"device='{t.device}'")
-    return "tensor(" + body + "".join(", " + e for e in extras) + ")"

@@ -57,16 +57,25 @@ def _check_inputs(inputs: Sequence[Any]) -> list[int]:
     return checked
 
 
-def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, mode: str = "full", seed: int = 0,
-              raise_exception: bool = True) -> bool:
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    mode: str = "full",
+    seed: int = 0,
+    raise_exception: bool = True,
+) -> bool:
     """Check ``fn``'s backward against central finite differences in float64.
 
     Args:
         fn: takes ``*inputs`` and returns a Tensor or a tuple of Tensors.
         inputs: Tensors (float64 where ``requires_grad``) and any other arguments.
         eps: finite-difference step.
-        atol, rtol: tolerance ``|analytical - numerical| <= atol + rtol * |numerical|``.
+        atol: absolute tolerance of ``|analytical - numerical| <= atol + rtol * |numerical|``.
+        rtol: relative tolerance in the same test.
         mode: ``"full"`` (whole Jacobian) or ``"random"`` (one random projection).
         seed: seed for the random direction.
         raise_exception: raise ``GradcheckError`` on mismatch (else return False).
@@ -92,8 +101,15 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-
     return False
 
 
-def _check_full(fn: Callable[..., Any], inputs: list[Any], checked: list[int], eps: float,
-                atol: float, rtol: float, rng: np.random.Generator) -> str | None:
+def _check_full(
+    fn: Callable[..., Any],
+    inputs: list[Any],
+    checked: list[int],
+    eps: float,
+    atol: float,
+    rtol: float,
+    rng: np.random.Generator,
+) -> str | None:
     with no_grad():
         base = [o._data.copy() for o in _outputs(fn, inputs)]
     for k, expected in enumerate(base):
@@ -114,14 +130,17 @@ def _check_full(fn: Callable[..., Any], inputs: list[Any], checked: list[int], e
                     numeric = _numeric(fn, inputs, t, j, k, flat, eps)
                     got = analytic.reshape(-1)[j]
                     if abs(got - numeric) > atol + rtol * abs(numeric):
-                        return (f"gradcheck: Jacobian mismatch for output {k} element {flat} "
-                                f"with respect to input {i} element {j}: backward gave {got!r}, "
-                                f"finite differences {numeric!r}")
+                        return (
+                            f"gradcheck: Jacobian mismatch for output {k} element {flat} "
+                            f"with respect to input {i} element {j}: backward gave {got!r}, "
+                            f"finite differences {numeric!r}"
+                        )
     return None
 
 
-def _numeric(fn: Callable[..., Any], inputs: list[Any], t: Tensor, j: int, k: int, flat: int,
-             eps: float) -> float:
+def _numeric(
+    fn: Callable[..., Any], inputs: list[Any], t: Tensor, j: int, k: int, flat: int, eps: float
+) -> float:
     flat_data = t._data.reshape(-1)
     original = flat_data[j]
     with no_grad():
@@ -133,8 +152,15 @@ def _numeric(fn: Callable[..., Any], inputs: list[Any], t: Tensor, j: int, k: in
     return float((plus - minus) / (2 * eps))
 
 
-def _check_random(fn: Callable[..., Any], inputs: list[Any], checked: list[int], eps: float,
-                  atol: float, rtol: float, rng: np.random.Generator) -> str | None:
+def _check_random(
+    fn: Callable[..., Any],
+    inputs: list[Any],
+    checked: list[int],
+    eps: float,
+    atol: float,
+    rtol: float,
+    rng: np.random.Generator,
+) -> str | None:
     directions = {i: rng.standard_normal(inputs[i].shape) for i in checked}
     for i in checked:
         inputs[i].grad = None
@@ -150,7 +176,8 @@ def _check_random(fn: Callable[..., Any], inputs: list[Any], checked: list[int],
             return "gradcheck: no output depends on the inputs that require grad"
         total.backward()
     analytic = sum(
-        float((inputs[i].grad._data * directions[i]).sum()) for i in checked
+        float((inputs[i].grad._data * directions[i]).sum())
+        for i in checked
         if inputs[i].grad is not None
     )
     originals = {i: inputs[i]._data.copy() for i in checked}
@@ -159,26 +186,41 @@ def _check_random(fn: Callable[..., Any], inputs: list[Any], checked: list[int],
         for i in checked:
             inputs[i]._data = originals[i] + sign * eps * directions[i]
         with no_grad():
-            value = sum(float((o._data * u).sum()) for o, u in
-                        zip(_outputs(fn, inputs), cotangents, strict=True))
+            value = sum(
+                float((o._data * u).sum())
+                for o, u in zip(_outputs(fn, inputs), cotangents, strict=True)
+            )
         return value
 
     numeric = (projected(1.0) - projected(-1.0)) / (2 * eps)
     for i in checked:
         inputs[i]._data = originals[i]
     if abs(analytic - numeric) > atol + rtol * abs(numeric):
-        return (f"gradcheck: directional derivative mismatch: backward gives {analytic!r}, "
-                f"finite differences {numeric!r}")
+        return (
+            f"gradcheck: directional derivative mismatch: backward gives {analytic!r}, "
+            f"finite differences {numeric!r}"
+        )
     return None
 
 
-def assert_close(actual: Any, expected: Any, *, rtol: float | None = None,
-                 atol: float | None = None, msg: str = "") -> None:
+def assert_close(
+    actual: Any,
+    expected: Any,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    msg: str = "",
+) -> None:
     """Assert two tensors/arrays are equal within tolerance (float32 1e-4, float64 1e-10)."""
     a = actual._data if isinstance(actual, Tensor) else np.asarray(actual)
     b = expected._data if isinstance(expected, Tensor) else np.asarray(expected)
     if a.shape != b.shape:
         raise AssertionError(f"{msg} shapes differ: {a.shape} vs {b.shape}")
     default = 1e-10 if a.dtype == np.float64 and b.dtype == np.float64 else 1e-4
-    np.testing.assert_allclose(a, b, rtol=rtol if rtol is not None else default,
-                               atol=atol if atol is not None else default, err_msg=msg)
+    np.testing.assert_allclose(
+        a,
+        b,
+        rtol=rtol if rtol is not None else default,
+        atol=atol if atol is not None else default,
+        err_msg=msg,
+    )

@@ -85,8 +85,11 @@ class Pow(Function):
                 grad_a = grad_output * b * a ** (b - 1)
         if self.needs_input_grad[1]:
             # d(a^b)/db = a^b * log(a); PyTorch defines it as 0 where a == 0 and b >= 0.
-            log_a = xp.log(xp.where(a == 0, 1, a)) if not isinstance(a, (int, float)) else (
-                xp.log(a) if a != 0 else 0.0)
+            log_a = (
+                xp.log(xp.where(a == 0, 1, a))
+                if not isinstance(a, (int, float))
+                else (xp.log(a) if a != 0 else 0.0)
+            )
             grad_b = grad_output * out * log_a
         return grad_a, grad_b
 
@@ -206,7 +209,8 @@ class Where(Function):
             None,
             grad_output * condition if self.needs_input_grad[1] else None,
             xp_of(grad_output).where(condition, zero, grad_output)
-            if self.needs_input_grad[2] else None,
+            if self.needs_input_grad[2]
+            else None,
         )
 
 

@@ -26,10 +26,12 @@ class MatMul(Function):
         xp = xp_of(grad_output)
         a2 = a[None, :] if a.ndim == 1 else a  # (1, K): a vector is a one-row matrix
         b2 = b[:, None] if b.ndim == 1 else b  # (K, 1): a vector is a one-column matrix
-        grad = grad_output
-        if a.ndim == 1:
+        grad = grad_output  # restore the (..., M, P) matrix shape that the vectors dropped
+        if a.ndim == 1 and b.ndim == 1:
+            grad = grad.reshape(1, 1)
+        elif a.ndim == 1:
             grad = xp.expand_dims(grad, -2)
-        if b.ndim == 1:
+        elif b.ndim == 1:
             grad = xp.expand_dims(grad, -1)
         grad_a = grad_b = None
         # Batch dimensions broadcast in forward are summed here, since the vector cases

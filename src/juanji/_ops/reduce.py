@@ -13,8 +13,9 @@ from juanji.autograd.function import Function
 from juanji.backend import xp_of
 
 
-def _expand_back(grad: Any, shape: tuple[int, ...], dim: tuple[int, ...] | None,
-                 keepdim: bool) -> Any:
+def _expand_back(
+    grad: Any, shape: tuple[int, ...], dim: tuple[int, ...] | None, keepdim: bool
+) -> Any:
     """Reinsert reduced axes (size 1) so ``grad`` broadcasts against the input of ``shape``."""
     if dim is None:
         return grad.reshape((1,) * len(shape))

@@ -9,8 +9,15 @@ from juanji.autograd.grad_mode import (
     set_grad_enabled,
 )
 
-__all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "inference_mode", "gradcheck"]
+__all__ = [
+    "Function",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "inference_mode",
+    "gradcheck",
+]
 
 
 def __getattr__(name: str):  # noqa: ANN202 - lazy alias, see CONVENTIONS "Settled decisions"

@@ -70,6 +70,8 @@ def _accumulate(tensor: Any, grad: Any, wrap: Any) -> None:
         # Always own the memory: grad may alias a saved array, a view, or the gradient handed to
         # another input (Add passes one array to both), and optimisers update .grad in place.
         tensor.grad = wrap(grad.copy())
+    elif tensor.grad._data.flags.writeable:
+        xp_of(grad).add(tensor.grad._data, grad, out=tensor.grad._data)  # no per-step allocation
     else:
         tensor.grad._data = tensor.grad._data + grad
 
@@ -97,12 +99,13 @@ def backward(root: Any, grad_root: Any, retain_graph: bool, wrap: Any) -> None:
         if node.n_outputs == 1:
             input_grads = node.backward(grads[0])
         else:
-            input_grads = node.backward(tuple(_zeros_if_none(g, node, i) for i, g in
-                                              enumerate(grads)))
+            input_grads = node.backward(
+                tuple(_zeros_if_none(g, node, i) for i, g in enumerate(grads))
+            )
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         # zip stops at the shorter: backward may leave out trailing constant inputs.
-        for parent, needs, grad in zip(node.parents, node.needs_input_grad, input_grads):
+        for parent, needs, grad in zip(node.parents, node.needs_input_grad, input_grads):  # noqa: B905
             if not needs or parent is None or grad is None:
                 continue
             grad = sum_to_shape(grad, parent.shape)

@@ -14,8 +14,15 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 __all__ = [
-    "Device", "as_device", "xp_of", "to_device", "as_numpy", "sliding_window_view", "as_strided",
-    "scatter_add", "cupy_or_none",
+    "Device",
+    "as_device",
+    "xp_of",
+    "to_device",
+    "as_numpy",
+    "sliding_window_view",
+    "as_strided",
+    "scatter_add",
+    "cupy_or_none",
 ]
 
 _cupy: ModuleType | None = None
