@@ -1,1 +1,60 @@
-"""PLACEHOLDER: the data helper writes this."""
+"""Datasets, loaders and transforms: ``torch.utils.data`` and torchvision's MNIST in one package.
+
+* ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``, ``random_split``
+  (``juanji.data.dataset``);
+* ``DataLoader``, ``default_collate`` and the samplers (``juanji.data.dataloader``);
+* ``juanji.data.transforms``: ``Compose``, ``ToTensor``, ``Normalize``, ``Pad``, ``RandomCrop``,
+  ``RandomShift``, ``Lambda``, each for one sample or a whole batch;
+* ``MNIST`` and ``FashionMNIST`` with verified, resumable downloads (``juanji.data.mnist``,
+  ``juanji.data.download``) and the IDX format (``juanji.data.idx``).
+
+Only NumPy is needed: tqdm (progress bars) is used when installed, Pillow never.
+
+Example:
+    >>> import numpy as np
+    >>> from juanji.data import DataLoader, TensorDataset
+    >>> loader = DataLoader(TensorDataset(np.zeros((5, 2), np.float32), np.arange(5)), batch_size=2)
+    >>> [tuple(x.shape) for x, y in loader]
+    [(2, 2), (2, 2), (1, 2)]
+"""
+
+from juanji.data import transforms
+from juanji.data.dataloader import (
+    BatchSampler,
+    DataLoader,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    default_collate,
+    default_convert,
+)
+from juanji.data.dataset import (
+    ConcatDataset,
+    Dataset,
+    StackedSamples,
+    Subset,
+    TensorDataset,
+    random_split,
+)
+from juanji.data.mnist import MNIST, FashionMNIST
+
+__all__ = [
+    "Dataset",
+    "TensorDataset",
+    "Subset",
+    "ConcatDataset",
+    "random_split",
+    "StackedSamples",
+    "DataLoader",
+    "default_collate",
+    "default_convert",
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "BatchSampler",
+    "transforms",
+    "MNIST",
+    "FashionMNIST",
+]
