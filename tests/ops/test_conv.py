@@ -1,0 +1,256 @@
+"""ConvNd (through conv1d/2d/3d) vs PyTorch over hypothesis configurations; gradcheck; variants.
+
+The torch side receives the padding either natively (int, tuple, 'valid', 'same' at stride 1)
+or, for what PyTorch lacks (pairs, 'same_lower', strided 'same'), as an explicit
+``torch.nn.functional.pad`` followed by a convolution without padding. The pads for the latter
+are derived here from the definition, not taken from juanji.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import juanji
+import juanji.nn.functional as F
+from juanji._ops import conv as conv_ops
+from juanji.testing import gradcheck
+from reference import compare_op, torch
+
+TF = torch.nn.functional
+CONV = {1: (F.conv1d, TF.conv1d), 2: (F.conv2d, TF.conv2d), 3: (F.conv3d, TF.conv3d)}
+KINDS = ("int", "tuple", "pairs", "valid", "same", "same_lower")
+
+
+def _same_pairs(sizes, kernel, stride, dilation, lower):
+    """Pads giving ceil(n / s) outputs, from the definition (independent of juanji)."""
+    pairs = []
+    for n, k, s, d in zip(sizes, kernel, stride, dilation, strict=True):
+        total = max((math.ceil(n / s) - 1) * s + d * (k - 1) + 1 - n, 0)
+        small, large = total // 2, total - total // 2
+        pairs.append((large, small) if lower else (small, large))
+    return tuple(pairs)
+
+
+def _torch_conv(S, stride, dilation, groups, torch_padding, explicit_pairs):
+    """A torch function (x, w, b) -> y for the given padding (native or explicit pairs)."""
+    conv = CONV[S][1]
+
+    def run(x, w, b):
+        if explicit_pairs is not None:
+            flat = [p for pair in reversed(explicit_pairs) for p in pair]  # last dim first
+            x = TF.pad(x, flat)
+            return conv(x, w, b, stride=stride, padding=0, dilation=dilation, groups=groups)
+        return conv(x, w, b, stride=stride, padding=torch_padding, dilation=dilation, groups=groups)
+
+    return run
+
+
+@st.composite
+def conv_configs(draw):
+    S = draw(st.integers(1, 3))
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    depthwise = draw(st.booleans())
+    C_in = groups * (1 if depthwise else draw(st.integers(1, 2)))
+    C_out = groups * draw(st.integers(1, 2))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(S))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(S))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(S))
+    spread = 4 if S < 3 else 2
+    sizes = tuple(
+        draw(st.integers(d * (k - 1) + 1, d * (k - 1) + 1 + spread))
+        for k, d in zip(kernel, dilation, strict=True)
+    )
+    kind = draw(st.sampled_from(KINDS))
+    if kind == "int":
+        padding = draw(st.integers(0, 2))
+        pairs = ((padding, padding),) * S
+    elif kind == "tuple":
+        padding = tuple(draw(st.integers(0, 2)) for _ in range(S))
+        pairs = tuple((p, p) for p in padding)
+    elif kind == "pairs":
+        padding = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(S))
+        pairs = padding
+    elif kind == "valid":
+        padding, pairs = "valid", ((0, 0),) * S
+    else:
+        padding = kind
+        pairs = _same_pairs(sizes, kernel, stride, dilation, lower=kind == "same_lower")
+    native = kind in ("int", "tuple", "valid") or (kind == "same" and set(stride) == {1})
+    return {
+        "S": S,
+        "groups": groups,
+        "C_in": C_in,
+        "C_out": C_out,
+        "kernel": kernel,
+        "stride": stride,
+        "dilation": dilation,
+        "sizes": sizes,
+        "padding": padding,
+        "torch_padding": padding if native else None,
+        "pairs": None if native else pairs,
+        "batch": draw(st.sampled_from([None, 1, 2, 3])),
+        "bias": draw(st.booleans()),
+        "dtype": draw(st.sampled_from([np.float32, np.float64])),
+        "seed": draw(st.integers(0, 99)),
+    }
+
+
+def _arrays(cfg):
+    rng = np.random.default_rng(cfg["seed"])
+    lead = () if cfg["batch"] is None else (cfg["batch"],)
+    x = rng.standard_normal(lead + (cfg["C_in"],) + cfg["sizes"]).astype(cfg["dtype"])
+    w_shape = (cfg["C_out"], cfg["C_in"] // cfg["groups"]) + cfg["kernel"]
+    w = rng.standard_normal(w_shape).astype(cfg["dtype"])
+    b = rng.standard_normal(cfg["C_out"]).astype(cfg["dtype"]) if cfg["bias"] else None
+    return x, w, b
+
+
+@settings(max_examples=60)
+@given(cfg=conv_configs())
+def test_conv_nd_matches_torch(cfg):
+    x, w, b = _arrays(cfg)
+    S = cfg["S"]
+
+    def ours(x, w, b):
+        return CONV[S][0](
+            x,
+            w,
+            b,
+            stride=cfg["stride"],
+            padding=cfg["padding"],
+            dilation=cfg["dilation"],
+            groups=cfg["groups"],
+        )
+
+    theirs = _torch_conv(
+        S, cfg["stride"], cfg["dilation"], cfg["groups"], cfg["torch_padding"], cfg["pairs"]
+    )
+    compare_op(ours, theirs, [x, w, b])
+
+
+@pytest.mark.parametrize("which", [[0], [1], [2], [0, 2], [1, 2]], ids=str)
+def test_conv2d_requires_grad_on_a_subset(which):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 4, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((6, 2, 3, 2)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    compare_op(
+        lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=2),
+        lambda x, w, b: TF.conv2d(x, w, b, padding=1, groups=2),
+        [x, w, b],
+        grads=which,
+    )
+    X, W, B = (juanji.tensor(a, requires_grad=i in which) for i, a in enumerate((x, w, b)))
+    F.conv2d(X, W, B, padding=1, groups=2).sum().backward()
+    assert [t.grad is not None for t in (X, W, B)] == [i in which for i in range(3)]
+
+
+def test_conv_preserves_float32():
+    x = juanji.randn(2, 3, 6, 6, requires_grad=True)
+    w = juanji.randn(4, 3, 3, 3, requires_grad=True)
+    b = juanji.randn(4, requires_grad=True)
+    y = F.conv2d(x, w, b, stride=2, padding="same")
+    y.sum().backward()
+    assert y.dtype == juanji.float32
+    assert {x.grad.dtype, w.grad.dtype, b.grad.dtype} == {juanji.float32}
+
+
+def test_conv_non_contiguous_inputs_match_contiguous():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 7, 6))
+    w = rng.standard_normal((4, 3, 2, 3))
+    x_t = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)  # strided view
+    w_t = np.ascontiguousarray(w.transpose(3, 2, 1, 0)).transpose(3, 2, 1, 0)
+    assert not x_t.flags.c_contiguous and not w_t.flags.c_contiguous
+    results = []
+    for xa, wa in ((x, w), (x_t, w_t)):
+        X, W = juanji.tensor(xa, requires_grad=True), juanji.tensor(wa, requires_grad=True)
+        # A transposed grad_output (a non-contiguous cotangent) too:
+        y = F.conv2d(X, W, padding=((1, 0), (2, 1)), stride=(2, 1))
+        cotangent = juanji.tensor(np.arange(y.numel(), dtype=np.float64).reshape(y.shape))
+        (y * cotangent.transpose(2, 3).transpose(2, 3)).sum().backward()
+        results.append((y.numpy(force=True), X.grad.numpy(), W.grad.numpy()))
+    for ours, reference in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_chunked_batches_match_torch(monkeypatch):
+    # A tiny budget forces one sample per chunk: the same GEMMs, col recomputed in backward.
+    monkeypatch.setattr(conv_ops, "COL_BUDGET_BYTES", 1)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 4, 6, 5))
+    w = rng.standard_normal((6, 2, 3, 3))
+    b = rng.standard_normal(6)
+    compare_op(
+        lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0), groups=2, stride=(1, 2)),
+        lambda x, w, b: TF.conv2d(x, w, b, padding=(1, 0), groups=2, stride=(1, 2)),
+        [x, w, b],
+    )
+
+
+def test_conv_empty_batch():
+    x = juanji.zeros(0, 3, 5, 5, requires_grad=True)
+    w = juanji.randn(2, 3, 3, 3, requires_grad=True)
+    y = F.conv2d(x, w, padding=1)
+    assert y.shape == (0, 2, 5, 5)
+    y.sum().backward()
+    assert x.grad.shape == (0, 3, 5, 5) and not w.grad.numpy().any()
+
+
+def test_conv_is_linear_in_weight():
+    rng = np.random.default_rng(6)
+    x = juanji.tensor(rng.standard_normal((2, 2, 5, 5)))
+    w1, w2 = (juanji.tensor(rng.standard_normal((3, 2, 3, 3))) for _ in range(2))
+    lhs = F.conv2d(x, w1 * 2.0 + w2 * -3.0, padding=1)
+    rhs = F.conv2d(x, w1, padding=1) * 2.0 + F.conv2d(x, w2, padding=1) * -3.0
+    np.testing.assert_allclose(lhs.numpy(), rhs.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def _f64(rng, *shape):
+    return juanji.tensor(rng.standard_normal(shape), requires_grad=True)
+
+
+@pytest.mark.parametrize(
+    ("S", "kwargs"),
+    [
+        (1, {"stride": 2, "padding": ((1, 0),), "dilation": 1, "groups": 1}),
+        (2, {"stride": 1, "padding": "same_lower", "dilation": 1, "groups": 2}),
+        (2, {"stride": (2, 1), "padding": 1, "dilation": (1, 2), "groups": 1}),
+    ],
+)
+def test_conv_gradcheck_full(S, kwargs):
+    rng = np.random.default_rng(7)
+    x = _f64(rng, 1, 2, *(4,) * S)
+    w = _f64(rng, 2, 2 // kwargs["groups"], *(2,) * S)
+    b = _f64(rng, 2)
+    assert gradcheck(lambda x, w, b: CONV[S][0](x, w, b, **kwargs), (x, w, b), mode="full")
+
+
+@pytest.mark.parametrize(
+    ("S", "kwargs"),
+    [
+        (2, {"stride": 2, "padding": "same", "dilation": 1, "groups": 3}),
+        (
+            3,
+            {
+                "stride": (1, 2, 1),
+                "padding": ((0, 1), 1, (2, 0)),
+                "dilation": (2, 1, 1),
+                "groups": 1,
+            },
+        ),
+        (1, {"stride": 3, "padding": "valid", "dilation": 2, "groups": 6}),
+    ],
+)
+def test_conv_gradcheck_random(S, kwargs):
+    rng = np.random.default_rng(8)
+    for seed in range(3):
+        x = _f64(rng, 2, 6, *(7,) * S)
+        w = _f64(rng, 6, 6 // kwargs["groups"], *(3,) * S)
+        b = _f64(rng, 6)
+        assert gradcheck(
+            lambda x, w, b: CONV[S][0](x, w, b, **kwargs), (x, w, b), mode="random", seed=seed
+        )
