@@ -158,21 +158,23 @@ def test_conv_preserves_float32():
     assert {x.grad.dtype, w.grad.dtype, b.grad.dtype} == {juanji.float32}
 
 
-def test_conv_non_contiguous_inputs_match_contiguous():
+@pytest.mark.parametrize("padding", [((1, 0), (2, 1)), 0], ids=["padded", "unpadded"])
+def test_conv_non_contiguous_inputs_match_contiguous(padding):
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 3, 7, 6))
     w = rng.standard_normal((4, 3, 2, 3))
     x_t = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)  # strided view
     w_t = np.ascontiguousarray(w.transpose(3, 2, 1, 0)).transpose(3, 2, 1, 0)
-    assert not x_t.flags.c_contiguous and not w_t.flags.c_contiguous
     results = []
     for xa, wa in ((x, w), (x_t, w_t)):
-        X, W = juanji.tensor(xa, requires_grad=True), juanji.tensor(wa, requires_grad=True)
-        # A transposed grad_output (a non-contiguous cotangent) too:
-        y = F.conv2d(X, W, padding=((1, 0), (2, 1)), stride=(2, 1))
-        cotangent = juanji.tensor(np.arange(y.numel(), dtype=np.float64).reshape(y.shape))
-        (y * cotangent.transpose(2, 3).transpose(2, 3)).sum().backward()
+        X, W = juanji.Tensor(xa, requires_grad=True), juanji.Tensor(wa, requires_grad=True)
+        y = F.conv2d(X, W, padding=padding, stride=(2, 1))
+        # Through a transpose, conv's backward receives a non-contiguous grad_output too.
+        y_t = y.transpose(2, 3)
+        cotangent = juanji.tensor(np.arange(y_t.numel(), dtype=np.float64).reshape(y_t.shape))
+        (y_t * cotangent).sum().backward()
         results.append((y.numpy(force=True), X.grad.numpy(), W.grad.numpy()))
+    assert not X._data.flags.c_contiguous and not W._data.flags.c_contiguous
     for ours, reference in zip(results[1], results[0], strict=True):
         np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)
 
