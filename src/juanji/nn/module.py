@@ -135,7 +135,7 @@ class Module:
         if isinstance(value, Parameter):
             if parameters is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=parameters)
             self.register_parameter(name, value)
         elif parameters is not None and name in parameters:
             if value is not None:
@@ -147,7 +147,7 @@ class Module:
         elif isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=modules)
             modules[name] = value
         elif modules is not None and name in modules:
             if value is not None:
@@ -188,11 +188,16 @@ class Module:
         names.update(self._parameters, self._buffers, self._modules)
         return sorted(n for n in names if not n[0].isdigit())
 
-    def _forget(self, name: str) -> None:
-        """Remove ``name`` from every place an attribute can live (before re-registering it)."""
+    def _forget(self, name: str, keep: dict[str, Any]) -> None:
+        """Remove ``name`` from the places an attribute can live, except ``keep``.
+
+        ``keep`` is the registry about to receive ``name``: an existing entry there keeps its
+        position, so re-assigning ``self.weight`` does not move it in ``state_dict`` (PyTorch).
+        """
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def _check_new_name(self, kind: str, name: Any, registry: dict[str, Any]) -> None:
