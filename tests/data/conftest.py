@@ -104,6 +104,8 @@ class _Handler(BaseHTTPRequestHandler):
             if start >= len(data):
                 self.send_error(416, "Range Not Satisfiable")
                 return
+            if self.path in state.wrong_range:
+                start = 0  # a broken server: 206 but from another byte than asked
             self.send_response(206)
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         else:
@@ -128,6 +130,7 @@ class _ServerState:
         self.cut: dict[str, int] = {}
         self.cut_times: dict[str, int] = {}
         self.ignore_range: set[str] = set()
+        self.wrong_range: set[str] = set()
 
 
 class LocalServer:

