@@ -128,41 +128,22 @@ class Module:
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
-        registries = self.__dict__
-        parameters = registries.get("_parameters")
-        modules = registries.get("_modules")
-        buffers = registries.get("_buffers")
-        if isinstance(value, Parameter):
-            if parameters is None:
-                raise AttributeError("cannot assign parameters before Module.__init__() call")
+        parameters = self.__dict__.get("_parameters")
+        modules = self.__dict__.get("_modules")
+        buffers = self.__dict__.get("_buffers")
+        if isinstance(value, (Parameter, Module)) and parameters is None:
+            kind = "parameters" if isinstance(value, Parameter) else "module"
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        # The register_* methods check the value's type (e.g. a Tensor assigned to `weight`).
+        if isinstance(value, Parameter) or (parameters and name in parameters):
             self._forget(name, keep=parameters)
             self.register_parameter(name, value)
-        elif parameters is not None and name in parameters:
-            if value is not None:
-                raise TypeError(
-                    f"cannot assign '{_type_name(value)}' as parameter '{name}' "
-                    "(juanji.nn.Parameter or None expected)"
-                )
-            self.register_parameter(name, value)
-        elif isinstance(value, Module):
-            if modules is None:
-                raise AttributeError("cannot assign module before Module.__init__() call")
+        elif isinstance(value, Module) or (modules and name in modules):
             self._forget(name, keep=modules)
-            modules[name] = value
-        elif modules is not None and name in modules:
-            if value is not None:
-                raise TypeError(
-                    f"cannot assign '{_type_name(value)}' as child module '{name}' "
-                    "(juanji.nn.Module or None expected)"
-                )
-            modules[name] = value
-        elif buffers is not None and name in buffers:
-            if value is not None and not isinstance(value, Tensor):
-                raise TypeError(
-                    f"cannot assign '{_type_name(value)}' as buffer '{name}' "
-                    "(juanji.Tensor or None expected)"
-                )
-            buffers[name] = value
+            self.add_module(name, value)
+        elif buffers and name in buffers:
+            persistent = name not in self._non_persistent_buffers_set
+            self.register_buffer(name, value, persistent=persistent)
         else:
             super().__setattr__(name, value)
 
@@ -216,10 +197,7 @@ class Module:
         """Add a parameter (or a None placeholder, e.g. ``bias`` when ``bias=False``)."""
         self._check_new_name("parameter", name, self.__dict__.get("_parameters", {}))
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(
-                f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
-                "(juanji.nn.Parameter or None required)"
-            )
+            raise _wrong_type(param, "parameter", name, "juanji.nn.Parameter")
         if param is not None and not param.is_leaf:
             raise ValueError(
                 f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
@@ -240,10 +218,7 @@ class Module:
         """
         self._check_new_name("buffer", name, self.__dict__.get("_buffers", {}))
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(
-                f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
-                "(juanji.Tensor or None required)"
-            )
+            raise _wrong_type(tensor, "buffer", name, "juanji.Tensor")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -254,7 +229,7 @@ class Module:
         """Add a child module, reachable as the attribute ``name``."""
         self._check_new_name("module", name, self.__dict__.get("_modules", {}))
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{_type_name(module)} is not a Module subclass")
+            raise _wrong_type(module, "child module", name, "juanji.nn.Module")
         self._modules[name] = module
 
     register_module = add_module
@@ -596,10 +571,9 @@ def _indent(text: str, spaces: int) -> str:
     return "\n".join([first] + [" " * spaces + line for line in rest])
 
 
-def _type_name(value: Any) -> str:
-    if isinstance(value, Tensor):
-        return f"juanji.{type(value).__name__}"
-    return type(value).__name__
+def _wrong_type(value: Any, kind: str, name: str, expected: str) -> TypeError:
+    given = f"juanji.{type(value).__name__}" if isinstance(value, Tensor) else type(value).__name__
+    return TypeError(f"cannot assign '{given}' as {kind} '{name}' ({expected} or None expected)")
 
 
 def _as_array(key: str, value: Any) -> Any:
