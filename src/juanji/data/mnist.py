@@ -85,6 +85,9 @@ FASHION_MNIST_MD5 = {
 FASHION_MNIST_MIRRORS = [
     "https://fashion-mnist.s3.eu-central-1.amazonaws.com/",  # the official bucket over HTTPS
     "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    # The address the README links. S3 website endpoints have no TLS, so it is plain HTTP, last;
+    # what it serves is still checked against the published MD5s before use.
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
 ]
 
 
@@ -290,7 +293,7 @@ class MNIST(Dataset):
             raise DataError(
                 f"{self.name}: cannot get {', '.join(missing)}: not in {searched}; {tried}. "
                 f"Set JUANJI_DATA to a folder holding {self.folders[0]}/ with the files "
-                f"(or pass root=), or check the network connection"
+                f"(or pass root=), or check the network connection."
             )
         return fetched
 
