@@ -5,6 +5,7 @@ checked exactly (every sample inside, the extremes close to the bound), standard
 statistically on large tensors.
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -137,3 +138,25 @@ def test_non_tensor_is_refused():
 def test_float64_tensor_keeps_its_dtype():
     t = init.kaiming_normal_(juanji.empty(3, 4, dtype=juanji.float64))
     assert t.dtype == juanji.float64
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "uniform_",
+        "normal_",
+        "constant_",
+        "zeros_",
+        "ones_",
+        "kaiming_uniform_",
+        "kaiming_normal_",
+        "xavier_uniform_",
+        "xavier_normal_",
+        "calculate_gain",
+    ],
+)
+def test_signatures_match_torch(name):
+    def parameters(fn):
+        return [(p.name, p.default) for p in inspect.signature(fn).parameters.values()]
+
+    assert parameters(getattr(init, name)) == parameters(getattr(torch.nn.init, name))
