@@ -51,9 +51,9 @@ def _per_sample_scale(grad_output: Any, normaliser: float, reduction: str) -> An
 
 
 def _target_weights(target: Any, weight: Any, ignore_index: int, dtype: Any) -> tuple[Any, Any]:
-    """``(index, w_t)``: safe gather indices (N, 1, *rest) and the weight of each target.
+    """``(safe, w_t)``: targets safe to index with (N, *rest), and the weight of each target.
 
-    Ignored entries (which may hold any value, e.g. -100) gather class 0 and weigh 0.
+    Ignored entries (which may hold any value, e.g. -100) index class 0 and weigh 0.
     """
     xp = xp_of(target)
     valid = target != ignore_index
@@ -62,7 +62,26 @@ def _target_weights(target: Any, weight: Any, ignore_index: int, dtype: Any) -> 
         w_t = valid.astype(dtype)
     else:
         w_t = xp.where(valid, weight[safe], 0).astype(dtype, copy=False)
-    return xp.expand_dims(safe, 1), w_t
+    return safe, w_t
+
+
+# Gather and scatter along the class axis. The (N, C) case, the training hot path, uses plain
+# fancy indexing: several times cheaper than take/put_along_axis on small arrays.
+def _at_target(x: Any, target: Any) -> Any:
+    """``x[i, target[i], ...]`` for every sample position: (N, C, *rest) -> (N, *rest)."""
+    if x.ndim == 2:
+        return x[xp_of(x).arange(x.shape[0]), target]
+    return xp_of(x).take_along_axis(x, target[:, None], axis=1)[:, 0]
+
+
+def _add_at_target(x: Any, target: Any, values: Any) -> None:
+    """``x[i, target[i], ...] += values[i, ...]`` in place (one class per sample position)."""
+    xp = xp_of(x)
+    if x.ndim == 2:
+        x[xp.arange(x.shape[0]), target] += values
+    else:
+        index = target[:, None]
+        xp.put_along_axis(x, index, xp.take_along_axis(x, index, axis=1) + values[:, None], 1)
 
 
 class NLLLoss(Function):
@@ -77,21 +96,19 @@ class NLLLoss(Function):
         ignore_index: int = -100,
         reduction: str = "mean",
     ) -> Any:
-        xp = xp_of(x)
-        index, w_t = _target_weights(target, weight, ignore_index, x.dtype)
-        per_sample = -xp.take_along_axis(x, index, axis=1)[:, 0] * w_t  # (N, *rest)
+        safe, w_t = _target_weights(target, weight, ignore_index, x.dtype)
+        per_sample = -_at_target(x, safe) * w_t  # (N, *rest)
         normaliser = float(w_t.sum())
         if self.requires_grad:
-            self.save_for_backward(index, w_t)
+            self.save_for_backward(safe, w_t)
             self.shape, self.normaliser, self.reduction = x.shape, normaliser, reduction
         return _reduce(per_sample, normaliser, reduction)
 
     def backward(self, grad_output: Any) -> tuple[Any, None, None]:
-        index, w_t = self.saved_tensors
-        xp = xp_of(w_t)
+        safe, w_t = self.saved_tensors
         scale = _per_sample_scale(grad_output, self.normaliser, self.reduction) * w_t
-        grad_x = xp.zeros(self.shape, dtype=w_t.dtype)
-        xp.put_along_axis(grad_x, index, -xp.expand_dims(scale, 1), axis=1)
+        grad_x = xp_of(w_t).zeros(self.shape, dtype=w_t.dtype)
+        _add_at_target(grad_x, safe, -scale)
         return grad_x, None, None
 
 
@@ -120,25 +137,25 @@ class CrossEntropy(Function):
         self.eps, self.reduction, self.classes = label_smoothing, reduction, x.shape[1]
         if target.dtype.kind == "f":
             return self._forward_probabilities(logp, target, weight)
-        index, w_t = _target_weights(target, weight, ignore_index, x.dtype)
-        valid = (target != ignore_index).astype(x.dtype)  # (N, *rest): 1 kept, 0 ignored
-        per_sample = -xp.take_along_axis(logp, index, axis=1)[:, 0] * w_t  # (N, *rest)
+        safe, w_t = _target_weights(target, weight, ignore_index, x.dtype)
+        per_sample = -_at_target(logp, safe) * w_t  # (N, *rest)
+        valid = None
         if label_smoothing:
+            valid = (target != ignore_index).astype(x.dtype)  # (N, *rest): 1 kept, 0 ignored
             weighted = logp if weight is None else logp * _class_view(weight, x.ndim)
             smooth = -weighted.sum(axis=1) * valid  # sum_c w_c * (-logp_ic)
             spread = label_smoothing / x.shape[1]
             per_sample = (1 - label_smoothing) * per_sample + spread * smooth
         normaliser = float(w_t.sum())
         if self.requires_grad:
-            self.save_for_backward(logp, index, w_t, weight, valid)
+            self.save_for_backward(logp, safe, w_t, weight, valid)
             self.normaliser = normaliser
         return _reduce(per_sample, normaliser, reduction)
 
     def backward(self, grad_output: Any) -> tuple[Any, Any, None]:
         if self.soft:
             return self._backward_probabilities(grad_output)
-        logp, index, w_t, weight, valid = self.saved_tensors
-        xp = xp_of(logp)
+        logp, safe, w_t, weight, valid = self.saved_tensors
         eps, classes = self.eps, self.classes
         scale = _per_sample_scale(grad_output, self.normaliser, self.reduction)  # (N, *rest) or ()
         # sum_k a_ik = (1 - eps) * w_{t_i} + (eps / C) * sum_k w_k   (0 for ignored samples)
@@ -146,13 +163,11 @@ class CrossEntropy(Function):
         if eps:
             weight_sum = classes if weight is None else float(weight.sum())
             total_a = (1 - eps) * w_t + (eps * weight_sum / classes) * valid
-        grad_x = xp.exp(logp) * xp.expand_dims(total_a * scale, 1)  # p * sum_k a_ik
+        grad_x = xp_of(logp).exp(logp) * (total_a * scale)[:, None]  # p * sum_k a_ik
         if eps:
-            spread = (eps / classes) * xp.expand_dims(valid * scale, 1)  # (N, 1, *rest)
+            spread = (eps / classes) * (valid * scale)[:, None]  # (N, 1, *rest)
             grad_x -= spread if weight is None else spread * _class_view(weight, logp.ndim)
-        at_target = xp.take_along_axis(grad_x, index, axis=1)
-        onehot_part = xp.expand_dims((1 - eps) * w_t * scale, 1)
-        xp.put_along_axis(grad_x, index, at_target - onehot_part, axis=1)
+        _add_at_target(grad_x, safe, -(1 - eps) * w_t * scale)  # minus a_ic at the target
         return grad_x, None, None
 
     def _forward_probabilities(self, logp: Any, target: Any, weight: Any) -> Any:
@@ -172,7 +187,7 @@ class CrossEntropy(Function):
         xp = xp_of(logp)
         scale = _per_sample_scale(grad_output, self.normaliser, self.reduction)
         if scale.ndim:  # per-sample gradients (N, *rest) -> (N, 1, *rest)
-            scale = xp.expand_dims(scale, 1)
+            scale = scale[:, None]
         grad_x = grad_target = None
         if self.needs_input_grad[0]:
             grad_x = (xp.exp(logp) * a.sum(axis=1, keepdims=True) - a) * scale

@@ -104,6 +104,8 @@ def _check_class_indices(
             f"expected {expected} (the input without its class dimension {class_dim})"
         )
     values = target._data
+    if not values.size or (values.min() >= 0 and values.max() < classes):
+        return  # the common case, checked with two cheap reductions
     bad = ((values < 0) | (values >= classes)) & (values != ignore_index)
     if bad.any():
         first = int(values[bad].reshape(-1)[0])
