@@ -61,31 +61,40 @@ def compare_op(
         juanji's outputs, for further checks.
     """
     if grads is True:
-        wanted = [i for i, a in enumerate(inputs) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+        wanted = [
+            i for i, a in enumerate(inputs) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+        ]
     elif grads is False:
         wanted = []
     else:
         wanted = list(grads)
-    j_inputs = [to_juanji(a, i in wanted) if isinstance(a, np.ndarray) else a
-                for i, a in enumerate(inputs)]
-    t_inputs = [to_torch(a, i in wanted) if isinstance(a, np.ndarray) else a
-                for i, a in enumerate(inputs)]
+    j_inputs = [
+        to_juanji(a, i in wanted) if isinstance(a, np.ndarray) else a for i, a in enumerate(inputs)
+    ]
+    t_inputs = [
+        to_torch(a, i in wanted) if isinstance(a, np.ndarray) else a for i, a in enumerate(inputs)
+    ]
     j_out = _outputs(juanji_fn(*j_inputs))
     t_out = _outputs(torch_fn(*t_inputs))
     assert len(j_out) == len(t_out), f"juanji gave {len(j_out)} outputs, torch {len(t_out)}"
-    for k, (j, t) in enumerate(zip(j_out, t_out)):
+    for k, (j, t) in enumerate(zip(j_out, t_out, strict=True)):
         expected = t.detach().numpy()
         got = j.detach().numpy()
-        assert got.shape == expected.shape, f"output {k}: shape {got.shape} != torch {expected.shape}"
-        assert got.dtype == expected.dtype, f"output {k}: dtype {got.dtype} != torch {expected.dtype}"
+        assert got.shape == expected.shape, (
+            f"output {k}: shape {got.shape} != torch {expected.shape}"
+        )
+        assert got.dtype == expected.dtype, (
+            f"output {k}: dtype {got.dtype} != torch {expected.dtype}"
+        )
         tol = TOLERANCE.get(got.dtype, 0)
-        np.testing.assert_allclose(got, expected, rtol=rtol or tol, atol=atol or tol,
-                                   err_msg=f"forward output {k}")
+        np.testing.assert_allclose(
+            got, expected, rtol=rtol or tol, atol=atol or tol, err_msg=f"forward output {k}"
+        )
     if not wanted:
         return j_out
     rng = np.random.default_rng(seed)
     j_total, t_total = None, None
-    for j, t in zip(j_out, t_out):
+    for j, t in zip(j_out, t_out, strict=True):
         if not (j.requires_grad and t.requires_grad):
             continue
         cotangent = rng.standard_normal(j.shape).astype(j.numpy(force=True).dtype)
@@ -93,7 +102,9 @@ def compare_op(
         t_term = (t * torch.from_numpy(cotangent)).sum()
         j_total = j_term if j_total is None else j_total + j_term
         t_total = t_term if t_total is None else t_total + t_term
-    assert (j_total is None) == (t_total is None), "juanji and torch disagree on which outputs need grad"
+    assert (j_total is None) == (t_total is None), (
+        "juanji and torch disagree on which outputs need grad"
+    )
     if j_total is None:
         return j_out
     j_total.backward()
@@ -109,6 +120,7 @@ def compare_op(
         got = j_grad.numpy()
         assert got.dtype == expected.dtype, f"grad {i}: dtype {got.dtype} != torch {expected.dtype}"
         tol = TOLERANCE.get(got.dtype, 0)
-        np.testing.assert_allclose(got, expected, rtol=rtol or tol, atol=atol or tol,
-                                   err_msg=f"gradient of input {i}")
+        np.testing.assert_allclose(
+            got, expected, rtol=rtol or tol, atol=atol or tol, err_msg=f"gradient of input {i}"
+        )
     return j_out

@@ -15,8 +15,13 @@ def test_output_size_equals_the_notes_formula(w, k, s, p):
         assert _shapes.conv_output_size(w, k, s, p // 2, p - p // 2) == (w + p - k + s) // s
 
 
-@given(w=st.integers(1, 64), k=st.integers(1, 9), s=st.integers(1, 4), d=st.integers(1, 3),
-       lower=st.booleans())
+@given(
+    w=st.integers(1, 64),
+    k=st.integers(1, 9),
+    s=st.integers(1, 4),
+    d=st.integers(1, 3),
+    lower=st.booleans(),
+)
 def test_same_pads_give_ceil_n_over_s(w, k, s, d, lower):
     before, after = _shapes.same_pads(w, k, s, d, lower)
     assert _shapes.conv_output_size(w, k, s, before, after, d) == math.ceil(w / s)

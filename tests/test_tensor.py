@@ -1,4 +1,4 @@
-"""Tensor: creation rules, dtype promotion, metadata, conversion, in-place rules, repr, protocols."""
+"""Tensor: creation rules, dtype promotion, metadata, conversion, in-place rules, repr."""
 
 import copy
 import pickle
@@ -31,7 +31,9 @@ def test_promotion_between_tensors():
     assert (i64 + f32).dtype == juanji.float32
     assert (i64 * 2.5).dtype == juanji.float32  # NumPy would say float64
     assert (i64 / 2).dtype == juanji.float32  # true division of ints gives floats
-    assert (f32 * juanji.tensor(2.0, dtype=juanji.float64)).dtype == juanji.float32  # 0-d acts as scalar
+    assert (
+        f32 * juanji.tensor(2.0, dtype=juanji.float64)
+    ).dtype == juanji.float32  # 0-d acts as scalar
     assert (i64 + 1).dtype == juanji.int64
 
 
@@ -139,7 +141,10 @@ def test_reshape_errors_are_clear():
         x.reshape(4, -1)
     with pytest.raises(ValueError, match="only one dimension can be inferred"):
         x.reshape(-1, -1)
-    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"):
+    with pytest.raises(
+        IndexError,
+        match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)",
+    ):
         x.sum(2)
 
 
@@ -235,5 +240,7 @@ def test_broadcast_error_names_shapes():
 
 
 def test_matmul_error_names_shapes():
-    with pytest.raises(RuntimeError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) cannot be multiplied"):
+    with pytest.raises(
+        RuntimeError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) cannot be multiplied"
+    ):
         juanji.zeros(2, 3) @ juanji.zeros(4, 5)

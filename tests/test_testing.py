@@ -23,8 +23,9 @@ def test_gradcheck_catches_a_wrong_backward(mode):
     x = juanji.randn(3, dtype=juanji.float64, requires_grad=True)
     with pytest.raises(GradcheckError, match="mismatch"):
         gradcheck(lambda t: juanji.Tensor._apply(WrongSquare, t), (x,), mode=mode)
-    assert not gradcheck(lambda t: juanji.Tensor._apply(WrongSquare, t), (x,), mode=mode,
-                         raise_exception=False)
+    assert not gradcheck(
+        lambda t: juanji.Tensor._apply(WrongSquare, t), (x,), mode=mode, raise_exception=False
+    )
 
 
 @pytest.mark.parametrize("mode", ["full", "random"])
@@ -54,4 +55,6 @@ def test_gradcheck_perturbs_a_private_copy_of_broadcast_views():
 def test_assert_close_uses_dtype_tolerances():
     assert_close(juanji.ones(2), juanji.ones(2) + 1e-6)
     with pytest.raises(AssertionError):
-        assert_close(juanji.ones(2, dtype=juanji.float64), juanji.ones(2, dtype=juanji.float64) + 1e-6)
+        assert_close(
+            juanji.ones(2, dtype=juanji.float64), juanji.ones(2, dtype=juanji.float64) + 1e-6
+        )

@@ -13,8 +13,19 @@ import sys
 import tokenize
 
 SOFT_LIMIT, HARD_LIMIT = 400, 600
-CORE = ("backend", "autograd", "_ops", "tensor.py", "creation.py", "functions.py", "nn", "optim",
-        "_dtype.py", "_shapes.py", "random.py")
+CORE = (
+    "backend",
+    "autograd",
+    "_ops",
+    "tensor.py",
+    "creation.py",
+    "functions.py",
+    "nn",
+    "optim",
+    "_dtype.py",
+    "_shapes.py",
+    "random.py",
+)
 CORE_BUDGET = 5000
 
 
@@ -23,12 +34,24 @@ def code_lines(source: str) -> int:
     docstring_lines: set[int] = set()
     for node in ast.walk(ast.parse(source)):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(
-                getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(getattr(body[0], "value", None), ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             docstring_lines.update(range(body[0].lineno, body[0].end_lineno + 1))
     lines: set[int] = set()
-    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-            tokenize.ENDMARKER, tokenize.ENCODING}
+    skip = {
+        tokenize.COMMENT,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+        tokenize.ENCODING,
+    }
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type not in skip and tok.start[0] not in docstring_lines:
             lines.update(range(tok.start[0], tok.end[0] + 1))
@@ -37,12 +60,18 @@ def code_lines(source: str) -> int:
 
 def main(argv: list[str]) -> int:
     root = pathlib.Path(__file__).resolve().parents[1] / "src" / "juanji"
-    counts = {p.relative_to(root).as_posix(): code_lines(p.read_text())
-              for p in sorted(root.rglob("*.py"))}
+    counts = {
+        p.relative_to(root).as_posix(): code_lines(p.read_text())
+        for p in sorted(root.rglob("*.py"))
+    }
     failed = False
     quiet = "--quiet" in argv
     for name, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-        flag = "  OVER HARD LIMIT" if n > HARD_LIMIT else ("  over soft limit" if n > SOFT_LIMIT else "")
+        flag = (
+            "  OVER HARD LIMIT"
+            if n > HARD_LIMIT
+            else ("  over soft limit" if n > SOFT_LIMIT else "")
+        )
         failed |= n > HARD_LIMIT
         if not quiet or flag:
             print(f"{n:6d}  {name}{flag}")

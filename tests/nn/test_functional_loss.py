@@ -7,6 +7,7 @@ import pytest
 
 import juanji
 import juanji.nn.functional as F
+from reference import compare_op, torch
 
 
 def _parameters(fn):
@@ -159,3 +160,15 @@ def test_loss_detach_item_is_a_python_float_without_graph():
     value = loss.detach().item()
     assert type(value) is float
     assert loss.detach().grad_fn is None and not loss.detach().requires_grad
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_with_weight_matches_torch(reduction):
+    rng = np.random.default_rng(11)
+    x, t = rng.standard_normal((2, 2, 3, 4))
+    w = rng.random((2, 3, 4)) + 0.1
+    compare_op(
+        lambda a, b, c: F.mse_loss(a, b, reduction=reduction, weight=c),
+        lambda a, b, c: torch.nn.functional.mse_loss(a, b, reduction=reduction, weight=c),
+        [x, t, w],
+    )

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
-from reference import compare_op, torch
 
 import juanji
 from juanji.testing import gradcheck
+from reference import compare_op, torch
 
 BINARY = {
     "add": (lambda a, b: a + b, lambda a, b: a + b),
@@ -18,7 +18,10 @@ BINARY = {
     "pow": (lambda a, b: (a.abs() + 0.5) ** b, lambda a, b: (a.abs() + 0.5) ** b),
     "maximum": (lambda a, b: juanji.maximum(a, b), lambda a, b: torch.maximum(a, b)),
     "minimum": (lambda a, b: juanji.minimum(a, b), lambda a, b: torch.minimum(a, b)),
-    "where": (lambda a, b: juanji.where(a > b, a, b * 2), lambda a, b: torch.where(a > b, a, b * 2)),
+    "where": (
+        lambda a, b: juanji.where(a > b, a, b * 2),
+        lambda a, b: torch.where(a > b, a, b * 2),
+    ),
 }
 
 UNARY = {
@@ -38,8 +41,10 @@ UNARY = {
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
-@given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4),
-       seed=st.integers(0, 2**16))
+@given(
+    shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4),
+    seed=st.integers(0, 2**16),
+)
 def test_binary_matches_torch_with_broadcasting(name, shapes, seed):
     rng = np.random.default_rng(seed)
     for dtype in (np.float32, np.float64):

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from reference import compare_op, torch
 
 import juanji
 from juanji.testing import gradcheck
+from reference import compare_op, torch
 
 CASES = {
     "reshape": (lambda t: t.reshape(4, -1), lambda t: t.reshape(4, -1)),
@@ -23,10 +23,12 @@ CASES = {
     "squeeze_unsqueeze": (lambda t: t.unsqueeze(1).squeeze(1), lambda t: t.unsqueeze(1).squeeze(1)),
     "split": (lambda t: t.split(2, dim=2), lambda t: t.split(2, dim=2)),
     "chunk": (lambda t: t.chunk(2, dim=1), lambda t: t.chunk(2, dim=1)),
-    "contiguous": (lambda t: t.transpose(0, 1).contiguous(), lambda t: t.transpose(0, 1).contiguous()),
+    "contiguous": (
+        lambda t: t.transpose(0, 1).contiguous(),
+        lambda t: t.transpose(0, 1).contiguous(),
+    ),
     "cat": (lambda t: juanji.cat([t, t * 2], 1), lambda t: torch.cat([t, t * 2], 1)),
-    "stack": (lambda t: juanji.stack([t, t + 1], -1),
-              lambda t: torch.stack([t, t + 1], -1)),
+    "stack": (lambda t: juanji.stack([t, t + 1], -1), lambda t: torch.stack([t, t + 1], -1)),
 }
 
 

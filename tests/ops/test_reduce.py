@@ -4,17 +4,23 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from reference import compare_op
 
 import juanji
 from juanji.testing import gradcheck
+from reference import compare_op
 
 
 @st.composite
 def shape_and_dim(draw):
     shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
-    dims = draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=2,
-                         unique_by=lambda d: d % len(shape)))
+    dims = draw(
+        st.lists(
+            st.integers(-len(shape), len(shape) - 1),
+            min_size=1,
+            max_size=2,
+            unique_by=lambda d: d % len(shape),
+        )
+    )
     return shape, tuple(dims), draw(st.booleans()), draw(st.integers(0, 2**16))
 
 
@@ -48,8 +54,9 @@ def test_max_min_dim_match_torch(case):
     compare_op(lambda t: t.max(dims[0], keepdim), lambda t: t.max(dims[0], keepdim), [x])
     compare_op(lambda t: t.min(dims[0], keepdim), lambda t: t.min(dims[0], keepdim), [x])
     compare_op(lambda t: t.max(), lambda t: t.max(), [x])
-    compare_op(lambda t: t.argmax(dims[0], keepdim), lambda t: t.argmax(dims[0], keepdim), [x],
-               grads=False)
+    compare_op(
+        lambda t: t.argmax(dims[0], keepdim), lambda t: t.argmax(dims[0], keepdim), [x], grads=False
+    )
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))

@@ -206,7 +206,9 @@ def nll_loss(
     return _single_sample(out, input, reduction)
 
 
-def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
+def mse_loss(
+    input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None
+) -> Tensor:
     """Mean squared error: ``(input - target)^2`` per element, then ``reduction``.
 
     The two shapes must be equal. (PyTorch broadcasts different shapes with a warning; that is
@@ -216,6 +218,8 @@ def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tenso
         input: floating point, any shape.
         target: the same shape and dtype.
         reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        weight: optional per-element weights, the input's shape (PyTorch 2.13): the loss is
+            ``weight * (input - target)^2``, and ``'mean'`` divides by ``weight.sum()``.
 
     Shape:
         - Input and target: ``(*)``, the same shape
@@ -237,4 +241,14 @@ def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tenso
             f"mse_loss: target shape {target.shape} differs from input shape {input.shape}; "
             "reshape one of them (broadcasting here is refused: it is usually a bug)"
         )
+    if weight is not None:
+        check_tensor(fn, "weight", weight)
+        if weight.shape != input.shape:
+            raise ValueError(
+                f"mse_loss: weight shape {weight.shape} differs from input shape {input.shape}"
+            )
+        weighted = Tensor._apply(loss_ops.MSELoss, input, target, reduction="none") * weight
+        if reduction == "none":
+            return weighted
+        return weighted.sum() if reduction == "sum" else weighted.sum() / weight.sum()
     return Tensor._apply(loss_ops.MSELoss, input, target, reduction=reduction)
