@@ -5,6 +5,12 @@ Registered models (aliases in brackets):
 * ``lenet5`` [``lenet``, ``lenet-5``]: ``LeNet5``, the textbook LeNet for 28x28 MNIST
   (61,706 parameters); keyword arguments ``num_classes``, ``activation``, ``pool``,
   ``in_channels``.
+* ``lenet5-classic`` [``lenet5-1998``, ``lenet-5-classic``]: ``LeNet5Classic``, the 1998 paper's
+  network for 32x32 input (60,000 parameters, 340,908 connections); no arguments.
+
+The building blocks of ``LeNet5Classic`` (``ScaledTanh``, ``Subsampling2d``, ``TableConv2d``,
+``EuclideanRBF``, ``c3_connection_table``, ``digit_bitmaps``, ``map_loss``) live in
+``juanji.models.lenet``.
 
 Names are case-insensitive and ``_`` reads as ``-``. Every model has an ``input_size``
 attribute ``(C, H, W)``: the image size it expects.
@@ -15,18 +21,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from juanji.models.lenet import LeNet5
+from juanji.models.lenet import LeNet5, LeNet5Classic, map_loss
 from juanji.nn.module import Module
 
-__all__ = ["LeNet5", "get_model", "list_models"]
+__all__ = ["LeNet5", "LeNet5Classic", "get_model", "list_models", "map_loss"]
 
 # name -> constructor; the first name of each model is its canonical one (list_models order).
 _MODELS: dict[str, Callable[..., Module]] = {
     "lenet5": LeNet5,
+    "lenet5-classic": LeNet5Classic,
 }
 _ALIASES = {
     "lenet": "lenet5",
     "lenet-5": "lenet5",
+    "lenet5-1998": "lenet5-classic",
+    "lenet-5-classic": "lenet5-classic",
 }
 
 
@@ -41,7 +50,7 @@ def list_models() -> list[str]:
 
     Example:
         >>> list_models()
-        ['lenet5']
+        ['lenet5', 'lenet5-classic']
     """
     return list(_MODELS)
 
