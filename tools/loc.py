@@ -26,7 +26,10 @@ CORE = (
     "_shapes.py",
     "random.py",
 )
-CORE_BUDGET = 5000
+# Started at 4 000 (CONVENTIONS). Raised to 6 000 when the core issue's full surface landed: three
+# padding families for conv, unfold/fold in 1-3-D, twelve pooling functions, the whole Module
+# API with PyTorch's state_dict/repr/hooks, six schedulers and their error messages.
+CORE_BUDGET = 6000
 
 
 def code_lines(source: str) -> int:
