@@ -65,6 +65,7 @@ def test_summary_unknown_model_lists_known_ones(capsys):
         ("3x28x28", "lenet5 cannot take an input of 3x28x28: conv2d: input has 3 channels"),
         ("1xax28", "--input: expected an integer, got 'a'"),
         ("1x0x28", "--input: expected integers >= 1, got 0"),
+        ("28x28", "--input: lenet5 takes 3 sizes without the batch, e.g. 1x28x28; got 28x28"),
     ],
 )
 def test_summary_bad_input_is_one_line(capsys, value, message):

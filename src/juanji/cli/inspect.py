@@ -67,6 +67,12 @@ def run_summary(args: argparse.Namespace) -> int:
         known = ", ".join(list_models())
         raise JuanjiError(f"unknown model {args.model!r}; known models: {known}") from None
     input_size = None if args.input is None else _sizes("--input", args.input, max_dims=None)
+    expected = getattr(model, "input_size", None)
+    if input_size is not None and expected is not None and len(input_size) != len(expected):
+        raise JuanjiError(
+            f"--input: {args.model} takes {len(expected)} sizes without the batch, e.g. "
+            f"{_x(expected)}; got {args.input}"
+        )
     try:
         table = summary(model, input_size)
     except ValueError as error:

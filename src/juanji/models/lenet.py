@@ -258,9 +258,10 @@ class Subsampling2d(nn.Module):
     Each output unit adds the ``k x k`` inputs of its window (windows do not overlap: stride
     ``k``), multiplies the sum by its map's one trainable coefficient and adds its map's one
     trainable bias: 2 parameters per map, whatever the map size. It is average pooling with a
-    learnt scale and offset; the paper follows it with the squashing function, so the
-    coefficient decides whether the unit works in the squashing function's near-linear middle
-    (a blur) or its saturated ends (a noisy OR or AND).
+    learnt scale and offset. The paper follows it with the squashing function: with a small
+    coefficient the unit stays in the function's near-linear middle and merely blurs; with a
+    large one it saturates and, depending on the bias, acts as a noisy OR or a noisy AND of
+    its window.
 
     Args:
         channels: number of maps ``C``.
