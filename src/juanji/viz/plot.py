@@ -1,0 +1,224 @@
+"""Reading, writing and laying out pictures: the only place that imports matplotlib and Pillow.
+
+Both are optional (``pip install "juanji[cli]"``) and imported inside the functions that need
+them, with the Agg backend so nothing opens a window: every drawing ends in a PNG file whose
+path the function returns. Images are float arrays in [0, 1], ``(H, W)`` grayscale or
+``(H, W, 3)`` colour.
+
+Signed images (the output of an edge kernel, a learnt feature map) are shown with zero as mid
+grey: ``0.5 + x / (2 * max|x|)``, so that "no response" looks the same in every panel and the
+sign stays visible.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from juanji.errors import JuanjiError
+
+__all__ = [
+    "INSTALL_HINT",
+    "pyplot",
+    "sample_image_path",
+    "read_image",
+    "write_image",
+    "to_unit_range",
+    "save_figure",
+    "image_grid",
+]
+
+INSTALL_HINT = 'pip install "juanji[cli]"'
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` with the Agg backend (files only, no window).
+
+    Raises:
+        JuanjiError: matplotlib is not installed (the message says how to install it).
+    """
+    try:
+        import matplotlib
+    except ImportError as error:
+        raise JuanjiError(f"drawing needs matplotlib; install it with {INSTALL_HINT}") from error
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _pil_image() -> Any:
+    try:
+        from PIL import Image
+    except ImportError as error:
+        raise JuanjiError(f"images need Pillow; install it with {INSTALL_HINT}") from error
+    return Image
+
+
+def sample_image_path() -> Path:
+    """The packaged sample picture (shapes, stripes, a gradient and a word; 160 x 120 RGB).
+
+    Drawn by ``tools/make_sample_image.py``; free of rights by construction.
+
+    Example:
+        >>> sample_image_path().name
+        'sample.png'
+    """
+    return Path(str(resources.files("juanji") / "assets" / "sample.png"))
+
+
+def read_image(path: str | os.PathLike, gray: bool = False) -> np.ndarray:
+    """Read a picture as float32 in [0, 1]: ``(H, W)`` if gray (or asked for), else ``(H, W, 3)``.
+
+    Transparent parts are put on white (a drawing saved with an alpha channel stays readable).
+
+    Args:
+        path: any format Pillow reads (PNG, JPEG, BMP, ...).
+        gray: convert to one channel (ITU-R 601 luma, Pillow's ``'L'``).
+
+    Raises:
+        JuanjiError: the file is missing, empty, or not an image (one line naming the file).
+
+    Example:
+        >>> read_image(sample_image_path()).shape, read_image(sample_image_path(), True).shape
+        ((120, 160, 3), (120, 160))
+    """
+    Image = _pil_image()
+    from PIL import UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                white = Image.new("RGBA", image.size, "white")
+                image = Image.alpha_composite(white, image.convert("RGBA"))
+            if gray or image.mode in ("1", "L", "I", "I;16", "F"):
+                array = np.asarray(image.convert("L"), dtype=np.float32)
+            else:
+                array = np.asarray(image.convert("RGB"), dtype=np.float32)
+    except FileNotFoundError as error:
+        raise JuanjiError(f"{path}: no such file") from error
+    except IsADirectoryError as error:
+        raise JuanjiError(f"{path}: is a folder, not an image") from error
+    except UnidentifiedImageError as error:
+        raise JuanjiError(f"{path}: not an image Pillow can read (use PNG or JPEG)") from error
+    except (OSError, ValueError) as error:
+        raise JuanjiError(f"{path}: cannot read the image ({error})") from error
+    if array.size == 0:
+        raise JuanjiError(f"{path}: the image is empty")
+    return array / 255.0
+
+
+def to_unit_range(array: np.ndarray, signed: bool = False) -> np.ndarray:
+    """Map values to [0, 1] for display: clip, or (signed) put 0 at mid grey.
+
+    Example:
+        >>> to_unit_range(np.array([-2.0, 0.0, 1.0]), signed=True).tolist()
+        [0.0, 0.5, 0.75]
+        >>> to_unit_range(np.array([-0.5, 0.5, 1.5])).tolist()
+        [0.0, 0.5, 1.0]
+    """
+    array = np.asarray(array, dtype=np.float64)
+    if not signed:
+        return np.clip(array, 0.0, 1.0)
+    peak = float(np.abs(array).max()) if array.size else 0.0
+    return 0.5 + array / (2 * peak) if peak > 0 else np.full_like(array, 0.5)
+
+
+def write_image(array: np.ndarray, path: str | os.PathLike, scale: int = 1) -> Path:
+    """Save a ``(H, W)`` or ``(H, W, 3)`` image in [0, 1] as a PNG, pixel for pixel.
+
+    Args:
+        array: the image; values outside [0, 1] are clipped.
+        path: where to write; missing folders are created.
+        scale: enlarge each pixel to ``scale x scale`` (nearest neighbour) for small images.
+
+    Returns:
+        The path written.
+    """
+    Image = _pil_image()
+    pixels = np.round(np.clip(np.asarray(array, dtype=np.float64), 0, 1) * 255).astype(np.uint8)
+    if scale > 1:
+        pixels = pixels.repeat(scale, axis=0).repeat(scale, axis=1)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        Image.fromarray(pixels).save(path, format="PNG", optimize=True)
+    except OSError as error:
+        raise JuanjiError(f"{path}: cannot write the image ({error})") from error
+    return path
+
+
+def save_figure(figure: Any, path: str | os.PathLike, dpi: int = 100) -> Path:
+    """Write a matplotlib figure as PNG (creating folders), close it, return the path."""
+    plt = pyplot()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        figure.savefig(path, dpi=dpi, format="png")
+    except OSError as error:
+        raise JuanjiError(f"{path}: cannot write the figure ({error})") from error
+    finally:
+        plt.close(figure)
+    return path
+
+
+def show_image(axes: Any, image: np.ndarray, title: str = "", signed: bool = False) -> None:
+    """Draw one image on ``axes`` (gray colour map for one channel), without ticks."""
+    shown = to_unit_range(image, signed)
+    if shown.ndim == 2:
+        axes.imshow(shown, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    else:
+        axes.imshow(shown, interpolation="nearest")
+    axes.set_xticks([])
+    axes.set_yticks([])
+    if title:
+        axes.set_title(title, fontsize=8)
+
+
+def image_grid(
+    images: Sequence[np.ndarray],
+    titles: Sequence[str],
+    path: str | os.PathLike,
+    *,
+    columns: int = 4,
+    signed: Sequence[bool] | bool = False,
+    title: str = "",
+    panel_inches: float = 2.0,
+) -> Path:
+    """Lay out images in a grid with a caption each and save it as a PNG.
+
+    Args:
+        images: ``(H, W)`` or ``(H, W, 3)`` arrays (sizes may differ).
+        titles: one caption per image.
+        path: the PNG to write.
+        columns: panels per row.
+        signed: per image (or for all), show 0 as mid grey (see the module docstring).
+        title: a heading above the grid.
+        panel_inches: width of one panel.
+
+    Returns:
+        The path written.
+    """
+    plt = pyplot()
+    count = len(images)
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    flags = [signed] * count if isinstance(signed, bool) else list(signed)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(panel_inches * columns, panel_inches * rows + 0.4), squeeze=False
+    )
+    for index, ax in enumerate(axes.ravel()):
+        if index < count:
+            show_image(ax, images[index], titles[index], flags[index])
+        else:
+            ax.axis("off")
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return save_figure(figure, path)
