@@ -5,6 +5,9 @@
 * ``juanji shape --input 28x28 --kernel 5 --padding 2`` works out a convolution's (or, with
   ``--pool``, a pooling window's) output size per dimension, printing the rule
   ``n = floor((w + p_total - d*(k-1) - 1) / s) + 1`` with the numbers filled in.
+* ``juanji receptive-field MODEL [--image [PATH]]`` prints ``juanji.viz.receptive_field``'s
+  table (size, jump, start per layer) and can draw one unit's field on a picture.
+* ``juanji features RUN_DIR IMAGE`` draws ``juanji.viz.features``' maps of a trained model.
 
 One function per command (``run_summary``, ``run_shape``) and one per parser
 (``_add_summary``, ``_add_shape``); a mistake in the values a person typed becomes a
@@ -26,16 +29,18 @@ from juanji._shapes import (
 )
 from juanji.errors import JuanjiError
 
-__all__ = ["register", "run_summary", "run_shape"]
+__all__ = ["register", "run_summary", "run_shape", "run_receptive_field", "run_features"]
 
 _DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 _PADDING_WORDS = ("same", "same_lower", "valid")
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``summary`` and ``shape`` commands."""
+    """Add the ``summary``, ``shape``, ``receptive-field`` and ``features`` commands."""
     _add_summary(subparsers)
     _add_shape(subparsers)
+    _add_receptive_field(subparsers)
+    _add_features(subparsers)
 
 
 # ---------------------------------------------------------------------- juanji summary
@@ -280,3 +285,171 @@ def _padding_text(pads: Sequence[tuple[int, int]]) -> str:
     if all(p_b == p_a for p_b, p_a in pads):
         return _x([p_b for p_b, _ in pads])
     return "x".join(f"{p_b},{p_a}" for p_b, p_a in pads)
+
+
+# ---------------------------------------------------------------------- juanji receptive-field
+def _add_receptive_field(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "receptive-field",
+        help="receptive field size, jump and start after every conv/pool layer",
+        description="Apply the receptive-field recurrence (j_out = j*s, r_out = r + (k-1)*j, "
+        "c_out = c + ((k-1)/2 - p)*j, from one pixel: r=1, j=1, c=0.5) to every convolution "
+        "and pooling layer of MODEL and print the table; with --image, draw the field of one "
+        "output unit on a picture.",
+        epilog="examples: juanji receptive-field lenet5;  "
+        "juanji receptive-field lenet5 --image digit.png --layer features.3 --unit 5,5",
+    )
+    parser.add_argument("model", metavar="MODEL", help="a registered model or a RUN_DIR")
+    parser.add_argument(
+        "--input", metavar="CxHxW", help="one image's size (default: the model's own)"
+    )
+    parser.add_argument(
+        "--image",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="draw the field on this picture (resized to the input; no PATH: the sample)",
+    )
+    parser.add_argument("--layer", help="name or row number of the layer (default: the last)")
+    parser.add_argument("--unit", metavar="ROW,COL", help="output unit (default: the middle)")
+    parser.add_argument("-o", "--output", default="receptive-field.png", help="PNG to write")
+    parser.set_defaults(func=run_receptive_field)
+
+
+def _model_or_run(text: str) -> Any:
+    """A registered model by name, or the (untrained) model a RUN_DIR's config names."""
+    import os
+
+    from juanji.models import get_model, list_models
+
+    if os.path.isdir(text):
+        from juanji import training
+        from juanji.serialization import checkpoint
+
+        return training.build_model(checkpoint.load_config(text))
+    try:
+        return get_model(text)
+    except ValueError:
+        known = ", ".join(list_models())
+        raise JuanjiError(
+            f"unknown model {text!r} (and no such run directory); known models: {known}"
+        ) from None
+
+
+def _layer_index(table: Any, text: str | None) -> int:
+    if text is None:
+        return len(table.rows) - 1
+    names = [row.name for row in table.rows]
+    if text in names:
+        return names.index(text)
+    if text.isdigit() and int(text) < len(names):
+        return int(text)
+    raise JuanjiError(f"--layer: no window layer {text!r}; layers: {', '.join(names)}")
+
+
+def run_receptive_field(args: argparse.Namespace) -> int:
+    """Print the receptive-field table of ``args.model``; draw it with ``--image``."""
+    from juanji.viz.receptive_field import draw_receptive_field, receptive_field_table
+
+    model = _model_or_run(args.model)
+    input_size = None if args.input is None else _sizes("--input", args.input, max_dims=None)
+    try:
+        table = receptive_field_table(model, input_size)
+    except ValueError as error:
+        reason = str(error).splitlines()[0]
+        if input_size is not None:
+            reason = f"{args.model} cannot take an input of {_x(input_size)}: {reason}"
+        raise JuanjiError(reason) from None
+    if not table.rows:
+        raise JuanjiError(f"{args.model} has no convolution or pooling layer")
+    print(table)
+    if args.image is None:
+        return 0
+    from juanji.viz import plot
+
+    layer = _layer_index(table, args.layer)
+    channels, height, width = table.input_size
+    picture = plot.read_image(args.image or plot.sample_image_path(), gray=channels == 1)
+    picture = plot.resize_image(picture, height, width)
+    unit = None
+    if args.unit is not None:
+        parts = args.unit.replace("x", ",").split(",")
+        if len(parts) != 2:
+            raise JuanjiError(f"--unit: expected ROW,COL, got {args.unit!r}")
+        unit = tuple(_int("--unit", part, 0) for part in parts)
+    try:
+        path, window = draw_receptive_field(picture, table, args.output, layer, unit)
+    except ValueError as error:
+        raise JuanjiError(str(error).removeprefix("draw_receptive_field: ")) from None
+    (top, bottom), (left, right) = window
+    print(
+        f"\n{table.rows[layer].name} unit {unit or 'in the middle'} sees rows {top:g} to "
+        f"{bottom:g} and columns {left:g} to {right:g} (pixel i covers [i, i+1))"
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+# ---------------------------------------------------------------------- juanji features
+def _add_features(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "features",
+        help="feature maps of every conv/pool layer of a trained model for one picture",
+        description="Run a trained model (a RUN_DIR of juanji train) on one picture, prepared "
+        "as juanji predict prepares it, and draw the learnt first-layer kernels and the maps "
+        "of every convolution and pooling layer as labelled grids.",
+    )
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory of juanji train")
+    parser.add_argument("image", metavar="IMAGE", help="a picture of one digit (PNG, JPEG...)")
+    parser.add_argument("-o", "--output", default="features.png", help="PNG to write")
+    parser.add_argument(
+        "--max-channels", type=int, default=16, help="channels drawn per layer (16)"
+    )
+    parser.set_defaults(func=run_features)
+
+
+def run_features(args: argparse.Namespace) -> int:
+    """Draw the feature maps of ``args.run_dir``'s model for ``args.image``."""
+    import numpy as np
+
+    from juanji import training
+    from juanji.cli.train import prepare_digit
+    from juanji.nn import functional as F
+    from juanji.tensor import Tensor
+    from juanji.viz import plot
+    from juanji.viz.features import draw_feature_maps, feature_maps, first_layer_kernels
+
+    if args.max_channels < 1:
+        raise JuanjiError(f"--max-channels must be >= 1, got {args.max_channels}")
+    model, config = training.restore_model(args.run_dir)
+    prep = config["preprocessing"]
+    try:
+        digit = prepare_digit(
+            plot.read_image(args.image, gray=True), 28, prep["box"], prep["centre"]
+        )
+    except JuanjiError as error:
+        message = str(error)
+        raise JuanjiError(
+            message if message.startswith(args.image) else f"{args.image}: {message}"
+        ) from None
+    x = Tensor(training.make_transform(config).batch(digit[None]))
+    maps, output = feature_maps(model, x)
+    if not maps:
+        raise JuanjiError(f"{args.run_dir}: the model has no convolution or pooling layer")
+    probabilities = F.softmax(output, dim=1).numpy()[0]
+    best = int(np.argmax(probabilities))
+    label = config["classes"][best]
+    path = draw_feature_maps(
+        x.numpy()[0, 0],
+        maps,
+        first_layer_kernels(model, maps),
+        args.output,
+        title=f"prediction: {label} ({100 * probabilities[best]:.1f}%)",
+        max_channels=args.max_channels,
+    )
+    for feature in maps:
+        shape = "x".join(str(n) for n in feature.maps.shape)
+        print(f"{feature.name:<12} {feature.type:<14} {shape}")
+    print(f"prediction: {label} ({100 * probabilities[best]:.1f}%)")
+    print(f"wrote {path}")
+    return 0
