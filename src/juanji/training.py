@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 import numpy as np
 
@@ -47,6 +47,7 @@ from juanji.tensor import Tensor
 __all__ = [
     "EpochStats",
     "Evaluation",
+    "EpochResult",
     "train_one_epoch",
     "evaluate",
     "fit",
@@ -112,7 +113,12 @@ class _Progress:
 # ====================================================================== loops
 @dataclass
 class EpochStats:
-    """One row of the training table (accuracies in [0, 1]; test fields None without test data)."""
+    """One row of the training table.
+
+    Accuracies are fractions in [0, 1]; the test fields are None without test data; ``lr`` is
+    the learning rate of the epoch's last step; ``seconds`` covers training and testing,
+    ``images_per_second`` training only.
+    """
 
     epoch: int
     train_loss: float
@@ -141,9 +147,14 @@ class Evaluation:
     count: int
 
 
-def _batch(batch: Any) -> tuple[Tensor, Tensor]:
-    inputs, targets = batch[0], batch[1]
-    return inputs, targets
+class EpochResult(NamedTuple):
+    """What ``train_one_epoch`` returns: means over the epoch, and the last step's lr."""
+
+    loss: float
+    accuracy: float
+    images: int
+    seconds: float
+    lr: float
 
 
 def train_one_epoch(
@@ -155,7 +166,7 @@ def train_one_epoch(
     loss_fn: LossFn = F.cross_entropy,
     desc: str = "train",
     progress: bool = False,
-) -> tuple[float, float, int, float, float]:
+) -> EpochResult:
     """Train ``model`` on every batch of ``loader`` once.
 
     Each batch: ``loss_fn(model(x), y)``, ``backward()``, ``optimizer.step()``, then
@@ -171,8 +182,8 @@ def train_one_epoch(
         progress: show a progress bar on stderr.
 
     Returns:
-        ``(mean loss, accuracy, images, seconds, lr)``: the first four over the epoch, ``lr``
-        the learning rate of the last step (of the first parameter group).
+        An ``EpochResult``: mean loss and accuracy over the epoch, images seen, seconds, and
+        the learning rate of the last step (first parameter group).
     """
     model.train()
     steps = len(loader) if hasattr(loader, "__len__") else 0
@@ -184,12 +195,12 @@ def train_one_epoch(
     start = time.perf_counter()
     try:
         for step, batch in enumerate(loader, 1):
-            inputs, targets = _batch(batch)
+            inputs, targets = batch[0], batch[1]
             scores = model(inputs)
             loss = loss_fn(scores, targets)
             optimizer.zero_grad()
             loss.backward()
-            lr = optimizer.param_groups[0]["lr"]
+            lr = float(optimizer.param_groups[0]["lr"])
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
@@ -206,7 +217,7 @@ def train_one_epoch(
     seconds = time.perf_counter() - start
     if images == 0:
         raise ValueError("train_one_epoch: the loader yielded no batches")
-    return float(loss_sum) / images, float(correct) / images, images, seconds, float(lr)
+    return EpochResult(float(loss_sum) / images, float(correct) / images, images, seconds, lr)
 
 
 def evaluate(
@@ -247,7 +258,7 @@ def evaluate(
     try:
         with no_grad():
             for batch in loader:
-                inputs, targets = _batch(batch)
+                inputs, targets = batch[0], batch[1]
                 scores = model(inputs)
                 n = targets.shape[0]
                 loss_sum += float(loss_fn(scores, targets)) * n
@@ -323,7 +334,7 @@ def fit(
         print(EPOCH_HEADER, file=stream, flush=True)
     for epoch in range(start_epoch + 1, epochs + 1):
         epoch_start = time.perf_counter()
-        loss, accuracy, images, train_seconds, lr = train_one_epoch(
+        result = train_one_epoch(
             model,
             optimizer,
             train_loader,
@@ -335,13 +346,13 @@ def fit(
         test = evaluate(model, test_loader, loss_fn=loss_fn) if test_loader is not None else None
         stats = EpochStats(
             epoch=epoch,
-            train_loss=loss,
-            train_accuracy=accuracy,
+            train_loss=result.loss,
+            train_accuracy=result.accuracy,
             test_loss=None if test is None else test.loss,
             test_accuracy=None if test is None else test.accuracy,
-            lr=lr,
+            lr=result.lr,
             seconds=time.perf_counter() - epoch_start,  # training and evaluation
-            images_per_second=images / max(train_seconds, 1e-9),
+            images_per_second=result.images / max(result.seconds, 1e-9),
         )
         history.append(stats)
         if stream is not None:

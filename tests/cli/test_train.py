@@ -156,6 +156,23 @@ def test_train_user_errors_are_one_line(argv, fragments, capsys, tmp_path, monke
     assert not (tmp_path / "runs").exists()
 
 
+def test_resume_of_a_run_stopped_in_its_first_epoch_starts_over(bars, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+
+    def ctrl_c(path, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "save_checkpoint", ctrl_c)
+    assert main(["train", "lenet5", "--epochs", "1", "--out", str(run)]) == 130
+    assert (run / "config.json").exists() and not (run / "model.safetensors").exists()
+    monkeypatch.undo()
+    monkeypatch.setitem(
+        training.DATASETS, "mnist", training.replace(training.DATASETS["mnist"], factory=BarDigits)
+    )
+    assert main(["train", "--resume", str(run)]) == 0
+    assert checkpoint.load_metrics(run)["epochs_completed"] == 1
+
+
 def test_train_refuses_to_overwrite_a_run(run_dir, capsys):
     capsys.readouterr()
     _one_line_error(

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from juanji.errors import CheckpointError, JuanjiError
+from juanji.errors import JuanjiError
 from juanji.serialization import checkpoint
 from juanji.serialization.safetensors import INSTALL_HINT
 
@@ -167,18 +167,18 @@ def run_train(args: argparse.Namespace) -> int:
             raise JuanjiError(str(error)) from error
         run = _new_run_dir(args, config)
     hp = config["hyperparameters"]
+    done = _completed_epochs(run) if args.resume else 0
+    if args.resume and done >= hp["epochs"]:
+        print(f"{run}: all {hp['epochs']} epochs are done; nothing to resume")
+        return 0
     if args.resume:
-        done = _completed_epochs(run)
-        if done >= hp["epochs"]:
-            print(f"{run}: all {hp['epochs']} epochs are done; nothing to resume")
-            return 0
         print(f"resuming after epoch {done} of {hp['epochs']}")
     print(_describe(config, run), flush=True)
     try:
         metrics = training.train_run(
             config,
             run,
-            resume=bool(args.resume),
+            resume=done > 0,  # a run stopped in its first epoch starts over
             root=args.data_dir,
             download=not args.no_download,
             progress=not args.no_progress and sys.stderr.isatty(),
@@ -196,19 +196,18 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _completed_epochs(run: Path) -> int:
-    try:
-        return checkpoint.load_resume_state(run).epoch
-    except CheckpointError:
-        if (run / checkpoint.STATE_FILE).exists():
-            raise
-        return 0  # no epoch finished yet: --resume starts from the beginning
+    """Epochs in the run's last checkpoint; 0 when it stopped before the first one ended."""
+    if not (run / checkpoint.STATE_FILE).exists():
+        return 0
+    return checkpoint.load_resume_state(run).epoch
 
 
 def _finish(config: dict[str, Any], metrics: dict[str, Any], run: Path) -> None:
     from juanji.training import plot_curves
 
     rows = metrics["epochs"]
-    rate = sum(r["images_per_second"] for r in rows) / len(rows)
+    # Every epoch sees the same images, so total images / total time is the harmonic mean.
+    rate = len(rows) / sum(1 / r["images_per_second"] for r in rows)
     print(
         f"test accuracy {100 * metrics['test_accuracy']:.2f} % after {len(rows)} epochs; "
         f"{metrics['train_seconds']:.1f} s of training and testing ({rate:,.0f} images/s)"
