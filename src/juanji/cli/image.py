@@ -64,7 +64,7 @@ def _kernel_options(args: argparse.Namespace, name: str) -> dict[str, Any]:
 
 def _kernel(args: argparse.Namespace, name: str) -> tuple[str, np.ndarray]:
     """The canonical name and weights of kernel ``name``; user errors become JuanjiError."""
-    from juanji import kernels
+    import juanji.kernels as kernels
 
     try:
         canonical = kernels.canonical_name(name)

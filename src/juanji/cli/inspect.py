@@ -323,7 +323,7 @@ def _model_or_run(text: str) -> Any:
     from juanji.models import get_model, list_models
 
     if os.path.isdir(text):
-        from juanji import training
+        import juanji.training as training
         from juanji.serialization import checkpoint
 
         return training.build_model(checkpoint.load_config(text))
@@ -412,7 +412,7 @@ def run_features(args: argparse.Namespace) -> int:
     """Draw the feature maps of ``args.run_dir``'s model for ``args.image``."""
     import numpy as np
 
-    from juanji import training
+    import juanji.training as training
     from juanji.cli.train import prepare_digit
     from juanji.nn import functional as F
     from juanji.tensor import Tensor
