@@ -139,6 +139,8 @@ def test_default_lenet5_recipe():
         ({"model": "lenet5", "batch_size": -4}, "batch_size must be at least 1"),
         ({"model": "lenet5", "lr": 0.0}, "lr must be positive"),
         ({"model": "lenet5", "weight_decay": -1.0}, "weight decay must be >= 0"),
+        ({"model": "lenet5", "weight_decay": float("nan")}, "weight decay must be >= 0"),
+        ({"model": "lenet5", "lr": float("nan")}, "lr must be positive"),
     ],
 )
 def test_make_config_refuses_bad_settings(kwargs, message):

@@ -126,10 +126,13 @@ def test_resume_continues_and_refuses_new_settings(bars, tmp_path, monkeypatch, 
     monkeypatch.setattr(checkpoint, "save_checkpoint", stop_after_first_epoch)
     assert main(["train", "lenet5", "--epochs", "2", "--out", str(run)]) == 130
     err = capsys.readouterr().err
-    assert f"Continue with: juanji train --resume {run}" in err
+    assert f"epoch 1 is saved in {run}. Continue with: juanji train --resume {run}" in err
     monkeypatch.setattr(checkpoint, "save_checkpoint", real)
 
     _one_line_error(capsys, ["train", "--resume", str(run), "--lr", "0.5"], "leave out --lr")
+    _one_line_error(
+        capsys, ["train", "--resume", str(run), "--seed", "0", "--no-augment"], "--seed, --no-aug"
+    )
     _one_line_error(capsys, ["train", "lenet5-classic", "--resume", str(run)], "leave out MODEL")
     assert main(["train", "--resume", str(run)]) == 0
     out = capsys.readouterr().out

@@ -112,7 +112,11 @@ def _new_run_dir(args: argparse.Namespace, config: dict[str, Any]) -> Path:
 
 
 def _resume_config(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
-    given = [flag for key, flag in _RECIPE_FLAGS.items() if getattr(args, key)]
+    given = [
+        flag
+        for key, flag in _RECIPE_FLAGS.items()
+        if getattr(args, key) is not None and getattr(args, key) is not False
+    ]
     if given:
         raise JuanjiError(
             f"--resume continues {args.resume} with the settings of its config.json; leave out "
@@ -185,11 +189,9 @@ def run_train(args: argparse.Namespace) -> int:
             stream=sys.stdout,
         )
     except KeyboardInterrupt:
-        print(
-            f"\nstopped; the last completed epoch is saved in {run}. Continue with: "
-            f"juanji train --resume {run}",
-            file=sys.stderr,
-        )
+        saved = _completed_epochs(run)
+        what = f"epoch {saved} is saved in {run}" if saved else "no epoch was completed"
+        print(f"\nstopped; {what}. Continue with: juanji train --resume {run}", file=sys.stderr)
         raise
     _finish(config, metrics, run)
     return 0
