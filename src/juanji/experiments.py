@@ -201,7 +201,7 @@ class TranslationResult:
         pools = [n for n in POOLING if n in self.accuracy]
         parts = [
             f"Trained on {s.train_size:,} centred MNIST digits, {s.epochs} epoch(s), batch "
-            f"{s.batch_size}, Adam lr {s.lr:g}, seed {s.seed}; the same steps and images for "
+            f"{s.batch_size}, Adam lr {s.lr:g}, seed {s.seed};\nthe same steps and images for "
             "every model.",
             f"Parameters: {params}.",
             f"Tested on {s.test_size:,} held-out digits moved by 0..{s.max_shift} px (mean of "
