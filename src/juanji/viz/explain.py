@@ -231,6 +231,28 @@ def explain_conv() -> Explanation:
     return Explanation("conv", "\n".join(lines), out, engine)
 
 
+def _padded_example(
+    kernel: np.ndarray, kernel_title: str, pads: Pairs, padding: str
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """X3 padded with ``pads`` by ``F.pad``, every output's sum, and ``conv2d(padding=...)``."""
+    padded = _pad2d(X3, pads)
+    steps, out = _conv_steps(X3, kernel, pads=pads)
+    engine = _conv2d(X3, kernel, padding=padding)
+    size = _shape(padded)
+    lines = _indent(
+        side_by_side(
+            [
+                ("input (3 x 3)", format_grid(X3)),
+                (f"padded by F.pad ({size})", format_grid(padded)),
+                (kernel_title, format_grid(kernel)),
+            ]
+        )
+    )
+    lines += ["", *_indent(steps), "", *_indent([f"output ({_shape(out)}):", *format_grid(out)])]
+    lines += ["  " + _same(out, engine, f"F.conv2d(padding={padding!r})"), ""]
+    return lines, out, engine
+
+
 def explain_pad() -> Explanation:
     """Padding keeps the size: p = k - 1 in total; the odd pixel of an even kernel goes top/left.
 
@@ -252,33 +274,14 @@ def explain_pad() -> Explanation:
         "1) odd kernel, k = 3: p = 2, split evenly, p/2 = 1 on every side",
         f"   (F.same_padding(3) = {odd_pads}; padding='same')",
     ]
-    padded = _pad2d(X3, odd_pads)
-    steps, out_odd = _conv_steps(X3, odd_kernel, pads=odd_pads)
-    engine_odd = _conv2d(X3, odd_kernel, padding="same")
-    lines += _indent(
-        side_by_side(
-            [
-                ("input (3 x 3)", format_grid(X3)),
-                ("padded by F.pad (5 x 5)", format_grid(padded)),
-                ("kernel: a plus (3 x 3)", format_grid(odd_kernel)),
-            ]
-        )
-    )
-    lines += ["", *_indent(steps), "", *_indent(["output (3 x 3):", *format_grid(out_odd)])]
-    lines += ["  " + _same(out_odd, engine_odd, "F.conv2d(padding='same')"), ""]
+    lines += _padded_example(odd_kernel, "kernel: a plus (3 x 3)", odd_pads, "same")[0]
     lines += [
         "2) even kernel, k = 2: p = 1 cannot be split evenly. The notes put the odd pixel",
         "   top/left: ceil(p/2) = 1 there, floor(p/2) = 0 at the bottom/right",
         f"   (F.same_padding(2, lower=True) = {even_lower}; juanji's padding='same_lower').",
     ]
-    padded = _pad2d(X3, even_lower)
-    steps, out = _conv_steps(X3, K2, pads=even_lower)
-    engine = _conv2d(X3, K2, padding="same_lower")
-    lines += _indent(
-        side_by_side([("padded (4 x 4)", format_grid(padded)), ("kernel (2 x 2)", format_grid(K2))])
-    )
-    lines += ["", *_indent(steps), "", *_indent(["output (3 x 3):", *format_grid(out)])]
-    lines += ["  " + _same(out, engine, "F.conv2d(padding='same_lower')"), ""]
+    even_lines, out, engine = _padded_example(K2, "kernel (2 x 2)", even_lower, "same_lower")
+    lines += even_lines
     upper = _conv2d(X3, K2, padding="same")
     lines += [
         "   PyTorch's padding='same' (and TensorFlow's) puts the odd pixel at the bottom/right",
@@ -334,6 +337,33 @@ def explain_stride() -> Explanation:
     return Explanation("stride", "\n".join(lines), out, engine)
 
 
+def _pool_shift_lines() -> list[str]:
+    """A dot moved inside its 2x2 window, and across a window boundary, then max-pooled."""
+    dot, moved, crossed = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((4, 4))
+    dot[0, 0] = moved[1, 1] = crossed[0, 2] = 1.0
+    pooled = [_array(F.max_pool2d(tensor(a[None, None]), 2))[0, 0] for a in (dot, moved, crossed)]
+    lines = _indent(
+        side_by_side(
+            [
+                ("a bright dot", format_grid(dot)),
+                ("moved 1 px down-right", format_grid(moved)),
+                ("moved 2 px right", format_grid(crossed)),
+            ],
+            gap=4,
+        )
+    )
+    return lines + _indent(
+        side_by_side(
+            [
+                ("max pool", format_grid(pooled[0])),
+                ("max pool: the same", format_grid(pooled[1])),
+                ("max pool: changed", format_grid(pooled[2])),
+            ],
+            gap=4,
+        )
+    )
+
+
 def explain_pool() -> Explanation:
     """2x2 max and average pooling with stride 2, and why max pooling tolerates small shifts.
 
@@ -377,33 +407,7 @@ def explain_pool() -> Explanation:
         "",
         "Why it helps: a feature that moves inside its window leaves the max unchanged.",
     ]
-    dot = np.zeros((4, 4))
-    dot[0, 0] = 1.0
-    moved = np.zeros((4, 4))
-    moved[1, 1] = 1.0
-    crossed = np.zeros((4, 4))
-    crossed[0, 2] = 1.0
-    pooled = [_array(F.max_pool2d(tensor(a[None, None]), 2))[0, 0] for a in (dot, moved, crossed)]
-    lines += _indent(
-        side_by_side(
-            [
-                ("a bright dot", format_grid(dot)),
-                ("moved 1 px down-right", format_grid(moved)),
-                ("moved 2 px right", format_grid(crossed)),
-            ],
-            gap=4,
-        )
-    )
-    lines += _indent(
-        side_by_side(
-            [
-                ("max pool", format_grid(pooled[0])),
-                ("max pool: the same", format_grid(pooled[1])),
-                ("max pool: changed", format_grid(pooled[2])),
-            ],
-            gap=4,
-        )
-    )
+    lines += _pool_shift_lines()
     lines += [
         "",
         "Inside a window the shift disappears; across a window boundary it survives, halved",
@@ -411,6 +415,28 @@ def explain_pool() -> Explanation:
         "grow layer by layer: `juanji experiment translation` measures it on MNIST.",
     ]
     return Explanation("pool", "\n".join(lines), out_max, engine_max)
+
+
+def _rgb_lines() -> list[str]:
+    """The notes' RGB example: 3 x 28 x 28 with a 4 x 3 x 3 x 3 weight, shape from conv2d."""
+    rgb = F.conv2d(tensor(np.ones((3, 28, 28))), tensor(np.ones((4, 3, 3, 3))), padding=1)
+    return [
+        "The notes' RGB example: input 3 x 28 x 28, kernel 4 x 3 x 3 x 3, padding 1:",
+        f"  F.conv2d gives {_shape(_array(rgb))} (each 3x3x3 kernel reads all 3 colours, makes"
+        " 1 channel);",
+        "  4*3*3*3 + 4 = 112 parameters. A 1 x 1 kernel mixes channels only (C_out * C_in",
+        "  weights): the notes' channel amplifier/reducer.",
+    ]
+
+
+def _slice_lines(c: int, x: np.ndarray, k: np.ndarray, out: np.ndarray) -> list[str]:
+    """Input channel ``c``, its kernel slice and their convolution, side by side."""
+    blocks = [
+        (f"input channel {c}", format_grid(x)),
+        (f"kernel slice {c}", format_grid(k)),
+        (f"channel {c} * slice {c}", format_grid(out)),
+    ]
+    return [*_indent(side_by_side(blocks)), ""]
 
 
 def explain_channels() -> Explanation:
@@ -431,26 +457,8 @@ def explain_channels() -> Explanation:
         "",
         "1) C_in = 2 input channels need a kernel with 2 slices; each slice filters its channel",
         "   and the results are added (one output channel):",
-        *_indent(
-            side_by_side(
-                [
-                    ("input channel 0", format_grid(x[0])),
-                    ("kernel slice 0", format_grid(k[0])),
-                    ("channel 0 * slice 0", format_grid(per_channel[0])),
-                ]
-            )
-        ),
-        "",
-        *_indent(
-            side_by_side(
-                [
-                    ("input channel 1", format_grid(x[1])),
-                    ("kernel slice 1", format_grid(k[1])),
-                    ("channel 1 * slice 1", format_grid(per_channel[1])),
-                ]
-            )
-        ),
-        "",
+        *_slice_lines(0, x[0], k[0], per_channel[0]),
+        *_slice_lines(1, x[1], k[1], per_channel[1]),
         "   sum of the two: "
         + " ".join(
             f"{_number(a)} + {_number(b)} = {_number(a + b)};"
@@ -468,16 +476,25 @@ def explain_channels() -> Explanation:
         "   " + _same(summed, engine[0], "channel 0 of F.conv2d"),
         "",
         "Parameters: C_out * C_in * kH * kW weights + C_out biases = 3*2*2*2 + 3 = 27.",
-        "The notes' RGB example: input 3 x 28 x 28, kernel 4 x 3 x 3 x 3, padding 1:",
-    ]
-    rgb = F.conv2d(tensor(np.ones((3, 28, 28))), tensor(np.ones((4, 3, 3, 3))), padding=1)
-    lines += [
-        f"  F.conv2d gives {_shape(_array(rgb))} (each 3x3x3 kernel reads all 3 colours, makes"
-        " 1 channel);",
-        "  4*3*3*3 + 4 = 112 parameters. A 1 x 1 kernel mixes channels only (C_out * C_in",
-        "  weights): the notes' channel amplifier/reducer.",
+        *_rgb_lines(),
     ]
     return Explanation("channels", "\n".join(lines), summed, engine[0])
+
+
+def _im2col_channel_lines() -> list[str]:
+    """The two-channel, three-kernel example as one GEMM, checked against conv2d."""
+    x = np.stack([X3, X3_SECOND])
+    k = np.stack([K2, K2_SECOND])
+    w = np.stack([k, k + 1, k + 2])
+    cols = _array(F.unfold(tensor(x), 2))
+    gemm = w.reshape(3, -1) @ cols
+    engine = _array(F.conv2d(tensor(x[None]), tensor(w)))[0]
+    return [
+        f"  weight (3 x 2*2*2 = {_shape(w.reshape(3, -1))}) @ F.unfold (2*2*2 x 2*2 ="
+        f" {_shape(cols)}) = {_shape(gemm)}, reshaped to {_shape(engine)}:",
+        *_indent(format_grid(gemm), 4),
+        "  " + _same(gemm.reshape(3, 2, 2), engine, "F.conv2d").replace("grid", "3 grids"),
+    ]
 
 
 def explain_im2col() -> Explanation:
@@ -519,17 +536,8 @@ def explain_im2col() -> Explanation:
         "",
         "With channels the same holds: the notes' 2-channel input with 3 kernels is",
     ]
-    x = np.stack([X3, X3_SECOND])
-    k = np.stack([K2, K2_SECOND])
-    w = np.stack([k, k + 1, k + 2])
-    cols2 = _array(F.unfold(tensor(x), 2))
-    gemm2 = w.reshape(3, -1) @ cols2
-    engine2 = _array(F.conv2d(tensor(x[None]), tensor(w)))[0]
     lines += [
-        f"  weight (3 x 2*2*2 = {_shape(w.reshape(3, -1))}) @ F.unfold (2*2*2 x 2*2 ="
-        f" {_shape(cols2)}) = {_shape(gemm2)}, reshaped to {_shape(engine2)}:",
-        *_indent(format_grid(gemm2), 4),
-        "  " + _same(gemm2.reshape(3, 2, 2), engine2, "F.conv2d").replace("grid", "3 grids"),
+        *_im2col_channel_lines(),
         "",
         "Why: one big matrix product runs at the speed of the BLAS library (MKL, OpenBLAS) on",
         "a CPU or cuBLAS on a GPU, highly parallel, instead of millions of tiny loops. This is",

@@ -280,6 +280,33 @@ def receptive_field_table(model: Module, input_size: Sequence[int] | None = None
 
 
 # ---------------------------------------------------------------------------- picture
+def _draw_boxes(axes: Any, table: FieldTable, position: int, centre: list[float]) -> None:
+    """One rectangle per layer up to ``position``: the field of its unit nearest ``centre``."""
+    from matplotlib import colormaps
+    from matplotlib.patches import Rectangle
+
+    colours = colormaps["autumn"](np.linspace(0, 0.85, len(table.rows)))
+    for index, row in enumerate(table.rows[: position + 1]):
+        near = [
+            min(max(round((c - f.start) / f.jump), 0), n - 1)
+            for c, f, n in zip(centre, row.fields, row.output_shape[1:], strict=True)
+        ]
+        (top, bottom), (left, right) = row.unit_window(near)
+        # pixel i is drawn centred on i, so the interval [a, b) spans a - 0.5 .. b - 0.5
+        axes.add_patch(
+            Rectangle(
+                (left - 0.5, top - 0.5),
+                right - left,
+                bottom - top,
+                fill=False,
+                linewidth=2.5 if index == position else 1.2,
+                linestyle="-" if index == position else "--",
+                edgecolor=colours[index],
+                label=f"{row.name} ({row.type}): r = " + _dims([float(f.size) for f in row.fields]),
+            )
+        )
+
+
 def draw_receptive_field(
     image: np.ndarray,
     table: FieldTable,
@@ -316,36 +343,12 @@ def draw_receptive_field(
     window = row.unit_window(unit)
     centre = [(lo + hi) / 2 for lo, hi in window]
     plt = plot.pyplot()
-    from matplotlib.patches import Rectangle
-
     figure, axes = plt.subplots(figsize=(5.5, 5.0))
     height, width = image.shape[:2]
     plot.show_image(axes, image)
     axes.set_xlim(min(-0.5, window[1][0] - 0.5), max(width - 0.5, window[1][1] - 0.5))
     axes.set_ylim(max(height - 0.5, window[0][1] - 0.5), min(-0.5, window[0][0] - 0.5))
-    colours = plt.get_cmap("autumn")(np.linspace(0, 0.85, len(table.rows)))
-    position = layer % len(table.rows)
-    for index, earlier in enumerate(table.rows[: position + 1]):
-        # the unit of this layer whose centre is nearest the chosen unit's centre
-        near = [
-            min(max(round((c - f.start) / f.jump), 0), n - 1)
-            for c, f, n in zip(centre, earlier.fields, earlier.output_shape[1:], strict=True)
-        ]
-        (top, bottom), (left, right) = earlier.unit_window(near)
-        # pixel i is drawn centred on i, so the interval [a, b) spans a - 0.5 .. b - 0.5
-        axes.add_patch(
-            Rectangle(
-                (left - 0.5, top - 0.5),
-                right - left,
-                bottom - top,
-                fill=False,
-                linewidth=2.5 if index == position else 1.2,
-                linestyle="-" if index == position else "--",
-                edgecolor=colours[index],
-                label=f"{earlier.name} ({earlier.type}): r = "
-                + _dims([float(f.size) for f in earlier.fields]),
-            )
-        )
+    _draw_boxes(axes, table, layer % len(table.rows), centre)
     axes.plot([centre[1] - 0.5], [centre[0] - 0.5], "o", color="cyan", markersize=4)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=7, ncol=1)
     axes.set_title(
