@@ -197,3 +197,26 @@ def test_filter_image_rejects_bad_shapes():
         kernels.filter_image(np.zeros(5), kernels.box_blur())
     with pytest.raises(ValueError, match="kernel must be 2-D"):
         kernels.filter_image(np.zeros((5, 5)), kernels.box_blur(ndim=1))
+
+
+@pytest.mark.parametrize(
+    ("padding", "stride"), [("same", 1), ("valid", 2), ("same_lower", 3), (2, 2)]
+)
+def test_bands_give_the_same_result_as_one_call(monkeypatch, padding, stride):
+    rng = np.random.default_rng(1)
+    rgb = rng.random((23, 17, 3), dtype=np.float32)
+    weight = kernels.gaussian_blur(5, 1.0)
+    whole = kernels.filter_image(rgb, weight, padding=padding, stride=stride)
+    # 3 channels * 25 taps * W_out: a budget of one output row per call
+    monkeypatch.setattr(kernels, "BAND_VALUES", 1)
+    banded = kernels.filter_image(rgb, weight, padding=padding, stride=stride)
+    assert banded.shape == whole.shape and np.array_equal(banded, whole)
+
+
+def test_filter_image_rejects_bad_padding_and_stride():
+    with pytest.raises(ValueError, match="padding must be 'same', 'same_lower', 'valid' or an int"):
+        kernels.filter_image(np.zeros((5, 5)), kernels.box_blur(), padding="full")
+    with pytest.raises(ValueError, match="stride must be an int >= 1"):
+        kernels.filter_image(np.zeros((5, 5)), kernels.box_blur(), stride=0)
+    with pytest.raises(ValueError, match="conv2d: kernel size 3"):
+        kernels.filter_image(np.zeros((2, 2)), kernels.box_blur(), padding="valid")
