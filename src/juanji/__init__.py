@@ -75,12 +75,12 @@ _LAZY = {
     "models",
     "kernels",
     "viz",
-    "onnx",
     "cli",
     "serialization",
     "training",
     "autograd",
     "errors",
+    "experiments",
 }
 
 
