@@ -7,6 +7,10 @@ CuPy array is seen, so ``import juanji`` needs NumPy alone.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -23,6 +27,11 @@ __all__ = [
     "as_strided",
     "scatter_add",
     "cupy_or_none",
+    "set_num_threads",
+    "get_num_threads",
+    "set_memory_budget",
+    "get_memory_budget",
+    "memory_budget",
 ]
 
 _cupy: ModuleType | None = None
@@ -127,3 +136,121 @@ def scatter_add(target: Any, indices: Any, values: Any) -> None:
         import cupyx  # noqa: PLC0415
 
         cupyx.scatter_add(target, indices, values)
+
+
+# ------------------------------------------------------------------------------ BLAS threads
+# NumPy's matrix products run in its BLAS (OpenBLAS in the NumPy wheels), which has its own
+# thread pool. These names are what OpenBLAS builds export: the NumPy >= 2 wheels
+# (scipy-openblas, 64-bit integers), older wheels, and a system OpenBLAS.
+_OPENBLAS_SYMBOLS = (
+    ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
+    ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
+    ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
+    ("openblas_set_num_threads", "openblas_get_num_threads"),
+)
+_blas_functions: tuple[Any, Any] | None = None
+_blas_checked = False
+
+
+def _loaded_openblas() -> list[str]:
+    """Paths of the OpenBLAS libraries mapped into this process (Linux), else NumPy's lib dir."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+        return sorted(p for p in paths if p.startswith("/"))
+    except OSError:  # not Linux: look where NumPy's build says its BLAS lives
+        blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+        folder = blas.get("lib directory") or ""
+        if not os.path.isdir(folder):
+            return []
+        return [os.path.join(folder, f) for f in os.listdir(folder) if "openblas" in f.lower()]
+
+
+def _openblas_functions() -> tuple[Any, Any] | None:
+    """``(set, get)`` thread functions of the OpenBLAS NumPy loaded, or None (checked once)."""
+    global _blas_functions, _blas_checked
+    if not _blas_checked:
+        _blas_checked = True
+        for path in _loaded_openblas():
+            try:
+                library = ctypes.CDLL(path)  # already loaded: this only returns its handle
+            except OSError:
+                continue
+            for set_name, get_name in _OPENBLAS_SYMBOLS:
+                if hasattr(library, set_name) and hasattr(library, get_name):
+                    setter, getter = getattr(library, set_name), getattr(library, get_name)
+                    setter.argtypes, setter.restype = [ctypes.c_int], None
+                    getter.argtypes, getter.restype = [], ctypes.c_int
+                    _blas_functions = (setter, getter)
+                    return _blas_functions
+    return _blas_functions
+
+
+def set_num_threads(threads: int) -> bool:
+    """Set how many threads NumPy's BLAS (OpenBLAS) uses for matrix products.
+
+    The counterpart of ``torch.set_num_threads``; everything else in juanji is single-threaded.
+
+    Returns False, changing nothing, when NumPy's BLAS is not an OpenBLAS juanji can reach
+    (Accelerate on macOS, MKL builds); set that library's own variable then.
+
+    Raises:
+        ValueError: ``threads`` is not a positive int.
+    """
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"set_num_threads: threads expected a positive int, got {threads!r}")
+    functions = _openblas_functions()
+    if functions is None:
+        return False
+    functions[0](threads)
+    return True
+
+
+def get_num_threads() -> int | None:
+    """Threads NumPy's BLAS uses for matrix products; None when juanji cannot tell."""
+    functions = _openblas_functions()
+    return None if functions is None else int(functions[1]())
+
+
+# ----------------------------------------------------------------------------- memory budget
+_memory_budget = 256 * 2**20
+
+
+def set_memory_budget(nbytes: int) -> None:
+    """Set the largest temporary work array one op may build at once, in bytes.
+
+    Convolution lowers to a matrix product over its im2col matrix, which holds about
+    ``prod(kernel_size) / prod(stride)`` copies of the input; when that matrix would pass the
+    budget it is built and multiplied in slabs (rows of the output, then samples), with the same
+    results, so a large batch or image never exhausts memory. Default: 256 MiB.
+    ``memory_budget`` sets it for a ``with`` block.
+
+    Raises:
+        ValueError: ``nbytes`` is not a positive int.
+    """
+    global _memory_budget
+    if not isinstance(nbytes, int) or isinstance(nbytes, bool) or nbytes < 1:
+        raise ValueError(f"set_memory_budget: nbytes expected a positive int, got {nbytes!r}")
+    _memory_budget = nbytes
+
+
+def get_memory_budget() -> int:
+    """The current work-array budget in bytes (see ``set_memory_budget``)."""
+    return _memory_budget
+
+
+@contextlib.contextmanager
+def memory_budget(nbytes: int) -> Iterator[None]:
+    """Use ``set_memory_budget(nbytes)`` inside a ``with`` block, then restore the old budget.
+
+    Example:
+        >>> with memory_budget(2**20):
+        ...     get_memory_budget()
+        1048576
+    """
+    previous = get_memory_budget()
+    set_memory_budget(nbytes)
+    try:
+        yield
+    finally:
+        set_memory_budget(previous)

@@ -1,0 +1,7 @@
+"""``python -m benchmarks [options]`` runs ``juanji bench [options]``; see benchmarks/README.md."""
+
+import sys
+
+from juanji.bench.suite import main
+
+sys.exit(main())

@@ -1,0 +1,84 @@
+"""A/B timing: juanji and PyTorch take turns in one process, and the rounds are summarised.
+
+Why alternate: on a shared machine the speed of the CPU changes from second to second (another
+process wakes up, the clock boosts, a cache is flushed). Timing all of juanji and then all of
+PyTorch would hand one side the quiet minute. Running ``A B A B ...`` puts both under the same
+conditions in every round, and the ratio of the two times *within* a round cancels most of the
+drift; the table reports the median of those per-round ratios.
+
+A round of one side calls its workload ``reps`` times back to back and records the mean time per
+call. ``reps`` is calibrated once per side after a warm-up call, so that a round lasts at least
+``min_round_seconds``; very fast workloads are thereby timed over many calls, not one.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Timing:
+    """The per-round times of one workload, one list per side (seconds per call)."""
+
+    name: str
+    images: int  # images processed by one call (batch size; 60 000 for an epoch)
+    seconds: dict[str, list[float]] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Medians, per-round ratio juanji/torch (median, min, max) and images per second."""
+        row: dict[str, Any] = {"name": self.name, "images_per_call": self.images}
+        for side, values in self.seconds.items():
+            median = statistics.median(values)
+            row[f"{side}_ms"] = 1e3 * median
+            row[f"{side}_min_ms"] = 1e3 * min(values)
+            row[f"{side}_images_per_s"] = self.images / median if median > 0 else math.inf
+            row[f"{side}_rounds"] = len(values)
+        if "juanji" in self.seconds and "torch" in self.seconds:
+            ratios = [
+                j / t for j, t in zip(self.seconds["juanji"], self.seconds["torch"], strict=True)
+            ]
+            row["ratio_median"] = statistics.median(ratios)
+            row["ratio_min"] = min(ratios)
+            row["ratio_max"] = max(ratios)
+        return row
+
+
+def _time_calls(call: Callable[[], Any], reps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(reps):
+        call()
+    return (time.perf_counter() - start) / reps
+
+
+def alternate(
+    name: str,
+    images: int,
+    calls: dict[str, Callable[[], Any]],
+    rounds: int,
+    min_round_seconds: float,
+) -> Timing:
+    """Time ``calls`` (side -> zero-argument callable) in alternating rounds.
+
+    Every side is warmed up by one call (first-call costs: allocations, caches, oneDNN's JIT),
+    whose time calibrates ``reps``; then each round runs every side once, in the order of
+    ``calls``. A side is thus called ``1 + rounds * reps`` times.
+
+    Example:
+        >>> t = alternate("noop", 1, {"juanji": lambda: None, "torch": lambda: None}, 3, 0.0)
+        >>> sorted(t.seconds), len(t.seconds["juanji"])
+        (['juanji', 'torch'], 3)
+    """
+    reps = {}
+    for side, call in calls.items():
+        once = _time_calls(call, 1)  # warm-up; its time (an upper bound) calibrates reps
+        reps[side] = max(1, math.ceil(min_round_seconds / max(once, 1e-9)))
+    timing = Timing(name, images, {side: [] for side in calls})
+    for _ in range(rounds):
+        for side, call in calls.items():
+            timing.seconds[side].append(_time_calls(call, reps[side]))
+    return timing
