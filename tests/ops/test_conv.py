@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 import juanji
 import juanji.nn.functional as F
-from juanji._ops import conv as conv_ops
 from juanji.testing import gradcheck
 from reference import compare_op, torch
 
@@ -179,17 +178,64 @@ def test_conv_non_contiguous_inputs_match_contiguous(padding):
         np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)
 
 
-def test_conv_chunked_batches_match_torch(monkeypatch):
-    # A tiny budget forces one sample per chunk: the same GEMMs, col recomputed in backward.
-    monkeypatch.setattr(conv_ops, "COL_BUDGET_BYTES", 1)
+@pytest.mark.parametrize("budget", [1, 2000])  # one (row, sample) per slab; a few rows each
+def test_conv_in_slabs_matches_torch(budget):
+    # A small memory budget splits im2col into slabs of output rows and samples: the same
+    # GEMMs on fewer columns, col rebuilt in backward.
     rng = np.random.default_rng(5)
     x = rng.standard_normal((3, 4, 6, 5))
     w = rng.standard_normal((6, 2, 3, 3))
     b = rng.standard_normal(6)
+    with juanji.backend.memory_budget(budget):
+        compare_op(
+            lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0), groups=2, stride=(1, 2)),
+            lambda x, w, b: TF.conv2d(x, w, b, padding=(1, 0), groups=2, stride=(1, 2)),
+            [x, w, b],
+        )
+
+
+@pytest.mark.parametrize(
+    ("S", "kwargs"),
+    [
+        (1, {"stride": 2, "padding": 2, "dilation": 2}),
+        (2, {"stride": (2, 1), "padding": ((1, 2), (0, 1)), "groups": 2}),
+        (3, {"padding": 1, "dilation": (1, 2, 1)}),
+    ],
+)
+@pytest.mark.parametrize("budget", [1, 300, 5000])
+def test_conv_slabs_give_the_same_result(S, kwargs, budget):
+    # Slabs hand BLAS narrower matrices (it may pick another kernel, or gemv for one column)
+    # and group grad_W's column sums by slab: the results agree to float32 rounding.
+    rng = np.random.default_rng(S)
+    shape = (5, 4) + (7, 6, 5)[:S]
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal((6, 4 // kwargs.get("groups", 1)) + (3,) * S).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    fn = CONV[S][0]
+    results = []
+    for limit in (2**30, budget):
+        X, W, B = (juanji.tensor(a, requires_grad=True) for a in (x, w, b))
+        with juanji.backend.memory_budget(limit):
+            y = fn(X, W, B, **kwargs)
+            (y * juanji.tensor(np.cos(np.arange(y.numel())).reshape(y.shape))).sum().backward()
+        results.append((y.detach().numpy(), X.grad.numpy(), W.grad.numpy(), B.grad.numpy()))
+    (y0, gx0, gw0, gb0), (y1, gx1, gw1, gb1) = results
+    for ours, unsplit in zip((y1, gx1, gw1, gb1), (y0, gx0, gw0, gb0), strict=True):
+        np.testing.assert_allclose(ours, unsplit, rtol=1e-5, atol=1e-5)
+
+
+def test_conv_output_is_a_batch_last_view_that_chains():
+    # The output is the transposed view of a (C_out, *out, N) array (see _ops/conv.py); the next
+    # conv takes it as its batch-last input without a copy, and the results are still torch's.
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((4, 3, 9, 9))
+    w1, w2 = rng.standard_normal((5, 3, 3, 3)), rng.standard_normal((2, 5, 3, 3))
+    y = F.conv2d(juanji.tensor(x), juanji.tensor(w1))
+    assert y.shape == (4, 5, 7, 7) and y.numpy().transpose(1, 2, 3, 0).flags.c_contiguous
     compare_op(
-        lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0), groups=2, stride=(1, 2)),
-        lambda x, w, b: TF.conv2d(x, w, b, padding=(1, 0), groups=2, stride=(1, 2)),
-        [x, w, b],
+        lambda x, w1, w2: F.conv2d(F.relu(F.conv2d(x, w1)), w2, padding=1),
+        lambda x, w1, w2: TF.conv2d(TF.relu(TF.conv2d(x, w1)), w2, padding=1),
+        [x, w1, w2],
     )
 
 

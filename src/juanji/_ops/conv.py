@@ -3,60 +3,89 @@
 Notation (as in ``_ops/im2col.py``, plus):
     C_in, C_out   input / output channels;  G  groups;  C_g = C_in / G,  O_g = C_out / G
     K             rows of one group's im2col matrix: C_g * prod(k)
-    L             number of output positions: prod(out)
+    P             its columns: one per (output position, sample), prod(out) * N
     x             (N, C_in, *in_)          weight  (C_out, C_g, *k)          bias  (C_out,)
-    col           (N, G, K, L)             the im2col matrix of the padded input, per group
-    y             (N, C_out, *out)
+    xb            (C_in, *in_ + pads, N)   the padded input with the batch LAST
+    col           (G, K, P)                (C_in, *k, *out, N) in memory: im2col of xb
+    yb            (C_out, *out, N)         the output, batch last; y is its (N, C_out, *out) view
 
-Forward, for every n and g at once (one batched GEMM; NumPy hands each (O_g, K) @ (K, L) product
-to BLAS, and broadcasting the weight over N costs no copy):
+Why the batch goes last (the layout every array in this file keeps):
 
-    y[n, g] = W[g] @ col[n, g]          W (G, O_g, K) @ col (N, G, K, L) -> (N, G, O_g, L)
+* im2col copies one strided slice per kernel tap; with N innermost, the contiguous runs of those
+  slices are ``out[-1] * N`` numbers long instead of ``out[-1]`` (10 on LeNet's second conv),
+  and NumPy's copy cost is per run: 4x faster there. col2im gains the same way.
+* The GEMM ``W (O_g, K) @ col (K, P)`` writes yb directly: no transpose of the output, and the
+  weight gradient is ONE product over all samples and positions, ``grad_yb @ col.T``.
+* The result goes out as the transposed view y of yb, never copied: ufuncs (ReLU) keep the
+  layout of their input, pooling allocates its buffers in its input's layout, the next conv
+  finds its input already batch last (``xb`` is then a view, not a copy), and flattening
+  (N, C, H, W) gives a Fortran-ordered (N, C*H*W) view that BLAS reads as a transposed matrix.
+  Gradients flow back in the same layout.
 
-This order puts the channels before the positions, so the product *is* (N, C_out, *out) after a
-free reshape: no transpose copy of the output.
+Forward:      yb[g] = W[g] @ col[g]                  (O_g, K) @ (K, P), then + bias
+Backward:     grad_W[g] = grad_yb[g] @ col[g].T      (col.T is a view: BLAS's trans flag)
+              grad_col[g] = W[g].T @ grad_yb[g]      then col2im: one strided add per kernel tap
+              grad_bias = grad_yb summed over P
 
-Backward (the two other products of the same three matrices, then col2im):
-
-    grad_W[g]       = sum_n grad_y[n, g] @ col[n, g].T      (col.T is a view: BLAS's trans flag)
-    grad_col[g]     = W[g].T @ grad_y[g]                    -> col2im -> crop padding -> grad_x
-    grad_bias       = grad_y summed over N and L
-
-The input gradient runs with the batch as the LAST axis: grad_y is copied once (small: the size
-of the output) to (G, O_g, L*N), so ``W[g].T @ grad_y[g]`` is one GEMM per group, and col2im then
-adds slices whose contiguous runs are N times longer (see ``col2im_batch_last``); the result is
-copied back to (N, C_in, *in_) while the padding is cropped off.
-
-Memory: ``col`` has K*L elements per sample, prod(k) times the input. When one batch's col would
-pass ``COL_BUDGET_BYTES`` the batch is processed in chunks (same GEMMs, fewer rows at a time) and
-col is recomputed in backward instead of kept. This is the seam where a later lowering
-(a different GEMM layout, Winograd, FFT, a GPU kernel) plugs in.
+Slabs: col is about prod(k) / prod(s) times the input. It is built a slab at a time: a range of
+rows of ``out`` (its first spatial axis) for all samples, and only when one row of all samples
+passes the memory budget (``backend.set_memory_budget``) a range of samples too. A slab is sized
+to stay in cache (``CACHE_BYTES``) so that the GEMM reads what im2col just wrote, and one buffer
+serves every slab. Backward rebuilds the slabs from xb (kept: it is input-sized) instead of
+keeping col. Slabs change which columns one GEMM sees, not what is summed into an entry: the
+results are the same up to float rounding (BLAS may pick another kernel for a narrower matrix,
+and grad_W adds its column sums slab by slab).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
-from juanji._ops.im2col import Ints, col2im_batch_last, im2col
+from juanji._ops.im2col import Ints, reshaped_view
 from juanji._ops.pad import Pads, pad_constant, pad_constant_adjoint
 from juanji.autograd.function import Function
-from juanji.backend import xp_of
+from juanji.backend import as_strided, get_memory_budget, xp_of
 
-# Largest im2col matrix built at once, in bytes (per forward or backward chunk of the batch).
-COL_BUDGET_BYTES = 256 * 2**20
+# A slab of col about this size is written by im2col and read back by the GEMM while it is still
+# in the L2/L3 cache (measured on LeNet's convs: see benchmarks/README.md).
+CACHE_BYTES = 512 * 2**10
+COL2IM_BYTES = 4 * 2**20
 
 
-def batch_chunks(N: int, bytes_per_sample: int, budget: int | None = None) -> list[slice]:
-    """Split range(N) into slices whose im2col matrices fit the budget (at least 1 sample each).
+def batch_last(x: Any, pads: Pads) -> Any:
+    """(N, C, *in_) -> padded (C, *in_ + pads, N), C-contiguous; a view when it already is."""
+    xp = xp_of(x)
+    xt = x.transpose(tuple(range(1, x.ndim)) + (0,))  # (C, *in_, N), a view
+    return xp.ascontiguousarray(pad_constant(xt, tuple(pads) + ((0, 0),)))
+
+
+def batch_first(xb: Any) -> Any:
+    """(C, *sizes, N) -> the (N, C, *sizes) view."""
+    return xb.transpose((xb.ndim - 1,) + tuple(range(xb.ndim - 1)))
+
+
+def slabs(
+    out: Ints, N: int, bytes_per_row_sample: int, target: int | None = None
+) -> list[tuple[slice, slice]]:
+    """(rows of out[0], samples) ranges whose col fits the cache target, or at worst the budget.
 
     Example:
-        >>> batch_chunks(5, 100, budget=250)
-        [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
+        >>> slabs((4, 4), 2, 100)  # everything fits: one slab
+        [(slice(0, 4, None), slice(0, 2, None))]
     """
-    budget = COL_BUDGET_BYTES if budget is None else budget
-    step = max(1, budget // max(1, bytes_per_sample))
-    return [slice(start, min(start + step, N)) for start in range(0, N, step)] or [slice(0, 0)]
+    row_bytes = N * bytes_per_row_sample
+    budget = get_memory_budget()
+    if row_bytes <= budget or N <= 1:
+        step = max(1, min(target or CACHE_BYTES, budget) // max(1, row_bytes))
+        return [(slice(r, min(r + step, out[0])), slice(0, N)) for r in range(0, out[0], step)]
+    per_slab = max(1, budget // max(1, bytes_per_row_sample))
+    return [
+        (slice(r, r + 1), slice(n, min(n + per_slab, N)))
+        for r in range(out[0])
+        for n in range(0, N, per_slab)
+    ]
 
 
 class ConvNd(Function):
@@ -81,75 +110,132 @@ class ConvNd(Function):
         xp = xp_of(x, weight)
         N, C_in = x.shape[:2]
         C_out, kernel_size = weight.shape[0], weight.shape[2:]
-        G = groups
-        x_padded = pad_constant(x, padding)  # (N, C_in, *in_ + pads)
+        xb = batch_last(x, padding)  # (C_in, *in_p, N)
         out = tuple(
             (n - dl * (k - 1) - 1) // st + 1
-            for n, k, st, dl in zip(x_padded.shape[2:], kernel_size, stride, dilation, strict=True)
+            for n, k, st, dl in zip(xb.shape[1:-1], kernel_size, stride, dilation, strict=True)
         )
-        K, L = (C_in // G) * math.prod(kernel_size), math.prod(out)
-        self.geometry = (kernel_size, stride, dilation, G, K, L)
+        G = groups
+        K = (C_in // G) * math.prod(kernel_size)
+        self.geometry = (tuple(kernel_size), stride, dilation, out, G, K)
+        self.row_bytes = C_in * math.prod(kernel_size) * math.prod(out[1:]) * x.itemsize
+        self.slabs = slabs(out, N, self.row_bytes)
         w = weight.reshape(G, C_out // G, K)  # (G, O_g, K)
-        y = xp.empty((N, G, C_out // G, L), dtype=x.dtype)
-        chunks = batch_chunks(N, G * K * L * x.itemsize)
-        for chunk in chunks:
-            col = self._im2col(x_padded[chunk])  # (n, G, K, L)
-            xp.matmul(w, col, out=y[chunk])  # (n, G, O_g, L)
-        y = y.reshape((N, C_out) + out)  # (N, C_out, *out), a view
+        yb = xp.empty((C_out,) + out + (N,), dtype=x.dtype)
+        columns = _Columns(xb, self.geometry)
+        y_rows = yb.reshape(G, C_out // G, out[0], -1)  # (G, O_g, out[0], rest * N), a view
+        for rows, samples in self.slabs:
+            col = columns.slab(rows, samples)  # (G, K, cols)
+            if samples.stop - samples.start == N:  # the GEMM writes straight into yb
+                xp.matmul(w, col, out=reshaped_view(y_rows[:, :, rows], w.shape[:2] + (-1,)))
+            else:  # a slab of some samples: its columns are strided in yb
+                target = yb[(slice(None), rows) + (slice(None),) * (len(out) - 1) + (samples,)]
+                target[...] = (w @ col).reshape(target.shape)
         if bias is not None:
-            y += bias.reshape((C_out,) + (1,) * len(out))  # y is fresh: in place is safe
+            yb += bias.reshape((C_out,) + (1,) * (len(out) + 1))  # yb is fresh: in place is safe
         if self.requires_grad:
-            self.chunks, self.x_shape, self.padded_shape = chunks, x.shape, x_padded.shape
-            self.padding, self.weight_shape = padding, weight.shape
+            self.x_shape, self.padding = x.shape, padding
             needs_x, needs_w = self.needs_input_grad[:2]
-            # grad_W needs col: keep it when it was built in one piece, else rebuild per chunk.
-            keep_col = needs_w and len(chunks) == 1
-            self.save_for_backward(
-                col if keep_col else None,
-                x_padded if needs_w and not keep_col else None,
-                w if needs_x else None,
-            )
-        return y
-
-    def _im2col(self, x_padded: Any) -> Any:
-        kernel_size, stride, dilation, G, K, L = self.geometry
-        col = im2col(x_padded, kernel_size, stride, dilation)  # (n, C_in*prod(k), L)
-        return col.reshape(col.shape[0], G, K, L)  # (n, G, K, L), a view
-
-    def _grad_input(self, g: Any, w: Any) -> Any:
-        """grad_x = crop(col2im(W.T @ grad_y)), computed with the batch as the last axis."""
-        kernel_size, stride, dilation, G, K, L = self.geometry
-        xp = xp_of(g)
-        n, O_g = g.shape[0], g.shape[2]
-        g_last = xp.ascontiguousarray(g.transpose(1, 2, 3, 0))  # (G, O_g, L, n): a small copy
-        grad_col = w.swapaxes(-1, -2) @ g_last.reshape(G, O_g, L * n)  # (G, K, L*n): one GEMM
-        grad_col = grad_col.reshape(G * K, L, n)  # (C_in*prod(k), L, n), a view
-        x_last = col2im_batch_last(
-            grad_col, self.padded_shape[2:], kernel_size, stride, dilation
-        )  # (C_in, *in_ + pads, n)
-        x_padded = x_last.transpose((x_last.ndim - 1,) + tuple(range(x_last.ndim - 1)))
-        return pad_constant_adjoint(x_padded, (n,) + self.x_shape[1:], self.padding)  # a view
+            self.save_for_backward(xb if needs_w else None, w if needs_x else None)
+        return batch_first(yb)  # (N, C_out, *out), a view
 
     def backward(self, grad_output: Any) -> tuple[Any, Any, Any]:
-        kernel_size, stride, dilation, G, K, L = self.geometry
-        col, x_padded, w = self.saved_tensors
+        kernel_size, stride, dilation, out, G, K = self.geometry
+        xb, w = self.saved_tensors
         xp = xp_of(grad_output)
         N, C_out = grad_output.shape[:2]
-        grad_y = grad_output.reshape(N, G, C_out // G, L)  # (N, G, O_g, L); copies if strided
-        needs_x, needs_w = self.needs_input_grad[:2]
-        grad_input = grad_weight = grad_bias = None
+        S = len(out)
+        needs_x, needs_w, needs_b = (tuple(self.needs_input_grad) + (False,))[:3]
+        gyb = xp.ascontiguousarray(grad_output.transpose(tuple(range(1, S + 2)) + (0,)))
+        grad_weight = grad_bias = grad_xb = None
+        if needs_b:
+            grad_bias = gyb.reshape(C_out, -1).sum(axis=1)  # (C_out,)
         if needs_x:
-            grad_input = xp.empty(self.x_shape, dtype=grad_output.dtype)
-        for chunk in self.chunks:
-            g = grad_y[chunk]  # (n, G, O_g, L)
-            if needs_w:
-                chunk_col = col if col is not None else self._im2col(x_padded[chunk])
-                term = (g @ chunk_col.swapaxes(-1, -2)).sum(axis=0)  # (G, O_g, K)
-                grad_weight = term if grad_weight is None else grad_weight + term
-            if needs_x:
-                grad_input[chunk] = self._grad_input(g, w)  # copies back to batch-first
+            C_in = self.x_shape[1]
+            padded = tuple(
+                n + b + a for n, (b, a) in zip(self.x_shape[2:], self.padding, strict=True)
+            )
+            grad_xb = xp.zeros((C_in,) + padded + (N,), dtype=grad_output.dtype)
+        # Two passes with their own slab sizes: grad_W's im2col + GEMM gains from small,
+        # cache-resident slabs; grad_x's col2im runs one NumPy add per tap and slab, so it
+        # prefers fewer, larger slabs.
+        g_rows = gyb.reshape(G, C_out // G, out[0], -1)  # (G, O_g, out[0], rest * N), a view
         if needs_w:
-            grad_weight = grad_weight.reshape(self.weight_shape)  # (C_out, C_g, *k)
-        if self.needs_input_grad[2]:
-            grad_bias = grad_output.sum(axis=(0,) + tuple(range(2, grad_output.ndim)))
+            columns = _Columns(xb, self.geometry)
+            for rows, samples in slabs(out, N, self.row_bytes, CACHE_BYTES):
+                g = _grad_slab(gyb, g_rows, rows, samples)
+                # grad_W.T = col @ g.T: the same products, 1.7x faster in OpenBLAS than
+                # g @ col.T for LeNet's shapes (the long sum over columns as the inner dim).
+                term = columns.slab(rows, samples) @ g.swapaxes(-1, -2)  # (G, K, O_g)
+                grad_weight = term if grad_weight is None else grad_weight + term
+        if needs_x:
+            for rows, samples in slabs(out, N, self.row_bytes, COL2IM_BYTES):
+                g = _grad_slab(gyb, g_rows, rows, samples)
+                grad_col = w.swapaxes(-1, -2) @ g  # (G, K, cols)
+                self._col2im(grad_xb, grad_col, rows, samples)
+        if needs_w:
+            if grad_weight is None:  # no slab at all (an empty output)
+                grad_weight = xp.zeros((G, K, C_out // G), dtype=grad_output.dtype)
+            shape = (C_out, K // math.prod(kernel_size)) + kernel_size
+            grad_weight = grad_weight.swapaxes(-1, -2).reshape(shape)  # a small copy
+        grad_input = None
+        if needs_x:
+            C_in = self.x_shape[1]
+            inner = (C_in,) + tuple(self.x_shape[2:]) + (N,)
+            cropped = pad_constant_adjoint(grad_xb, inner, tuple(self.padding) + ((0, 0),))
+            grad_input = batch_first(cropped)  # (N, C_in, *in_), a view
         return grad_input, grad_weight, grad_bias
+
+    def _col2im(self, grad_xb: Any, grad_col: Any, rows: slice, samples: slice) -> None:
+        """Add each kernel tap's slice of a slab's grad_col onto the input it was read from."""
+        kernel_size, stride, dilation, out, G, K = self.geometry
+        count = rows.stop - rows.start
+        # (C_in, *k, rows, *out[1:], n)
+        taps = grad_col.reshape((grad_xb.shape[0],) + kernel_size + (count,) + out[1:] + (-1,))
+        sizes = (count,) + out[1:]
+        starts = (rows.start * stride[0],) + (0,) * (len(out) - 1)
+        for tap in itertools.product(*(range(k) for k in kernel_size)):
+            target = tuple(
+                slice(b + i * d, b + i * d + s * (o - 1) + 1, s)
+                for b, i, d, s, o in zip(starts, tap, dilation, stride, sizes, strict=True)
+            )
+            grad_xb[(slice(None),) + target + (samples,)] += taps[(slice(None),) + tap]
+
+
+def _grad_slab(gyb: Any, g_rows: Any, rows: slice, samples: slice) -> Any:
+    """The (G, O_g, cols) columns of grad_yb a slab's products need (a view for all samples)."""
+    if samples.stop - samples.start == gyb.shape[-1]:
+        return reshaped_view(g_rows[:, :, rows], g_rows.shape[:2] + (-1,))
+    index = (slice(None), rows) + (slice(None),) * (gyb.ndim - 3) + (samples,)
+    return xp_of(gyb).ascontiguousarray(gyb[index]).reshape(g_rows.shape[:2] + (-1,))
+
+
+class _Columns:
+    """im2col of one padded batch-last input, a slab at a time, into one reused buffer."""
+
+    def __init__(self, xb: Any, geometry: tuple) -> None:
+        kernel_size, stride, dilation, out, self.G, self.K = geometry
+        st = xb.strides
+        self.windows = as_strided(  # (C_in, *k, *out, N): tap i of window o is x[o*s + i*d]
+            xb,
+            shape=(xb.shape[0],) + kernel_size + out + (xb.shape[-1],),
+            strides=(st[0],)
+            + tuple(d * t for d, t in zip(dilation, st[1:-1], strict=True))
+            + tuple(s * t for s, t in zip(stride, st[1:-1], strict=True))
+            + (st[-1],),
+            writeable=False,
+        )
+        self.lead = (slice(None),) * (1 + len(kernel_size))
+        self.rest = (slice(None),) * (len(out) - 1)
+        self.buffer: Any = None
+
+    def slab(self, rows: slice, samples: slice) -> Any:
+        """(G, K, cols): the columns of output rows ``rows`` and samples ``samples``."""
+        view = self.windows[self.lead + (rows,) + self.rest + (samples,)]
+        if view.flags.c_contiguous:  # 1x1 kernel, stride 1: the input is its own im2col
+            return view.reshape(self.G, self.K, -1)
+        if self.buffer is None or self.buffer.size < view.size:
+            self.buffer = xp_of(view).empty(view.size, dtype=view.dtype)
+        col = self.buffer[: view.size].reshape(view.shape)
+        xp_of(view).copyto(col, view)  # the one copy: (C_in, *k, rows, *out[1:], n)
+        return col.reshape(self.G, self.K, -1)

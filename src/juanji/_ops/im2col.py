@@ -140,6 +140,40 @@ def col2im_batch_last(
     return x
 
 
+def reshaped_view(x: Any, shape: tuple[int, ...]) -> Any:
+    """``x.reshape(shape)`` that shares x's memory, or an AttributeError where that needs a copy.
+
+    For GEMM ``out=`` targets and other views that are written through: a silent copy would
+    drop the writes.
+    """
+    view = x.view()
+    view.shape = shape
+    return view
+
+
+def empty_in_layout(shape: tuple[int, ...], like: Any, zeros: bool = False) -> Any:
+    """An uninitialised (or zero) array of ``shape`` whose axes lie in memory as ``like``'s do.
+
+    ``like`` has as many axes as ``shape``; its axes are ordered by decreasing stride (ties keep
+    their order), the new array is allocated C-contiguous in that order and transposed back. A
+    gradient buffer for a batch-last input is thus batch-last too (see ``_ops/conv.py``).
+
+    Example:
+        >>> import numpy as np
+        >>> like = np.zeros((4, 3, 2)).transpose(2, 0, 1)  # (2, 4, 3), axis 0 innermost
+        >>> empty_in_layout((5, 4, 3), like).strides == (8, 96, 24)
+        True
+    """
+    xp = xp_of(like)
+    order = sorted(range(like.ndim), key=lambda axis: -abs(like.strides[axis]))
+    make = xp.zeros if zeros else xp.empty
+    array = make(tuple(shape[axis] for axis in order), dtype=like.dtype)
+    inverse = [0] * len(order)
+    for position, axis in enumerate(order):
+        inverse[axis] = position
+    return array.transpose(inverse)
+
+
 def _padded_size(size: Ints, pads: Pads) -> Ints:
     return tuple(n + before + after for n, (before, after) in zip(size, pads, strict=True))
 

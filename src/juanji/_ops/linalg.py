@@ -59,7 +59,14 @@ class Linear(Function):
 
     def backward(self, grad_output: Any) -> tuple[Any, Any, Any]:
         x, weight = self.saved_tensors
-        grad_x = grad_output @ weight if self.needs_input_grad[0] else None
+        grad_x = None
+        if self.needs_input_grad[0]:
+            if x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous:
+                # x is a flattened batch-last conv output (see _ops/conv.py): give its gradient
+                # the same (in, rows) memory layout, so that the layers below stay copy-free.
+                grad_x = (weight.T @ grad_output.T).T
+            else:
+                grad_x = grad_output @ weight
         grad_weight = grad_bias = None
         if self.needs_input_grad[1]:
             g2 = grad_output.reshape(-1, grad_output.shape[-1])  # (rows, out)

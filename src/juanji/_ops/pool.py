@@ -35,7 +35,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from juanji._ops.im2col import sliding_windows
+from juanji._ops.im2col import empty_in_layout, sliding_windows
 from juanji._ops.pad import Pads, pad_constant, pad_constant_adjoint
 from juanji._shapes import pool_output_size, prod
 from juanji.autograd.function import Function
@@ -116,8 +116,8 @@ def _spread(shares: Any, g: _Geometry, lead: tuple[int, ...], xp: Any) -> Any:
     """Put each tap's (lead, *out) gradient share back over the input; see step 3 above."""
     grad = None
     for slices, share in zip(g.tap_slices(), shares, strict=True):
-        if grad is None:
-            grad = (xp.empty if g.tiles else xp.zeros)(lead + g.padded_size, dtype=share.dtype)
+        if grad is None:  # laid out as the input was (batch last after a conv, see conv.py)
+            grad = empty_in_layout(lead + g.padded_size, share, zeros=not g.tiles)
         if g.overlaps:
             grad[(..., *slices)] += share
         else:
@@ -128,11 +128,11 @@ def _spread(shares: Any, g: _Geometry, lead: tuple[int, ...], xp: Any) -> Any:
 def _max_and_tap(taps: Any, count: int, xp: Any) -> tuple[Any, Any]:
     """Running maximum over ``count`` arrays and the tap that holds it (tie rule above)."""
     taps = iter(taps)
-    out = xp.array(next(taps), copy=True)
-    arg = xp.zeros(out.shape, dtype=xp.min_scalar_type(count - 1))
+    out = xp.array(next(taps), copy=True)  # order 'K': the layout of the input
+    arg = xp.zeros_like(out, dtype=xp.min_scalar_type(count - 1))
     floating = out.dtype.kind == "f"
     for q, value in enumerate(taps, start=1):
-        value = xp.ascontiguousarray(value)  # one strided read; the rest runs on contiguous data
+        value = xp.array(value, order="K")  # one strided read; the rest runs on dense data
         wins = value > out
         if floating:
             wins |= xp.isnan(value)
@@ -292,12 +292,11 @@ class AvgPoolNd(Function):
 
 def _spread_along(grad: Any, g: _Geometry, j: int) -> Any:
     """Adjoint of a 1-D window sum along spatial axis j: out_j -> padded size along that axis."""
-    xp = xp_of(grad)
     axis = grad.ndim - len(g.out) + j
     k, s, o = g.kernel_size[j], g.stride[j], g.out[j]
     shape = list(grad.shape)
     shape[axis] = g.padded_size[j]
-    spread = (xp.empty if g.tiles_along(j) else xp.zeros)(shape, dtype=grad.dtype)
+    spread = empty_in_layout(tuple(shape), grad, zeros=not g.tiles_along(j))
     before = (slice(None),) * axis
     for i in range(k):
         target = (*before, slice(i, i + (o - 1) * s + 1, s))
