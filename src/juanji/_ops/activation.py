@@ -12,16 +12,29 @@ from juanji.autograd.function import Function
 from juanji.backend import xp_of
 
 
+def keep_where(mask: Any, grad: Any) -> Any:
+    """``where(mask, grad, 0)``, exactly, at the speed of a multiplication.
+
+    ``grad * mask`` is that whenever grad is finite (inf * 0 would be NaN), and NumPy's ``where``
+    is 10x slower than a multiplication on float arrays (2.2 ms against 0.2 ms on LeNet's first
+    ReLU), so ``where`` runs only for a gradient holding inf or NaN. Keeps grad's memory layout.
+    """
+    xp = xp_of(grad)
+    if bool(xp.isfinite(grad).all()):
+        return xp.multiply(grad, mask, dtype=grad.dtype)
+    return xp.where(mask, grad, grad.dtype.type(0))
+
+
 class ReLU(Function):
     def forward(self, x: Any) -> Any:
         out = xp_of(x).maximum(x, 0)
         if self.requires_grad:
-            self.save_for_backward(out)
+            self.save_for_backward(out > 0)  # a bool mask: a quarter of out's memory
         return out
 
     def backward(self, grad_output: Any) -> Any:
-        (out,) = self.saved_tensors
-        return xp_of(out).where(out > 0, grad_output, grad_output.dtype.type(0))
+        (positive,) = self.saved_tensors
+        return keep_where(positive, grad_output)
 
 
 class LeakyReLU(Function):

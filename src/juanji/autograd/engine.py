@@ -99,8 +99,9 @@ def backward(root: Any, grad_root: Any, retain_graph: bool, wrap: Any) -> None:
         if node.n_outputs == 1:
             input_grads = node.backward(grads[0])
         else:
+            xp = xp_of(*(g for g in grads if g is not None))
             input_grads = node.backward(
-                tuple(_zeros_if_none(g, node, i) for i, g in enumerate(grads))
+                tuple(_zeros_if_none(g, node, i, xp) for i, g in enumerate(grads))
             )
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
@@ -120,10 +121,9 @@ def backward(root: Any, grad_root: Any, retain_graph: bool, wrap: Any) -> None:
             node.parents = None
 
 
-def _zeros_if_none(grad: Any, node: Any, index: int) -> Any:
+def _zeros_if_none(grad: Any, node: Any, index: int, xp: Any) -> Any:
     """A zero gradient for an output of a multi-output node that received none."""
     if grad is not None:
         return grad
     shape, dtype = node.output_meta[index]
-    xp = xp_of(*(p._data for p in node.parents if p is not None))
     return xp.zeros(shape, dtype=dtype)
