@@ -443,8 +443,10 @@ RECIPES: dict[str, Recipe] = {
     # The 1998 network's logits are negated squared distances (hundreds at the start), whose
     # gradients make plain SGD diverge at any learning rate that also learns; AdamW's
     # per-parameter step size copes (1 epoch on 15k images: 86 % vs SGD's 71 % at its best).
+    # Measured with seed 0: 4 epochs 98.26 % (98.3 % also without weight decay or shifts),
+    # 8 epochs 98.64 %; the paper reports 99.05 % after 20 passes.
     "lenet5-classic": Recipe(
-        epochs=4,
+        epochs=8,
         batch_size=128,
         optimizer="adamw",
         lr=3e-3,
