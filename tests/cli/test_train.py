@@ -99,8 +99,14 @@ def test_train_writes_the_run_directory(bars, tmp_path, capsys):
 
 
 def test_train_default_out_is_under_runs(bars, tmp_path, monkeypatch, capsys):
+    from juanji import backend
+
     monkeypatch.chdir(tmp_path)
-    assert main(["train", "lenet_5", "--epochs", "1", "--no-augment", "--seed", "4"]) == 0
+    threads = []
+    monkeypatch.setattr(backend, "set_num_threads", lambda n: threads.append(n) or True)
+    argv = ["train", "lenet_5", "--epochs", "1", "--no-augment", "--seed", "4", "--threads", "1"]
+    assert main(argv) == 0
+    assert threads == [1]
     (run,) = (tmp_path / "runs").iterdir()
     assert run.name.startswith("lenet5-mnist-")
     config = checkpoint.load_config(run)
@@ -151,6 +157,7 @@ def test_resume_continues_and_refuses_new_settings(bars, tmp_path, monkeypatch, 
         (["train", "lenet5", "--optimizer", "lbfgs"], ["unknown optimizer 'lbfgs'"]),
         (["train", "lenet5", "--epochs", "0"], ["epochs must be at least 1"]),
         (["train"], ["give a MODEL to train"]),
+        (["train", "lenet5", "--threads", "0"], ["--threads must be at least 1"]),
     ],
 )
 def test_train_user_errors_are_one_line(argv, fragments, capsys, tmp_path, monkeypatch):

@@ -52,6 +52,9 @@ def register(subparsers: Any) -> None:
     train.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
     _data_arguments(train)
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--threads", type=int, help="threads for matrix products (default: one per core)"
+    )
     train.set_defaults(func=run_train)
 
     evaluate = subparsers.add_parser(
@@ -148,6 +151,7 @@ def run_train(args: argparse.Namespace) -> int:
     """The ``juanji train`` command."""
     from juanji import training
 
+    _set_threads(args.threads)
     if args.resume:
         run, config = _resume_config(args)
     elif not args.model:
@@ -195,6 +199,17 @@ def run_train(args: argparse.Namespace) -> int:
         raise
     _finish(config, metrics, run)
     return 0
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is None:
+        return
+    from juanji.backend import set_num_threads
+
+    if threads < 1:
+        raise JuanjiError(f"--threads must be at least 1, got {threads}")
+    if not set_num_threads(threads):
+        print("--threads ignored: NumPy's BLAS is not an OpenBLAS juanji can configure")
 
 
 def _completed_epochs(run: Path) -> int:
