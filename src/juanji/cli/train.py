@@ -39,15 +39,28 @@ def register(subparsers: Any) -> None:
         "model.safetensors, config.json, metrics.json and curves.png into the run directory "
         "and a checkpoint after every epoch.",
     )
-    train.add_argument("model", nargs="?", help="lenet5 or lenet5-classic")
-    train.add_argument("--dataset", help="mnist (default) or fashion-mnist")
-    train.add_argument("--epochs", type=int, help="passes over the training set")
-    train.add_argument("--batch-size", type=int, help="images per step")
-    train.add_argument("--lr", type=float, help="peak learning rate of the one-cycle schedule")
-    train.add_argument("--optimizer", help="sgd, adam or adamw")
-    train.add_argument("--weight-decay", type=float, help="L2 penalty (decoupled for adamw)")
-    train.add_argument("--seed", type=int, help="seed of weights, shuffling, augmentation (0)")
-    train.add_argument("--no-augment", action="store_true", help="no random shifts")
+    from juanji.training import DATASETS, OPTIMIZERS, RECIPES
+
+    def default(field: str) -> str:
+        return "default: " + ", ".join(f"{m} {getattr(r, field):g}" for m, r in RECIPES.items())
+
+    train.add_argument("model", metavar="MODEL", nargs="?", help=" or ".join(RECIPES))
+    train.add_argument("--dataset", help=f"{' or '.join(DATASETS)} (default: mnist)")
+    train.add_argument(
+        "--epochs", type=int, help=f"passes over the training set ({default('epochs')})"
+    )
+    train.add_argument("--batch-size", type=int, help=f"images per step ({default('batch_size')})")
+    train.add_argument("--lr", type=float, help=f"peak one-cycle learning rate ({default('lr')})")
+    optimizers = ", ".join(f"{m} {r.optimizer}" for m, r in RECIPES.items())
+    train.add_argument("--optimizer", help=f"{', '.join(OPTIMIZERS)} (default: {optimizers})")
+    train.add_argument(
+        "--weight-decay", type=float, help=f"decoupled for adamw ({default('weight_decay')})"
+    )
+    train.add_argument("--seed", type=int, help="seeds weights, shuffling, shifts (default: 0)")
+    shifts = ", ".join(f"{m} +-{r.shift} px" for m, r in RECIPES.items())
+    train.add_argument(
+        "--no-augment", action="store_true", help=f"turn off the random shifts ({shifts})"
+    )
     train.add_argument("--out", help="run directory (default runs/MODEL-DATASET-TIME)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
     _data_arguments(train)
