@@ -735,7 +735,7 @@ def train_run(
 
     Args:
         config: from ``make_config`` (or the run's own ``config.json`` when resuming).
-        run_dir: an existing folder.
+        run_dir: the run's folder; a new run creates it once the data has loaded.
         resume: continue from the run's last checkpoint.
         root: data folder, see ``build_loaders``.
         download: fetch missing data files.
@@ -761,6 +761,10 @@ def train_run(
     history: list[dict[str, Any]] = []
     seconds = 0.0
     if state is None:
+        try:
+            run.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CheckpointError(f"cannot create {run}: {error.strerror or error}") from error
         checkpoint.save_config(run, config)
     else:
         _load_weights(model, state.model_state, run / checkpoint.STATE_FILE)

@@ -190,6 +190,11 @@ def test_train_refuses_to_overwrite_a_run(run_dir, capsys):
     )
 
 
+def test_out_that_is_a_file_is_one_line(capsys, tmp_path):
+    (tmp_path / "f").write_text("")
+    _one_line_error(capsys, ["train", "lenet5", "--out", str(tmp_path / "f")], "is a file")
+
+
 def test_resume_of_a_missing_run_is_one_line(capsys, tmp_path):
     _one_line_error(capsys, ["train", "--resume", str(tmp_path / "gone")], "not a run directory")
 
@@ -211,12 +216,13 @@ def no_data_no_network(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
-def test_no_data_and_no_network_is_one_line(no_data_no_network, capsys):
+def test_no_data_and_no_network_is_one_line(no_data_no_network, capsys, tmp_path):
     capsys.readouterr()
     assert main(["train", "lenet5", "--no-progress"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("juanji train: MNIST: cannot get ") and "JUANJI_DATA" in err[-1]
     assert not any("Traceback" in line for line in err)
+    assert not (tmp_path / "runs").exists()  # no empty run directory left behind
 
 
 def test_no_download_with_no_data_is_one_line(no_data_no_network, capsys, tmp_path):

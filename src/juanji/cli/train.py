@@ -120,11 +120,9 @@ def _new_run_dir(args: argparse.Namespace, config: dict[str, Any]) -> Path:
         raise JuanjiError(
             f"{run} already holds a run; continue it with --resume {run}, or pass another --out"
         )
-    try:
-        run.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise JuanjiError(f"cannot create {run}: {error.strerror or error}") from error
-    return run
+    if run.exists() and not run.is_dir():
+        raise JuanjiError(f"{run} is a file; pass a folder to --out")
+    return run  # created by train_run once the data has loaded
 
 
 def _resume_config(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
