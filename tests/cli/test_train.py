@@ -386,3 +386,13 @@ def test_read_image_handles_modes_and_transparency(tmp_path):
     assert gray.shape == (40, 40) and gray[0, 0] == 1.0 and gray[20, 10] == 0.0
     with pytest.raises(JuanjiError, match="no such file"):
         read_image(tmp_path / "none.png")
+
+    sixteen = Image.fromarray(np.full((20, 30), 65535, np.uint16))  # 16-bit white paper
+    sixteen.save(tmp_path / "16.png")
+    assert read_image(tmp_path / "16.png").max() == 1.0
+
+    sideways = _draw_seven(size=(120, 90))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the camera was turned; show rotated by 90 degrees
+    sideways.save(tmp_path / "rot.jpg", exif=exif)
+    assert read_image(tmp_path / "rot.jpg").shape == (120, 90)

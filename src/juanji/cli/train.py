@@ -295,18 +295,23 @@ def format_confusion(confusion: np.ndarray) -> str:
 
 # ====================================================================== predict
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file as grayscale float32 in [0, 1] (transparent parts become white).
+    """Read an image file as grayscale float32 in [0, 1].
+
+    Transparent parts become white paper; a phone photo is turned upright by its EXIF
+    orientation; 16-bit images are scaled by 1/65535 instead of 1/255.
 
     Raises:
         JuanjiError: Pillow is missing, or the file is missing or not an image.
     """
     try:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image, ImageOps, UnidentifiedImageError
     except ImportError as error:
         raise JuanjiError(f"reading images needs Pillow; install it with {INSTALL_HINT}") from error
     try:
         with Image.open(path) as image:
             image.load()
+            image = ImageOps.exif_transpose(image)
+            scale = 65535.0 if image.mode.startswith("I") else 255.0
             if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
                 background = Image.new("RGBA", image.size, "white")
                 image = Image.alpha_composite(background, image.convert("RGBA"))
@@ -319,7 +324,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise JuanjiError(f"{path}: cannot read the image ({error})") from error
     if gray.size == 0:
         raise JuanjiError(f"{path}: the image is empty")
-    return gray / 255.0
+    return np.clip(gray / np.float32(scale), 0.0, 1.0)
 
 
 def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
