@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
 
 import numpy as np
 import pytest
@@ -221,39 +220,3 @@ def test_restore_model_refuses_weights_of_another_model(bar_digits, tmp_path):
     checkpoint.write_json(tmp_path / "config.json", config)
     with pytest.raises(CheckpointError, match="asks for model 'alexnet'"):
         training.restore_model(tmp_path)
-
-
-def test_plot_curves_writes_a_png(tmp_path):
-    from PIL import Image
-
-    rows = [
-        {
-            "epoch": e,
-            "train_loss": 1 / e,
-            "test_loss": 1.2 / e,
-            "train_accuracy": 0.9,
-            "test_accuracy": None,
-        }
-        for e in (1, 2)
-    ]
-    path = training.plot_curves({"model": "m", "dataset": "d", "epochs": rows}, tmp_path / "c.png")
-    with Image.open(path) as image:
-        assert image.format == "PNG" and image.size[0] > 300
-
-
-def test_plot_curves_without_matplotlib_returns_none(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    rows = [
-        {
-            "epoch": 1,
-            "train_loss": 1.0,
-            "test_loss": 1.0,
-            "train_accuracy": 0.5,
-            "test_accuracy": 0.5,
-        }
-    ]
-    assert (
-        training.plot_curves({"model": "m", "dataset": "d", "epochs": rows}, tmp_path / "c.png")
-        is None
-    )
-    assert not (tmp_path / "c.png").exists()

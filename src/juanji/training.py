@@ -12,6 +12,7 @@ Two layers, usable separately:
   dataset (``RECIPES``, ``DATASETS``) and the user's overrides; ``build_model``,
   ``build_optimizer`` and ``build_loaders`` turn a config into objects; ``train_run`` trains
   it into a run directory, checkpointing after every epoch and resuming from one.
+  (``juanji.cli.train`` draws ``curves.png`` from the metrics.)
 
 Why the default recipe of ``lenet5`` is what it is (measured on MNIST, see ``RECIPES``): a
 one-cycle schedule reaches in a few epochs what a constant learning rate needs many for, and
@@ -24,7 +25,7 @@ import inspect
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
@@ -65,7 +66,6 @@ __all__ = [
     "make_transform",
     "restore_model",
     "train_run",
-    "plot_curves",
 ]
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
@@ -506,30 +506,10 @@ def make_config(
         raise JuanjiError(f"unknown dataset {dataset!r}; known datasets: {', '.join(DATASETS)}")
     info = DATASETS[dataset]
     recipe = RECIPES.get(name, RECIPES["lenet5"])
-    recipe = replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
-    if recipe.optimizer not in OPTIMIZERS:
-        raise JuanjiError(
-            f"unknown optimizer {recipe.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
-        )
-    for field in ("epochs", "batch_size"):
-        if getattr(recipe, field) < 1:
-            raise JuanjiError(f"{field} must be at least 1, got {getattr(recipe, field)}")
-    if not recipe.lr > 0:
-        raise JuanjiError(f"lr must be positive, got {recipe.lr}")
-    if not recipe.weight_decay >= 0:  # also refuses NaN
-        raise JuanjiError(f"weight decay must be >= 0, got {recipe.weight_decay}")
+    recipe = _checked(replace(recipe, **{k: v for k, v in overrides.items() if v is not None}))
     model_class = type(get_model(name))
     takes_classes = "num_classes" in inspect.signature(model_class).parameters
     kwargs = {"num_classes": len(info.classes)} if takes_classes else {}
-    size = list(model_class(**kwargs).input_size)
-    # The 1998 network wants background and ink at fixed levels (-0.1 and 1.175); the others
-    # get the dataset's mean and standard deviation.
-    levels = getattr(model_class, "input_levels", None)
-    if levels is None:
-        mean, std = info.mean, info.std
-    else:
-        std = 1.0 / (levels[1] - levels[0])
-        mean = -levels[0] * std
     hyper = asdict(recipe)
     if not augment:
         hyper["shift"] = 0
@@ -542,15 +522,45 @@ def make_config(
         "dataset": dataset,
         "num_classes": len(info.classes),
         "classes": list(info.classes),
-        "preprocessing": {
-            "input_size": size,
-            "pad": (size[1] - 28) // 2,  # 28 x 28 images padded to the model's input
-            "mean": [mean] * size[0],
-            "std": [std] * size[0],
-            "box": info.box,
-            "centre": info.centre,
-        },
+        "preprocessing": _preprocessing(model_class(**kwargs), info),
         "hyperparameters": hyper,
+    }
+
+
+def _checked(recipe: Recipe) -> Recipe:
+    """``recipe`` if every value is usable, else a JuanjiError naming the first bad one."""
+    if recipe.optimizer not in OPTIMIZERS:
+        raise JuanjiError(
+            f"unknown optimizer {recipe.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
+        )
+    for name in ("epochs", "batch_size"):
+        if getattr(recipe, name) < 1:
+            raise JuanjiError(f"{name} must be at least 1, got {getattr(recipe, name)}")
+    if not recipe.lr > 0:  # also refuses NaN
+        raise JuanjiError(f"lr must be positive, got {recipe.lr}")
+    if not recipe.weight_decay >= 0:
+        raise JuanjiError(f"weight decay must be >= 0, got {recipe.weight_decay}")
+    return recipe
+
+
+def _preprocessing(model: Module, info: DatasetInfo) -> dict[str, Any]:
+    """The config's ``preprocessing``: the model's input size, padding, normalisation."""
+    size = list(model.input_size)
+    # The 1998 network wants background and ink at fixed levels (-0.1 and 1.175); the others
+    # get the dataset's mean and standard deviation.
+    levels = getattr(model, "input_levels", None)
+    if levels is None:
+        mean, std = info.mean, info.std
+    else:
+        std = 1.0 / (levels[1] - levels[0])
+        mean = -levels[0] * std
+    return {
+        "input_size": size,
+        "pad": (size[1] - 28) // 2,  # 28 x 28 images padded to the model's input
+        "mean": [mean] * size[0],
+        "std": [std] * size[0],
+        "box": info.box,
+        "centre": info.centre,
     }
 
 
@@ -717,6 +727,65 @@ def _metrics(config: Mapping[str, Any], history: list[dict], seconds: float) -> 
     }
 
 
+@dataclass
+class _Session:
+    """The objects of one run of ``train_run``, and how they are saved and restored."""
+
+    run: Path
+    config: Mapping[str, Any]
+    model: Module
+    optimizer: Optimizer
+    scheduler: lr_scheduler.LRScheduler
+    data_generator: Generator
+    history: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def create(self) -> None:
+        """Make the run directory and write its config (a new run)."""
+        try:
+            self.run.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CheckpointError(f"cannot create {self.run}: {error.strerror or error}") from error
+        checkpoint.save_config(self.run, self.config)
+
+    def restore(self, state: checkpoint.ResumeState) -> None:
+        """Load weights, optimiser, scheduler, both generators and the history of ``state``."""
+        path = self.run / checkpoint.STATE_FILE
+        _load_weights(self.model, state.model_state, path)
+        try:
+            if state.optimizer_state is not None:
+                self.optimizer.load_state_dict(state.optimizer_state)
+            self.scheduler.load_state_dict(state.extra["scheduler"])
+            default_generator.set_state(state.extra["rng"]["default"])
+            self.data_generator.set_state(state.extra["rng"]["data"])
+        except (KeyError, ValueError, TypeError) as error:
+            raise CheckpointError(
+                f"{path} does not match this run's config ({type(error).__name__}: {error}); "
+                f"the run cannot be resumed"
+            ) from error
+        self.history = list(state.metrics.get("epochs", []))[: state.epoch]
+        self.seconds = float(state.metrics.get("train_seconds", 0.0))
+
+    def save(self, stats: EpochStats) -> None:
+        """Checkpoint after the epoch of ``stats`` (``fit``'s ``on_epoch_end``)."""
+        self.history.append(asdict(stats))
+        self.seconds += stats.seconds
+        checkpoint.save_checkpoint(
+            self.run,
+            epoch=stats.epoch,
+            model_state=self.model.state_dict(),
+            metrics=_metrics(self.config, self.history, self.seconds),
+            optimizer_state=self.optimizer.state_dict(),
+            training_state={
+                "scheduler": self.scheduler.state_dict(),
+                "rng": {
+                    "default": default_generator.get_state(),
+                    "data": self.data_generator.get_state(),
+                },
+            },
+        )
+
+
 def train_run(
     config: Mapping[str, Any],
     run_dir: str | Path,
@@ -758,49 +827,11 @@ def train_run(
     train_loader, test_loader = build_loaders(config, data_generator, root=root, download=download)
     assert train_loader is not None
     optimizer, scheduler = build_optimizer(config, model, len(train_loader))
-    history: list[dict[str, Any]] = []
-    seconds = 0.0
+    session = _Session(run, config, model, optimizer, scheduler, data_generator)
     if state is None:
-        try:
-            run.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise CheckpointError(f"cannot create {run}: {error.strerror or error}") from error
-        checkpoint.save_config(run, config)
+        session.create()
     else:
-        _load_weights(model, state.model_state, run / checkpoint.STATE_FILE)
-        try:
-            if state.optimizer_state is not None:
-                optimizer.load_state_dict(state.optimizer_state)
-            scheduler.load_state_dict(state.extra["scheduler"])
-            default_generator.set_state(state.extra["rng"]["default"])
-            data_generator.set_state(state.extra["rng"]["data"])
-        except (KeyError, ValueError, TypeError) as error:
-            raise CheckpointError(
-                f"{run / checkpoint.STATE_FILE} does not match this run's config "
-                f"({type(error).__name__}: {error}); the run cannot be resumed"
-            ) from error
-        history = list(state.metrics.get("epochs", []))[: state.epoch]
-        seconds = float(state.metrics.get("train_seconds", 0.0))
-
-    def save(stats: EpochStats) -> None:
-        nonlocal seconds
-        history.append(asdict(stats))
-        seconds += stats.seconds
-        checkpoint.save_checkpoint(
-            run,
-            epoch=stats.epoch,
-            model_state=model.state_dict(),
-            metrics=_metrics(config, history, seconds),
-            optimizer_state=optimizer.state_dict(),
-            training_state={
-                "scheduler": scheduler.state_dict(),
-                "rng": {
-                    "default": default_generator.get_state(),
-                    "data": data_generator.get_state(),
-                },
-            },
-        )
-
+        session.restore(state)
     fit(
         model,
         optimizer,
@@ -809,48 +840,8 @@ def train_run(
         scheduler=scheduler,
         test_loader=test_loader,
         start_epoch=0 if state is None else state.epoch,
-        on_epoch_end=save,
+        on_epoch_end=session.save,
         progress=progress,
         stream=stream,
     )
-    return _metrics(config, history, seconds)
-
-
-def plot_curves(metrics: Mapping[str, Any], path: str | Path) -> Path | None:
-    """Draw loss and accuracy per epoch (train and test) into a PNG; None without matplotlib.
-
-    Uses matplotlib's object API with the Agg canvas, so it never touches pyplot's global
-    state or needs a display. The file is written atomically.
-    """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        return None
-    import io
-
-    from juanji.serialization import atomic_write_bytes
-
-    rows = metrics["epochs"]
-    epochs = [row["epoch"] for row in rows]
-    figure = Figure(figsize=(9, 3.6), layout="constrained")
-    FigureCanvasAgg(figure)
-    loss_axes, acc_axes = figure.subplots(1, 2)
-    for axes, key, label in ((loss_axes, "loss", "loss"), (acc_axes, "accuracy", "accuracy (%)")):
-        scale = 100 if key == "accuracy" else 1
-        for split, style in (("train", "o-"), ("test", "s--")):
-            values = [row[f"{split}_{key}"] for row in rows]
-            if all(v is not None for v in values):
-                axes.plot(epochs, [scale * v for v in values], style, label=split)
-        axes.set_xlabel("epoch")
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_ylabel(label)
-        axes.grid(alpha=0.3)
-        axes.legend()
-    final = rows[-1]["test_accuracy"]
-    result = "" if final is None else f": {100 * final:.2f} % test accuracy"
-    figure.suptitle(f"{metrics['model']} on {metrics['dataset']}{result}")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return atomic_write_bytes(path, buffer.getvalue())
+    return _metrics(config, session.history, session.seconds)

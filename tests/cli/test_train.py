@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -12,7 +13,8 @@ import safetensors.numpy
 
 from juanji import training
 from juanji.cli import main
-from juanji.cli.train import prepare_digit, read_image
+from juanji.cli import train as cli_train
+from juanji.cli.train import plot_curves, prepare_digit, read_image
 from juanji.data import MNIST
 from juanji.data import download as data_download
 from juanji.data.dataset import Dataset, StackedSamples
@@ -114,7 +116,7 @@ def test_train_default_out_is_under_runs(bars, tmp_path, monkeypatch, capsys):
 
 
 def test_train_without_matplotlib_says_the_plot_was_skipped(bars, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(training, "plot_curves", lambda metrics, path: None)
+    monkeypatch.setattr(cli_train, "plot_curves", lambda metrics, path: None)
     assert main(["train", "lenet5", "--epochs", "1", "--out", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
     assert "curves.png skipped: matplotlib is not installed" in out
@@ -396,3 +398,37 @@ def test_read_image_handles_modes_and_transparency(tmp_path):
     exif[0x0112] = 6  # orientation: the camera was turned; show rotated by 90 degrees
     sideways.save(tmp_path / "rot.jpg", exif=exif)
     assert read_image(tmp_path / "rot.jpg").shape == (120, 90)
+
+
+# ---------------------------------------------------------------------- curves
+def test_plot_curves_writes_a_png(tmp_path):
+    from PIL import Image
+
+    rows = [
+        {
+            "epoch": e,
+            "train_loss": 1 / e,
+            "test_loss": 1.2 / e,
+            "train_accuracy": 0.9,
+            "test_accuracy": None,
+        }
+        for e in (1, 2)
+    ]
+    path = plot_curves({"model": "m", "dataset": "d", "epochs": rows}, tmp_path / "c.png")
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size[0] > 300
+
+
+def test_plot_curves_without_matplotlib_returns_none(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    rows = [
+        {
+            "epoch": 1,
+            "train_loss": 1.0,
+            "test_loss": 1.0,
+            "train_accuracy": 0.5,
+            "test_accuracy": 0.5,
+        }
+    ]
+    assert plot_curves({"model": "m", "dataset": "d", "epochs": rows}, tmp_path / "c.png") is None
+    assert not (tmp_path / "c.png").exists()

@@ -14,9 +14,11 @@ weights, an unreadable image) ends in a ``JuanjiError``: one line, exit code 1.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,11 +29,38 @@ from juanji.errors import JuanjiError
 from juanji.serialization import checkpoint
 from juanji.serialization.safetensors import INSTALL_HINT
 
-__all__ = ["register", "prepare_digit", "read_image"]
+__all__ = ["register", "plot_curves", "prepare_digit", "read_image"]
 
 
 def register(subparsers: Any) -> None:
     """Add the ``train``, ``eval`` and ``predict`` commands."""
+    _register_train(subparsers)
+    evaluate = subparsers.add_parser(
+        "eval", help="test accuracy and confusion matrix of a trained run"
+    )
+    evaluate.add_argument("run_dir", metavar="RUN_DIR")
+    _data_arguments(evaluate)
+    evaluate.set_defaults(func=run_eval)
+
+    predict = subparsers.add_parser(
+        "predict",
+        help="classify image files with a trained run",
+        description="Classify PNG/JPEG images of any size, dark-on-light or light-on-dark: "
+        "each is centred and scaled as MNIST digits are. Prints PATH<TAB>LABEL<TAB>PROBABILITY.",
+    )
+    predict.add_argument("run_dir", metavar="RUN_DIR")
+    predict.add_argument("images", metavar="IMAGE", nargs="+")
+    predict.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    predict.set_defaults(func=run_predict)
+
+
+def _register_train(subparsers: Any) -> None:
+    """``juanji train``: the recipe flags show each model's default, read from RECIPES."""
+    from juanji.training import DATASETS, OPTIMIZERS, RECIPES
+
+    def default(field: str) -> str:
+        return "default: " + ", ".join(f"{m} {getattr(r, field):g}" for m, r in RECIPES.items())
+
     train = subparsers.add_parser(
         "train",
         help="train a model on MNIST or Fashion-MNIST into a run directory",
@@ -39,11 +68,6 @@ def register(subparsers: Any) -> None:
         "model.safetensors, config.json, metrics.json and curves.png into the run directory "
         "and a checkpoint after every epoch.",
     )
-    from juanji.training import DATASETS, OPTIMIZERS, RECIPES
-
-    def default(field: str) -> str:
-        return "default: " + ", ".join(f"{m} {getattr(r, field):g}" for m, r in RECIPES.items())
-
     train.add_argument("model", metavar="MODEL", nargs="?", help=" or ".join(RECIPES))
     train.add_argument("--dataset", help=f"{' or '.join(DATASETS)} (default: mnist)")
     train.add_argument(
@@ -70,24 +94,6 @@ def register(subparsers: Any) -> None:
     )
     train.set_defaults(func=run_train)
 
-    evaluate = subparsers.add_parser(
-        "eval", help="test accuracy and confusion matrix of a trained run"
-    )
-    evaluate.add_argument("run_dir", metavar="RUN_DIR")
-    _data_arguments(evaluate)
-    evaluate.set_defaults(func=run_eval)
-
-    predict = subparsers.add_parser(
-        "predict",
-        help="classify image files with a trained run",
-        description="Classify PNG/JPEG images of any size, dark-on-light or light-on-dark: "
-        "each is centred and scaled as MNIST digits are. Prints PATH<TAB>LABEL<TAB>PROBABILITY.",
-    )
-    predict.add_argument("run_dir", metavar="RUN_DIR")
-    predict.add_argument("images", metavar="IMAGE", nargs="+")
-    predict.add_argument("--json", action="store_true", help="print JSON instead of lines")
-    predict.set_defaults(func=run_predict)
-
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -108,6 +114,25 @@ _RECIPE_FLAGS = {
     "no_augment": "--no-augment",
     "out": "--out",
 }
+
+
+def _new_config(args: argparse.Namespace) -> dict[str, Any]:
+    from juanji.training import make_config
+
+    try:
+        return make_config(
+            args.model,
+            args.dataset or "mnist",
+            seed=0 if args.seed is None else args.seed,
+            augment=not args.no_augment,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            optimizer=args.optimizer,
+            weight_decay=args.weight_decay,
+        )
+    except ValueError as error:  # a value the model or optimiser refuses
+        raise JuanjiError(str(error)) from error
 
 
 def _new_run_dir(args: argparse.Namespace, config: dict[str, Any]) -> Path:
@@ -170,20 +195,7 @@ def run_train(args: argparse.Namespace) -> int:
             "give a MODEL to train (lenet5, lenet5-classic) or --resume RUN_DIR; see --help"
         )
     else:
-        try:
-            config = training.make_config(
-                args.model,
-                args.dataset or "mnist",
-                seed=0 if args.seed is None else args.seed,
-                augment=not args.no_augment,
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-                lr=args.lr,
-                optimizer=args.optimizer,
-                weight_decay=args.weight_decay,
-            )
-        except ValueError as error:  # a value the model or optimiser refuses
-            raise JuanjiError(str(error)) from error
+        config = _new_config(args)
         run = _new_run_dir(args, config)
     hp = config["hyperparameters"]
     done = _completed_epochs(run) if args.resume else 0
@@ -231,8 +243,6 @@ def _completed_epochs(run: Path) -> int:
 
 
 def _finish(config: dict[str, Any], metrics: dict[str, Any], run: Path) -> None:
-    from juanji.training import plot_curves
-
     rows = metrics["epochs"]
     # Every epoch sees the same images, so total images / total time is the harmonic mean.
     rate = len(rows) / sum(1 / r["images_per_second"] for r in rows)
@@ -246,6 +256,44 @@ def _finish(config: dict[str, Any], metrics: dict[str, Any], run: Path) -> None:
     else:
         written.append(checkpoint.CURVES_FILE)
     print(f"wrote {', '.join(written)} in {run}")
+
+
+def plot_curves(metrics: Mapping[str, Any], path: str | Path) -> Path | None:
+    """Draw loss and accuracy per epoch (train and test) into a PNG; None without matplotlib.
+
+    Uses matplotlib's object API with the Agg canvas, so it never touches pyplot's global
+    state or needs a display. The file is written atomically.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
+    except ImportError:
+        return None
+    from juanji.serialization import atomic_write_bytes
+
+    rows = metrics["epochs"]
+    epochs = [row["epoch"] for row in rows]
+    figure = Figure(figsize=(9, 3.6), layout="constrained")
+    FigureCanvasAgg(figure)
+    loss_axes, acc_axes = figure.subplots(1, 2)
+    for axes, key, label in ((loss_axes, "loss", "loss"), (acc_axes, "accuracy", "accuracy (%)")):
+        scale = 100 if key == "accuracy" else 1
+        for split, style in (("train", "o-"), ("test", "s--")):
+            values = [row[f"{split}_{key}"] for row in rows]
+            if all(v is not None for v in values):
+                axes.plot(epochs, [scale * v for v in values], style, label=split)
+        axes.set_xlabel("epoch")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylabel(label)
+        axes.grid(alpha=0.3)
+        axes.legend()
+    final = rows[-1]["test_accuracy"]
+    result = "" if final is None else f": {100 * final:.2f} % test accuracy"
+    figure.suptitle(f"{metrics['model']} on {metrics['dataset']}{result}")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 # ====================================================================== eval
