@@ -32,6 +32,7 @@ __all__ = [
     "set_memory_budget",
     "get_memory_budget",
     "memory_budget",
+    "gemm_threads",
 ]
 
 _cupy: ModuleType | None = None
@@ -210,6 +211,33 @@ def get_num_threads() -> int | None:
     """Threads NumPy's BLAS uses for matrix products; None when juanji cannot tell."""
     functions = _openblas_functions()
     return None if functions is None else int(functions[1]())
+
+
+# Below this many multiply-adds an op's matrix products run on one BLAS thread. Handing a small
+# GEMM to a second thread costs a wake-up and a barrier per call, more than it saves, and on a
+# busy core the barrier waits for a time slice: LeNet5's training step (GEMMs of 0.5-6 M
+# multiply-adds) took 10.1 ms with one OpenBLAS thread and 14.6 ms with two (benchmarks/README).
+SMALL_OP_MACS = 64 * 2**20
+
+
+@contextlib.contextmanager
+def gemm_threads(macs: int) -> Iterator[None]:
+    """Run the block's BLAS calls on one thread when ``macs`` (the op's work) is small.
+
+    Example:
+        >>> with gemm_threads(10):  # a tiny op: one thread inside, the setting restored after
+        ...     pass
+    """
+    functions = _openblas_functions() if macs < SMALL_OP_MACS else None
+    threads = 1 if functions is None else functions[1]()
+    if threads <= 1:
+        yield
+        return
+    functions[0](1)
+    try:
+        yield
+    finally:
+        functions[0](threads)
 
 
 # ----------------------------------------------------------------------------- memory budget
