@@ -15,3 +15,7 @@ class DataError(JuanjiError):
 
 class CheckpointError(JuanjiError):
     """A run directory or weights file is missing or does not match the model."""
+
+
+class MissingDependencyError(JuanjiError, ImportError):
+    """An optional package (Pillow, matplotlib, safetensors) is needed and not installed."""

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from juanji.errors import JuanjiError
+from juanji.errors import JuanjiError, MissingDependencyError
 from juanji.serialization import checkpoint
 from juanji.serialization.safetensors import INSTALL_HINT
 
@@ -354,7 +354,9 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     try:
         from PIL import Image, ImageOps, UnidentifiedImageError
     except ImportError as error:
-        raise JuanjiError(f"reading images needs Pillow; install it with {INSTALL_HINT}") from error
+        raise MissingDependencyError(
+            f"reading images needs Pillow; install it with {INSTALL_HINT}"
+        ) from error
     try:
         with Image.open(path) as image:
             image.load()

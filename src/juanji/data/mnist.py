@@ -252,8 +252,9 @@ class MNIST(Dataset):
             searched = ", ".join(str(d / self.folders[0]) for d in _download.data_dirs(self.root))
             if not download:
                 raise DataError(
-                    f"{self.name}: {', '.join(missing)} not found in {searched}; pass "
-                    f"download=True, or set JUANJI_DATA to a folder holding "
+                    f"{self.name}: {', '.join(missing)} not found in {searched}; allow "
+                    f"downloading (download=True; on the command line, drop --no-download), "
+                    f"or set JUANJI_DATA to a folder holding "
                     f"{self.folders[0]}/ with the files"
                 )
             found.update(self._fetch(missing, searched))

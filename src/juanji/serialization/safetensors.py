@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from juanji.backend import as_numpy
-from juanji.errors import CheckpointError, JuanjiError
+from juanji.errors import CheckpointError, MissingDependencyError
 from juanji.tensor import Tensor
 
 __all__ = ["save_file", "load_file", "load_metadata", "atomic_write_bytes"]
@@ -42,7 +42,7 @@ def _safetensors_numpy() -> ModuleType:
     try:
         import safetensors.numpy
     except ImportError as error:
-        raise JuanjiError(
+        raise MissingDependencyError(
             f"saving and loading weights needs the safetensors package; install it with "
             f"{INSTALL_HINT}"
         ) from error

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from juanji.errors import JuanjiError
+from juanji.errors import JuanjiError, MissingDependencyError
 
 __all__ = [
     "INSTALL_HINT",
@@ -47,7 +47,9 @@ def pyplot() -> Any:
     try:
         import matplotlib
     except ImportError as error:
-        raise JuanjiError(f"drawing needs matplotlib; install it with {INSTALL_HINT}") from error
+        raise MissingDependencyError(
+            f"drawing needs matplotlib; install it with {INSTALL_HINT}"
+        ) from error
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
@@ -58,7 +60,9 @@ def _pil_image() -> Any:
     try:
         from PIL import Image
     except ImportError as error:
-        raise JuanjiError(f"images need Pillow; install it with {INSTALL_HINT}") from error
+        raise MissingDependencyError(
+            f"images need Pillow; install it with {INSTALL_HINT}"
+        ) from error
     return Image
 
 
