@@ -8,13 +8,13 @@ import juanji.nn.functional as F
 from juanji import backend
 
 
-def test_set_num_threads_round_trips_when_openblas_is_reachable():
+def test_set_num_threads_round_trips():
     before = backend.get_num_threads()
-    if before is None:
-        pytest.skip("NumPy's BLAS is not an OpenBLAS juanji can reach")
     try:
-        assert backend.set_num_threads(1) is True
+        backend.set_num_threads(1)
         assert backend.get_num_threads() == 1
+        backend.set_num_threads(3)
+        assert backend.get_num_threads() == 3
     finally:
         backend.set_num_threads(before)
 
@@ -25,19 +25,51 @@ def test_set_num_threads_refuses_non_positive_ints(bad):
         backend.set_num_threads(bad)
 
 
-def test_gemm_threads_uses_one_thread_for_small_ops_and_restores():
-    if backend.get_num_threads() is None:
-        pytest.skip("NumPy's BLAS is not an OpenBLAS juanji can reach")
+def test_small_ops_run_tasks_on_single_threaded_blas_and_restore_it():
     before = backend.get_num_threads()
+    reachable = backend.set_num_threads(2)
     try:
-        backend.set_num_threads(2)
-        with backend.gemm_threads(1):
-            assert backend.get_num_threads() == 1
+        with backend.op_threads(backend.TASK_MIN_MACS) as tasks:
+            assert tasks == 2
+            if reachable:
+                assert backend._openblas_functions()[1]() == 1
+        with backend.op_threads(1) as tasks:
+            assert tasks == 1
+        with backend.op_threads(backend.SMALL_OP_MACS) as tasks:
+            assert tasks == 1
         assert backend.get_num_threads() == 2
-        with backend.gemm_threads(backend.SMALL_OP_MACS):
-            assert backend.get_num_threads() == 2
     finally:
         backend.set_num_threads(before)
+
+
+def test_run_tasks_returns_results_in_order_and_raises_errors():
+    before = backend.get_num_threads()
+    backend.set_num_threads(3)
+    try:
+        assert backend.run_tasks([lambda i=i: i * i for i in range(5)]) == [0, 1, 4, 9, 16]
+        with pytest.raises(ZeroDivisionError):
+            backend.run_tasks([lambda: 1, lambda: 1 / 0])
+    finally:
+        backend.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_convolution_gives_the_same_numbers_with_any_thread_count(threads):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 3, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+    results = []
+    before = backend.get_num_threads()
+    for count in (1, threads):
+        backend.set_num_threads(count)
+        X, W = juanji.tensor(x, requires_grad=True), juanji.tensor(w, requires_grad=True)
+        with backend.memory_budget(2000):  # several slabs, so that tasks have work to share
+            y = F.conv2d(X, W, padding=1)
+            (y * y).sum().backward()
+        results.append((y.detach().numpy(), X.grad.numpy(), W.grad.numpy()))
+    backend.set_num_threads(before)
+    for ours, single in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(ours, single, rtol=1e-5, atol=1e-4)
 
 
 def test_memory_budget_is_restored_after_the_block_and_after_an_error():

@@ -41,12 +41,13 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import partial
 from typing import Any
 
 from juanji._ops.im2col import Ints, reshaped_view
 from juanji._ops.pad import Pads, pad_constant, pad_constant_adjoint
 from juanji.autograd.function import Function
-from juanji.backend import as_strided, gemm_threads, get_memory_budget, xp_of
+from juanji.backend import as_strided, get_memory_budget, op_threads, run_tasks, xp_of
 
 # A slab of col about this size is written by im2col and read back by the GEMM while it is still
 # in the L2/L3 cache (measured on LeNet's convs: see benchmarks/README.md).
@@ -122,18 +123,10 @@ class ConvNd(Function):
         self.slabs = slabs(out, N, self.row_bytes)
         w = weight.reshape(G, C_out // G, K)  # (G, O_g, K)
         yb = xp.empty((C_out,) + out + (N,), dtype=x.dtype)
-        columns = _Columns(xb, self.geometry)
-        y_rows = yb.reshape(G, C_out // G, out[0], -1)  # (G, O_g, out[0], rest * N), a view
         self.macs = C_out * K * math.prod(out) * N
-        with gemm_threads(self.macs):
-            for rows, samples in self.slabs:
-                col = columns.slab(rows, samples)  # (G, K, cols)
-                if samples.stop - samples.start == N:  # the GEMM writes straight into yb
-                    target = reshaped_view(y_rows[:, :, rows], w.shape[:2] + (-1,))
-                    xp.matmul(w, col, out=target)
-                else:  # a slab of some samples: its columns are strided in yb
-                    index = (slice(None), rows) + (slice(None),) * (len(out) - 1) + (samples,)
-                    yb[index] = (w @ col).reshape(yb[index].shape)
+        with op_threads(self.macs) as tasks:  # tasks write disjoint rows of yb
+            parts = _split(tasks, self.slabs)
+            run_tasks([partial(self._forward_slabs, xb, w, yb, part) for part in parts])
         if bias is not None:
             yb += bias.reshape((C_out,) + (1,) * (len(out) + 1))  # yb is fresh: in place is safe
         if self.requires_grad:
@@ -161,19 +154,20 @@ class ConvNd(Function):
             grad_xb = xp.zeros((C_in,) + padded + (N,), dtype=grad_output.dtype)
         # Two passes with their own slab sizes: grad_W's im2col + GEMM gains from small,
         # cache-resident slabs; grad_x's col2im runs one NumPy add per tap and slab, so it
-        # prefers fewer, larger slabs.
+        # prefers fewer, larger slabs. With threads they run as parallel tasks (grad_x as one
+        # task: neighbouring slabs add into overlapping rows of grad_xb).
         g_rows = gyb.reshape(G, C_out // G, out[0], -1)  # (G, O_g, out[0], rest * N), a view
-        with gemm_threads(self.macs):
+        jobs = []
+        with op_threads(self.macs) as tasks:
             if needs_w:
-                grad_weight = self._grad_weight(xb, gyb, g_rows)
+                weight_slabs = slabs(out, N, self.row_bytes, CACHE_BYTES)
+                for part in _split(max(1, tasks - needs_x), weight_slabs):
+                    jobs.append(partial(self._grad_weight, xb, gyb, g_rows, part))
             if needs_x:
-                for rows, samples in slabs(out, N, self.row_bytes, COL2IM_BYTES):
-                    g = _grad_slab(gyb, g_rows, rows, samples)
-                    if w.shape[1] == 1:  # one filter per group (depthwise): an outer product,
-                        grad_col = w.swapaxes(-1, -2) * g  # which NumPy's matmul does 3x slower
-                    else:
-                        grad_col = w.swapaxes(-1, -2) @ g  # (G, K, cols)
-                    self._col2im(grad_xb, grad_col, rows, samples)
+                jobs.append(partial(self._grad_input, grad_xb, gyb, g_rows, w))
+            results = run_tasks(jobs)
+        if needs_w:
+            grad_weight = sum(results[1 : len(results) - needs_x], results[0])
         if needs_w:
             shape = (C_out, K // math.prod(kernel_size)) + kernel_size
             grad_weight = grad_weight.swapaxes(-1, -2).reshape(shape)  # a small copy
@@ -185,20 +179,45 @@ class ConvNd(Function):
             grad_input = batch_first(cropped)  # (N, C_in, *in_), a view
         return grad_input, grad_weight, grad_bias
 
-    def _grad_weight(self, xb: Any, gyb: Any, g_rows: Any) -> Any:
-        """grad_W.T = sum over slabs of col @ g.T, (G, K, O_g).
+    def _forward_slabs(self, xb: Any, w: Any, yb: Any, part: list[tuple[slice, slice]]) -> None:
+        """yb[g] = W[g] @ col[g] for the slabs of ``part`` (one task's share of the rows)."""
+        xp = xp_of(xb)
+        N, out = yb.shape[-1], yb.shape[1:-1]
+        columns = _Columns(xb, self.geometry)
+        y_rows = yb.reshape(w.shape[:2] + (out[0], -1))  # (G, O_g, out[0], rest * N), a view
+        for rows, samples in part:
+            col = columns.slab(rows, samples)  # (G, K, cols)
+            if samples.stop - samples.start == N:  # the GEMM writes straight into yb
+                target = reshaped_view(y_rows[:, :, rows], w.shape[:2] + (-1,))
+                xp.matmul(w, col, out=target)
+            else:  # a slab of some samples: its columns are strided in yb
+                index = (slice(None), rows) + (slice(None),) * (len(out) - 1) + (samples,)
+                yb[index] = (w @ col).reshape(yb[index].shape)
+
+    def _grad_weight(self, xb: Any, gyb: Any, g_rows: Any, part: list[tuple[slice, slice]]) -> Any:
+        """grad_W.T = sum over the slabs of ``part`` of col @ g.T, (G, K, O_g).
 
         col @ g.T is the same sum of products as g @ col.T, and 1.7x faster in OpenBLAS for
         LeNet's shapes: the long sum over columns becomes the inner dimension of the GEMM.
         """
-        kernel_size, stride, dilation, out, G, K = self.geometry
-        N = gyb.shape[-1]
+        G, K = self.geometry[4:]
         grad_weight = xp_of(gyb).zeros((G, K, gyb.shape[0] // G), dtype=gyb.dtype)
         columns = _Columns(xb, self.geometry)
-        for rows, samples in slabs(out, N, self.row_bytes, CACHE_BYTES):
+        for rows, samples in part:
             g = _grad_slab(gyb, g_rows, rows, samples)
             grad_weight += columns.slab(rows, samples) @ g.swapaxes(-1, -2)
         return grad_weight
+
+    def _grad_input(self, grad_xb: Any, gyb: Any, g_rows: Any, w: Any) -> None:
+        """grad_xb += col2im(W.T @ grad_yb), slab by slab."""
+        out = self.geometry[3]
+        for rows, samples in slabs(out, gyb.shape[-1], self.row_bytes, COL2IM_BYTES):
+            g = _grad_slab(gyb, g_rows, rows, samples)
+            if w.shape[1] == 1:  # one filter per group (depthwise): an outer product,
+                grad_col = w.swapaxes(-1, -2) * g  # which NumPy's matmul does 3x slower
+            else:
+                grad_col = w.swapaxes(-1, -2) @ g  # (G, K, cols)
+            self._col2im(grad_xb, grad_col, rows, samples)
 
     def _col2im(self, grad_xb: Any, grad_col: Any, rows: slice, samples: slice) -> None:
         """Add each kernel tap's slice of a slab's grad_col onto the input it was read from."""
@@ -214,6 +233,18 @@ class ConvNd(Function):
                 for b, i, d, s, o in zip(starts, tap, dilation, stride, sizes, strict=True)
             )
             grad_xb[(slice(None),) + target + (samples,)] += taps[(slice(None),) + tap]
+
+
+def _split(parts: int, items: list[Any]) -> list[list[Any]]:
+    """``items`` cut into at most ``parts`` contiguous, non-empty, near-equal runs.
+
+    Example:
+        >>> _split(2, [1, 2, 3])
+        [[1, 2], [3]]
+    """
+    parts = max(1, min(parts, len(items)))
+    size = -(-len(items) // parts)
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
 def _grad_slab(gyb: Any, g_rows: Any, rows: slice, samples: slice) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 from juanji.autograd.engine import sum_to_shape
 from juanji.autograd.function import Function
-from juanji.backend import gemm_threads, xp_of
+from juanji.backend import op_threads, xp_of
 
 
 class MatMul(Function):
@@ -53,14 +53,14 @@ class Linear(Function):
         if self.requires_grad:
             self.save_for_backward(x, weight)
         self.macs = x.size * weight.shape[0]
-        with gemm_threads(self.macs):
+        with op_threads(self.macs):
             out = x @ weight.T  # weight.T is a view: BLAS reads it transposed, no copy
         if bias is not None:
             out += bias  # out is fresh, so in place is safe and saves a temporary
         return out
 
     def backward(self, grad_output: Any) -> tuple[Any, Any, Any]:
-        with gemm_threads(self.macs):
+        with op_threads(self.macs):
             return self._backward(grad_output)
 
     def _backward(self, grad_output: Any) -> tuple[Any, Any, Any]:

@@ -32,7 +32,8 @@ __all__ = [
     "set_memory_budget",
     "get_memory_budget",
     "memory_budget",
-    "gemm_threads",
+    "op_threads",
+    "run_tasks",
 ]
 
 _cupy: ModuleType | None = None
@@ -188,18 +189,22 @@ def _openblas_functions() -> tuple[Any, Any] | None:
 
 
 def set_num_threads(threads: int) -> bool:
-    """Set how many threads NumPy's BLAS (OpenBLAS) uses for matrix products.
+    """Set how many threads juanji uses: NumPy's BLAS threads and juanji's own workers.
 
-    The counterpart of ``torch.set_num_threads``; everything else in juanji is single-threaded.
+    The counterpart of ``torch.set_num_threads``. Big matrix products are split by the BLAS
+    (OpenBLAS) itself; small ops, where handing every GEMM to another BLAS thread costs more
+    than it saves, split their work into independent tasks instead (see ``op_threads``).
 
-    Returns False, changing nothing, when NumPy's BLAS is not an OpenBLAS juanji can reach
-    (Accelerate on macOS, MKL builds); set that library's own variable then.
+    Returns False when NumPy's BLAS is not an OpenBLAS juanji can reach (Accelerate on macOS,
+    MKL builds): juanji's workers follow ``threads`` then, the BLAS keeps its own setting.
 
     Raises:
         ValueError: ``threads`` is not a positive int.
     """
+    global _threads
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ValueError(f"set_num_threads: threads expected a positive int, got {threads!r}")
+    _threads = threads
     functions = _openblas_functions()
     if functions is None:
         return False
@@ -207,37 +212,75 @@ def set_num_threads(threads: int) -> bool:
     return True
 
 
-def get_num_threads() -> int | None:
-    """Threads NumPy's BLAS uses for matrix products; None when juanji cannot tell."""
-    functions = _openblas_functions()
-    return None if functions is None else int(functions[1]())
+def get_num_threads() -> int:
+    """Threads juanji uses (default: as many as NumPy's BLAS starts with, usually the cores)."""
+    global _threads
+    if _threads is None:  # read once: op_threads lowers the BLAS count inside small ops
+        functions = _openblas_functions()
+        _threads = max(1, int(functions[1]())) if functions is not None else 1
+    return _threads
 
 
-# Below this many multiply-adds an op's matrix products run on one BLAS thread. Handing a small
-# GEMM to a second thread costs a wake-up and a barrier per call, more than it saves, and on a
-# busy core the barrier waits for a time slice: LeNet5's training step (GEMMs of 0.5-6 M
-# multiply-adds) took 10.1 ms with one OpenBLAS thread and 14.6 ms with two (benchmarks/README).
+_threads: int | None = None
+_pool: Any = None  # (workers, ThreadPoolExecutor), created on first use
+
+# Below SMALL_OP_MACS multiply-adds an op's matrix products run on one BLAS thread each: handing
+# a small GEMM to a second BLAS thread costs a wake-up and a barrier per call, and on a busy core
+# the barrier waits for a time slice. Such ops split their work into tasks instead (one hand-off
+# per op, not per GEMM), unless they are under TASK_MIN_MACS, where even that hand-off and the
+# GIL between NumPy calls cost more than the second core gives (LeNet5's first conv, 15 M).
 SMALL_OP_MACS = 64 * 2**20
+TASK_MIN_MACS = 24 * 2**20
 
 
 @contextlib.contextmanager
-def gemm_threads(macs: int) -> Iterator[None]:
-    """Run the block's BLAS calls on one thread when ``macs`` (the op's work) is small.
+def op_threads(macs: int) -> Iterator[int]:
+    """How an op of ``macs`` multiply-adds uses the threads: yields its number of tasks.
+
+    A big op yields 1 and its GEMMs use the BLAS threads. A small op sets the BLAS to one
+    thread for the block and yields ``get_num_threads()``, so that it can run that many
+    independent tasks with ``run_tasks``, or 1 when it is too small to share.
 
     Example:
-        >>> with gemm_threads(10):  # a tiny op: one thread inside, the setting restored after
-        ...     pass
+        >>> with op_threads(10) as tasks:  # a tiny op: one task, single-threaded GEMMs
+        ...     tasks
+        1
     """
-    functions = _openblas_functions() if macs < SMALL_OP_MACS else None
-    threads = 1 if functions is None else functions[1]()
-    if threads <= 1:
-        yield
+    threads = get_num_threads()
+    functions = _openblas_functions()
+    if macs >= SMALL_OP_MACS or threads == 1:
+        yield 1
         return
-    functions[0](1)
+    tasks = threads if macs >= TASK_MIN_MACS else 1
+    blas = None if functions is None else functions[1]()
+    if blas is not None and blas > 1:
+        functions[0](1)
     try:
-        yield
+        yield tasks
     finally:
-        functions[0](threads)
+        if blas is not None and blas > 1:
+            functions[0](blas)
+
+
+def run_tasks(tasks: list[Any]) -> list[Any]:
+    """Run zero-argument callables in parallel (the caller runs the first); their results.
+
+    NumPy releases the GIL inside copies, ufuncs and matrix products on large arrays, so tasks
+    made of those run on separate cores. Tasks must not write to the same memory.
+    """
+    global _pool
+    if len(tasks) <= 1:
+        return [task() for task in tasks]
+    workers = len(tasks) - 1
+    if _pool is None or _pool[0] < workers:
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only when threaded
+
+        if _pool is not None:
+            _pool[1].shutdown(wait=False)
+        _pool = (workers, ThreadPoolExecutor(workers, thread_name_prefix="juanji"))
+    futures = [_pool[1].submit(task) for task in tasks[1:]]
+    first = tasks[0]()
+    return [first] + [future.result() for future in futures]
 
 
 # ----------------------------------------------------------------------------- memory budget
