@@ -39,6 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="shortest round: fast workloads repeat until a round lasts this long (0.2)",
     )
     parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.1,
+        metavar="SECONDS",
+        help="untimed pause before each round, so idle threads of the other side stop (0.1)",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         metavar="TEXT",
@@ -115,6 +122,7 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
         torch.set_num_threads(args.threads)
     blas_set = set_num_threads(args.threads)
     rounds, min_round = (1, 0.0) if args.tiny else (args.rounds, args.min_round)
+    settle = 0.0 if args.tiny else args.settle
     report: dict[str, Any] = {
         "machine": machine(),
         "settings": {
@@ -123,6 +131,7 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
             "torch": None if torch is None else torch.__version__,
             "rounds": rounds,
             "min_round_seconds": min_round,
+            "settle_seconds": settle,
             "tiny": args.tiny,
         },
         "rows": [],
@@ -135,7 +144,7 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
             continue
         calls = {side: workload.build(lib, args.tiny) for side, lib in libraries.items()}
         images = workload.tiny_images if args.tiny else workload.images
-        row = alternate(workload.name, images, calls, rounds, min_round).summary()
+        row = alternate(workload.name, images, calls, rounds, min_round, settle).summary()
         report["rows"].append(row)
         print(format_row(row), file=stream, flush=True)
     if _selected(MEMORY_ROW, args.only):

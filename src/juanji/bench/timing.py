@@ -61,12 +61,15 @@ def alternate(
     calls: dict[str, Callable[[], Any]],
     rounds: int,
     min_round_seconds: float,
+    settle_seconds: float = 0.0,
 ) -> Timing:
     """Time ``calls`` (side -> zero-argument callable) in alternating rounds.
 
     Every side is warmed up by one call (first-call costs: allocations, caches, oneDNN's JIT),
     whose time calibrates ``reps``; then each round runs every side once, in the order of
-    ``calls``. A side is thus called ``1 + rounds * reps`` times.
+    ``calls``. A side is thus called ``1 + rounds * reps`` times. Before each round the process
+    sleeps ``settle_seconds`` (not timed): the other side's idle threads stop spinning (OpenBLAS
+    and OpenMP workers busy-wait for a while after their last job) and leave both cores free.
 
     Example:
         >>> t = alternate("noop", 1, {"juanji": lambda: None, "torch": lambda: None}, 3, 0.0)
@@ -80,5 +83,6 @@ def alternate(
     timing = Timing(name, images, {side: [] for side in calls})
     for _ in range(rounds):
         for side, call in calls.items():
+            time.sleep(settle_seconds)
             timing.seconds[side].append(_time_calls(call, reps[side]))
     return timing
