@@ -124,7 +124,7 @@ class ConvNd(Function):
         w = weight.reshape(G, C_out // G, K)  # (G, O_g, K)
         yb = xp.empty((C_out,) + out + (N,), dtype=x.dtype)
         self.macs = C_out * K * math.prod(out) * N
-        with op_threads(self.macs) as tasks:  # tasks write disjoint rows of yb
+        with op_threads(self.macs, splits=True) as tasks:  # tasks write disjoint rows of yb
             parts = _split(tasks, self.slabs)
             run_tasks([partial(self._forward_slabs, xb, w, yb, part) for part in parts])
         if bias is not None:
@@ -154,20 +154,34 @@ class ConvNd(Function):
             grad_xb = xp.zeros((C_in,) + padded + (N,), dtype=grad_output.dtype)
         # Two passes with their own slab sizes: grad_W's im2col + GEMM gains from small,
         # cache-resident slabs; grad_x's col2im runs one NumPy add per tap and slab, so it
-        # prefers fewer, larger slabs. With threads they run as parallel tasks (grad_x as one
-        # task: neighbouring slabs add into overlapping rows of grad_xb).
+        # prefers fewer, larger slabs. With threads, task t takes part t of grad_W's slabs and
+        # of the input channels of grad_x (disjoint rows of grad_xb; neighbouring slabs of one
+        # channel overlap, so channels, not slabs, are shared out).
         g_rows = gyb.reshape(G, C_out // G, out[0], -1)  # (G, O_g, out[0], rest * N), a view
-        jobs = []
-        with op_threads(self.macs) as tasks:
-            if needs_w:
-                weight_slabs = slabs(out, N, self.row_bytes, CACHE_BYTES)
-                for part in _split(max(1, tasks - needs_x), weight_slabs):
-                    jobs.append(partial(self._grad_weight, xb, gyb, g_rows, part))
-            if needs_x:
-                jobs.append(partial(self._grad_input, grad_xb, gyb, g_rows, w))
+        with op_threads(self.macs, splits=True) as tasks:
+            weight_parts = _split(tasks, slabs(out, N, self.row_bytes, CACHE_BYTES))
+            C_in = self.x_shape[1]
+            channel_parts = (  # grouped: grad_x stays one part
+                _split(tasks, [slice(c, c + 1) for c in range(C_in)])
+                if G == 1
+                else [[slice(0, C_in)]]
+            )
+            jobs = [
+                partial(
+                    self._grad_part,
+                    xb,
+                    gyb,
+                    g_rows,
+                    w,
+                    grad_xb,
+                    weight_parts[t] if needs_w and t < len(weight_parts) else [],
+                    channel_parts[t] if needs_x and t < len(channel_parts) else [],
+                )
+                for t in range(max(len(weight_parts), len(channel_parts)))
+            ]
             results = run_tasks(jobs)
-        if needs_w:
-            grad_weight = sum(results[1 : len(results) - needs_x], results[0])
+        parts = [r for r in results if r is not None]  # grad_W.T of each task, (G, K, O_g)
+        grad_weight = sum(parts[1:], parts[0]) if needs_w else None
         if needs_w:
             shape = (C_out, K // math.prod(kernel_size)) + kernel_size
             grad_weight = grad_weight.swapaxes(-1, -2).reshape(shape)  # a small copy
@@ -200,6 +214,8 @@ class ConvNd(Function):
         col @ g.T is the same sum of products as g @ col.T, and 1.7x faster in OpenBLAS for
         LeNet's shapes: the long sum over columns becomes the inner dimension of the GEMM.
         """
+        if not part:  # a task with grad_x work only
+            return None
         G, K = self.geometry[4:]
         grad_weight = xp_of(gyb).zeros((G, K, gyb.shape[0] // G), dtype=gyb.dtype)
         columns = _Columns(xb, self.geometry)
@@ -208,9 +224,30 @@ class ConvNd(Function):
             grad_weight += columns.slab(rows, samples) @ g.swapaxes(-1, -2)
         return grad_weight
 
-    def _grad_input(self, grad_xb: Any, gyb: Any, g_rows: Any, w: Any) -> None:
-        """grad_xb += col2im(W.T @ grad_yb), slab by slab."""
-        out = self.geometry[3]
+    def _grad_part(
+        self,
+        xb: Any,
+        gyb: Any,
+        g_rows: Any,
+        w: Any,
+        grad_xb: Any,
+        weight_slabs: list[tuple[slice, slice]],
+        channels: list[slice],
+    ) -> Any:
+        """One task of backward: grad_W.T over ``weight_slabs``, grad_x of ``channels``."""
+        if channels:
+            start, stop = channels[0].start, channels[-1].stop
+            self._grad_input(grad_xb[start:stop], gyb, g_rows, w, start, stop)
+        return self._grad_weight(xb, gyb, g_rows, weight_slabs)
+
+    def _grad_input(
+        self, grad_xb: Any, gyb: Any, g_rows: Any, w: Any, start: int, stop: int
+    ) -> None:
+        """grad_xb (the input channels start..stop) += col2im(W.T @ grad_yb), slab by slab."""
+        out, G = self.geometry[3], self.geometry[4]
+        taps = math.prod(self.geometry[0])
+        if G == 1:  # the rows of W.T that belong to these channels
+            w = w[:, :, start * taps : stop * taps]
         for rows, samples in slabs(out, gyb.shape[-1], self.row_bytes, COL2IM_BYTES):
             g = _grad_slab(gyb, g_rows, rows, samples)
             if w.shape[1] == 1:  # one filter per group (depthwise): an outer product,

@@ -224,39 +224,40 @@ def get_num_threads() -> int:
 _threads: int | None = None
 _pool: Any = None  # (workers, ThreadPoolExecutor), created on first use
 
-# Below SMALL_OP_MACS multiply-adds an op's matrix products run on one BLAS thread each: handing
-# a small GEMM to a second BLAS thread costs a wake-up and a barrier per call, and on a busy core
-# the barrier waits for a time slice. Such ops split their work into tasks instead (one hand-off
-# per op, not per GEMM), unless they are under TASK_MIN_MACS, where even that hand-off and the
-# GIL between NumPy calls cost more than the second core gives (LeNet5's first conv, 15 M).
+# How an op uses the threads (op_threads). A matrix product under SMALL_OP_MACS multiply-adds
+# runs on one BLAS thread: handing a small GEMM to a second BLAS thread costs a wake-up and a
+# barrier per call, and on a busy core the barrier waits for a time slice. An op that can split
+# its work into independent tasks (convolution: slabs of rows, grad_W beside grad_x) does so
+# instead, with single-threaded GEMMs: one hand-off per op, and its copies (im2col, col2im)
+# run in parallel too, which BLAS threads never do. Under TASK_MIN_MACS even that hand-off and
+# the GIL between NumPy calls cost more than a second core gives (LeNet5's first conv, 15 M).
 SMALL_OP_MACS = 64 * 2**20
 TASK_MIN_MACS = 24 * 2**20
 
 
 @contextlib.contextmanager
-def op_threads(macs: int) -> Iterator[int]:
+def op_threads(macs: int, splits: bool = False) -> Iterator[int]:
     """How an op of ``macs`` multiply-adds uses the threads: yields its number of tasks.
 
-    A big op yields 1 and its GEMMs use the BLAS threads. A small op sets the BLAS to one
-    thread for the block and yields ``get_num_threads()``, so that it can run that many
-    independent tasks with ``run_tasks``, or 1 when it is too small to share.
+    An op that ``splits`` gets ``get_num_threads()`` tasks (1 when it is under
+    ``TASK_MIN_MACS``) for ``run_tasks``, and single-threaded BLAS inside the block. Any other
+    op gets 1: its GEMMs use the BLAS threads when it is big (``SMALL_OP_MACS``), one when not.
 
     Example:
-        >>> with op_threads(10) as tasks:  # a tiny op: one task, single-threaded GEMMs
+        >>> with op_threads(10, splits=True) as tasks:  # a tiny op: one task
         ...     tasks
         1
     """
     threads = get_num_threads()
-    functions = _openblas_functions()
-    if macs >= SMALL_OP_MACS or threads == 1:
+    if threads == 1 or (not splits and macs >= SMALL_OP_MACS):
         yield 1
         return
-    tasks = threads if macs >= TASK_MIN_MACS else 1
+    functions = _openblas_functions()
     blas = None if functions is None else functions[1]()
     if blas is not None and blas > 1:
         functions[0](1)
     try:
-        yield tasks
+        yield threads if splits and macs >= TASK_MIN_MACS else 1
     finally:
         if blas is not None and blas > 1:
             functions[0](blas)
