@@ -35,6 +35,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from juanji._ops.activation import all_finite
 from juanji._ops.im2col import empty_in_layout, sliding_windows
 from juanji._ops.pad import Pads, pad_constant, pad_constant_adjoint
 from juanji._shapes import pool_output_size, prod
@@ -132,7 +133,8 @@ def _max_and_tap(taps: Any, count: int, xp: Any) -> tuple[Any, Any]:
     arg = xp.zeros_like(out, dtype=xp.min_scalar_type(count - 1))
     floating = out.dtype.kind == "f"
     for q, value in enumerate(taps, start=1):
-        value = xp.array(value, order="K")  # one strided read; the rest runs on dense data
+        if min(abs(st) for st in value.strides) != value.itemsize:
+            value = xp.array(value, order="K")  # no unit stride: read once, then dense data
         wins = value > out
         if floating:
             wins |= xp.isnan(value)
@@ -237,7 +239,7 @@ class MaxPoolNd(Function):
             grad_output = grad_output[0]
         (arg,) = self.saved_tensors
         xp = xp_of(grad_output)
-        finite = bool(xp.isfinite(grad_output).all())
+        finite = all_finite(grad_output)
         S = len(self.geometry.out)
         g = self.geometry
         if finite and not g.overlaps:  # each tap's share straight into its slice: no temporary
