@@ -70,8 +70,11 @@ class _TorchRun:
     """PyTorch's side of a run: model, optimiser, schedule, and one epoch / one evaluation."""
 
     def __init__(self, torch: Any, config: dict[str, Any], root: Any, tiny: bool) -> None:
+        from juanji.random import manual_seed  # noqa: PLC0415
+
         self.torch = torch
         torch.manual_seed(config["hyperparameters"]["seed"])
+        manual_seed(config["hyperparameters"]["seed"])  # juanji's initial weights, as _JuanjiRun
         self.model = lenet5(torch)
         self.train_loader, self.test_loader = _loaders(config, root, tiny)
         self.optimizer, self.scheduler = _torch_optimizer(
