@@ -99,3 +99,14 @@ def test_a_convolution_larger_than_the_budget_gives_the_same_numbers():
     with backend.memory_budget(4096):
         sliced = F.conv2d(juanji.tensor(x), juanji.tensor(w)).numpy()
     np.testing.assert_allclose(sliced, whole, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_transposed_is_a_contiguous_copy_of_the_transpose(dtype):
+    a = np.arange(35, dtype=dtype).reshape(5, 7)
+    t = backend.transposed(a)
+    assert t.flags.c_contiguous and not np.shares_memory(t, a) and t.dtype == a.dtype
+    np.testing.assert_array_equal(t, a.T)
+    strided = np.arange(70, dtype=dtype).reshape(5, 14)[:, ::2]  # not contiguous: NumPy's path
+    np.testing.assert_array_equal(backend.transposed(strided), strided.T)
+    assert backend.transposed(np.zeros((0, 3), dtype)).shape == (3, 0)

@@ -47,7 +47,14 @@ from typing import Any
 from juanji._ops.im2col import Ints, reshaped_view
 from juanji._ops.pad import Pads, pad_constant, pad_constant_adjoint
 from juanji.autograd.function import Function
-from juanji.backend import as_strided, get_memory_budget, op_threads, run_tasks, xp_of
+from juanji.backend import (
+    as_strided,
+    get_memory_budget,
+    op_threads,
+    run_tasks,
+    transposed,
+    xp_of,
+)
 
 # A slab of col about this size is written by im2col and read back by the GEMM while it is still
 # in the L2/L3 cache (measured on LeNet's convs: see benchmarks/README.md).
@@ -56,9 +63,15 @@ COL2IM_BYTES = 4 * 2**20
 
 
 def batch_last(x: Any, pads: Pads) -> Any:
-    """(N, C, *in_) -> padded (C, *in_ + pads, N), C-contiguous; a view when it already is."""
+    """(N, C, *in_) -> padded (C, *in_ + pads, N), C-contiguous; a view when it already is.
+
+    An NCHW-contiguous x (a network's input, a gradient from a Linear layer) is one (N, rest)
+    matrix to transpose: ``backend.transposed`` does that 7x faster than NumPy's copy.
+    """
     xp = xp_of(x)
     xt = x.transpose(tuple(range(1, x.ndim)) + (0,))  # (C, *in_, N), a view
+    if x.flags.c_contiguous and not xt.flags.c_contiguous:
+        xt = transposed(x.reshape(x.shape[0], -1)).reshape(xt.shape)
     return xp.ascontiguousarray(pad_constant(xt, tuple(pads) + ((0, 0),)))
 
 
@@ -142,7 +155,7 @@ class ConvNd(Function):
         N, C_out = grad_output.shape[:2]
         S = len(out)
         needs_x, needs_w, needs_b = (tuple(self.needs_input_grad) + (False,))[:3]
-        gyb = xp.ascontiguousarray(grad_output.transpose(tuple(range(1, S + 2)) + (0,)))
+        gyb = batch_last(grad_output, ((0, 0),) * S)  # (C_out, *out, N)
         grad_weight = grad_bias = grad_xb = None
         if needs_b:
             grad_bias = gyb.reshape(C_out, -1).sum(axis=1)  # (C_out,)
