@@ -21,7 +21,7 @@ import numpy as np
 from juanji.backend import get_num_threads, set_num_threads
 from juanji.bench import memory, mnist
 from juanji.bench.timing import alternate
-from juanji.bench.workloads import WORKLOADS, lenet5_train_step
+from juanji.bench.workloads import WORKLOADS, juanji_api, lenet5_train_step
 
 MEMORY_ROW = "peak memory, lenet5 train step"
 
@@ -116,8 +116,6 @@ def run(args: argparse.Namespace, stream: TextIO | None = None) -> dict[str, Any
 
 
 def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]:
-    import juanji  # noqa: PLC0415
-
     if torch is not None:
         torch.set_num_threads(args.threads)
     blas_set = set_num_threads(args.threads)
@@ -138,6 +136,7 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
         "skipped": {},
     }
     print(format_header(report), file=stream, flush=True)
+    juanji = juanji_api()
     libraries = {"juanji": juanji} if torch is None else {"juanji": juanji, "torch": torch}
     for workload in WORKLOADS:
         if not _selected(workload.name, args.only):

@@ -11,11 +11,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 Builder = Callable[[Any, bool], Callable[[], Any]]
+
+
+def juanji_api() -> Any:
+    """The juanji side as a module-like namespace: what the workloads use, as ``torch.*``.
+
+    Built from the defining modules (the package never imports its own top level).
+    """
+    import juanji.nn as nn  # noqa: PLC0415 - the bench sits above the whole package
+    import juanji.optim as optim  # noqa: PLC0415
+    from juanji.autograd.grad_mode import no_grad  # noqa: PLC0415
+    from juanji.creation import from_numpy  # noqa: PLC0415
+
+    return SimpleNamespace(
+        __name__="juanji", nn=nn, optim=optim, no_grad=no_grad, from_numpy=from_numpy
+    )
+
+
+def is_juanji(lib: Any) -> bool:
+    """Whether ``lib`` is juanji's side (``juanji_api()``) rather than PyTorch."""
+    return getattr(lib, "__name__", "") == "juanji"
 
 
 @dataclass(frozen=True)
@@ -40,11 +61,10 @@ def _random(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
 # ------------------------------------------------------------------------------------ LeNet
 def lenet5(lib: Any) -> Any:
     """``juanji.models.LeNet5`` for juanji; the same layers, keys and weights for PyTorch."""
-    import juanji  # noqa: PLC0415 - the bench sits above the whole package
-    from juanji.models import LeNet5  # noqa: PLC0415
+    from juanji.models import LeNet5  # noqa: PLC0415 - the bench sits above the whole package
 
     reference = LeNet5()
-    if lib is juanji:
+    if is_juanji(lib):
         return reference
     nn = lib.nn
 
