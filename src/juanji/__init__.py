@@ -40,6 +40,7 @@ from juanji._dtype import int as int  # noqa: PLC0414
 from juanji._version import __version__
 from juanji.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from juanji.backend import Device as device
+from juanji.backend import get_num_threads, set_num_threads
 from juanji.creation import (
     arange,
     as_tensor,
@@ -148,5 +149,7 @@ __all__ = [
     "optim",
     "data",
     "__version__",
+    "set_num_threads",
+    "get_num_threads",
     *_function_names,
 ]

@@ -449,6 +449,8 @@ def test_module_and_functional_share_argument_order(module, functional, skip):
     functional_args = _parameters(functional)[skip:]
     if module is nn.Flatten:  # the module keeps the batch: start_dim=1 (as PyTorch)
         functional_args = [(n, 1 if n == "start_dim" else d, k) for n, d, k in functional_args]
+    if module is nn.MSELoss:  # PyTorch 2.13 gave F.mse_loss a weight=, but not nn.MSELoss
+        functional_args = [arg for arg in functional_args if arg[0] != "weight"]
     assert module_args == functional_args
 
 

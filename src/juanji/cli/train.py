@@ -185,7 +185,7 @@ def _describe(config: dict[str, Any], run: Path) -> str:
 
 def run_train(args: argparse.Namespace) -> int:
     """The ``juanji train`` command."""
-    from juanji import training
+    import juanji.training as training
 
     _set_threads(args.threads)
     if args.resume:
@@ -299,7 +299,7 @@ def plot_curves(metrics: Mapping[str, Any], path: str | Path) -> Path | None:
 # ====================================================================== eval
 def run_eval(args: argparse.Namespace) -> int:
     """The ``juanji eval`` command."""
-    from juanji import training
+    import juanji.training as training
 
     model, config = training.restore_model(args.run_dir)
     _, test_loader = training.build_loaders(
@@ -455,7 +455,7 @@ def prepare_digit(
 
 def run_predict(args: argparse.Namespace) -> int:
     """The ``juanji predict`` command."""
-    from juanji import training
+    import juanji.training as training
     from juanji.autograd import no_grad
     from juanji.nn import functional as F
     from juanji.tensor import Tensor
