@@ -124,3 +124,18 @@ def compare_op(
             got, expected, rtol=rtol or tol, atol=atol or tol, err_msg=f"gradient of input {i}"
         )
     return j_out
+
+
+class LeastSquares:
+    """Least squares per parameter i: loss = 0.5 * |A x - b|^2, gradient A^T (A x - b)."""
+
+    def __init__(self, shapes, dtype, seed):
+        rng = np.random.default_rng(seed)
+        self.dtype = dtype
+        self.init = [rng.standard_normal(s).astype(dtype) for s in shapes]
+        self.A = [(rng.standard_normal((5, int(np.prod(s)))) / 3).astype(dtype) for s in shapes]
+        self.b = [rng.standard_normal(5).astype(dtype) for s in shapes]
+
+    def grad(self, i, x):
+        residual = self.A[i] @ x.reshape(-1) - self.b[i]
+        return (self.A[i].T @ residual).reshape(x.shape).astype(self.dtype)

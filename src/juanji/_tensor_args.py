@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from juanji import _dtype
+from juanji.backend import Device, as_device
 
 
 def _is_tensor(value: Any) -> bool:
@@ -142,3 +143,28 @@ def index_arrays(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(i._data if _is_tensor(i) else i for i in index)
     return index
+
+
+def parse_to(args: tuple, kwargs: dict) -> tuple[_dtype.DType | None, Device | None, bool]:
+    """Read ``to``'s arguments (Tensor.to and Module.to): a dtype, a device, both, or a tensor.
+
+    Returns ``(dtype, device, copy)``, None where not given.
+    """
+    kwargs = dict(kwargs)
+    dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    copy = bool(kwargs.pop("copy", False))
+    if kwargs:
+        raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+    for arg in args:
+        if _is_tensor(arg):
+            dtype, device = arg.dtype, arg.device
+        elif isinstance(arg, (str, Device)):
+            device = arg
+        else:
+            dtype = arg
+    return (
+        None if dtype is None else _dtype.as_dtype(dtype, "to"),
+        None if device is None else as_device(device),
+        copy,
+    )

@@ -25,6 +25,7 @@ from juanji._printing import format_tensor
 from juanji._tensor_args import (
     dim_index,
     operand,
+    parse_to,
     promoted_dtype,
     to_array,
 )
@@ -32,7 +33,7 @@ from juanji._tensor_inplace import InplaceMethods
 from juanji._tensor_reduce import ReduceMethods
 from juanji._tensor_shape import ShapeMethods
 from juanji.autograd import engine, grad_mode
-from juanji.backend import Device, as_device, as_numpy, device_of, to_device, xp_of
+from juanji.backend import Device, as_numpy, device_of, to_device, xp_of
 
 Scalar = int | float | bool
 _PY_SCALARS = (builtins.int, builtins.float, builtins.bool)
@@ -320,26 +321,12 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods):
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """Convert dtype and/or device: ``to(juanji.float64)``, ``to('cpu')``, ``to(other)``."""
-        dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        copy = kwargs.pop("copy", False)
-        if kwargs:
-            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype, device = arg.dtype, arg.device
-            elif isinstance(arg, (str, Device)):
-                device = arg
-            else:
-                dtype = arg
+        dtype, device, copy = parse_to(args, kwargs)
         out = self
-        if device is not None and as_device(device) != self.device:
-            out = Tensor(to_device(self._data, as_device(device)), requires_grad=False)
-            out.requires_grad = self.requires_grad if out.is_leaf else False
-        if dtype is not None:
-            np_dtype = _dtype.as_dtype(dtype, "to").np_dtype
-            if np_dtype != out._data.dtype:
-                out = Tensor._apply(elementwise.Cast, out, dtype=np_dtype)
+        if device is not None and device != self.device:
+            out = Tensor(to_device(self._data, device), requires_grad=self.requires_grad)
+        if dtype is not None and dtype.np_dtype != out._data.dtype:
+            out = Tensor._apply(elementwise.Cast, out, dtype=dtype.np_dtype)
         if copy and out is self:
             out = self.clone()
         return out

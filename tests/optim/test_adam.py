@@ -17,28 +17,15 @@ from juanji.optim import Adam, AdamW
 
 torch = pytest.importorskip("torch")
 
+from reference import LeastSquares  # noqa: E402 - after the torch check
+
 TOLERANCE = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
 SHAPES = [(3, 2), (4,), (1,)]
 
 
-class Problem:
-    """Least squares per parameter i: loss = 0.5 * |A x - b|^2, gradient A^T (A x - b)."""
-
-    def __init__(self, shapes, dtype, seed):
-        rng = np.random.default_rng(seed)
-        self.dtype = dtype
-        self.init = [rng.standard_normal(s).astype(dtype) for s in shapes]
-        self.A = [(rng.standard_normal((5, int(np.prod(s)))) / 3).astype(dtype) for s in shapes]
-        self.b = [rng.standard_normal(5).astype(dtype) for s in shapes]
-
-    def grad(self, i, x):
-        residual = self.A[i] @ x.reshape(-1) - self.b[i]
-        return (self.A[i].T @ residual).reshape(x.shape).astype(self.dtype)
-
-
 def run_both(name, kwargs, dtype, steps=6, seed=0, groups=None, has_grad=None):
     """Run juanji's and torch's optimiser ``name`` side by side; compare after every step."""
-    problem = Problem(SHAPES, dtype, seed)
+    problem = LeastSquares(SHAPES, dtype, seed)
     ours = [juanji.tensor(x.copy(), requires_grad=True) for x in problem.init]
     theirs = [torch.tensor(x.copy(), requires_grad=True) for x in problem.init]
 
@@ -182,7 +169,7 @@ def test_adam_does_not_change_the_gradient():
 def test_adam_reads_betas_from_the_group_each_step():
     # What OneCycleLR relies on: group['betas'] may be replaced between steps.
     groups_changes = {2: (0.5, 0.999), 4: (0.8, 0.99)}
-    problem = Problem(SHAPES, np.float64, 1)
+    problem = LeastSquares(SHAPES, np.float64, 1)
     ours = [juanji.tensor(x.copy(), requires_grad=True) for x in problem.init]
     theirs = [torch.tensor(x.copy(), requires_grad=True) for x in problem.init]
     opt, topt = Adam(ours, lr=0.1), torch.optim.Adam(theirs, lr=0.1, foreach=False)

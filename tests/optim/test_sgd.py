@@ -15,23 +15,10 @@ from juanji.optim import SGD
 
 torch = pytest.importorskip("torch")
 
+from reference import LeastSquares  # noqa: E402 - after the torch check
+
 TOLERANCE = {np.float32: dict(rtol=2e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
 SHAPES = [(3, 2), (4,), (1,)]
-
-
-class Problem:
-    """Least squares per parameter i: loss = 0.5 * |A x - b|^2, gradient A^T (A x - b)."""
-
-    def __init__(self, shapes, dtype, seed):
-        rng = np.random.default_rng(seed)
-        self.dtype = dtype
-        self.init = [rng.standard_normal(s).astype(dtype) for s in shapes]
-        self.A = [(rng.standard_normal((5, int(np.prod(s)))) / 3).astype(dtype) for s in shapes]
-        self.b = [rng.standard_normal(5).astype(dtype) for s in shapes]
-
-    def grad(self, i, x):
-        residual = self.A[i] @ x.reshape(-1) - self.b[i]
-        return (self.A[i].T @ residual).reshape(x.shape).astype(self.dtype)
 
 
 def run_both(make, kwargs, dtype, steps=6, seed=0, groups=None, has_grad=None):
@@ -40,7 +27,7 @@ def run_both(make, kwargs, dtype, steps=6, seed=0, groups=None, has_grad=None):
     ``groups``: optional list of (parameter indices, option overrides); ``has_grad(k, i)``:
     False to leave parameter ``i`` without gradient at step ``k``.
     """
-    problem = Problem(SHAPES, dtype, seed)
+    problem = LeastSquares(SHAPES, dtype, seed)
     ours = [juanji.tensor(x.copy(), requires_grad=True) for x in problem.init]
     theirs = [torch.tensor(x.copy(), requires_grad=True) for x in problem.init]
 

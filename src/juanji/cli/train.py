@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from juanji.errors import JuanjiError, MissingDependencyError
+from juanji.errors import JuanjiError
 from juanji.serialization import checkpoint
 from juanji.serialization.safetensors import INSTALL_HINT
 
@@ -343,48 +343,14 @@ def format_confusion(confusion: np.ndarray) -> str:
 
 # ====================================================================== predict
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file as grayscale float32 in [0, 1].
-
-    Transparent parts become white paper; a phone photo is turned upright by its EXIF
-    orientation; 16-bit images are scaled by 1/65535 instead of 1/255.
+    """Read an image file as grayscale float32 in [0, 1] (``juanji.viz.plot.read_image``).
 
     Raises:
         JuanjiError: Pillow is missing, or the file is missing or not an image.
     """
-    try:
-        from PIL import Image, ImageOps, UnidentifiedImageError
-    except ImportError as error:
-        raise MissingDependencyError(
-            f"reading images needs Pillow; install it with {INSTALL_HINT}"
-        ) from error
-    try:
-        with Image.open(path) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            scale = 65535.0 if image.mode.startswith("I") else 255.0
-            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                background = Image.new("RGBA", image.size, "white")
-                image = Image.alpha_composite(background, image.convert("RGBA"))
-            gray = np.asarray(image.convert("F"), dtype=np.float32)
-    except FileNotFoundError as error:
-        raise JuanjiError(f"{path}: no such file") from error
-    except UnidentifiedImageError as error:
-        raise JuanjiError(f"{path}: not an image Pillow can read (use PNG or JPEG)") from error
-    except (OSError, ValueError) as error:
-        raise JuanjiError(f"{path}: cannot read the image ({error})") from error
-    if gray.size == 0:
-        raise JuanjiError(f"{path}: the image is empty")
-    return np.clip(gray / np.float32(scale), 0.0, 1.0)
+    from juanji.viz import plot
 
-
-def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resample a float image to (height, width), anti-aliased (Pillow's Lanczos filter)."""
-    from PIL import Image
-
-    resized = Image.fromarray(image.astype(np.float32)).resize(
-        (width, height), Image.Resampling.LANCZOS
-    )
-    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+    return plot.read_image(path, gray=True)
 
 
 def prepare_digit(
@@ -438,7 +404,9 @@ def prepare_digit(
     scale = box / max(ink.shape)
     height = max(1, round(ink.shape[0] * scale))
     width = max(1, round(ink.shape[1] * scale))
-    digit = _resize(ink, height, width)
+    from juanji.viz import plot
+
+    digit = np.clip(plot.resize_image(ink, height, width), 0.0, 1.0)
     if centre == "mass" and digit.sum() > 0:
         ys, xs = np.indices(digit.shape)
         cy, cx = (ys * digit).sum() / digit.sum(), (xs * digit).sum() / digit.sum()

@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from juanji import _dtype
-from juanji.backend import Device, as_device, to_device
+from juanji._tensor_args import parse_to
+from juanji.backend import to_device
 from juanji.nn.parameter import Parameter
 from juanji.tensor import Tensor
 
@@ -478,7 +479,7 @@ class Module:
 
         Only floating-point tensors change dtype (integer buffers keep theirs), as in PyTorch.
         """
-        dtype, device = _parse_to(args, kwargs)
+        dtype, device, _ = parse_to(args, kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(
                 f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
@@ -586,25 +587,6 @@ def _as_array(key: str, value: Any) -> Any:
     raise TypeError(
         f"load_state_dict: the value for '{key}' must be a Tensor or a NumPy array, got "
         f"{type(value).__name__} (convert torch tensors with .detach().numpy())"
-    )
-
-
-def _parse_to(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Device | None]:
-    """Read ``to``'s arguments: a dtype, a device, both, or a tensor to match."""
-    dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
-    kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
-    for arg in args:
-        if isinstance(arg, Tensor):
-            dtype, device = arg.dtype, arg.device
-        elif isinstance(arg, (str, Device)):
-            device = arg
-        else:
-            dtype = arg
-    return (
-        None if dtype is None else _dtype.as_dtype(dtype, "to"),
-        None if device is None else as_device(device),
     )
 
 

@@ -81,7 +81,9 @@ def sample_image_path() -> Path:
 def read_image(path: str | os.PathLike, gray: bool = False) -> np.ndarray:
     """Read a picture as float32 in [0, 1]: ``(H, W)`` if gray (or asked for), else ``(H, W, 3)``.
 
-    Transparent parts are put on white (a drawing saved with an alpha channel stays readable).
+    The one image reader of the commands (filter, features, predict...). Transparent parts are
+    put on white (a drawing saved with an alpha channel stays readable), a phone photo is turned
+    upright by its EXIF orientation, and 16-bit images are scaled by 1/65535 instead of 1/255.
 
     Args:
         path: any format Pillow reads (PNG, JPEG, BMP, ...).
@@ -95,18 +97,20 @@ def read_image(path: str | os.PathLike, gray: bool = False) -> np.ndarray:
         ((120, 160, 3), (120, 160))
     """
     Image = _pil_image()
-    from PIL import UnidentifiedImageError
+    from PIL import ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
             image.load()
-            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                white = Image.new("RGBA", image.size, "white")
-                image = Image.alpha_composite(white, image.convert("RGBA"))
-            if gray or image.mode in ("1", "L", "I", "I;16", "F"):
-                array = np.asarray(image.convert("L"), dtype=np.float32)
+            image = ImageOps.exif_transpose(image)
+            if image.mode.startswith("I"):  # 16/32-bit integer grayscale
+                array = np.asarray(image.convert("F"), dtype=np.float32) / np.float32(65535)
             else:
-                array = np.asarray(image.convert("RGB"), dtype=np.float32)
+                if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                    white = Image.new("RGBA", image.size, "white")
+                    image = Image.alpha_composite(white, image.convert("RGBA"))
+                mode = "L" if gray or image.mode in ("1", "L", "F") else "RGB"
+                array = np.asarray(image.convert(mode), dtype=np.float32) / np.float32(255)
     except FileNotFoundError as error:
         raise JuanjiError(f"{path}: no such file") from error
     except IsADirectoryError as error:
@@ -117,7 +121,7 @@ def read_image(path: str | os.PathLike, gray: bool = False) -> np.ndarray:
         raise JuanjiError(f"{path}: cannot read the image ({error})") from error
     if array.size == 0:
         raise JuanjiError(f"{path}: the image is empty")
-    return array / 255.0
+    return np.clip(array, 0.0, 1.0)
 
 
 def resize_image(array: np.ndarray, height: int, width: int) -> np.ndarray:
