@@ -415,3 +415,13 @@ def test_plot_curves_without_matplotlib_returns_none(tmp_path, monkeypatch):
     ]
     assert plot_curves({"model": "m", "dataset": "d", "epochs": rows}, tmp_path / "c.png") is None
     assert not (tmp_path / "c.png").exists()
+
+
+def test_train_without_safetensors_fails_before_any_work(bars, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "safetensors", None)  # `import safetensors` now fails
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    run = tmp_path / "run"
+    assert main(["train", "lenet5", "--epochs", "1", "--out", str(run)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "safetensors" in err and 'pip install "juanji[cli]"' in err and "\n" not in err
+    assert not run.exists()  # nothing was trained or written

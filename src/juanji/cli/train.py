@@ -186,7 +186,9 @@ def _describe(config: dict[str, Any], run: Path) -> str:
 def run_train(args: argparse.Namespace) -> int:
     """The ``juanji train`` command."""
     import juanji.training as training
+    from juanji.serialization import require_safetensors
 
+    require_safetensors()  # before any work: weights are saved after the first epoch
     _set_threads(args.threads)
     if args.resume:
         run, config = _resume_config(args)

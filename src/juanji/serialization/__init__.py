@@ -20,7 +20,8 @@ from juanji.serialization.safetensors import (
     atomic_write_bytes,
     load_file,
     load_metadata,
+    require_safetensors,
     save_file,
 )
 
-__all__ = ["save_file", "load_file", "load_metadata", "atomic_write_bytes"]
+__all__ = ["save_file", "load_file", "load_metadata", "atomic_write_bytes", "require_safetensors"]

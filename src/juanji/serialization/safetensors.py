@@ -37,6 +37,15 @@ _UMASK = os.umask(0o022)  # read the process umask (the only way) and put it bac
 os.umask(_UMASK)
 
 
+def require_safetensors() -> None:
+    """Fail now, with the install hint, if saving weights will fail later (no safetensors).
+
+    ``juanji train`` calls this before it loads data or trains, so that a missing package is
+    reported in the first second rather than after the first epoch.
+    """
+    _safetensors_numpy()
+
+
 def _safetensors_numpy() -> ModuleType:
     """The ``safetensors.numpy`` module, or a JuanjiError saying how to install it."""
     try:
