@@ -139,3 +139,43 @@ class LeastSquares:
     def grad(self, i, x):
         residual = self.A[i] @ x.reshape(-1) - self.b[i]
         return (self.A[i].T @ residual).reshape(x.shape).astype(self.dtype)
+
+
+OPTIMIZER_SHAPES = [(3, 2), (4,), (1,)]
+
+
+def run_optimizers(make, kwargs, dtype, tolerance, steps=6, seed=0, groups=None, has_grad=None):
+    """Run juanji's and torch's optimiser side by side; compare parameters after every step.
+
+    ``make(lib)`` returns the optimiser class of ``juanji.optim`` or ``torch.optim``;
+    ``tolerance`` maps a dtype to ``assert_allclose`` keyword arguments.
+
+    ``groups``: optional list of (parameter indices, option overrides); ``has_grad(k, i)``:
+    False to leave parameter ``i`` without gradient at step ``k``.
+    """
+    problem = LeastSquares(OPTIMIZER_SHAPES, dtype, seed)
+    ours = [juanji.tensor(x.copy(), requires_grad=True) for x in problem.init]
+    theirs = [torch.tensor(x.copy(), requires_grad=True) for x in problem.init]
+
+    def param_groups(params):
+        if groups is None:
+            return params
+        return [{"params": [params[i] for i in idx], **extra} for idx, extra in groups]
+
+    opt = make(juanji.optim)(param_groups(ours), **kwargs)
+    topt = make(torch.optim)(param_groups(theirs), **kwargs, foreach=False)
+    for k in range(steps):
+        for i, (p, tp) in enumerate(zip(ours, theirs, strict=True)):
+            if has_grad is not None and not has_grad(k, i):
+                p.grad, tp.grad = None, None
+                continue
+            p.grad = juanji.tensor(problem.grad(i, p._data))
+            tp.grad = torch.from_numpy(problem.grad(i, tp.detach().numpy()))
+        opt.step()
+        topt.step()
+        for p, tp in zip(ours, theirs, strict=True):
+            assert p._data.dtype == dtype
+            np.testing.assert_allclose(
+                p._data, tp.detach().numpy(), **tolerance[dtype], err_msg=f"step {k}"
+            )
+    return opt, topt, ours, theirs

@@ -17,40 +17,15 @@ from juanji.optim import Adam, AdamW
 
 torch = pytest.importorskip("torch")
 
-from reference import LeastSquares  # noqa: E402 - after the torch check
+from reference import OPTIMIZER_SHAPES, LeastSquares, run_optimizers  # noqa: E402 - after the torch check
 
 TOLERANCE = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
-SHAPES = [(3, 2), (4,), (1,)]
+SHAPES = OPTIMIZER_SHAPES
 
 
-def run_both(name, kwargs, dtype, steps=6, seed=0, groups=None, has_grad=None):
-    """Run juanji's and torch's optimiser ``name`` side by side; compare after every step."""
-    problem = LeastSquares(SHAPES, dtype, seed)
-    ours = [juanji.tensor(x.copy(), requires_grad=True) for x in problem.init]
-    theirs = [torch.tensor(x.copy(), requires_grad=True) for x in problem.init]
-
-    def param_groups(params):
-        if groups is None:
-            return params
-        return [{"params": [params[i] for i in idx], **extra} for idx, extra in groups]
-
-    opt = getattr(juanji.optim, name)(param_groups(ours), **kwargs)
-    topt = getattr(torch.optim, name)(param_groups(theirs), **kwargs, foreach=False)
-    for k in range(steps):
-        for i, (p, tp) in enumerate(zip(ours, theirs, strict=True)):
-            if has_grad is not None and not has_grad(k, i):
-                p.grad, tp.grad = None, None
-                continue
-            p.grad = juanji.tensor(problem.grad(i, p._data))
-            tp.grad = torch.from_numpy(problem.grad(i, tp.detach().numpy()))
-        opt.step()
-        topt.step()
-        for p, tp in zip(ours, theirs, strict=True):
-            assert p._data.dtype == dtype
-            np.testing.assert_allclose(
-                p._data, tp.detach().numpy(), **TOLERANCE[dtype], err_msg=f"step {k}"
-            )
-    return opt, topt, ours, theirs
+def run_both(name, kwargs, dtype, **options):
+    """``reference.run_optimizers`` for the optimiser ``name``, with this file's tolerances."""
+    return run_optimizers(lambda lib: getattr(lib, name), kwargs, dtype, TOLERANCE, **options)
 
 
 @st.composite
