@@ -1,1 +1,1 @@
-"""``python -m benchmarks``: a thin shim over ``juanji.bench`` (the suite ships in the package)."""
+"""``python -m benchmarks``: a thin shim over ``juanji.apps.bench`` (the suite ships in juanji)."""

@@ -2,6 +2,6 @@
 
 import sys
 
-from juanji.bench.suite import main
+from juanji.apps.bench.suite import main
 
 sys.exit(main())

@@ -6,7 +6,7 @@ import numpy as np
 
 from juanji.data.dataset import Dataset, StackedSamples
 from juanji.data.transforms import batch_apply
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 
 class BarDigits(Dataset):

@@ -17,9 +17,7 @@ CORE = (
     "backend",
     "autograd",
     "_ops",
-    "tensor.py",
-    "creation.py",
-    "functions.py",
+    "tensor",
     "nn",
     "optim",
     "_dtype.py",
@@ -29,7 +27,9 @@ CORE = (
 # Started at 4 000 (CONVENTIONS). Raised to 6 000 when the core issue's full surface landed: three
 # padding families for conv, unfold/fold in 1-3-D, twelve pooling functions, the whole Module
 # API with PyTorch's state_dict/repr/hooks, six schedulers and their error messages.
-CORE_BUDGET = 6000
+# Raised to 6 400 when the Tensor became a package: its method families (_shape, _reduce,
+# _inplace, _args, _printing), 289 lines that sat beside tensor.py uncounted, now count as core.
+CORE_BUDGET = 6400
 
 
 def code_lines(source: str) -> int:

@@ -3,7 +3,7 @@
 The notes name the three ranks: 1-D data (text, speech, time series), 2-D (images), 3-D (video,
 medical volumes, weather maps). The 2-D pictures come from the ``juanji`` commands themselves
 (see the docs page for each command line); this script makes the other two with
-``F.conv1d``/``F.conv3d`` and the kernels of ``juanji.kernels`` (``ndim=1`` and ``ndim=3``):
+``F.conv1d``/``F.conv3d`` and the kernels of ``juanji.apps.filters`` (``ndim=1`` and ``ndim=3``):
 
 * ``docs/img/conv1d-signal.png``: a noisy step signal, smoothed by a Gaussian, and its
   differences ``[1, -1]`` before and after smoothing (differentiating amplifies noise; smoothing
@@ -23,10 +23,10 @@ import pathlib
 
 import numpy as np
 
-import juanji.kernels as kernels
+import juanji.apps.filters as kernels
 import juanji.nn.functional as F
-from juanji.creation import tensor
-from juanji.viz.plot import pyplot, save_figure, show_image
+from juanji.apps.viz.plot import pyplot, save_figure, show_image
+from juanji.tensor.creation import tensor
 
 DOCS_IMG = pathlib.Path(__file__).resolve().parents[1] / "docs" / "img"
 STEPS = (60, 140)  # where the 1-D signal jumps up, then down

@@ -41,7 +41,8 @@ from juanji._version import __version__
 from juanji.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from juanji.backend import Device as device
 from juanji.backend import get_num_threads, set_num_threads
-from juanji.creation import (
+from juanji.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from juanji.tensor.creation import (
     arange,
     as_tensor,
     empty,
@@ -64,29 +65,24 @@ from juanji.creation import (
     zeros,
     zeros_like,
 )
-from juanji.functions import *  # noqa: F403 - the torch.<name> functions, listed in functions.__all__
-from juanji.functions import __all__ as _function_names
-from juanji.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from juanji.tensor import Tensor
+from juanji.tensor.functions import *  # noqa: F403 - the torch.<name> functions, listed in functions.__all__
+from juanji.tensor.functions import __all__ as _function_names
+from juanji.tensor.tensor import Tensor
 
 bool = bool_  # noqa: A001 - juanji.bool, as torch.bool
 
 _LAZY = {
     "testing",
     "models",
-    "kernels",
-    "viz",
-    "cli",
     "serialization",
-    "training",
     "autograd",
     "errors",
-    "experiments",
+    "apps",
 }
 
 
 def __getattr__(name: str):  # noqa: ANN202
-    """Load the heavier sub-packages (models, viz, cli...) on first use."""
+    """Load the heavier sub-packages (models, serialization, apps...) on first use."""
     if name in _LAZY:
         import importlib
 

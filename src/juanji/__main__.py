@@ -1,5 +1,5 @@
 """``python -m juanji`` runs the ``juanji`` command."""
 
-from juanji.cli import main
+from juanji.apps.cli import main
 
 raise SystemExit(main())

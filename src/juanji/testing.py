@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from juanji.autograd.grad_mode import enable_grad, no_grad
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = ["gradcheck", "GradcheckError", "assert_close"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import juanji
-from juanji import training
+from juanji.apps import training
 from juanji.data import MNIST, DataLoader, Subset
 
 pytestmark = pytest.mark.slow

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import juanji
+from juanji.apps.training import make_config
 from juanji.errors import CheckpointError
 from juanji.serialization import checkpoint as ck
 from juanji.serialization import safetensors as st
-from juanji.training import make_config
 
 
 def _trained_optimizer(cls, **kwargs):

@@ -30,7 +30,7 @@ import numpy as np
 
 from juanji.data.dataset import StackedSamples
 from juanji.random import Generator, numpy_rng
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = [
     "DataLoader",

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from juanji.random import Generator, numpy_rng
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = [
     "Dataset",

@@ -38,7 +38,7 @@ from juanji.data.dataset import Dataset, StackedSamples
 from juanji.data.idx import REMEDY, gunzip_if_compressed, parse_idx, write_atomic
 from juanji.data.transforms import batch_apply
 from juanji.errors import DataError
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = ["MNIST", "FashionMNIST", "FileChecksums", "MNIST_MD5", "FASHION_MNIST_MD5"]
 

@@ -36,7 +36,7 @@ import numpy as np
 
 from juanji.backend import sliding_window_view
 from juanji.random import Generator, numpy_rng
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = [
     "Compose",

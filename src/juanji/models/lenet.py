@@ -17,7 +17,7 @@ import numpy as np
 import juanji.nn as nn
 import juanji.nn.functional as F
 from juanji import _dtype
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 _ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 _POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
@@ -307,7 +307,7 @@ class Subsampling2d(nn.Module):
     def summary_counts(
         self, input_shape: tuple[int, ...], output_shape: tuple[int, ...]
     ) -> tuple[int, int]:
-        """``(connections, multiply_adds)`` for ``juanji.viz.summary``.
+        """``(connections, multiply_adds)`` for ``juanji.apps.viz.summary``.
 
         Every output unit has ``k*k + 1`` connections (its window and the bias) and does one
         multiply-add (``coefficient * sum + bias``; the window sum is additions only).
@@ -407,7 +407,7 @@ class TableConv2d(nn.Module):
     def summary_counts(
         self, input_shape: tuple[int, ...], output_shape: tuple[int, ...]
     ) -> tuple[int, int]:
-        """``(connections, multiply_adds)`` for ``juanji.viz.summary``.
+        """``(connections, multiply_adds)`` for ``juanji.apps.viz.summary``.
 
         A unit of output map ``o`` has ``F_o`` weighted inputs plus its bias; only connected
         kernels count, so C3 gives ``100 * (6*76 + 9*101 + 151) = 151,600`` connections.

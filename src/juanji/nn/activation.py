@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from juanji.nn.functional import activation as F
 from juanji.nn.module import Module
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 
 class ReLU(Module):

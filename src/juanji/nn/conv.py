@@ -18,7 +18,7 @@ from juanji.nn.functional import padding as F_padding
 from juanji.nn.functional._checks import _is_int, check_choice, int_tuple
 from juanji.nn.module import Module
 from juanji.nn.parameter import _uninitialised
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 _PADDING_STRINGS = ("valid", "same", "same_lower")

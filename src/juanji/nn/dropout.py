@@ -5,7 +5,7 @@ from __future__ import annotations
 from juanji.nn import functional as F
 from juanji.nn.functional._checks import check_probability
 from juanji.nn.module import Module
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 
 class Dropout(Module):

@@ -27,7 +27,7 @@ from typing import Any
 
 from juanji.autograd.grad_mode import no_grad
 from juanji.random import Generator
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = [
     "calculate_gain",

@@ -9,7 +9,7 @@ from juanji.nn import functional as F
 from juanji.nn import init
 from juanji.nn.module import Module
 from juanji.nn.parameter import _uninitialised
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 
 def _check_positive(owner: str, name: str, value: Any) -> None:

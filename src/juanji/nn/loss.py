@@ -10,7 +10,7 @@ from __future__ import annotations
 from juanji.nn.functional import loss as F
 from juanji.nn.functional._checks import check_choice, check_probability, check_tensor
 from juanji.nn.module import Module
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
 

@@ -22,10 +22,10 @@ from typing import Any, TypeVar
 import numpy as np
 
 from juanji import _dtype
-from juanji._tensor_args import parse_to
 from juanji.backend import to_device
 from juanji.nn.parameter import Parameter
-from juanji.tensor import Tensor
+from juanji.tensor._args import parse_to
+from juanji.tensor.tensor import Tensor
 
 T = TypeVar("T", bound="Module")
 

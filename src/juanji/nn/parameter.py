@@ -8,7 +8,7 @@ import numpy as np
 
 from juanji import _dtype
 from juanji.backend import as_device, to_device
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -15,7 +15,7 @@ from typing import Any
 from juanji.nn.functional import pooling as F
 from juanji.nn.functional._checks import _is_int, int_tuple
 from juanji.nn.module import Module
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 
 def _check_window(

@@ -26,7 +26,7 @@ from typing import Any
 
 from juanji.autograd import enable_grad
 from juanji.backend import as_numpy, device_of, to_device, xp_of
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = ["Optimizer"]
 

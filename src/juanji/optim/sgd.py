@@ -7,7 +7,7 @@ from typing import Any
 
 from juanji.backend import xp_of
 from juanji.optim.optimizer import Optimizer, _check_range
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = ["SGD"]
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from juanji.errors import CheckpointError
 from juanji.serialization.safetensors import atomic_write_bytes, load_file, save_file
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = [
     "CONFIG_FILE",

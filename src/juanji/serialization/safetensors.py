@@ -27,7 +27,7 @@ import numpy as np
 
 from juanji.backend import as_numpy
 from juanji.errors import CheckpointError, MissingDependencyError
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = ["save_file", "load_file", "load_metadata", "atomic_write_bytes"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 
 def _is_int(value: Any) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 from juanji._ops import activation
 from juanji.autograd.grad_mode import is_grad_enabled, no_grad
 from juanji.nn.functional._checks import check_float, check_tensor
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 
 def _in_place(fn: str, input: Tensor, fn_cls: type, **params: Any) -> Tensor:

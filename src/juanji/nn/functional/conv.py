@@ -65,7 +65,7 @@ from juanji.nn.functional._checks import (
     check_tensor,
     int_tuple,
 )
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv3d", "unfold", "fold"]
 

@@ -17,7 +17,7 @@ from juanji.nn.functional._checks import (
 )
 from juanji.nn.functional.activation import _in_place
 from juanji.random import Generator, numpy_rng
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -29,7 +29,7 @@ from juanji.nn.functional._checks import (
     check_same_dtype,
     check_tensor,
 )
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
 

@@ -18,7 +18,7 @@ from typing import Any
 from juanji._ops.pad import Pad
 from juanji._shapes import same_pads
 from juanji.nn.functional._checks import _is_int, check_choice, check_tensor, int_tuple
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = ["pad", "same_padding", "pairs_to_flat", "flat_to_pairs"]
 

@@ -66,7 +66,7 @@ from juanji.nn.functional._checks import (
     check_tensor,
     int_tuple,
 )
-from juanji.tensor import Tensor
+from juanji.tensor.tensor import Tensor
 
 __all__ = [
     "max_pool1d",

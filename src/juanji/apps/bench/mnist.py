@@ -1,0 +1,191 @@
+"""``juanji train lenet5`` on real MNIST, next to the same recipe in PyTorch.
+
+juanji's side is the training command's own code: ``juanji.apps.training.make_config`` (the default
+recipe), ``build_model``, ``build_loaders``, ``build_optimizer``, ``train_one_epoch`` and
+``evaluate``. PyTorch's side builds the same network (juanji's initial weights copied in), the
+same optimiser and one-cycle schedule from the same ``config['hyperparameters']``, and trains on
+batches from a second juanji ``DataLoader`` of the same config and seed (same shuffles, same
+shifts; ``torch.from_numpy`` shares their memory). Data preparation therefore costs the same on
+both sides and the difference is the engine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from juanji.apps.bench.workloads import lenet5
+
+DATA_HINT = "MNIST not found: set JUANJI_DATA or run `juanji train lenet5` once to fetch it"
+
+
+def _config(epochs: int | None) -> dict[str, Any]:
+    from juanji.apps.training import make_config  # noqa: PLC0415
+
+    return make_config("lenet5", epochs=epochs)
+
+
+def _loaders(config: dict[str, Any], root: Any, tiny: bool) -> tuple[Any, Any]:
+    """The run's loaders (shuffle generator seeded as ``train_run`` seeds it)."""
+    from juanji.apps.training import build_loaders  # noqa: PLC0415
+    from juanji.data import DataLoader, Subset  # noqa: PLC0415
+    from juanji.random import Generator  # noqa: PLC0415
+
+    generator = Generator().manual_seed(config["hyperparameters"]["seed"] + 1)
+    train, test = build_loaders(config, generator, root=root, download=False)
+    if tiny:  # a slice, so that the test suite exercises this path in a second
+        batch = config["hyperparameters"]["batch_size"]
+        subset = Subset(train.dataset, range(8 * batch))
+        train = DataLoader(subset, batch, shuffle=True, generator=generator)
+        test = DataLoader(Subset(test.dataset, range(200)), batch_size=100)
+    return train, test
+
+
+def _torch_optimizer(torch: Any, hp: dict[str, Any], model: Any, steps: int) -> tuple[Any, Any]:
+    """``juanji.apps.training.build_optimizer``'s optimiser and schedule, in PyTorch."""
+    if hp["optimizer"] == "sgd":
+        optimizer = torch.optim.SGD(
+            model.parameters(),
+            lr=hp["lr"],
+            momentum=hp["momentum"],
+            nesterov=hp["nesterov"] and hp["momentum"] > 0,
+            weight_decay=hp["weight_decay"],
+        )
+    else:
+        cls = torch.optim.AdamW if hp["optimizer"] == "adamw" else torch.optim.Adam
+        optimizer = cls(model.parameters(), lr=hp["lr"], weight_decay=hp["weight_decay"])
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=hp["lr"],
+        epochs=hp["epochs"],
+        steps_per_epoch=steps,
+        pct_start=hp["pct_start"],
+        cycle_momentum=hp["optimizer"] != "sgd" or hp["momentum"] > 0,
+    )
+    return optimizer, scheduler
+
+
+class _TorchRun:
+    """PyTorch's side of a run: model, optimiser, schedule, and one epoch / one evaluation."""
+
+    def __init__(self, torch: Any, config: dict[str, Any], root: Any, tiny: bool) -> None:
+        from juanji.random import manual_seed  # noqa: PLC0415
+
+        self.torch = torch
+        torch.manual_seed(config["hyperparameters"]["seed"])
+        manual_seed(config["hyperparameters"]["seed"])  # juanji's initial weights, as _JuanjiRun
+        self.model = lenet5(torch)
+        self.train_loader, self.test_loader = _loaders(config, root, tiny)
+        self.optimizer, self.scheduler = _torch_optimizer(
+            torch, config["hyperparameters"], self.model, len(self.train_loader)
+        )
+
+    def _batches(self, loader: Any) -> Any:
+        from_numpy = self.torch.from_numpy
+        for x, y in loader:
+            yield from_numpy(x.numpy()), from_numpy(y.numpy())
+
+    def epoch(self) -> None:
+        """As ``juanji.apps.training.train_one_epoch``: loss and accuracy kept as tensors."""
+        F = self.torch.nn.functional
+        self.model.train()
+        loss_sum: Any = 0.0
+        correct: Any = 0
+        for x, y in self._batches(self.train_loader):
+            scores = self.model(x)
+            loss = F.cross_entropy(scores, y)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            self.scheduler.step()
+            with self.torch.no_grad():
+                loss_sum = loss.detach() * y.shape[0] + loss_sum
+                correct = (scores.argmax(1) == y).sum() + correct
+        float(loss_sum), int(correct)
+
+    def accuracy(self) -> float:
+        self.model.eval()
+        correct = count = 0
+        with self.torch.no_grad():
+            for x, y in self._batches(self.test_loader):
+                correct += int((self.model(x).argmax(1) == y).sum())
+                count += y.shape[0]
+        return correct / count
+
+
+class _JuanjiRun:
+    """juanji's side: exactly what ``juanji train lenet5`` builds."""
+
+    def __init__(self, config: dict[str, Any], root: Any, tiny: bool) -> None:
+        from juanji.apps.training import build_model, build_optimizer  # noqa: PLC0415
+        from juanji.random import manual_seed  # noqa: PLC0415
+
+        manual_seed(config["hyperparameters"]["seed"])
+        self.model = build_model(config)
+        self.train_loader, self.test_loader = _loaders(config, root, tiny)
+        self.optimizer, self.scheduler = build_optimizer(config, self.model, len(self.train_loader))
+
+    def epoch(self) -> None:
+        from juanji.apps.training import train_one_epoch  # noqa: PLC0415
+
+        train_one_epoch(self.model, self.optimizer, self.train_loader, scheduler=self.scheduler)
+
+    def accuracy(self) -> float:
+        from juanji.apps.training import evaluate  # noqa: PLC0415
+
+        return evaluate(self.model, self.test_loader).accuracy
+
+
+def epoch_calls(
+    rounds: int, torch: Any, root: Any = None, tiny: bool = False
+) -> tuple[dict[str, Callable[[], Any]], int]:
+    """One training epoch per call for each side, and the images of an epoch.
+
+    The one-cycle schedule spans the warm-up call and the rounds, so it never runs out.
+
+    Raises:
+        DataError: MNIST is not on this machine (nothing is downloaded here).
+    """
+    config = _config(rounds + 1)
+    run = _JuanjiRun(config, root, tiny)
+    calls: dict[str, Callable[[], Any]] = {"juanji": run.epoch}
+    if torch is not None:
+        calls["torch"] = _TorchRun(torch, config, root, tiny).epoch
+    return calls, len(run.train_loader.dataset)
+
+
+def time_to_accuracy(
+    target: float, torch: Any, root: Any = None, tiny: bool = False, stream: Any = None
+) -> dict[str, Any]:
+    """Train the default recipe on each side until test accuracy reaches ``target``.
+
+    Returns, per side, the epochs trained, the wall seconds (training and the evaluation after
+    each epoch) when the target was first reached (None if the recipe's epochs ran out), and
+    the accuracy after every epoch.
+    """
+    config = _config(None)
+    result: dict[str, Any] = {"target": target, "epochs": config["hyperparameters"]["epochs"]}
+    sides: dict[str, Callable[[], Any]] = {"juanji": lambda: _JuanjiRun(config, root, tiny)}
+    if torch is not None:
+        sides["torch"] = lambda: _TorchRun(torch, config, root, tiny)
+    for side, make in sides.items():
+        run = make()
+        seconds, accuracies, reached = 0.0, [], None
+        for epoch in range(1, config["hyperparameters"]["epochs"] + 1):
+            start = time.perf_counter()
+            run.epoch()
+            accuracies.append(run.accuracy())
+            seconds += time.perf_counter() - start
+            if stream is not None:
+                print(
+                    f"  {side}: epoch {epoch}, test accuracy {100 * accuracies[-1]:.2f}%, "
+                    f"{seconds:.1f} s",
+                    file=stream,
+                    flush=True,
+                )
+            if accuracies[-1] >= target:
+                reached = seconds
+                break
+        result[side] = {"seconds": reached, "accuracies": accuracies, "total_seconds": seconds}
+    return result

@@ -1,0 +1,266 @@
+"""Run the workloads, print the table, write the JSON: what ``juanji bench`` does.
+
+Every workload alternates juanji and PyTorch rounds in this process (``timing.alternate``), at
+the same thread count on both sides (``--threads``, default 2: PyTorch's intra-op threads and
+the threads of NumPy's BLAS). Without PyTorch installed, juanji runs alone and the PyTorch
+columns stay empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import numpy as np
+
+from juanji.apps.bench import memory, mnist
+from juanji.apps.bench.timing import alternate
+from juanji.apps.bench.workloads import WORKLOADS, juanji_api, lenet5_train_step
+from juanji.backend import get_num_threads, set_num_threads
+
+MEMORY_ROW = "peak memory, lenet5 train step"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``juanji bench`` and ``python -m benchmarks``."""
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--threads", type=int, default=2, help="threads on both sides (default: 2)")
+    parser.add_argument("--rounds", type=int, default=7, help="A/B rounds per workload (7)")
+    parser.add_argument(
+        "--min-round",
+        type=float,
+        default=0.2,
+        metavar="SECONDS",
+        help="shortest round: fast workloads repeat until a round lasts this long (0.2)",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.1,
+        metavar="SECONDS",
+        help="untimed pause before each round, so idle threads of the other side stop (0.1)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="run only the workloads whose name contains TEXT (repeatable); "
+        "'memory', 'epoch' and 'accuracy' select the special rows",
+    )
+    parser.add_argument(
+        "--no-mnist",
+        action="store_true",
+        help="skip the MNIST epoch and time-to-accuracy (they need MNIST and minutes)",
+    )
+    parser.add_argument("--data", metavar="DIR", help="MNIST folder (default: as juanji train)")
+    parser.add_argument("--no-torch", action="store_true", help="time juanji alone")
+    parser.add_argument(
+        "--tiny", action="store_true", help="tiny shapes, one quick round: checks the runner"
+    )
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+
+
+def _import_torch(disabled: bool) -> Any:
+    if disabled:
+        return None
+    try:
+        import torch  # noqa: PLC0415 - optional: the reference, never a dependency
+    except ImportError:
+        return None
+    return torch
+
+
+def _selected(name: str, only: Sequence[str] | None) -> bool:
+    return not only or any(text.lower() in name.lower() for text in only)
+
+
+def run(args: argparse.Namespace, stream: TextIO | None = None) -> dict[str, Any]:
+    """Run the selected workloads and return the report (also printed, row by row).
+
+    The thread settings of both libraries are restored afterwards.
+    """
+    torch = _import_torch(args.no_torch)
+    torch_threads = None if torch is None else torch.get_num_threads()
+    blas_threads = get_num_threads()
+    try:
+        return _run(args, torch, sys.stdout if stream is None else stream)
+    finally:
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
+        if blas_threads is not None:
+            set_num_threads(blas_threads)
+
+
+def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]:
+    if torch is not None:
+        torch.set_num_threads(args.threads)
+    blas_set = set_num_threads(args.threads)
+    rounds, min_round = (1, 0.0) if args.tiny else (args.rounds, args.min_round)
+    settle = 0.0 if args.tiny else args.settle
+    report: dict[str, Any] = {
+        "machine": machine(),
+        "settings": {
+            "threads": args.threads,
+            "blas_threads": get_num_threads() if blas_set else None,
+            "torch": None if torch is None else torch.__version__,
+            "rounds": rounds,
+            "min_round_seconds": min_round,
+            "settle_seconds": settle,
+            "tiny": args.tiny,
+        },
+        "rows": [],
+        "skipped": {},
+    }
+    print(format_header(report), file=stream, flush=True)
+    juanji = juanji_api()
+    libraries = {"juanji": juanji} if torch is None else {"juanji": juanji, "torch": torch}
+    for workload in WORKLOADS:
+        if not _selected(workload.name, args.only):
+            continue
+        calls = {side: workload.build(lib, args.tiny) for side, lib in libraries.items()}
+        images = workload.tiny_images if args.tiny else workload.images
+        row = alternate(workload.name, images, calls, rounds, min_round, settle).summary()
+        report["rows"].append(row)
+        print(format_row(row), file=stream, flush=True)
+    if _selected(MEMORY_ROW, args.only):
+        row = _memory_row(libraries, args.tiny)
+        report["memory"] = row
+        print(format_memory(row), file=stream, flush=True)
+    if not args.no_mnist:
+        _mnist_rows(args, torch, report, stream)
+    report["machine"]["load_average_end"] = (
+        list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    )
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(report, out, indent=2)
+    return report
+
+
+def _memory_row(libraries: dict[str, Any], tiny: bool) -> dict[str, Any]:
+    row: dict[str, Any] = {"name": MEMORY_ROW}
+    row["juanji_bytes"] = memory.peak_bytes_juanji(lenet5_train_step(libraries["juanji"], tiny))
+    if "torch" in libraries:
+        row["torch_bytes"] = memory.peak_bytes_torch(lenet5_train_step(libraries["torch"], tiny))
+        if row["torch_bytes"]:
+            row["ratio"] = row["juanji_bytes"] / row["torch_bytes"]
+    return row
+
+
+def _mnist_rows(
+    args: argparse.Namespace, torch: Any, report: dict[str, Any], stream: TextIO
+) -> None:
+    from juanji.errors import DataError  # noqa: PLC0415
+
+    name = "mnist epoch (juanji train lenet5)"
+    try:
+        if _selected(name, args.only):
+            rounds = 1 if args.tiny else min(args.rounds, 3)
+            calls, images = mnist.epoch_calls(rounds, torch, args.data, args.tiny)
+            row = alternate(name, images, calls, rounds, 0.0).summary()
+            report["rows"].append(row)
+            print(format_row(row), file=stream, flush=True)
+        if _selected("time to 99% accuracy", args.only):
+            print("time to 99% test accuracy, default recipe:", file=stream, flush=True)
+            result = mnist.time_to_accuracy(0.99, torch, args.data, args.tiny, stream)
+            report["time_to_accuracy"] = result
+            print(format_accuracy(result), file=stream, flush=True)
+    except DataError:
+        report["skipped"]["mnist"] = mnist.DATA_HINT
+        print(f"(mnist rows skipped: {mnist.DATA_HINT})", file=stream, flush=True)
+
+
+# ------------------------------------------------------------------------------- formatting
+_COLUMNS = (
+    f"{'workload':<36} {'juanji ms':>10} {'torch ms':>10} {'ratio':>6} {'min':>5} "
+    f"{'max':>5} {'juanji img/s':>12} {'torch img/s':>11}"
+)
+
+
+def format_header(report: dict[str, Any]) -> str:
+    """Machine and settings lines, then the column titles."""
+    m, s = report["machine"], report["settings"]
+    load = "?" if m["load_average"] is None else ", ".join(f"{x:.2f}" for x in m["load_average"])
+    return "\n".join(
+        [
+            f"machine: {m['cpu']}, {m['cores']} cores; numpy {m['numpy']} ({m['blas']}); "
+            f"torch {s['torch'] or 'not installed'}",
+            f"threads: {s['threads']} on both sides; rounds: {s['rounds']} (A/B alternating); "
+            f"load average at start: {load}",
+            "ratio = median over rounds of juanji time / torch time (min, max over rounds)",
+            _COLUMNS,
+        ]
+    )
+
+
+def _number(value: Any, spec: str, width: int) -> str:
+    return f"{value:{width}{spec}}" if value is not None else f"{'-':>{width}}"
+
+
+def format_row(row: dict[str, Any]) -> str:
+    """One table line."""
+    return (
+        f"{row['name']:<36} {_number(row.get('juanji_ms'), '.2f', 10)} "
+        f"{_number(row.get('torch_ms'), '.2f', 10)} {_number(row.get('ratio_median'), '.2f', 6)} "
+        f"{_number(row.get('ratio_min'), '.2f', 5)} {_number(row.get('ratio_max'), '.2f', 5)} "
+        f"{_number(row.get('juanji_images_per_s'), ',.0f', 12)} "
+        f"{_number(row.get('torch_images_per_s'), ',.0f', 11)}"
+    )
+
+
+def format_memory(row: dict[str, Any]) -> str:
+    """The peak-memory line, in MiB."""
+    mib = {
+        k: (row.get(f"{k}_bytes") or 0) / 2**20 if row.get(f"{k}_bytes") else None
+        for k in ("juanji", "torch")
+    }
+    return (
+        f"{row['name']:<36} {_number(mib['juanji'], '.1f', 7)} MiB "
+        f"{_number(mib['torch'], '.1f', 6)} MiB {_number(row.get('ratio'), '.2f', 6)}"
+    )
+
+
+def format_accuracy(result: dict[str, Any]) -> str:
+    """Seconds to reach the target accuracy on each side."""
+    parts = []
+    for side in ("juanji", "torch"):
+        if side in result:
+            r = result[side]
+            best = 100 * max(r["accuracies"])
+            when = "not reached" if r["seconds"] is None else f"{r['seconds']:.1f} s"
+            parts.append(f"{side} {when} (epochs {len(r['accuracies'])}, best {best:.2f}%)")
+    return f"{'time to 99% accuracy':<36} " + "; ".join(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m benchmarks [options]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="juanji against PyTorch, A/B in one process"
+    )
+    add_arguments(parser)
+    run(parser.parse_args(argv))
+    return 0

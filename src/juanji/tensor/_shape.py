@@ -1,0 +1,168 @@
+"""Tensor methods that move elements: reshape, permute, expand, index, split...
+
+A group of ``Tensor`` methods kept in its own file to keep ``tensor.py`` readable; ``Tensor``
+inherits them. Each delegates to a ``Function`` in ``_ops.movement`` through ``self._apply``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from juanji._ops import movement
+from juanji.tensor._args import dim_index, dim_tuple, index_arrays, resolve_shape, shape_args
+
+if TYPE_CHECKING:
+    from juanji.tensor.tensor import Tensor
+
+
+class ShapeMethods:
+    """Reshaping, reordering, broadcasting, flipping, splitting and indexing."""
+
+    __slots__ = ()
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """Same elements in a new shape; one dimension may be -1."""
+        target = shape_args(shape, "reshape")
+        return self._apply(
+            movement.Reshape, self, shape=resolve_shape(target, self.numel(), "reshape")
+        )
+
+    def view(self, *shape: Any) -> Tensor:
+        """Same as ``reshape`` (juanji copies when NumPy cannot make a view)."""
+        if len(shape) == 1 and not isinstance(shape[0], (builtins.int, tuple, list)):
+            return self.to(shape[0])  # view(dtype) is not a reinterpretation here: a cast
+        return self.reshape(*shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """Reshape to ``other``'s shape."""
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dimensions ``start_dim..end_dim`` into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start = dim_index(start_dim, self.ndim, "flatten")
+        end = dim_index(end_dim, self.ndim, "flatten")
+        if start > end:
+            raise ValueError(
+                f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim})"
+            )
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
+        if start == end:
+            return self
+        merged = int(np.prod(self.shape[start : end + 1]))
+        return self.reshape(shape[:start] + (merged,) + shape[start + 1 :])
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Split dimension ``dim`` into ``sizes``."""
+        d = dim_index(dim, self.ndim, "unflatten")
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1 :])
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Reorder dimensions."""
+        order = tuple(dim_index(d, self.ndim, "permute") for d in shape_args(dims, "permute"))
+        if sorted(order) != list(range(self.ndim)):
+            raise ValueError(
+                f"permute: dims must be a permutation of 0..{self.ndim - 1}, got {order}"
+            )
+        return self._apply(movement.Permute, self, dims=order)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Swap two dimensions."""
+        order = list(range(self.ndim))
+        a, b = dim_index(dim0, self.ndim, "transpose"), dim_index(dim1, self.ndim, "transpose")
+        order[a], order[b] = order[b], order[a]
+        return self._apply(movement.Permute, self, dims=tuple(order))
+
+    def t(self) -> Tensor:
+        """Transpose a matrix (0-D and 1-D tensors are returned as they are)."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dimensions, got {self.ndim}")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """All dimensions reversed."""
+        return self._apply(movement.Permute, self, dims=tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The last two dimensions swapped."""
+        return self.transpose(-2, -1)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        """Remove dimensions of size 1 (all, or only ``dim``)."""
+        if dim is None:
+            shape = tuple(n for n in self.shape if n != 1)
+        else:
+            dims = dim_tuple(dim, self.ndim, "squeeze") or ()
+            shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
+        return self.reshape(shape)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a dimension of size 1 at ``dim``."""
+        d = dim_index(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to a larger shape without copying; -1 keeps a dimension."""
+        target = shape_args(sizes, "expand")
+        lead = len(target) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to {target}")
+        shape = tuple(
+            self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(target)
+        )
+        fits = all(old in (1, new) for old, new in zip(self.shape, shape[lead:], strict=True))
+        if not fits:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to {tuple(target)}")
+        return self._apply(movement.Expand, self, shape=shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """Broadcast to ``other``'s shape."""
+        return self.expand(other.shape)
+
+    def repeat(self, *repeats: Any) -> Tensor:
+        """Tile the tensor ``repeats[i]`` times along dimension i."""
+        reps = shape_args(repeats, "repeat")
+        if len(reps) < self.ndim:
+            raise ValueError(
+                f"repeat: number of repeats ({len(reps)}) can not be smaller than the number "
+                f"of dimensions ({self.ndim})"
+            )
+        return self._apply(movement.Repeat, self, repeats=reps)
+
+    def flip(self, *dims: Any) -> Tensor:
+        """Reverse the order of elements along ``dims``."""
+        axes = tuple(dim_index(d, self.ndim, "flip") for d in shape_args(dims, "flip"))
+        return self._apply(movement.Flip, self, dims=axes)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """Split into ``chunks`` nearly equal pieces along ``dim``."""
+        d = dim_index(dim, self.ndim, "chunk")
+        size = -(-self.shape[d] // chunks)
+        return self.split(size, d)
+
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        """Split into pieces of ``split_size`` (or the given sizes) along ``dim``."""
+        d = dim_index(dim, self.ndim, "split")
+        n = self.shape[d]
+        if isinstance(split_size, builtins.int):
+            sizes = [min(split_size, n - s) for s in range(0, n, split_size)]
+        else:
+            sizes = list(split_size)
+        pieces, start = [], 0
+        for size in sizes:
+            index = (slice(None),) * d + (slice(start, start + size),)
+            pieces.append(self[index])
+            start += size
+        return tuple(pieces)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return self._apply(movement.Index, self, index_arrays(index))

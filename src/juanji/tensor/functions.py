@@ -1,0 +1,346 @@
+"""Top-level functions that PyTorch code calls as ``torch.<name>``: ``cat``, ``argmax``, ``exp``...
+
+Most are the Tensor method of the same name; ``cat`` and ``stack`` take several tensors and so
+live only here. Kept apart from ``creation`` (which makes new tensors) and ``tensor`` (the class).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from juanji._ops import movement
+from juanji.tensor._args import dim_index as _dim
+from juanji.tensor.tensor import Tensor, _promote_pair, where
+
+__all__ = [
+    "cat",
+    "concat",
+    "concatenate",
+    "stack",
+    "where",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "amax",
+    "argmax",
+    "argmin",
+    "maximum",
+    "minimum",
+    "matmul",
+    "mm",
+    "bmm",
+    "flatten",
+    "reshape",
+    "transpose",
+    "permute",
+    "squeeze",
+    "unsqueeze",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "clamp",
+    "clip",
+    "allclose",
+    "equal",
+    "numel",
+    "logsumexp",
+    "var",
+    "std",
+    "flip",
+    "sign",
+    "square",
+    "pow",
+    "chunk",
+    "split",
+    "isclose",
+    "norm",
+]
+
+
+def _tensors(tensors: Sequence[Tensor], fn: str) -> list[Tensor]:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fn}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{fn}: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{fn}: element {i} is {type(t).__name__}, expected a Tensor")
+    # Cast all to the common dtype (PyTorch promotes in cat).
+    common = tensors[0]
+    for t in tensors[1:]:
+        common, _ = _promote_pair(common, t)
+    return [t if t._data.dtype == common._data.dtype else t.to(common.dtype) for t in tensors]
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension.
+
+    Example:
+        >>> from juanji.tensor.creation import tensor
+        >>> cat([tensor([1, 2]), tensor([3])])
+        tensor([1, 2, 3])
+    """
+    items = _tensors(tensors, "cat")
+    d = _dim(dim, items[0].ndim, "cat")
+    reference = items[0].shape
+    for i, t in enumerate(items):
+        if (
+            t.ndim != len(reference)
+            or t.shape[:d] + t.shape[d + 1 :] != reference[:d] + reference[d + 1 :]
+        ):
+            raise RuntimeError(
+                f"cat: sizes of tensors must match except in dimension {d}: tensor 0 has shape "
+                f"{reference}, tensor {i} has shape {t.shape}"
+            )
+    return Tensor._apply(movement.Cat, *items, dim=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join equal-shaped tensors along a new dimension."""
+    items = _tensors(tensors, "stack")
+    for i, t in enumerate(items):
+        if t.shape != items[0].shape:
+            raise RuntimeError(
+                f"stack: expects each tensor to be equal size, but got {items[0].shape} at "
+                f"entry 0 and {t.shape} at entry {i}"
+            )
+    return Tensor._apply(movement.Stack, *items, dim=_dim(dim, items[0].ndim + 1, "stack"))
+
+
+def exp(input: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise ``e ** x``."""
+    return input.exp()
+
+
+def log(input: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise natural logarithm."""
+    return input.log()
+
+
+def sqrt(input: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise square root."""
+    return input.sqrt()
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001, A002
+    """Elementwise absolute value."""
+    return input.abs()
+
+
+def sign(input: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise sign."""
+    return input.sign()
+
+
+def square(input: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise square."""
+    return input.square()
+
+
+def pow(input: Tensor, exponent: Any) -> Tensor:  # noqa: A001, A002
+    """``input ** exponent``."""
+    return input**exponent
+
+
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A001, A002
+    """Sum over ``dim``."""
+    return input.sum(dim, keepdim, dtype=dtype)
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Mean over ``dim``."""
+    return input.mean(dim, keepdim, dtype=dtype)
+
+
+def var(input: Tensor, dim: Any = None, keepdim: bool = False, *, correction: int = 1) -> Tensor:  # noqa: A002
+    """Variance over ``dim``."""
+    return input.var(dim, keepdim, correction=correction)
+
+
+def std(input: Tensor, dim: Any = None, keepdim: bool = False, *, correction: int = 1) -> Tensor:  # noqa: A002
+    """Standard deviation over ``dim``."""
+    return input.std(dim, keepdim, correction=correction)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """Largest element, ``(values, indices)`` along ``dim``, or ``maximum`` of two tensors."""
+    return input.max(dim, keepdim)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """Smallest element, ``(values, indices)`` along ``dim``, or ``minimum`` of two tensors."""
+    return input.min(dim, keepdim)
+
+
+def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """Largest values over ``dim``."""
+    return input.amax(dim, keepdim)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """Index of the largest element."""
+    return input.argmax(dim, keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """Index of the smallest element."""
+    return input.argmin(dim, keepdim)
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise maximum."""
+    return input.maximum(other)
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise minimum."""
+    return input.minimum(other)
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """Matrix product (``@``)."""
+    return input.matmul(other)
+
+
+mm = bmm = matmul
+
+
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """``log(sum(exp(x)))`` over ``dim``."""
+    return input.logsumexp(dim, keepdim)
+
+
+def norm(input: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The p-norm."""
+    return input.norm(p, dim, keepdim)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
+    """Merge dimensions ``start_dim..end_dim``."""
+    return input.flatten(start_dim, end_dim)
+
+
+def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:  # noqa: A002
+    """Same elements, new shape."""
+    return input.reshape(shape)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+    """Swap two dimensions."""
+    return input.transpose(dim0, dim1)
+
+
+def permute(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
+    """Reorder dimensions."""
+    return input.permute(dims)
+
+
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+    """Remove size-1 dimensions."""
+    return input.squeeze(dim)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """Insert a size-1 dimension."""
+    return input.unsqueeze(dim)
+
+
+def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
+    """Reverse along ``dims``."""
+    return input.flip(dims)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """Split into ``chunks`` pieces."""
+    return input.chunk(chunks, dim)
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into pieces of the given size(s)."""
+    return tensor.split(split_size_or_sections, dim)
+
+
+def relu(input: Tensor) -> Tensor:  # noqa: A002
+    """``max(x, 0)``."""
+    return input.relu()
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """Logistic sigmoid."""
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """Hyperbolic tangent."""
+    return input.tanh()
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """Softmax along ``dim``."""
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """Log-softmax along ``dim``."""
+    return input.log_softmax(dim)
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A001, A002
+    """Clip into ``[min, max]``."""
+    return input.clamp(min, max)
+
+
+clip = clamp
+
+
+def allclose(
+    input: Tensor,
+    other: Tensor,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,  # noqa: A002
+    equal_nan: bool = False,
+) -> bool:
+    """True if the tensors are elementwise close."""
+    return input.allclose(other, rtol, atol, equal_nan)
+
+
+def isclose(
+    input: Tensor,
+    other: Tensor,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,  # noqa: A002
+    equal_nan: bool = False,
+) -> Tensor:
+    """Elementwise closeness as a bool tensor."""
+    import numpy as np  # noqa: PLC0415
+
+    return Tensor(
+        np.isclose(
+            input._data,
+            other._data if isinstance(other, Tensor) else other,
+            rtol=rtol,
+            atol=atol,
+            equal_nan=equal_nan,
+        )
+    )
+
+
+def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
+    """True if same shape and same elements."""
+    return input.equal(other)
+
+
+def numel(input: Tensor) -> int:  # noqa: A002
+    """Number of elements."""
+    return input.numel()

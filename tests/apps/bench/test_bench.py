@@ -1,0 +1,93 @@
+"""The benchmark runner works (tiny mode); nothing here asserts anything about time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from juanji.apps.bench import suite
+from juanji.apps.bench.timing import Timing, alternate
+from juanji.apps.bench.workloads import WORKLOADS, lenet5
+from juanji.apps.cli import main as cli_main
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    suite.add_arguments(parser)
+    return parser.parse_args(["--tiny", "--no-mnist", *argv])
+
+
+def test_tiny_run_writes_every_row_to_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    report = suite.run(_args("--json", str(path)))
+    written = json.loads(path.read_text())
+    names = [row["name"] for row in written["rows"]]
+    assert names == [w.name for w in WORKLOADS]
+    for row in written["rows"]:
+        for key in ("juanji_ms", "torch_ms", "ratio_median", "ratio_min", "ratio_max"):
+            assert row[key] > 0
+        assert row["juanji_images_per_s"] > 0
+    assert written["memory"]["juanji_bytes"] > 0
+    assert written["settings"]["threads"] == 2
+    assert report["rows"] == written["rows"]
+    out = capsys.readouterr().out
+    assert "lenet5 train step" in out and "peak memory" in out
+
+
+def test_runs_without_torch(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
+    report = suite.run(_args("--only", "conv2 fwd+bwd", "--only", "memory"))
+    (row,) = report["rows"]
+    assert row["juanji_ms"] > 0 and "torch_ms" not in row and "ratio_median" not in row
+    assert "torch_bytes" not in report["memory"]
+    assert "not installed" in capsys.readouterr().out
+
+
+def test_cli_bench_command(capsys):
+    assert cli_main(["bench", "--tiny", "--no-mnist", "--only", "maxpool 2x2"]) == 0
+    out = capsys.readouterr().out
+    assert "maxpool 2x2" in out and "conv1" not in out
+
+
+def test_summary_statistics_from_given_times():
+    timing = Timing("w", images=10, seconds={"juanji": [2.0, 4.0, 6.0], "torch": [1.0] * 3})
+    row = timing.summary()
+    assert (row["ratio_median"], row["ratio_min"], row["ratio_max"]) == (4.0, 2.0, 6.0)
+    assert row["juanji_ms"] == 4000.0 and row["juanji_images_per_s"] == 2.5
+
+
+def test_alternate_calls_each_side_once_per_round_after_warm_up():
+    order: list[str] = []
+    calls = {"juanji": lambda: order.append("j"), "torch": lambda: order.append("t")}
+    alternate("w", 1, calls, rounds=3, min_round_seconds=0.0)
+    assert "".join(order) == "jt" + "jt" * 3
+
+
+def test_torch_lenet_is_juanji_lenet_with_the_same_weights():
+    torch = pytest.importorskip("torch")
+    import juanji
+
+    juanji.manual_seed(0)
+    ours = lenet5(juanji)
+    juanji.manual_seed(0)
+    theirs = lenet5(torch)
+    assert list(theirs.state_dict()) == list(ours.state_dict())
+    x = np.random.default_rng(0).standard_normal((3, 1, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        expected = theirs(torch.from_numpy(x)).numpy()
+    logits = ours(juanji.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(not os.environ.get("JUANJI_DATA"), reason="needs MNIST in JUANJI_DATA")
+def test_mnist_epoch_row_on_a_slice():
+    args = _args("--only", "epoch")
+    args.no_mnist = False
+    report = suite.run(args)
+    (row,) = report["rows"]
+    assert row["name"].startswith("mnist epoch") and row["juanji_ms"] > 0
