@@ -43,20 +43,24 @@ def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
 def _topological_order(root_node: Any) -> list[Any]:
     """Nodes reachable from ``root_node``, each after every node that consumes its outputs."""
     order: list[Any] = []
-    visited = {id(root_node)}
+    visited: set[int] = set()
     stack: list[tuple[Any, bool]] = [(root_node, False)]
     while stack:
         node, children_done = stack.pop()
         if children_done:
             order.append(node)
             continue
+        # Marked when expanded, not when pushed: a node pushed early through a short path
+        # (y in y + f(y)) must still finish after every node on the longer path above it.
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
         if node.parents is None:
             raise RuntimeError(_FREED)
         stack.append((node, True))
         for parent in node.parents:
             child = None if parent is None else parent._ctx
             if child is not None and id(child) not in visited:
-                visited.add(id(child))
                 stack.append((child, False))
     order.reverse()  # post-order reversed: consumers before producers
     return order
