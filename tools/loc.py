@@ -29,7 +29,10 @@ CORE = (
 # API with PyTorch's state_dict/repr/hooks, six schedulers and their error messages.
 # Raised to 6 400 when the Tensor became a package: its method families (_shape, _reduce,
 # _inplace, _args, _printing), 289 lines that sat beside tensor.py uncounted, now count as core.
-CORE_BUDGET = 6400
+# Raised by 550 to 6 950 for the PyTorch surface real scripts use (issue 10, items 7-8): version
+# counters and autograd through indexed writes (~170), trigonometry, new_*, Size, type names,
+# legacy constructors and Variable, meshgrid/normal/eq... (~380).
+CORE_BUDGET = 6950
 
 
 def code_lines(source: str) -> int:
