@@ -106,7 +106,7 @@ def test_optimizer_rejects_a_single_tensor():
     with pytest.raises(
         TypeError,
         match=r"SGD: params argument .* iterable of Tensors or dicts"
-        r", but got juanji.FloatTensor",
+        r", but got torch.FloatTensor",
     ):
         SGD(w)
 

@@ -45,7 +45,7 @@ def test_metadata():
     assert x.is_leaf and x.grad_fn is None and not x.requires_grad
     assert str(x.device) == "cpu" and x.device == "cpu"
     assert x.is_floating_point() and x.element_size() == 4
-    assert x.type() == "juanji.FloatTensor"
+    assert x.type() == "torch.FloatTensor"
 
 
 def test_item_numpy_detach_semantics():

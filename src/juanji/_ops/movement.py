@@ -133,3 +133,32 @@ class Repeat(Function):
             split += [r, n]
         grad = grad_output.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
         return grad
+
+
+class IndexPut(Function):
+    """``a[index] = value`` (or ``+=`` with ``accumulate``), written into ``a`` in place.
+
+    The one op that mutates its input, on purpose: it is how ``x[i] = y``, ``copy_``,
+    ``fill_`` and ``masked_fill_`` join the graph (PyTorch's ``CopySlices``). The old ``a`` gets
+    the output gradient with the overwritten elements zeroed (all of it with ``accumulate``);
+    ``value`` gets the output gradient at ``index`` (the engine sums it down to value's shape).
+    """
+
+    def forward(self, a: Any, value: Any, index: Any, accumulate: bool = False) -> Any:
+        self.index, self.accumulate = index, accumulate
+        if accumulate:
+            scatter_add(a, index, value)
+        else:
+            a[index] = value
+        return a
+
+    def backward(self, grad_output: Any) -> tuple[Any, Any]:
+        grad_a = grad_value = None
+        if self.needs_input_grad[0]:
+            grad_a = grad_output
+            if not self.accumulate:
+                grad_a = grad_output.copy()
+                grad_a[self.index] = 0
+        if self.needs_input_grad[1]:
+            grad_value = grad_output[self.index]
+        return grad_a, grad_value

@@ -17,6 +17,7 @@ __all__ = [
     "is_grad_enabled",
     "inference_mode",
     "gradcheck",
+    "Variable",
 ]
 
 
@@ -25,4 +26,8 @@ def __getattr__(name: str):  # noqa: ANN202 - lazy alias, see CONVENTIONS "Settl
         import importlib
 
         return importlib.import_module("juanji.testing").gradcheck
+    if name == "Variable":  # legacy; it returns a Tensor, which lives above this layer
+        import importlib
+
+        return importlib.import_module("juanji.tensor.legacy").Variable
     raise AttributeError(f"module 'juanji.autograd' has no attribute {name!r}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from juanji.autograd import version
 from juanji.backend import xp_of
 
 _FREED = (
@@ -102,6 +103,7 @@ def backward(root: Any, grad_root: Any, retain_graph: bool, wrap: Any) -> None:
             for index, tensor in node._retained.items():
                 if grads[index] is not None:
                     _accumulate(tensor, grads[index], wrap)
+        version.check(node)
         if node.n_outputs == 1:
             input_grads = node.backward(grads[0])
         else:

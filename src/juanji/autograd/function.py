@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from juanji.autograd import version
+
 
 class Function:
     """Base class of every differentiable op; see the module docstring for the contract."""
@@ -31,12 +33,14 @@ class Function:
     # Set by Tensor._apply after forward when recording (graph edges):
     parents: tuple[Any, ...] | None = None
     saved_tensors: tuple[Any, ...] = ()
+    _saved_versions: tuple[int, ...] | None = None  # see autograd/version.py
     n_outputs: int = 1
     _retained: dict[int, Any] | None = None
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays that backward needs (released after backward unless retain_graph)."""
         self.saved_tensors = arrays
+        self._saved_versions = version.snapshot(arrays)
 
     def forward(self, *args: Any, **params: Any) -> Any:
         """Compute the output array(s) from input arrays."""

@@ -1,17 +1,26 @@
 """Tensor methods that change a tensor in place: ``add_``, ``zero_``, ``uniform_``, ``[...] =``.
 
-PyTorch's rule: a leaf that requires grad may be changed in place only inside ``no_grad()``
-(optimisers and initialisers do this); a tensor inside a recorded graph may not be, since juanji
-does not version saved arrays. Either case is a clear ``RuntimeError``, never a wrong gradient.
+PyTorch's rules, which juanji follows:
+
+* a leaf that requires grad (a parameter), or a view of one, may be changed in place only inside
+  ``no_grad()`` (optimisers and initialisers do this); otherwise a clear ``RuntimeError``;
+* any other tensor may be changed in place while a graph is recorded: the write joins the graph
+  (``Y[i, j] = expr`` gives ``Y`` a ``grad_fn``; gradients reach ``expr`` and the elements of the
+  old ``Y`` that were not overwritten), and a write through a basic-indexing view also updates
+  the graph of the tensor it views;
+* every in-place write bumps the version counter of the memory (``autograd/version.py``), so
+  backward through a node that saved the overwritten values raises instead of using them.
 """
 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from juanji.autograd import grad_mode
-from juanji.backend import xp_of
+from juanji._ops import movement
+from juanji.autograd import grad_mode, version
+from juanji.backend import scatter_add, xp_of
 from juanji.random import numpy_rng
 from juanji.tensor._args import index_arrays, operand
 
@@ -19,39 +28,143 @@ if TYPE_CHECKING:
     from juanji.tensor.tensor import Scalar, Tensor
 
 
+def _grad_carrying(value: Any) -> bool:
+    return getattr(value, "requires_grad", False) is True and hasattr(value, "_ctx")
+
+
 class InplaceMethods:
     """In-place arithmetic, fills, copies and random fills."""
 
     __slots__ = ()
 
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace("__setitem__")
-        self._data[index_arrays(index)] = operand(value)
-
+    # ------------------------------------------------------------------ the rules
     def _check_inplace(self, name: str) -> None:
-        if grad_mode._enabled and self.requires_grad:
-            kind = (
-                "a leaf Variable that requires grad"
-                if self._ctx is None
-                else ("a tensor that is part of a recorded graph")
-            )
-            raise RuntimeError(
-                f"{name}: {kind} is being used in an in-place operation; wrap it in "
-                "juanji.no_grad() or use the out-of-place form"
-            )
+        """Refuse an in-place write into a leaf that requires grad (or a view of one)."""
+        if not grad_mode._enabled:
+            return
+        if self.requires_grad and self._ctx is None:
+            kind = "a leaf Variable that requires grad"
+        elif _leaf_base(self) is not None:
+            kind = "a view of a leaf Variable that requires grad"
+        else:
+            return
+        raise RuntimeError(
+            f"{name}: {kind} is being used in an in-place operation; wrap it in "
+            "juanji.no_grad() or use the out-of-place form"
+        )
+
+    def _records(self, *others: Any) -> builtins.bool:
+        """True if this in-place write must join the graph."""
+        return grad_mode._enabled and (
+            self.requires_grad or builtins.any(_grad_carrying(o) for o in others)
+        )
+
+    def _adopt(self, result: Tensor) -> Tensor:
+        """Make this tensor the output of ``result``'s graph node (its data is already here)."""
+        version.bump(self._data)
+        self._ctx, self._output_index = result._ctx, result._output_index
+        self.requires_grad = result.requires_grad
+        view = self.__dict__.get("_view_of")
+        if view is not None and result.requires_grad:
+            base, index = view
+            if version._root(base._data) is version._root(self._data):  # still the same memory
+                base._adopt_written(self, index)
+        return self
+
+    def _adopt_written(self, view: Tensor, index: Any) -> None:
+        """Record that ``view`` (= ``self[index]``, already written through) was modified."""
+        result = self._apply(movement.IndexPut, self, view, index=index)
+        self._ctx, self._output_index = result._ctx, result._output_index
+        self.requires_grad = True
+        parent = self.__dict__.get("_view_of")
+        if parent is not None and version._root(parent[0]._data) is version._root(self._data):
+            parent[0]._adopt_written(self, parent[1])
+
+    def _snapshot(self) -> Tensor:
+        """A copy of this tensor standing for its old value in the graph."""
+        copy = self._wrap(self._data.copy())
+        copy._ctx, copy._output_index = self._ctx, self._output_index
+        copy.requires_grad = self.requires_grad
+        return copy
+
+    def _inplace_graph(self, name: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
+        """Write ``compute(old self)`` into this tensor and record it in the graph."""
+        self._check_inplace(name)
+        result = compute(self._snapshot())
+        self._data[...] = result._data
+        return self._adopt(result)
+
+    def _put(self, name: str, index: Any, value: Any, accumulate: builtins.bool = False) -> Tensor:
+        """``self[index] = value`` (``+=`` with ``accumulate``), recorded when needed."""
+        self._check_inplace(name)
+        if self._records(value):
+            if not hasattr(value, "_ctx"):
+                value = self._wrap(xp_of(self._data).asarray(operand(value), self._data.dtype))
+            result = self._apply(movement.IndexPut, self, value, index=index, accumulate=accumulate)
+            return self._adopt(result)
+        if accumulate:
+            scatter_add(self._data, index, operand(value))
+        else:
+            self._data[index] = operand(value)
+        version.bump(self._data)
+        return self
 
     def _inplace(self, name: str, result: Any) -> Tensor:
         self._check_inplace(name)
         self._data[...] = result
+        version.bump(self._data)
         return self
 
+    # ------------------------------------------------------------------ writes
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._put("__setitem__", index_arrays(index), value)
+
+    def index_put_(
+        self, indices: tuple[Any, ...], values: Any, accumulate: builtins.bool = False
+    ) -> Tensor:
+        """``self[indices] = values`` (``+=`` with ``accumulate``; repeated indices add up)."""
+        if not isinstance(indices, tuple | list):
+            raise TypeError(
+                f"index_put_: indices must be a tuple of tensors, got {type(indices).__name__}"
+            )
+        return self._put("index_put_", index_arrays(tuple(indices)), values, accumulate)
+
+    def index_put(
+        self, indices: tuple[Any, ...], values: Any, accumulate: builtins.bool = False
+    ) -> Tensor:
+        """Out-of-place ``index_put_``: a copy of self with ``values`` written at ``indices``."""
+        return self.clone().index_put_(indices, values, accumulate)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """Write ``value`` where ``mask`` (broadcast to self's shape) is True."""
+        mask_array = xp_of(self._data).broadcast_to(operand(mask), self._data.shape)
+        if mask_array.dtype != bool:
+            raise TypeError(f"masked_fill_: mask must be a bool tensor, got {mask_array.dtype}")
+        return self._put("masked_fill_", mask_array, value)
+
+    def fill_(self, value: Scalar) -> Tensor:
+        """Fill with ``value`` in place."""
+        return self._put("fill_", Ellipsis, value)
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place."""
+        return self._put("zero_", Ellipsis, 0)
+
+    def copy_(self, src: Any, non_blocking: builtins.bool = False) -> Tensor:
+        """Copy ``src``'s values into this tensor (broadcasting, casting)."""
+        return self._put("copy_", Ellipsis, src)
+
+    # ------------------------------------------------------------------ arithmetic
     def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """In-place ``self += alpha * other``."""
+        if self._records(other):
+            return self._inplace_graph("add_", lambda old: old.add(other, alpha=alpha))
         self._check_inplace("add_")
         value = operand(other)
         if alpha != 1:
             value = value * alpha
         xp_of(self._data).add(self._data, value, out=self._data, casting="unsafe")
+        version.bump(self._data)
         return self
 
     def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
@@ -60,62 +173,80 @@ class InplaceMethods:
 
     def mul_(self, other: Any) -> Tensor:
         """In-place ``self *= other``."""
+        if self._records(other):
+            return self._inplace_graph("mul_", lambda old: old * other)
         self._check_inplace("mul_")
         xp_of(self._data).multiply(self._data, operand(other), out=self._data, casting="unsafe")
+        version.bump(self._data)
         return self
 
     def div_(self, other: Any) -> Tensor:
         """In-place ``self /= other``."""
+        if self._records(other):
+            return self._inplace_graph("div_", lambda old: old / other)
         self._check_inplace("div_")
         xp_of(self._data).divide(self._data, operand(other), out=self._data, casting="unsafe")
+        version.bump(self._data)
         return self
 
     def addcmul_(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
         """In-place ``self += value * tensor1 * tensor2``."""
+        if self._records(tensor1, tensor2):
+            return self.add_(tensor1 * tensor2, alpha=value)
         return self.add_(operand(tensor1) * operand(tensor2), alpha=value)
 
     def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
         """In-place ``self += value * tensor1 / tensor2``."""
+        if self._records(tensor1, tensor2):
+            return self.add_(tensor1 / tensor2, alpha=value)
         return self.add_(operand(tensor1) / operand(tensor2), alpha=value)
 
     def lerp_(self, end: Tensor, weight: Scalar) -> Tensor:
         """In-place ``self += weight * (end - self)``."""
+        if self._records(end):
+            return self._inplace_graph("lerp_", lambda old: old + (end - old) * weight)
         return self.add_(operand(end) - self._data, alpha=weight)
 
     def pow_(self, exponent: Scalar) -> Tensor:
         """In-place ``self **= exponent``."""
+        if self._records(exponent):
+            return self._inplace_graph("pow_", lambda old: old**exponent)
         return self._inplace("pow_", self._data**exponent)
 
     def sqrt_(self) -> Tensor:
         """In-place square root."""
+        if self._records():
+            return self._inplace_graph("sqrt_", lambda old: old.sqrt())
         return self._inplace("sqrt_", xp_of(self._data).sqrt(self._data))
 
     def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
         """In-place clamp."""
+        if self._records():
+            return self._inplace_graph("clamp_", lambda old: old.clamp(min, max))
         return self._inplace("clamp_", xp_of(self._data).clip(self._data, min, max))
 
-    def zero_(self) -> Tensor:
-        """Fill with zeros in place."""
-        return self._inplace("zero_", 0)
-
-    def fill_(self, value: Scalar) -> Tensor:
-        """Fill with ``value`` in place."""
-        return self._inplace("fill_", operand(value))
-
-    def copy_(self, src: Any) -> Tensor:
-        """Copy ``src``'s values into this tensor (broadcasting, casting)."""
-        return self._inplace("copy_", operand(src))
-
+    # ------------------------------------------------------------------ random fills
     def uniform_(
         self, a: builtins.float = 0.0, b: builtins.float = 1.0, generator: Any = None
     ) -> Tensor:
         """Fill with samples from U(a, b)."""
         values = numpy_rng(generator).uniform(a, b, size=self.shape)
-        return self._inplace("uniform_", values)
+        return self._put("uniform_", Ellipsis, values)
 
     def normal_(
         self, mean: builtins.float = 0.0, std: builtins.float = 1.0, generator: Any = None
     ) -> Tensor:
         """Fill with samples from N(mean, std**2)."""
         values = numpy_rng(generator).normal(mean, std, size=self.shape)
-        return self._inplace("normal_", values)
+        return self._put("normal_", Ellipsis, values)
+
+
+def _leaf_base(tensor: Any) -> Any:
+    """The leaf requiring grad that ``tensor`` is a basic-indexing view of, or None."""
+    view = tensor.__dict__.get("_view_of")
+    while view is not None:
+        base = view[0]
+        if base.requires_grad and base._ctx is None:
+            return base
+        view = base.__dict__.get("_view_of")
+    return None

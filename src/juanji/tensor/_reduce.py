@@ -26,15 +26,21 @@ class ReduceMethods:
 
     __slots__ = ()
 
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
-        """Sum over ``dim`` (an int, a tuple, or None for all elements)."""
+    def sum(
+        self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None
+    ) -> Tensor:
+        """Sum over ``dim`` (an int, a tuple, or None for all elements); ``axis`` is an alias."""
+        dim = axis if axis is not None else dim
         source = self.to(dtype) if dtype is not None else self
         return self._apply(
             reduce.Sum, source, dim=dim_tuple(dim, self.ndim, "sum"), keepdim=keepdim
         )
 
-    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
-        """Mean over ``dim`` (floating-point tensors only, as in PyTorch)."""
+    def mean(
+        self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None
+    ) -> Tensor:
+        """Mean over ``dim`` (floating-point tensors only, as in PyTorch); ``axis`` is an alias."""
+        dim = axis if axis is not None else dim
         source = self.to(dtype) if dtype is not None else self
         if source._data.dtype.kind != "f":
             raise RuntimeError(
@@ -107,13 +113,17 @@ class ReduceMethods:
             out = out.max(d, keepdim=keepdim).values
         return out
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(
+        self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
+    ) -> Tensor:
         """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
-        return self._arg(dim, keepdim, "argmax")
+        return self._arg(axis if axis is not None else dim, keepdim, "argmax")
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(
+        self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
+    ) -> Tensor:
         """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
-        return self._arg(dim, keepdim, "argmin")
+        return self._arg(axis if axis is not None else dim, keepdim, "argmin")
 
     def _arg(self, dim: int | None, keepdim: bool, name: str) -> Tensor:
         data = self._data

@@ -165,4 +165,8 @@ class ShapeMethods:
         return tuple(pieces)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return self._apply(movement.Index, self, index_arrays(index))
+        index = index_arrays(index)
+        out = self._apply(movement.Index, self, index)
+        if getattr(out._data, "base", None) is not None and not movement._is_advanced(index):
+            out.__dict__["_view_of"] = (self, index)  # a write into out must reach self's graph
+        return out

@@ -83,21 +83,48 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def _sizes(shape: tuple, size: Any, fn: str) -> tuple[int, ...]:
+    """The shape given as ``fn(2, 3)``, ``fn((2, 3))`` or ``fn(size=(2, 3))``."""
+    if size is not None:
+        if shape:
+            raise TypeError(f"{fn}: give the size either positionally or as size=, not both")
+        return _shape_args((size,), fn)
+    return _shape_args(shape, fn)
+
+
+def zeros(
+    *shape: Any,
+    size: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of zeros; ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    shape = _shape_args(size, "zeros")
+    shape = _sizes(shape, size, "zeros")
     return _finish(np.zeros(shape, _float_dtype(dtype)), None, device, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(
+    *shape: Any,
+    size: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of ones."""
-    shape = _shape_args(size, "ones")
+    shape = _sizes(shape, size, "ones")
     return _finish(np.ones(shape, _float_dtype(dtype)), None, device, requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(
+    *shape: Any,
+    size: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """An uninitialised tensor (juanji fills it with zeros, so it is never garbage)."""
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(*shape, size=size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full(
@@ -154,27 +181,29 @@ def eye(
 
 
 def rand(
-    *size: Any,
+    *shape: Any,
+    size: Any = None,
     generator: Generator | None = None,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Samples from U[0, 1)."""
-    shape = _shape_args(size, "rand")
+    shape = _sizes(shape, size, "rand")
     array = numpy_rng(generator).random(shape, dtype=np.float64).astype(_float_dtype(dtype))
     return _finish(array, None, device, requires_grad)
 
 
 def randn(
-    *size: Any,
+    *shape: Any,
+    size: Any = None,
     generator: Generator | None = None,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Samples from the standard normal distribution."""
-    shape = _shape_args(size, "randn")
+    shape = _sizes(shape, size, "randn")
     array = numpy_rng(generator).standard_normal(shape).astype(_float_dtype(dtype))
     return _finish(array, None, device, requires_grad)
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from juanji import _dtype
 from juanji._ops import activation, elementwise, linalg, movement
-from juanji.autograd import engine, grad_mode
+from juanji.autograd import engine, grad_mode, version
 from juanji.backend import Device, as_numpy, device_of, to_device, xp_of
 from juanji.tensor._args import (
     dim_index,
@@ -30,6 +30,7 @@ from juanji.tensor._args import (
     promoted_dtype,
     to_array,
 )
+from juanji.tensor._compat import CompatMethods, Size, dtype_of_type, type_name
 from juanji.tensor._inplace import InplaceMethods
 from juanji.tensor._printing import format_tensor
 from juanji.tensor._reduce import ReduceMethods
@@ -63,7 +64,7 @@ def _edges(inputs: tuple[Any, ...], needs: tuple[bool, ...]) -> tuple[Any, ...]:
     )
 
 
-class Tensor(ShapeMethods, ReduceMethods, InplaceMethods):
+class Tensor(ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods):
     """A multi-dimensional array with reverse-mode automatic differentiation.
 
     Create tensors with ``juanji.tensor(data)`` or the factories (``zeros``, ``randn``...);
@@ -93,6 +94,8 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods):
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
             data = data._data
+        elif isinstance(data, np.generic):  # NumPy scalars (a[0], a.sum()) become 0-d arrays,
+            data = np.asarray(data)  # which in-place writes and views work on
         elif not hasattr(data, "__array_interface__") and not hasattr(
             data, "__cuda_array_interface__"
         ):
@@ -243,14 +246,14 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods):
 
     # ------------------------------------------------------------------ metadata
     @property
-    def shape(self) -> tuple[int, ...]:
-        """The size of each dimension, as a plain tuple."""
-        return self._data.shape
+    def shape(self) -> Size:
+        """The size of each dimension, as a ``juanji.Size`` (a tuple subclass, as torch.Size)."""
+        return Size(self._data.shape)
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the size of one dimension."""
         if dim is None:
-            return self._data.shape
+            return Size(self._data.shape)
         return self._data.shape[dim_index(dim, self._data.ndim, "size")]
 
     @property
@@ -332,10 +335,15 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods):
         return out
 
     def type(self, dtype: Any = None) -> Any:
-        """With no argument, the type name (``'juanji.FloatTensor'``); else ``to(dtype)``."""
+        """With no argument, PyTorch's type name (``'torch.FloatTensor'``); else a cast.
+
+        The name says ``torch.`` so that scripts comparing it with ``'torch.FloatTensor'`` keep
+        working (docs/pytorch-differences.md); ``dtype`` may be a dtype, such a name, or a
+        legacy class (``juanji.LongTensor``).
+        """
         if dtype is None:
-            return f"juanji.{_TYPE_NAMES.get(self._data.dtype.name, 'Tensor')}"
-        return self.to(dtype)
+            return type_name(self._data.dtype)
+        return self.to(dtype_of_type(dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
         """Cast to ``other``'s dtype."""
@@ -438,8 +446,7 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods):
     def __mod__(self, other: Any) -> Tensor:
         return Tensor(self._data % operand(other))
 
-    # In-place operators: true in-place when no graph is involved; otherwise out of place,
-    # rebinding the name (PyTorch would modify the graph in place, which juanji does not model).
+    # In-place operators: in place, and recorded in the graph when one is involved (as add_).
     def __iadd__(self, other: Any) -> Tensor:
         return self._inplace_or_new(np.add, elementwise.Add, other)
 
@@ -453,11 +460,13 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods):
         return self._inplace_or_new(np.divide, elementwise.Div, other)
 
     def _inplace_or_new(self, ufunc: Any, fn_cls: type, other: Any) -> Tensor:
-        other_requires = isinstance(other, Tensor) and other.requires_grad
-        if grad_mode._enabled and (self.requires_grad or other_requires):
-            return _binary(fn_cls, self, other)
+        if self._records(other):
+            name = f"__i{fn_cls.__name__.lower()}__"
+            return self._inplace_graph(name, lambda old: _binary(fn_cls, old, other))
+        self._check_inplace(f"__i{fn_cls.__name__.lower()}__")
         xp = xp_of(self._data)
         getattr(xp, ufunc.__name__)(self._data, operand(other), out=self._data)
+        version.bump(self._data)
         return self
 
     def add(self, other: Any, alpha: Scalar = 1) -> Tensor:
@@ -722,32 +731,6 @@ def _rebuild(cls: type, array: np.ndarray, requires_grad: bool) -> Tensor:
     t = cls.__new__(cls)
     Tensor.__init__(t, array, requires_grad=requires_grad)
     return t
-
-
-class _Clone(movement.Contiguous):
-    """Copy (always), identity gradient."""
-
-    def forward(self, a: Any) -> Any:
-        return a.copy()
-
-
-def _rebuild(cls: type, array: np.ndarray, requires_grad: bool) -> Tensor:
-    t = cls.__new__(cls)
-    Tensor.__init__(t, array, requires_grad=requires_grad)
-    return t
-
-
-_TYPE_NAMES = {
-    "float32": "FloatTensor",
-    "float64": "DoubleTensor",
-    "float16": "HalfTensor",
-    "int64": "LongTensor",
-    "int32": "IntTensor",
-    "bool": "BoolTensor",
-    "uint8": "ByteTensor",
-    "int8": "CharTensor",
-    "int16": "ShortTensor",
-}
 
 
 def _promote_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:

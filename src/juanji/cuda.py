@@ -1,0 +1,83 @@
+"""``juanji.cuda``: what scripts ask before choosing a device (``torch.cuda.is_available()``).
+
+juanji runs on the CPU with NumPy, and on an NVIDIA GPU only through the optional CuPy backend.
+``is_available()`` is True only when CuPy imports and sees a GPU, so the usual
+``device = 'cuda' if torch.cuda.is_available() else 'cpu'`` picks the CPU everywhere else.
+Seeding functions are no-ops (juanji has one generator, seeded by ``juanji.manual_seed``);
+questions that need a GPU raise as PyTorch does without CUDA.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from juanji.backend import cupy_or_none
+
+_NO_GPU = (
+    "juanji.cuda: no GPU is available (juanji uses an NVIDIA GPU only through CuPy: "
+    "pip install 'cupy-cuda12x'); check juanji.cuda.is_available() first"
+)
+
+
+def is_available() -> bool:
+    """True if CuPy is installed and sees an NVIDIA GPU."""
+    return cupy_or_none() is not None
+
+
+def device_count() -> int:
+    """The number of GPUs CuPy sees (0 without CuPy)."""
+    cupy = cupy_or_none()
+    return 0 if cupy is None else int(cupy.cuda.runtime.getDeviceCount())
+
+
+def is_initialized() -> bool:
+    """True once a GPU is in use."""
+    return is_available()
+
+
+def current_device() -> int:
+    """The index of the current GPU; raises without one."""
+    cupy = cupy_or_none()
+    if cupy is None:
+        raise RuntimeError(_NO_GPU)
+    return int(cupy.cuda.Device().id)
+
+
+def get_device_name(device: Any = None) -> str:
+    """The GPU's name; raises without one."""
+    cupy = cupy_or_none()
+    if cupy is None:
+        raise RuntimeError(_NO_GPU)
+    index = current_device() if device is None else int(str(device).rpartition(":")[2] or 0)
+    name = cupy.cuda.runtime.getDeviceProperties(index)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def manual_seed(seed: int) -> None:
+    """No-op: juanji draws every random number from the generator ``juanji.manual_seed`` seeds."""
+
+
+def manual_seed_all(seed: int) -> None:
+    """No-op, as ``manual_seed``."""
+
+
+def seed() -> None:
+    """No-op, as ``manual_seed``."""
+
+
+def seed_all() -> None:
+    """No-op, as ``manual_seed``."""
+
+
+def synchronize(device: Any = None) -> None:
+    """Wait for the GPU to finish its work (nothing to wait for on the CPU)."""
+    cupy = cupy_or_none()
+    if cupy is not None:
+        cupy.cuda.Device().synchronize()
+
+
+def empty_cache() -> None:
+    """Release cached GPU memory (nothing to release on the CPU)."""
+    cupy = cupy_or_none()
+    if cupy is not None:
+        cupy.get_default_memory_pool().free_all_blocks()
