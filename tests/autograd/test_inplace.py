@@ -215,3 +215,11 @@ def test_masked_fill_mask_must_be_bool():
 def test_index_put_needs_a_tuple():
     with pytest.raises(TypeError, match="index_put_: indices must be a tuple"):
         juanji.zeros(3).index_put_(juanji.tensor([0]), juanji.tensor(1.0))
+
+
+def test_write_into_integer_tensor_is_a_plain_cast_as_in_torch():
+    for lib in (torch, juanji):
+        x = lib.ones(2, requires_grad=True)
+        y = lib.zeros(3, dtype=lib.int64)
+        y[0] = x.sum()
+        assert y.tolist() == [2, 0, 0] and not y.requires_grad

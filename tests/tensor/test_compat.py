@@ -267,3 +267,12 @@ def test_numpy_scalars_become_0d_arrays():
     total = juanji.tensor([1, 2, 3]).sum()
     total += juanji.tensor(4)
     assert total.item() == 10 and total.shape == ()
+
+
+def test_masked_fill_function_matches_torch():
+    x = np.array([[0.5, -1.0], [2.0, 0.1]])
+    compare_op(
+        lambda t: juanji.masked_fill(t, juanji.tensor(x > 0.4), -3.0),
+        lambda t: torch.masked_fill(t, torch.tensor(x > 0.4), -3.0),
+        [x],
+    )

@@ -54,10 +54,13 @@ class InplaceMethods:
         )
 
     def _records(self, *others: Any) -> builtins.bool:
-        """True if this in-place write must join the graph."""
-        return grad_mode._enabled and (
-            self.requires_grad or builtins.any(_grad_carrying(o) for o in others)
-        )
+        """True if this in-place write must join the graph.
+
+        Integer tensors never do: PyTorch writes a gradient-carrying value into them as a cast.
+        """
+        if not grad_mode._enabled or self._data.dtype.kind != "f":
+            return False
+        return self.requires_grad or builtins.any(_grad_carrying(o) for o in others)
 
     def _adopt(self, result: Tensor) -> Tensor:
         """Make this tensor the output of ``result``'s graph node (its data is already here)."""

@@ -50,6 +50,7 @@ __all__ = [
     "is_floating_point",
     "log2",
     "log10",
+    "masked_fill",
 ]
 
 
@@ -164,6 +165,11 @@ moveaxis = movedim
 def t(input: Tensor) -> Tensor:  # noqa: A002
     """Transpose a matrix."""
     return input.t()
+
+
+def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``value`` where ``mask`` is True."""
+    return input.masked_fill(mask, value)
 
 
 def is_floating_point(input: Tensor) -> bool:  # noqa: A002
