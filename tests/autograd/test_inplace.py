@@ -223,3 +223,20 @@ def test_write_into_integer_tensor_is_a_plain_cast_as_in_torch():
         y = lib.zeros(3, dtype=lib.int64)
         y[0] = x.sum()
         assert y.tolist() == [2, 0, 0] and not y.requires_grad
+
+
+@pytest.mark.parametrize("name", ["relu_", "sigmoid_", "tanh_", "exp_", "log_", "neg_", "abs_"])
+def test_unary_in_place_matches_torch(name):
+    def program(lib, x, v):
+        y = x * v - 0.3
+        if name == "log_":
+            y = y * y + 0.1
+        getattr(y, name)()
+        return (y * _weights(lib, y)).sum()
+
+    rng = np.random.default_rng(3)
+    _agree(program, rng.uniform(-1, 1, (2, 3)), rng.uniform(0.5, 1.5, (2, 3)))
+    plain = juanji.tensor([0.5, 2.0])
+    assert getattr(plain, name)() is plain  # no graph: a true in-place write
+    want = getattr(torch.tensor([0.5, 2.0]), name)()
+    np.testing.assert_allclose(plain.numpy(), want.numpy(), rtol=1e-6)

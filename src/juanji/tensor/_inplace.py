@@ -228,6 +228,40 @@ class InplaceMethods:
             return self._inplace_graph("clamp_", lambda old: old.clamp(min, max))
         return self._inplace("clamp_", xp_of(self._data).clip(self._data, min, max))
 
+    def _unary_(self, name: str, method: str) -> Tensor:
+        """In-place form of the out-of-place method ``method`` (``relu_`` from ``relu``)."""
+        if self._records():
+            return self._inplace_graph(name, lambda old: getattr(old, method)())
+        return self._inplace(name, getattr(self._wrap(self._data), method)()._data)
+
+    def relu_(self) -> Tensor:
+        """In-place ``max(x, 0)``."""
+        return self._unary_("relu_", "relu")
+
+    def sigmoid_(self) -> Tensor:
+        """In-place logistic sigmoid."""
+        return self._unary_("sigmoid_", "sigmoid")
+
+    def tanh_(self) -> Tensor:
+        """In-place hyperbolic tangent."""
+        return self._unary_("tanh_", "tanh")
+
+    def exp_(self) -> Tensor:
+        """In-place ``e ** x``."""
+        return self._unary_("exp_", "exp")
+
+    def log_(self) -> Tensor:
+        """In-place natural logarithm."""
+        return self._unary_("log_", "log")
+
+    def neg_(self) -> Tensor:
+        """In-place negation."""
+        return self._unary_("neg_", "neg")
+
+    def abs_(self) -> Tensor:
+        """In-place absolute value."""
+        return self._unary_("abs_", "abs")
+
     # ------------------------------------------------------------------ random fills
     def uniform_(
         self, a: builtins.float = 0.0, b: builtins.float = 1.0, generator: Any = None
