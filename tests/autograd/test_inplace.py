@@ -240,3 +240,30 @@ def test_unary_in_place_matches_torch(name):
     assert getattr(plain, name)() is plain  # no graph: a true in-place write
     want = getattr(torch.tensor([0.5, 2.0]), name)()
     np.testing.assert_allclose(plain.numpy(), want.numpy(), rtol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.integers(1, 4),
+    cols=st.integers(1, 4),
+    picks=st.integers(1, 6),
+    accumulate=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_index_put_and_mask_writes_match_torch(rows, cols, picks, accumulate, seed):
+    rng = np.random.default_rng(seed)
+    r = rng.integers(0, rows, picks)
+    c = rng.integers(0, cols, picks)
+    if not accumulate:  # repeated targets without accumulate are order-dependent in torch too
+        _, first = np.unique(r * cols + c, return_index=True)
+        r, c = r[first], c[first]
+    mask = rng.random((rows, cols)) > 0.5
+
+    def program(lib, x, v):
+        y = x * 2.0
+        y.index_put_((lib.tensor(r), lib.tensor(c)), v[: len(r)] * 3, accumulate=accumulate)
+        z = x + 1.0
+        z[lib.tensor(mask)] = v[0] ** 2
+        return (y * _weights(lib, y)).sum() + (z * _weights(lib, z)).sum()
+
+    _agree(program, rng.normal(size=(rows, cols)), rng.normal(size=(6,)))
