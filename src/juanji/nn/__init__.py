@@ -12,6 +12,17 @@ from juanji.nn.dropout import Dropout
 from juanji.nn.linear import Flatten, Identity, Linear, Unflatten
 from juanji.nn.loss import CrossEntropyLoss, MSELoss, NLLLoss
 from juanji.nn.module import Module
+from juanji.nn.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LayerNorm,
+    LocalResponseNorm,
+)
 from juanji.nn.parameter import Parameter
 from juanji.nn.pooling import (
     AdaptiveAvgPool1d,
@@ -36,5 +47,7 @@ __all__ = [
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "Linear", "Identity",
     "Flatten", "Unflatten", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+    "InstanceNorm3d", "LayerNorm", "LocalResponseNorm",
 ]
 # fmt: on

@@ -15,6 +15,13 @@ from juanji.nn.functional.activation import (
 from juanji.nn.functional.conv import conv1d, conv2d, conv3d, fold, unfold
 from juanji.nn.functional.linear import dropout, flatten, linear
 from juanji.nn.functional.loss import cross_entropy, mse_loss, nll_loss
+from juanji.nn.functional.normalization import (
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+)
 from juanji.nn.functional.padding import pad, same_padding
 from juanji.nn.functional.pooling import (
     adaptive_avg_pool1d,
@@ -63,4 +70,9 @@ __all__ = [
     "cross_entropy",
     "nll_loss",
     "mse_loss",
+    "batch_norm",
+    "instance_norm",
+    "layer_norm",
+    "group_norm",
+    "local_response_norm",
 ]
