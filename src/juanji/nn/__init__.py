@@ -9,6 +9,18 @@ from juanji.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, 
 from juanji.nn.container import ModuleDict, ModuleList, Sequential
 from juanji.nn.conv import Conv1d, Conv2d, Conv3d
 from juanji.nn.dropout import Dropout
+from juanji.nn.lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+)
 from juanji.nn.linear import Flatten, Identity, Linear, Unflatten
 from juanji.nn.loss import CrossEntropyLoss, MSELoss, NLLLoss
 from juanji.nn.module import Module
@@ -23,7 +35,7 @@ from juanji.nn.normalization import (
     LayerNorm,
     LocalResponseNorm,
 )
-from juanji.nn.parameter import Parameter
+from juanji.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
 from juanji.nn.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -49,5 +61,8 @@ __all__ = [
     "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
     "InstanceNorm3d", "LayerNorm", "LocalResponseNorm",
+    "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+    "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+    "UninitializedParameter", "UninitializedBuffer",
 ]
 # fmt: on

@@ -23,7 +23,7 @@ import numpy as np
 
 from juanji import _dtype
 from juanji.backend import to_device
-from juanji.nn.parameter import Parameter
+from juanji.nn.parameter import Parameter, is_lazy
 from juanji.tensor._args import parse_to
 from juanji.tensor.tensor import Tensor
 
@@ -443,6 +443,8 @@ class Module:
             if key not in state_dict:
                 continue
             array = _as_array(key, state_dict[key])
+            if is_lazy(target):  # a lazy module's placeholder takes the checkpoint's shape
+                target.materialize(tuple(array.shape))
             if tuple(array.shape) != target.shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} "
