@@ -5,7 +5,31 @@ functions of ``juanji.nn.functional``; ``juanji.nn.init`` fills weights.
 """
 
 from juanji.nn import functional, init
-from juanji.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from juanji.nn.activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanh,
+    Tanhshrink,
+)
 from juanji.nn.container import ModuleDict, ModuleList, Sequential
 from juanji.nn.conv import Conv1d, Conv2d, Conv3d
 from juanji.nn.dropout import Dropout
@@ -64,5 +88,7 @@ __all__ = [
     "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
     "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
     "UninitializedParameter", "UninitializedBuffer",
+    "ReLU6", "Hardtanh", "GELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "ELU", "SELU", "CELU",
+    "PReLU", "Softplus", "Softsign", "Softmin", "GLU", "LogSigmoid", "Tanhshrink",
 ]
 # fmt: on
