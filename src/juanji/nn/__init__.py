@@ -46,7 +46,17 @@ from juanji.nn.lazy import (
     LazyLinear,
 )
 from juanji.nn.linear import Flatten, Identity, Linear, Unflatten
-from juanji.nn.loss import CrossEntropyLoss, MSELoss, NLLLoss
+from juanji.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from juanji.nn.module import Module
 from juanji.nn.normalization import (
     BatchNorm1d,
@@ -90,5 +100,6 @@ __all__ = [
     "UninitializedParameter", "UninitializedBuffer",
     "ReLU6", "Hardtanh", "GELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "ELU", "SELU", "CELU",
     "PReLU", "Softplus", "Softsign", "Softmin", "GLU", "LogSigmoid", "Tanhshrink",
+    "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
 ]
 # fmt: on

@@ -31,7 +31,17 @@ from juanji.nn.functional.activation import (
 )
 from juanji.nn.functional.conv import conv1d, conv2d, conv3d, fold, unfold
 from juanji.nn.functional.linear import dropout, flatten, linear
-from juanji.nn.functional.loss import cross_entropy, mse_loss, nll_loss
+from juanji.nn.functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 from juanji.nn.functional.normalization import (
     batch_norm,
     group_norm,
@@ -109,4 +119,10 @@ __all__ = [
     "glu",
     "logsigmoid",
     "tanhshrink",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "kl_div",
 ]
