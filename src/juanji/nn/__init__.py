@@ -32,7 +32,7 @@ from juanji.nn.activation import (
 )
 from juanji.nn.container import ModuleDict, ModuleList, Sequential
 from juanji.nn.conv import Conv1d, Conv2d, Conv3d
-from juanji.nn.dropout import Dropout
+from juanji.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
 from juanji.nn.lazy import (
     LazyBatchNorm1d,
     LazyBatchNorm2d,
@@ -101,5 +101,6 @@ __all__ = [
     "ReLU6", "Hardtanh", "GELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "ELU", "SELU", "CELU",
     "PReLU", "Softplus", "Softsign", "Softmin", "GLU", "LogSigmoid", "Tanhshrink",
     "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
+    "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
 ]
 # fmt: on

@@ -30,7 +30,15 @@ from juanji.nn.functional.activation import (
     tanhshrink,
 )
 from juanji.nn.functional.conv import conv1d, conv2d, conv3d, fold, unfold
-from juanji.nn.functional.linear import dropout, flatten, linear
+from juanji.nn.functional.linear import (
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    flatten,
+    linear,
+)
 from juanji.nn.functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -125,4 +133,8 @@ __all__ = [
     "smooth_l1_loss",
     "huber_loss",
     "kl_div",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "alpha_dropout",
 ]
