@@ -1,5 +1,7 @@
 """Lazy modules (``nn/lazy.py``, ``UninitializedParameter``) against PyTorch's behaviour."""
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -133,3 +135,16 @@ def test_lazy_errors():
         nn.LazyConv2d(4, 3, groups=2)(juanji.zeros(1, 3, 5, 5))
     with pytest.raises(ValueError, match=r"LazyLinear: cannot infer the input size from a 0-D"):
         nn.LazyLinear(2)(juanji.tensor(1.0))
+
+
+def test_lazy_conv_arguments_mean_what_they_mean_in_torch():
+    # Positional stride, padding, dilation, groups; keyword bias and padding_mode.
+    ours = nn.LazyConv2d(4, 3, 2, 1, 1, 2, bias=False, padding_mode="reflect")
+    theirs = torch.nn.LazyConv2d(4, 3, 2, 1, 1, 2, bias=False, padding_mode="reflect")
+    assert repr(ours) == repr(theirs)
+    ours(juanji.zeros(1, 6, 7, 7))
+    theirs(torch.zeros(1, 6, 7, 7))
+    assert repr(ours) == repr(theirs)
+    assert ours.weight.shape == tuple(theirs.weight.shape) == (4, 3, 3, 3)
+    assert ours.bias is None
+    assert list(inspect.signature(nn.LazyConv2d).parameters)[:2] == ["out_channels", "kernel_size"]

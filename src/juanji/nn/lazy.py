@@ -17,6 +17,7 @@ forward). Adding a lazy variant of a layer takes one class: the mixin, the concr
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from juanji.autograd.grad_mode import no_grad
@@ -156,7 +157,7 @@ class _LazyConvMixin(LazyModuleMixin):
             )
         self.in_channels = in_channels
         kernel = self.kernel_size  # type: ignore[attr-defined]
-        if getattr(self, "transposed", False):
+        if getattr(self, "transposed", "Transpose" in type(self).__name__):
             shape = (in_channels, out // groups, *kernel)
         else:
             shape = (out, in_channels // groups, *kernel)
@@ -169,32 +170,19 @@ class _LazyConvMixin(LazyModuleMixin):
 
 def _lazy_conv(concrete: type) -> type:
     """The lazy variant of a convolution class: ``in_channels`` comes from the first input."""
+    signature = inspect.signature(concrete.__init__)
+    # The lazy signature: the concrete one without in_channels (shown by help() and inspect).
+    lazy_params = [p for name, p in signature.parameters.items() if name != "in_channels"]
 
-    def init(
-        self: Any,
-        out_channels: int,
-        kernel_size: Any,
-        *args: Any,
-        groups: int = 1,
-        bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        concrete.__init__(
-            self,
-            groups,
-            out_channels,
-            kernel_size,
-            *args,
-            groups=groups,
-            bias=bias,
-            device=device,
-            dtype=dtype,
-            **kwargs,
-        )
-        self._make_lazy(dtype, device)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        # Bind as the concrete layer would, with a placeholder in_channels equal to groups
+        # (always valid), so positional and keyword arguments mean what they mean there.
+        bound = signature.bind(self, 1, *args, **kwargs)
+        bound.arguments["in_channels"] = bound.arguments.get("groups", 1)
+        concrete.__init__(*bound.args, **bound.kwargs)
+        self._make_lazy(bound.arguments.get("dtype"), bound.arguments.get("device"))
 
+    init.__signature__ = signature.replace(parameters=lazy_params)  # type: ignore[attr-defined]
     doc = f"""``{concrete.__name__}`` with ``in_channels`` inferred from the first input.
 
     Takes ``{concrete.__name__}``'s arguments without ``in_channels``; see ``LazyLinear``.
