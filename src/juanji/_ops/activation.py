@@ -171,6 +171,7 @@ def erf(z: Any) -> Any:
     continued fraction of ``erfc``. Within 5e-15 of ``math.erf``.
     """
     xp = xp_of(z)
+    shape, z = z.shape, z.reshape(-1)  # 1-D, so that 0-d input can be indexed
     kind = z.dtype.type
     a = xp.abs(z)
     s = xp.minimum(a, kind(2.5))
@@ -188,7 +189,7 @@ def erf(z: Any) -> Any:
         for k in range(60, 0, -1):
             fraction = b + kind(k / 2) / fraction
         out[large] = 1 - xp.exp(-b * b) / (kind(math.sqrt(math.pi)) * fraction)
-    return xp.sign(z) * out
+    return (xp.sign(z) * out).reshape(shape)
 
 
 # 2^n / (2n + 1)!!, the coefficients of the erf series in powers of z^2.
