@@ -148,3 +148,12 @@ def test_lazy_conv_arguments_mean_what_they_mean_in_torch():
     assert ours.weight.shape == tuple(theirs.weight.shape) == (4, 3, 3, 3)
     assert ours.bias is None
     assert list(inspect.signature(nn.LazyConv2d).parameters)[:2] == ["out_channels", "kernel_size"]
+
+
+def test_placeholders_load_into_placeholders_but_not_into_real_parameters():
+    fresh = nn.LazyLinear(3)
+    other = nn.LazyLinear(3)
+    other.load_state_dict(fresh.state_dict())  # both uninitialised: nothing to copy
+    assert other.has_uninitialized_params()
+    with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized"):
+        nn.Linear(4, 3).load_state_dict(fresh.state_dict())

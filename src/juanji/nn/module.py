@@ -442,6 +442,10 @@ class Module:
         for key, target in targets.items():
             if key not in state_dict:
                 continue
+            if is_lazy(state_dict[key]):  # a lazy module's placeholder, saved before forward
+                if is_lazy(target):
+                    continue
+                state_dict[key].shape  # noqa: B018  (raises PyTorch's "uninitialized" error)
             array = _as_array(key, state_dict[key])
             if is_lazy(target):  # a lazy module's placeholder takes the checkpoint's shape
                 target.materialize(tuple(array.shape))
