@@ -357,3 +357,60 @@ def test_float32_stays_float32_and_isinstance_init_idiom():
     out = model(juanji.randn(2, 1, 5, 5))
     assert out.dtype == juanji.float32
     assert nn.BatchNorm2d(2).double().running_var.dtype == juanji.float64
+
+
+@given(
+    n=st.integers(1, 3),
+    groups=st.integers(1, 3),
+    per_group=st.integers(1, 3),
+    spatial=st.lists(st.integers(1, 3), max_size=2),
+    dtype=dtypes,
+    seed=seeds,
+)
+def test_group_norm_functional_matches_torch(n, groups, per_group, spatial, dtype, seed):
+    c = groups * per_group
+    shape = (n, c, *spatial)
+    if c * int(np.prod(spatial)) // groups <= 1:
+        return  # one value per group: the variance is 0 and both give 0 / sqrt(eps)
+    w, b = _randn((c,), dtype, seed + 1), _randn((c,), dtype, seed + 2)
+    compare_op(
+        lambda x, w, b: F.group_norm(x, groups, w, b, 1e-3),
+        lambda x, w, b: TF.group_norm(x, groups, w, b, 1e-3),
+        [_randn(shape, dtype, seed), w, b],
+    )
+
+
+@given(
+    n=st.integers(1, 3),
+    c=st.integers(1, 3),
+    spatial=st.lists(st.integers(2, 3), min_size=1, max_size=2),
+    dtype=dtypes,
+    seed=seeds,
+    affine=st.booleans(),
+)
+def test_instance_norm_functional_matches_torch(n, c, spatial, dtype, seed, affine):
+    shape = (n, c, *spatial)
+    w, b = _randn((c,), dtype, seed + 1), _randn((c,), dtype, seed + 2)
+    compare_op(
+        lambda x, w, b: F.instance_norm(
+            x, weight=w if affine else None, bias=b if affine else None
+        ),
+        lambda x, w, b: TF.instance_norm(
+            x, weight=w if affine else None, bias=b if affine else None
+        ),
+        [_randn(shape, dtype, seed), w, b],
+        grads=[0, 1, 2] if affine else [0],
+    )
+
+
+def test_non_contiguous_input_matches_torch():
+    x = np.ascontiguousarray(_randn((3, 5, 4, 2), np.float64, 7)).transpose(0, 3, 2, 1)  # (3,2,4,5)
+    assert not x.flags.c_contiguous
+    compare_op(
+        lambda x: F.batch_norm(x, None, None, training=True),
+        lambda x: TF.batch_norm(x, None, None, training=True),
+        [x],
+    )
+    compare_op(lambda x: F.layer_norm(x, (4, 5)), lambda x: TF.layer_norm(x, (4, 5)), [x])
+    compare_op(lambda x: F.group_norm(x, 2), lambda x: TF.group_norm(x, 2), [x])
+    compare_op(lambda x: F.local_response_norm(x, 2), lambda x: TF.local_response_norm(x, 2), [x])
