@@ -32,7 +32,9 @@ CORE = (
 # Raised by 550 to 6 950 for the PyTorch surface real scripts use (issue 10, items 7-8): version
 # counters and autograd through indexed writes (~170), trigonometry, new_*, Size, type names,
 # legacy constructors and Variable, meshgrid/normal/eq... (~380).
-CORE_BUDGET = 6950
+# Raised by 1 600 for normalisation (one fused Normalize Function for batch/instance/layer/group
+# norm with its analytic backward, LRN), the lazy modules and 17 activations, 6 losses, 4 dropouts.
+CORE_BUDGET = 8550
 
 
 def code_lines(source: str) -> int:

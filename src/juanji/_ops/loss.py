@@ -216,3 +216,136 @@ class MSELoss(Function):
             grad if self.needs_input_grad[0] else None,
             -grad if self.needs_input_grad[1] else None,
         )
+
+
+# ---------------------------------------------------------------------- elementwise losses
+# These return the per-element loss ('none'); the public functions weigh and reduce it with
+# ordinary tensor ops, which are one pass each.
+def _clamped_log(xp: Any, x: Any) -> Any:
+    """``log(x)`` clamped to >= -100, as PyTorch's binary cross-entropy (never -inf)."""
+    with_zeros = xp.log(xp.maximum(x, x.dtype.type(0)), where=x > 0, out=xp.full_like(x, -100))
+    return xp.maximum(with_zeros, x.dtype.type(-100))
+
+
+class BinaryCrossEntropy(Function):
+    """``-(t log x + (1 - t) log(1 - x))`` with both logs clamped to >= -100."""
+
+    def forward(self, x: Any, t: Any) -> Any:
+        xp = xp_of(x)
+        log_x, log_1mx = _clamped_log(xp, x), _clamped_log(xp, 1 - x)
+        if self.requires_grad:
+            self.save_for_backward(x, t, log_x, log_1mx)
+        return -(t * log_x + (1 - t) * log_1mx)
+
+    def backward(self, grad_output: Any) -> tuple[Any, Any]:
+        x, t, log_x, log_1mx = self.saved_tensors
+        xp = xp_of(x)
+        grad_x = grad_t = None
+        if self.needs_input_grad[0]:
+            # PyTorch's rule: (x - t) / max(x (1 - x), 1e-12), finite at x = 0 and 1.
+            grad_x = grad_output * (x - t) / xp.maximum(x * (1 - x), x.dtype.type(1e-12))
+        if self.needs_input_grad[1]:
+            grad_t = grad_output * (log_1mx - log_x)
+        return grad_x, grad_t
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """``(1 - t) x + (1 + (p - 1) t) softplus(-x)``: BCE of ``sigmoid(x)``, never overflowing.
+
+    ``p`` is ``pos_weight`` (broadcast along the last dimension); without it ``p = 1`` and the
+    loss is ``(1 - t) x + softplus(-x)``. ``softplus(-x) = max(-x, 0) + log1p(exp(-|x|))``.
+    """
+
+    def forward(self, x: Any, t: Any, pos_weight: Any = None) -> Any:
+        xp = xp_of(x)
+        softplus_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
+        if self.requires_grad:
+            self.save_for_backward(x, t, pos_weight, softplus_neg)
+        return (1 - t) * x + log_weight * softplus_neg
+
+    def backward(self, grad_output: Any) -> tuple[Any, Any, Any]:
+        x, t, pos_weight, softplus_neg = self.saved_tensors
+        xp = xp_of(x)
+        grad_x = grad_t = grad_p = None
+        if self.needs_input_grad[0]:
+            e = xp.exp(-xp.abs(x))
+            sigmoid_neg = xp.where(x >= 0, e / (1 + e), 1 / (1 + e))  # sigmoid(-x)
+            log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
+            grad_x = grad_output * ((1 - t) - log_weight * sigmoid_neg)
+        if self.needs_input_grad[1]:
+            factor = 0 if pos_weight is None else (pos_weight - 1) * softplus_neg
+            grad_t = grad_output * (factor - x)
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            grad_p = grad_output * t * softplus_neg
+        return grad_x, grad_t, grad_p
+
+
+class Regression(Function):
+    """Elementwise loss of ``d = x - y``: ``'l1'`` |d|, ``'smooth_l1'`` (beta), ``'huber'`` (delta).
+
+    smooth_l1: ``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (L1 at beta 0);
+    huber: ``0.5 d^2`` where ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``.
+    """
+
+    def forward(self, x: Any, y: Any, *, kind: str, beta: float = 1.0) -> Any:
+        xp = xp_of(x)
+        d = x - y
+        a = xp.abs(d)
+        b = x.dtype.type(beta)
+        if kind == "l1" or (kind == "smooth_l1" and beta == 0):
+            out = a
+        elif kind == "smooth_l1":
+            out = xp.where(a < b, 0.5 * d * d / b, a - 0.5 * b)
+        else:
+            out = xp.where(a <= b, 0.5 * d * d, b * (a - 0.5 * b))
+        self.kind, self.beta = kind, b
+        if self.requires_grad:
+            self.save_for_backward(d)
+        return out
+
+    def backward(self, grad_output: Any) -> tuple[Any, Any]:
+        (d,) = self.saved_tensors
+        xp = xp_of(d)
+        b, sign = self.beta, xp.sign(d)
+        if self.kind == "l1" or (self.kind == "smooth_l1" and b == 0):
+            slope = sign
+        elif self.kind == "smooth_l1":
+            slope = xp.where(xp.abs(d) < b, d / b, sign)
+        else:
+            slope = xp.clip(d, -b, b)
+        grad = grad_output * slope
+        return (
+            grad if self.needs_input_grad[0] else None,
+            -grad if self.needs_input_grad[1] else None,
+        )
+
+
+class KLDivergence(Function):
+    """``t (log t - x)`` (0 where t = 0), or ``exp(t) (t - x)`` with ``log_target``."""
+
+    def forward(self, x: Any, t: Any, *, log_target: bool) -> Any:
+        xp = xp_of(x)
+        if log_target:
+            p = xp.exp(t)
+            log_t = t
+        else:
+            p = t
+            log_t = _clamped_log(xp, t)
+        self.log_target = log_target
+        if self.requires_grad:
+            self.save_for_backward(x, t, p, log_t)
+        return xp.where(p > 0, p * (log_t - x), 0 * x) if not log_target else p * (t - x)
+
+    def backward(self, grad_output: Any) -> tuple[Any, Any]:
+        x, t, p, log_t = self.saved_tensors
+        xp = xp_of(x)
+        grad_x = grad_t = None
+        if self.needs_input_grad[0]:
+            grad_x = -grad_output * p
+        if self.needs_input_grad[1]:
+            if self.log_target:
+                grad_t = grad_output * p * (t - x + 1)
+            else:
+                grad_t = grad_output * xp.where(p > 0, log_t - x + 1, 0)
+        return grad_x, grad_t

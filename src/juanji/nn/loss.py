@@ -1,4 +1,4 @@
-"""Loss modules: ``CrossEntropyLoss``, ``NLLLoss``, ``MSELoss``.
+"""Loss modules: cross-entropy, NLL, MSE, BCE (with logits), L1, smooth L1, Huber, KL divergence.
 
 Each stores its options and calls the function of the same name in
 ``juanji.nn.functional`` (formulas and layouts are documented there). The class ``weight``
@@ -136,3 +136,144 @@ class MSELoss(_Loss):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         """Apply the layer (see the class docstring)."""
         return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities; see ``F.binary_cross_entropy``.
+
+    Args:
+        weight: rescales each element (broadcast to the input), or None.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input and target: ``(*)``, the same shape
+        - Output: scalar; with ``reduction='none'`` the input's shape
+
+    Example:
+        >>> import juanji
+        >>> BCELoss()(juanji.tensor([0.5]), juanji.tensor([0.0]))
+        tensor(0.6931)
+    """
+
+    def __init__(self, weight: Tensor | None = None, *, reduction: str = "mean") -> None:
+        super().__init__(weight, reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        """Apply the layer (see the class docstring)."""
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    """Sigmoid and binary cross-entropy fused; see ``F.binary_cross_entropy_with_logits``.
+
+    Args:
+        weight: rescales each element (broadcast to the input), or None.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        pos_weight: weight of positive examples per class (last dimension), or None.
+
+    Example:
+        >>> import juanji
+        >>> BCEWithLogitsLoss()(juanji.tensor([0.0]), juanji.tensor([0.0]))
+        tensor(0.6931)
+    """
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        *,
+        reduction: str = "mean",
+        pos_weight: Tensor | None = None,
+    ) -> None:
+        super().__init__(weight, reduction)
+        check_tensor("BCEWithLogitsLoss", "pos_weight", pos_weight, optional=True)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        """Apply the layer (see the class docstring)."""
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )
+
+
+class L1Loss(MSELoss):
+    """Mean absolute error; see ``F.l1_loss``. Args as ``MSELoss``.
+
+    Example:
+        >>> import juanji
+        >>> L1Loss()(juanji.tensor([1.0, -3.0]), juanji.zeros(2))
+        tensor(2.)
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        """Apply the layer (see the class docstring)."""
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Quadratic below ``beta``, linear above; see ``F.smooth_l1_loss``.
+
+    Args:
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        beta: where the quadratic part ends, >= 0. Default: 1.
+
+    Example:
+        >>> import juanji
+        >>> SmoothL1Loss()(juanji.tensor([0.5, 3.0]), juanji.zeros(2))
+        tensor(1.3125)
+    """
+
+    def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        """Apply the layer (see the class docstring)."""
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Quadratic below ``delta``, ``delta``-sloped linear above; see ``F.huber_loss``.
+
+    Args:
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        delta: where the quadratic part ends, > 0. Default: 1.
+
+    Example:
+        >>> import juanji
+        >>> HuberLoss(delta=2.0)(juanji.tensor([3.0]), juanji.zeros(1))
+        tensor(4.)
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        """Apply the layer (see the class docstring)."""
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+
+class KLDivLoss(Module):
+    """Kullback-Leibler divergence of log-probabilities against a target; see ``F.kl_div``.
+
+    Args:
+        reduction: ``'mean'`` (default, with PyTorch's warning), ``'batchmean'`` (the true KL
+            divergence per sample), ``'sum'`` or ``'none'``.
+        log_target: the target holds log-probabilities. Default: False.
+
+    Example:
+        >>> import juanji
+        >>> KLDivLoss(reduction="batchmean")(juanji.tensor([[0.5, 0.5]]).log(),
+        ...                                  juanji.tensor([[0.5, 0.5]]))
+        tensor(0.)
+    """
+
+    def __init__(self, *, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__()
+        check_choice("KLDivLoss", "reduction", reduction, (*_REDUCTIONS, "batchmean"))
+        self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        """Apply the layer (see the class docstring)."""
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

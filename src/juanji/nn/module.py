@@ -23,7 +23,7 @@ import numpy as np
 
 from juanji import _dtype
 from juanji.backend import to_device
-from juanji.nn.parameter import Parameter
+from juanji.nn.parameter import Parameter, is_lazy
 from juanji.tensor._args import parse_to
 from juanji.tensor.tensor import Tensor
 
@@ -442,7 +442,13 @@ class Module:
         for key, target in targets.items():
             if key not in state_dict:
                 continue
+            if is_lazy(state_dict[key]):  # a lazy module's placeholder, saved before forward
+                if is_lazy(target):
+                    continue
+                state_dict[key].shape  # noqa: B018  (raises PyTorch's "uninitialized" error)
             array = _as_array(key, state_dict[key])
+            if is_lazy(target):  # a lazy module's placeholder takes the checkpoint's shape
+                target.materialize(tuple(array.shape))
             if tuple(array.shape) != target.shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} "

@@ -51,3 +51,90 @@ def _uninitialised(shape: tuple[int, ...], dtype: Any, device: Any, owner: str) 
     if device is not None:
         array = to_device(array, as_device(device))
     return Parameter(array)
+
+
+_UNINITIALISED = (
+    "Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
+    "in `load_state_dict` when trying to load an uninitialized parameter into an initialized "
+    "one. Call `forward` to initialize the parameters before accessing their attributes."
+)
+
+
+class _UninitializedMixin:
+    """A placeholder tensor of a lazy module: no shape until ``materialize`` gives it one.
+
+    It holds an empty array of its future dtype and device (so ``module.double()`` before the
+    first forward still decides the dtype). ``materialize`` fills in the array and turns the
+    object into ``cls_to_become`` in place, so an optimiser built before the first forward
+    holds the very object that gets trained, as in PyTorch.
+    """
+
+    cls_to_become: type = Tensor
+    _data: Any
+
+    def materialize(self, shape: tuple[int, ...], device: Any = None, dtype: Any = None) -> None:
+        """Give the tensor an (uninitialised) array of ``shape`` and its final class."""
+        array = self._data
+        kind = array.dtype if dtype is None else _dtype.as_dtype(dtype, "materialize").np_dtype
+        new = np.empty(tuple(shape), dtype=kind)
+        if device is not None:
+            new = to_device(new, as_device(device))
+        self._data = new
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        raise RuntimeError(_UNINITIALISED)
+
+    def size(self, dim: int | None = None) -> Any:
+        raise RuntimeError(_UNINITIALISED)
+
+    def numel(self) -> int:
+        raise RuntimeError(_UNINITIALISED)
+
+    def detach(self) -> Any:
+        return self
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(_UninitializedMixin, Parameter):
+    """A ``Parameter`` whose shape is not known yet (lazy modules); see ``LazyLinear``.
+
+    Example:
+        >>> UninitializedParameter()
+        <UninitializedParameter>
+    """
+
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
+        kind = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype, "lazy")
+        array = np.empty((0,), dtype=kind.np_dtype)
+        if device is not None:
+            array = to_device(array, as_device(device))
+        super().__init__(array, requires_grad=requires_grad)
+
+
+class UninitializedBuffer(_UninitializedMixin, Tensor):
+    """A buffer whose shape is not known yet (lazy modules); becomes a plain Tensor.
+
+    Example:
+        >>> UninitializedBuffer()
+        <UninitializedBuffer>
+    """
+
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
+        kind = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype, "lazy")
+        array = np.empty((0,), dtype=kind.np_dtype)
+        if device is not None:
+            array = to_device(array, as_device(device))
+        super().__init__(array, requires_grad=requires_grad)
+
+
+def is_lazy(value: Any) -> bool:
+    """Whether ``value`` is an uninitialised parameter or buffer (PyTorch's ``is_lazy``)."""
+    return isinstance(value, _UninitializedMixin)

@@ -21,7 +21,7 @@ from typing import Any
 
 from juanji._ops import activation
 from juanji.autograd.grad_mode import is_grad_enabled, no_grad
-from juanji.nn.functional._checks import check_float, check_tensor
+from juanji.nn.functional._checks import check_float, check_same_dtype, check_tensor
 from juanji.tensor.tensor import Tensor
 
 
@@ -157,3 +157,270 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Ten
     """
     x, dim = _softmax_input("log_softmax", input, dim, dtype)
     return x.log_softmax(dim)
+
+
+# ---------------------------------------------------------------------- the pointwise family
+def _pointwise(fn: str, input: Tensor, op: type, inplace: bool = False, **params: Any) -> Tensor:
+    check_tensor(fn, "input", input)
+    check_float(fn, "input", input)
+    for name, value in params.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise TypeError(f"{fn}: {name} must be a number, got {type(value).__name__}")
+    params = {name: float(value) for name, value in params.items()}
+    if inplace:
+        return _in_place(fn, input, op, **params)
+    return Tensor._apply(op, input, **params)
+
+
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """``clip(x, min_val, max_val)``; the gradient is 1 strictly inside the range, else 0.
+
+    Example:
+        >>> import juanji
+        >>> hardtanh(juanji.tensor([-2.0, 0.5, 2.0]))
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if (
+        isinstance(min_val, (int, float))
+        and isinstance(max_val, (int, float))
+        and (max_val < min_val)
+    ):
+        raise ValueError(f"hardtanh: max_val ({max_val}) must not be less than min_val ({min_val})")
+    return _pointwise(
+        "hardtanh", input, activation.Hardtanh, inplace, min_val=min_val, max_val=max_val
+    )
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``: ``hardtanh(x, 0, 6)``.
+
+    Example:
+        >>> import juanji
+        >>> relu6(juanji.tensor([-1.0, 3.0, 9.0]))
+        tensor([0., 3., 6.])
+    """
+    return _pointwise("relu6", input, activation.Hardtanh, inplace, min_val=0.0, max_val=6.0)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit ``x * Phi(x)``, ``Phi`` the standard normal CDF.
+
+    ``approximate='tanh'`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+
+    Example:
+        >>> import juanji
+        >>> gelu(juanji.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.8413])
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _pointwise("gelu", input, activation.GELU, approximate=int(approximate == "tanh"))
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (also called swish).
+
+    Example:
+        >>> import juanji
+        >>> silu(juanji.tensor([0.0]))
+        tensor([0.])
+    """
+    return _pointwise("silu", input, activation.SiLU, inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``.
+
+    Example:
+        >>> import juanji
+        >>> mish(juanji.tensor([0.0]))
+        tensor([0.])
+    """
+    return _pointwise("mish", input, activation.Mish, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6`` (MobileNetV3).
+
+    Example:
+        >>> import juanji
+        >>> hardswish(juanji.tensor([-4.0, 3.0]))
+        tensor([-0.,  3.])
+    """
+    return _pointwise("hardswish", input, activation.Hardswish, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``.
+
+    Example:
+        >>> import juanji
+        >>> hardsigmoid(juanji.tensor([0.0]))
+        tensor([0.5000])
+    """
+    return _pointwise("hardsigmoid", input, activation.Hardsigmoid, inplace)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere.
+
+    Example:
+        >>> import juanji
+        >>> elu(juanji.tensor([1.0, 0.0]))
+        tensor([1., 0.])
+    """
+    return _pointwise(
+        "elu", input, activation.ELU, inplace, alpha=alpha, scale=1.0, input_scale=1.0
+    )
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants (1.0507..., 1.6732...).
+
+    Example:
+        >>> import juanji
+        >>> selu(juanji.tensor([1.0]))
+        tensor([1.0507])
+    """
+    return _pointwise(
+        "selu",
+        input,
+        activation.ELU,
+        inplace,
+        alpha=_SELU_ALPHA,
+        scale=_SELU_SCALE,
+        input_scale=1.0,
+    )
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    Example:
+        >>> import juanji
+        >>> celu(juanji.tensor([2.0]))
+        tensor([2.])
+    """
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (the formula divides by it)")
+    return _pointwise(
+        "celu",
+        input,
+        activation.ELU,
+        inplace,
+        alpha=alpha,
+        scale=1.0,
+        input_scale=1.0 / alpha if isinstance(alpha, (int, float)) else alpha,
+    )
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` where ``beta * x > threshold``.
+
+    Example:
+        >>> import juanji
+        >>> softplus(juanji.tensor([0.0]))
+        tensor([0.6931])
+    """
+    return _pointwise("softplus", input, activation.Softplus, beta=beta, threshold=threshold)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``.
+
+    Example:
+        >>> import juanji
+        >>> softsign(juanji.tensor([1.0]))
+        tensor([0.5000])
+    """
+    return _pointwise("softsign", input, activation.Softsign)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x))``, finite for every x.
+
+    Example:
+        >>> import juanji
+        >>> logsigmoid(juanji.tensor([-200.0]))
+        tensor([-200.])
+    """
+    return _pointwise("logsigmoid", input, activation.LogSigmoid)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)``.
+
+    Example:
+        >>> import juanji
+        >>> tanhshrink(juanji.tensor([0.0]))
+        tensor([0.])
+    """
+    return _pointwise("tanhshrink", input, activation.Tanhshrink)
+
+
+def softmin(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
+    """``softmax(-x)`` along ``dim``; arguments as ``softmax``.
+
+    Example:
+        >>> import juanji
+        >>> softmin(juanji.tensor([[0.0, 0.0]]), dim=1)
+        tensor([[0.5000, 0.5000]])
+    """
+    x, dim = _softmax_input("softmin", input, dim, dtype)
+    return (-x).softmax(dim)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: ``a * sigmoid(b)`` with ``a, b`` the halves of ``input`` along ``dim``.
+
+    Example:
+        >>> import juanji
+        >>> glu(juanji.tensor([2.0, 0.0]))
+        tensor([1.])
+    """
+    check_tensor("glu", "input", input)
+    check_float("glu", "input", input)
+    if input.ndim == 0:
+        raise ValueError("glu does not support scalars because halving size must be even")
+    if not -input.ndim <= dim < input.ndim:
+        raise IndexError(f"glu: dim {dim} is out of range for a {input.ndim}-D input")
+    axis = dim % input.ndim
+    if input.shape[axis] % 2:
+        raise ValueError(
+            f"glu: halving dimension must be even, but dimension {axis} is size {input.shape[axis]}"
+        )
+    return Tensor._apply(activation.GLU, input, dim=axis)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` where positive, ``weight * x`` elsewhere, one weight per channel (dimension 1).
+
+    ``weight`` has one element (shared) or ``input.shape[1]`` elements.
+
+    Example:
+        >>> import juanji
+        >>> prelu(juanji.tensor([[-2.0, 3.0]]), juanji.tensor([0.25]))
+        tensor([[-0.5000,  3.0000]])
+    """
+    check_tensor("prelu", "input", input)
+    check_tensor("prelu", "weight", weight)
+    check_float("prelu", "input", input)
+    check_same_dtype("prelu", input=input, weight=weight)
+    count = weight.numel()
+    if count != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if weight.ndim != 1 or count != channels:
+            raise ValueError(
+                f"prelu: mismatch of parameter numbers and input channel size: "
+                f"weight has {count} elements and input has {channels} channels "
+                f"(dimension 1 of shape {input.shape})"
+            )
+    return Tensor._apply(activation.PReLU, input, weight)

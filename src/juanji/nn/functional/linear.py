@@ -1,4 +1,4 @@
-"""Dense layers and shape helpers: ``linear``, ``flatten``, ``dropout``.
+"""Dense layers and shape helpers: ``linear``, ``flatten``, and the dropout family.
 
 ``linear(x, W, b) = x @ W.T + b`` over the last dimension of ``x``, one fused op whose transpose
 is a BLAS flag rather than a copy. ``dropout`` is inverted dropout: survivors are scaled by
@@ -6,6 +6,9 @@ is a BLAS flag rather than a copy. ``dropout`` is inverted dropout: survivors ar
 """
 
 from __future__ import annotations
+
+import warnings
+from typing import Any
 
 from juanji._ops import dropout as dropout_ops
 from juanji._ops import linalg
@@ -122,3 +125,111 @@ def dropout(
     if inplace:
         return _in_place("dropout", input, dropout_ops.Dropout, p=p, rng=rng)
     return Tensor._apply(dropout_ops.Dropout, input, p=p, rng=rng)
+
+
+def _channel_dropout(
+    fn: str, input: Tensor, p: float, training: bool, inplace: bool, spatial: int, op: Any = None
+) -> Tensor:
+    """Dropout with one mask value per (sample, channel): whole feature maps are zeroed."""
+    check_tensor(fn, "input", input)
+    p = check_probability(fn, "p", p)
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise ValueError(
+            f"{fn}: input must be {spatial + 1}-D (C, *) or {spatial + 2}-D (N, C, *) with "
+            f"{spatial} spatial dimension(s), got {input.ndim}-D shape {input.shape}"
+        )
+    if not training or p == 0:
+        return input
+    check_float(fn, "input", input)
+    batched = input.ndim == spatial + 2
+    if fn == "dropout2d" and input.ndim == 3:
+        # PyTorch's current reading of 3-D input to dropout2d, with its warning.
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+        batched, spatial = True, 1
+    channels = input.shape[: 2 if batched else 1]
+    mask_shape = channels + (1,) * spatial
+    function = op or dropout_ops.Dropout
+    params = {"p": p, "rng": numpy_rng(None), "mask_shape": mask_shape}
+    if inplace:
+        return _in_place(fn, input, function, **params)
+    return Tensor._apply(function, input, **params)
+
+
+def dropout1d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` input with probability ``p``.
+
+    Survivors are scaled by ``1 / (1 - p)``; as ``dropout`` otherwise.
+
+    Example:
+        >>> import juanji
+        >>> dropout1d(juanji.ones(2, 3, 4), training=False).shape
+        (2, 3, 4)
+    """
+    return _channel_dropout("dropout1d", input, p, training, inplace, 1)
+
+
+def dropout2d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole feature maps of ``(N, C, H, W)`` input; see ``dropout1d``.
+
+    3-D input is read as ``(N, C, L)`` with PyTorch's warning (PyTorch's current rule).
+
+    Example:
+        >>> import juanji
+        >>> _ = juanji.manual_seed(0)
+        >>> out = dropout2d(juanji.ones(1, 64, 2, 2)).numpy()
+        >>> sorted(set(out.reshape(64, 4).std(axis=1).tolist()))  # each map all 0 or all 2
+        [0.0]
+    """
+    return _channel_dropout("dropout2d", input, p, training, inplace, 2)
+
+
+def dropout3d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole volumes of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input; see ``dropout1d``.
+
+    Example:
+        >>> import juanji
+        >>> dropout3d(juanji.ones(1, 2, 1, 1, 1), p=0.0).shape
+        (1, 2, 1, 1, 1)
+    """
+    return _channel_dropout("dropout3d", input, p, training, inplace, 3)
+
+
+def alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
+    """Dropout that keeps SELU activations' mean 0 and variance 1 (dropped units go to -1.758...).
+
+    See ``juanji._ops.dropout.AlphaDropout`` for the affine correction. ``training`` defaults to
+    False, as PyTorch's. ``p = 1`` is refused: no unit survives to carry the variance.
+
+    Example:
+        >>> import juanji
+        >>> alpha_dropout(juanji.ones(3), 0.5)
+        tensor([1., 1., 1.])
+    """
+    fn = "alpha_dropout"
+    check_tensor(fn, "input", input)
+    p = check_probability(fn, "p", p)
+    if not training or p == 0:
+        return input
+    if p == 1:
+        raise ValueError(f"{fn}: p must be below 1 in training (no unit would survive), got 1")
+    check_float(fn, "input", input)
+    params = {"p": p, "rng": numpy_rng(None)}
+    if inplace:
+        return _in_place(fn, input, dropout_ops.AlphaDropout, **params)
+    return Tensor._apply(dropout_ops.AlphaDropout, input, **params)

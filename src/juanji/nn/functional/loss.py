@@ -18,6 +18,7 @@ legacy arguments shift the positions) fails loudly instead of silently meaning s
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from juanji import _dtype
@@ -252,3 +253,224 @@ def mse_loss(
             return weighted
         return weighted.sum() if reduction == "sum" else weighted.sum() / weight.sum()
     return Tensor._apply(loss_ops.MSELoss, input, target, reduction=reduction)
+
+
+# ---------------------------------------------------------------------- elementwise losses
+def _pair(fn: str, input: Tensor, target: Tensor, reduction: str, reductions: Any = None) -> None:
+    """Checks shared by the elementwise losses: tensors, floats, one dtype, equal shapes."""
+    check_tensor(fn, "input", input)
+    check_tensor(fn, "target", target)
+    check_choice(fn, "reduction", reduction, reductions or _REDUCTIONS)
+    check_float(fn, "input", input)
+    check_float(fn, "target", target)
+    check_same_dtype(fn, input=input, target=target)
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{fn}: target shape {target.shape} differs from input shape {input.shape}; "
+            "reshape one of them (broadcasting here is refused: it is usually a bug)"
+        )
+
+
+def _weighted(fn: str, loss: Tensor, weight: Tensor | None, input: Tensor) -> Tensor:
+    if weight is None:
+        return loss
+    check_tensor(fn, "weight", weight)
+    try:
+        _broadcast_shape(weight.shape, input.shape)
+    except ValueError:
+        raise ValueError(
+            f"{fn}: weight of shape {weight.shape} does not broadcast to the input's shape "
+            f"{input.shape}"
+        ) from None
+    return loss * weight
+
+
+def _broadcast_shape(small: tuple[int, ...], big: tuple[int, ...]) -> None:
+    if len(small) > len(big) or any(
+        s not in (1, b) for s, b in zip(reversed(small), reversed(big), strict=False)
+    ):
+        raise ValueError
+
+
+def _reduced(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, *, reduction: str = "mean"
+) -> Tensor:
+    """Binary cross-entropy of probabilities: ``-w (t log x + (1 - t) log(1 - x))``.
+
+    Each log is clamped to >= -100 (PyTorch's rule), so ``x = 0`` or ``1`` gives a large finite
+    loss rather than inf. For logits use ``binary_cross_entropy_with_logits`` (stabler).
+
+    Args:
+        input: probabilities in [0, 1], any shape.
+        target: the input's shape, values in [0, 1] (soft labels allowed).
+        weight: rescales each element; broadcasts to the input's shape.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Raises:
+        ValueError: an input value outside [0, 1], or shapes that differ.
+
+    Example:
+        >>> import juanji
+        >>> binary_cross_entropy(juanji.tensor([0.5]), juanji.tensor([1.0]))
+        tensor(0.6931)
+    """
+    fn = "binary_cross_entropy"
+    _pair(fn, input, target, reduction)
+    data = input._data
+    if data.size and not (data.min() >= 0 and data.max() <= 1):
+        raise ValueError(
+            f"{fn}: all elements of input should be between 0 and 1 (apply sigmoid, "
+            "or use binary_cross_entropy_with_logits on logits)"
+        )
+    loss = Tensor._apply(loss_ops.BinaryCrossEntropy, input, target)
+    return _reduced(_weighted(fn, loss, weight, input), reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Binary cross-entropy of ``sigmoid(input)``, fused and stable for any logit.
+
+    Per element ``w [(1 - t) x + (1 + (p - 1) t) log(1 + exp(-x))]``, with ``log(1 + exp(-x))``
+    computed as ``max(-x, 0) + log1p(exp(-|x|))``.
+
+    Args:
+        input: logits, any shape.
+        target: the input's shape, values in [0, 1].
+        weight: rescales each element; broadcasts to the input's shape.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        pos_weight: weight of the positive term per class, broadcast along the last dimension
+            (``(C,)`` for ``(N, C)`` input); > 1 raises recall.
+
+    Example:
+        >>> import juanji
+        >>> binary_cross_entropy_with_logits(juanji.tensor([0.0]), juanji.tensor([1.0]))
+        tensor(0.6931)
+    """
+    fn = "binary_cross_entropy_with_logits"
+    _pair(fn, input, target, reduction)
+    if pos_weight is not None:
+        check_tensor(fn, "pos_weight", pos_weight)
+        check_same_dtype(fn, input=input, pos_weight=pos_weight)
+        try:
+            _broadcast_shape(pos_weight.shape, input.shape)
+        except ValueError:
+            raise ValueError(
+                f"{fn}: pos_weight of shape {pos_weight.shape} does not broadcast to the input's "
+                f"shape {input.shape} (it runs along the last dimension, e.g. (C,) for (N, C))"
+            ) from None
+        loss = Tensor._apply(loss_ops.BinaryCrossEntropyWithLogits, input, target, pos_weight)
+    else:
+        loss = Tensor._apply(loss_ops.BinaryCrossEntropyWithLogits, input, target)
+    return _reduced(_weighted(fn, loss, weight, input), reduction)
+
+
+def l1_loss(
+    input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None
+) -> Tensor:
+    """Mean absolute error ``|input - target|`` per element, then ``reduction``.
+
+    With ``weight`` (PyTorch 2.13), ``'mean'`` divides the weighted sum by ``weight.sum()``,
+    as ``mse_loss`` does.
+
+    Example:
+        >>> import juanji
+        >>> l1_loss(juanji.tensor([1.0, -3.0]), juanji.zeros(2))
+        tensor(2.)
+    """
+    fn = "l1_loss"
+    _pair(fn, input, target, reduction)
+    loss = _weighted(
+        fn, Tensor._apply(loss_ops.Regression, input, target, kind="l1"), weight, input
+    )
+    if weight is not None and reduction == "mean":
+        return loss.sum() / weight.expand(*input.shape).sum()
+    return _reduced(loss, reduction)
+
+
+def smooth_l1_loss(
+    input: Tensor, target: Tensor, *, reduction: str = "mean", beta: float = 1.0
+) -> Tensor:
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``).
+
+    ``beta = 0`` is the L1 loss. ``smooth_l1_loss(x, y, beta=b) = huber_loss(x, y, delta=b) / b``.
+
+    Example:
+        >>> import juanji
+        >>> smooth_l1_loss(juanji.tensor([0.5, 3.0]), juanji.zeros(2))
+        tensor(1.3125)
+    """
+    fn = "smooth_l1_loss"
+    _pair(fn, input, target, reduction)
+    if not isinstance(beta, (int, float)) or beta < 0:
+        raise ValueError(f"{fn}: beta must be a number >= 0, got {beta!r}")
+    loss = Tensor._apply(loss_ops.Regression, input, target, kind="smooth_l1", beta=float(beta))
+    return _reduced(loss, reduction)
+
+
+def huber_loss(
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
+) -> Tensor:
+    """``0.5 d^2`` where ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``, then ``reduction``.
+
+    With ``weight``, ``'mean'`` is the plain mean of the weighted losses (PyTorch 2.13's rule,
+    unlike ``l1_loss``'s).
+
+    Example:
+        >>> import juanji
+        >>> huber_loss(juanji.tensor([0.5, 3.0]), juanji.zeros(2))
+        tensor(1.3125)
+    """
+    fn = "huber_loss"
+    _pair(fn, input, target, reduction)
+    if not isinstance(delta, (int, float)) or delta <= 0:
+        raise ValueError(f"{fn}: delta must be a number > 0, got {delta!r}")
+    loss = Tensor._apply(loss_ops.Regression, input, target, kind="huber", beta=float(delta))
+    return _reduced(_weighted(fn, loss, weight, input), reduction)
+
+
+def kl_div(
+    input: Tensor, target: Tensor, *, reduction: str = "mean", log_target: bool = False
+) -> Tensor:
+    """Kullback-Leibler divergence ``t (log t - input)`` per element; ``input`` is log-probs.
+
+    With ``log_target=True`` the target holds log-probabilities too: ``exp(t) (t - input)``.
+    ``reduction='batchmean'`` divides the sum by the batch size ``input.shape[0]``: the true
+    KL divergence per sample. ``'mean'`` divides by the number of elements (with PyTorch's
+    warning that this is rarely what is meant).
+
+    Example:
+        >>> import juanji
+        >>> kl_div(juanji.tensor([0.5, 0.5]).log(), juanji.tensor([0.5, 0.5]), reduction="sum")
+        tensor(0.)
+    """
+    fn = "kl_div"
+    _pair(fn, input, target, reduction, (*_REDUCTIONS, "batchmean"))
+    loss = Tensor._apply(loss_ops.KLDivergence, input, target, log_target=bool(log_target))
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return _reduced(loss, reduction)
