@@ -8,6 +8,7 @@ from juanji.nn import functional, init
 from juanji.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from juanji.nn.container import ModuleDict, ModuleList, Sequential
 from juanji.nn.conv import Conv1d, Conv2d, Conv3d
+from juanji.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from juanji.nn.dropout import Dropout
 from juanji.nn.linear import Flatten, Identity, Linear, Unflatten
 from juanji.nn.loss import CrossEntropyLoss, MSELoss, NLLLoss
@@ -36,5 +37,6 @@ __all__ = [
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "Linear", "Identity",
     "Flatten", "Unflatten", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss",
+    "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
 ]
 # fmt: on

@@ -13,6 +13,11 @@ from juanji.nn.functional.activation import (
     tanh,
 )
 from juanji.nn.functional.conv import conv1d, conv2d, conv3d, fold, unfold
+from juanji.nn.functional.conv_transpose import (
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
 from juanji.nn.functional.linear import dropout, flatten, linear
 from juanji.nn.functional.loss import cross_entropy, mse_loss, nll_loss
 from juanji.nn.functional.padding import pad, same_padding
@@ -63,4 +68,7 @@ __all__ = [
     "cross_entropy",
     "nll_loss",
     "mse_loss",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
 ]
