@@ -13,7 +13,25 @@ from juanji.nn.dropout import Dropout
 from juanji.nn.linear import Flatten, Identity, Linear, Unflatten
 from juanji.nn.loss import CrossEntropyLoss, MSELoss, NLLLoss
 from juanji.nn.module import Module
+from juanji.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
 from juanji.nn.parameter import Parameter
+from juanji.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
 from juanji.nn.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -28,6 +46,7 @@ from juanji.nn.pooling import (
     MaxPool2d,
     MaxPool3d,
 )
+from juanji.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 # fmt: off
 __all__ = [
@@ -38,5 +57,9 @@ __all__ = [
     "Flatten", "Unflatten", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss",
     "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
+    "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
+    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
+    "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
 ]
 # fmt: on

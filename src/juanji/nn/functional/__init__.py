@@ -35,6 +35,12 @@ from juanji.nn.functional.pooling import (
     max_pool2d,
     max_pool3d,
 )
+from juanji.nn.functional.upsampling import (
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+)
 
 __all__ = [
     "conv1d",
@@ -71,4 +77,8 @@ __all__ = [
     "conv_transpose1d",
     "conv_transpose2d",
     "conv_transpose3d",
+    "interpolate",
+    "upsample",
+    "pixel_shuffle",
+    "pixel_unshuffle",
 ]
