@@ -46,6 +46,14 @@ from juanji.nn.pooling import (
     MaxPool2d,
     MaxPool3d,
 )
+from juanji.nn.unpool import (
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
+)
 from juanji.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 # fmt: off
@@ -61,5 +69,6 @@ __all__ = [
     "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
     "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
     "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
+    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d",
 ]
 # fmt: on

@@ -35,6 +35,14 @@ from juanji.nn.functional.pooling import (
     max_pool2d,
     max_pool3d,
 )
+from juanji.nn.functional.unpool import (
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 from juanji.nn.functional.upsampling import (
     interpolate,
     pixel_shuffle,
@@ -81,4 +89,10 @@ __all__ = [
     "upsample",
     "pixel_shuffle",
     "pixel_unshuffle",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
 ]
