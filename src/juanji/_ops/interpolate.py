@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from juanji.autograd.function import Function
-from juanji.backend import scatter_add, xp_of
+from juanji.backend import xp_of
 
 Taps = list[tuple[Any, Any]]  # per axis: (index array (o,), weight array (o,) or None)
 CUBIC_A = -0.75
@@ -163,5 +163,11 @@ def _scatter_axis(grad: Any, axis: int, taps: Taps, n: int) -> Any:
     result = xp.zeros((n, flat.shape[1]), dtype=grad.dtype)
     for index, weight in taps:
         share = flat if weight is None else flat * weight.astype(grad.dtype)[:, None]
-        scatter_add(result, index, share)
+        # index never decreases, so the r-th copy of each index forms a set without repeats:
+        # one plain indexed add per copy count (2 for 2x upsampling) instead of np.add.at,
+        # which is an order of magnitude slower per element.
+        rank = xp.arange(index.shape[0]) - xp.searchsorted(index, index, side="left")
+        for r in range(int(rank.max()) + 1 if rank.size else 0):
+            chosen = rank == r
+            result[index[chosen]] += share[chosen]
     return xp.moveaxis(result.reshape((n,) + rest), 0, axis)
