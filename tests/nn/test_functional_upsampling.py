@@ -216,3 +216,23 @@ def test_pixel_shuffle_messages():
         F.pixel_unshuffle(juanji.ones(1, 3, 2), 2)
     with pytest.raises(ValueError, match="PixelShuffle: upscale_factor must be >= 1"):
         nn.PixelShuffle(0)
+
+
+@pytest.mark.filterwarnings("ignore:.*deprecated:UserWarning")
+def test_upsample_aliases_match_torch():
+    x = np.random.default_rng(7).standard_normal((1, 2, 3, 4))
+    compare_op(
+        lambda t: F.upsample_bilinear(t, scale_factor=2),
+        lambda t: TF.upsample_bilinear(t, scale_factor=2),
+        [x],
+    )
+    compare_op(
+        lambda t: F.upsample_nearest(t, size=(5, 3)),
+        lambda t: TF.upsample_nearest(t, size=(5, 3)),
+        [x],
+    )
+    compare_op(
+        lambda t: F.upsample(t, size=(5, 3), mode="bicubic"),
+        lambda t: TF.upsample(t, size=(5, 3), mode="bicubic"),
+        [x],
+    )

@@ -20,7 +20,7 @@ FUNCTIONS = sorted(
     set(DOCUMENTED)
     | {f"max_unpool{S}d" for S in (1, 2, 3)}
     | {f"lp_pool{S}d" for S in (1, 2, 3)}
-    | {"interpolate", "upsample"}
+    | {"interpolate", "upsample", "upsample_nearest", "upsample_bilinear"}
 )
 MODULES = sorted(
     [f"{kind}{S}d" for kind in ("ConvTranspose", "MaxUnpool", "LPPool") for S in (1, 2, 3)]

@@ -48,6 +48,8 @@ from juanji.nn.functional.upsampling import (
     pixel_shuffle,
     pixel_unshuffle,
     upsample,
+    upsample_bilinear,
+    upsample_nearest,
 )
 
 __all__ = [
@@ -87,6 +89,8 @@ __all__ = [
     "conv_transpose3d",
     "interpolate",
     "upsample",
+    "upsample_nearest",
+    "upsample_bilinear",
     "pixel_shuffle",
     "pixel_unshuffle",
     "max_unpool1d",

@@ -30,7 +30,14 @@ from juanji._ops.interpolate import Resample
 from juanji.nn.functional._checks import _is_int, check_choice, check_float, check_tensor
 from juanji.tensor.tensor import Tensor
 
-__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = [
+    "interpolate",
+    "upsample",
+    "upsample_nearest",
+    "upsample_bilinear",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+]
 
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 _RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
@@ -167,6 +174,28 @@ def upsample(
         (1, 1, 6)
     """
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """PyTorch's older ``interpolate(input, size, scale_factor, mode='nearest')``.
+
+    Example:
+        >>> import juanji
+        >>> upsample_nearest(juanji.tensor([[[1.0, 2.0]]]), scale_factor=2).tolist()
+        [[[1.0, 1.0, 2.0, 2.0]]]
+    """
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """PyTorch's older ``interpolate(..., mode='bilinear', align_corners=True)``.
+
+    Example:
+        >>> import juanji
+        >>> upsample_bilinear(juanji.tensor([[[[0.0, 2.0]]]]), size=(1, 3)).tolist()
+        [[[[0.0, 1.0, 2.0]]]]
+    """
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 def _check_factor(fn: str, name: str, value: Any) -> int:
