@@ -34,7 +34,9 @@ CORE = (
 # legacy constructors and Variable, meshgrid/normal/eq... (~380).
 # Raised by 1 600 for normalisation (one fused Normalize Function for batch/instance/layer/group
 # norm with its analytic backward, LRN), the lazy modules and 17 activations, 6 losses, 4 dropouts.
-CORE_BUDGET = 8550
+# Raised by 1 100 for transposed convolution 1-3-D, interpolate (seven modes), pixel shuffle,
+# fifteen padding layers, max-unpooling and LP pooling.
+CORE_BUDGET = 9650
 
 
 def code_lines(source: str) -> int:

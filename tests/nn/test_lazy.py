@@ -171,3 +171,17 @@ def test_lazy_conv_factory_gives_transposed_layers_their_weight_layout():
     lazy.initialize_parameters(juanji.zeros(1, 4, 5, 5))
     assert lazy.weight.shape == (4, 3, 3, 3) and lazy.in_channels == 4
     assert type(lazy).__name__ == "LazyFakeTranspose"
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_lazy_conv_transpose_infers_in_channels_and_equals_torch(n):
+    lazy = getattr(juanji.nn, f"LazyConvTranspose{n}d")(4, 3, stride=2, padding=1)
+    twin = getattr(torch.nn, f"ConvTranspose{n}d")(5, 4, 3, stride=2, padding=1)
+    x = np.random.default_rng(n).standard_normal((2, 5) + (4,) * n).astype(np.float32)
+    lazy(juanji.tensor(x))
+    assert type(lazy).__name__ == f"ConvTranspose{n}d"
+    assert lazy.weight.shape == tuple(twin.weight.shape) == (5, 4) + (3,) * n
+    lazy.load_state_dict({k: juanji.tensor(v.detach().numpy()) for k, v in
+                          twin.state_dict().items()})
+    np.testing.assert_allclose(lazy(juanji.tensor(x)).detach().numpy(),
+                               twin(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)

@@ -32,6 +32,7 @@ from juanji.nn.activation import (
 )
 from juanji.nn.container import ModuleDict, ModuleList, Sequential
 from juanji.nn.conv import Conv1d, Conv2d, Conv3d
+from juanji.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from juanji.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
 from juanji.nn.lazy import (
     LazyBatchNorm1d,
@@ -40,6 +41,9 @@ from juanji.nn.lazy import (
     LazyConv1d,
     LazyConv2d,
     LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
     LazyInstanceNorm1d,
     LazyInstanceNorm2d,
     LazyInstanceNorm3d,
@@ -69,7 +73,25 @@ from juanji.nn.normalization import (
     LayerNorm,
     LocalResponseNorm,
 )
+from juanji.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
 from juanji.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from juanji.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
 from juanji.nn.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -84,6 +106,15 @@ from juanji.nn.pooling import (
     MaxPool2d,
     MaxPool3d,
 )
+from juanji.nn.unpool import (
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
+)
+from juanji.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 # fmt: off
 __all__ = [
@@ -102,5 +133,11 @@ __all__ = [
     "PReLU", "Softplus", "Softsign", "Softmin", "GLU", "LogSigmoid", "Tanhshrink",
     "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
     "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+    "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
+    "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
+    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
+    "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
+    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d",
 ]
 # fmt: on

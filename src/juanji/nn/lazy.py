@@ -30,6 +30,7 @@ from juanji.nn.batchnorm import (
     InstanceNorm3d,
 )
 from juanji.nn.conv import Conv1d, Conv2d, Conv3d
+from juanji.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from juanji.nn.linear import Linear
 from juanji.nn.module import Module
 from juanji.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
@@ -197,6 +198,9 @@ def _lazy_conv(concrete: type) -> type:
 LazyConv1d = _lazy_conv(Conv1d)
 LazyConv2d = _lazy_conv(Conv2d)
 LazyConv3d = _lazy_conv(Conv3d)
+LazyConvTranspose1d = _lazy_conv(ConvTranspose1d)
+LazyConvTranspose2d = _lazy_conv(ConvTranspose2d)
+LazyConvTranspose3d = _lazy_conv(ConvTranspose3d)
 
 
 class _LazyNormMixin(LazyModuleMixin):

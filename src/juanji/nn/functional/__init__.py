@@ -30,6 +30,11 @@ from juanji.nn.functional.activation import (
     tanhshrink,
 )
 from juanji.nn.functional.conv import conv1d, conv2d, conv3d, fold, unfold
+from juanji.nn.functional.conv_transpose import (
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
 from juanji.nn.functional.linear import (
     alpha_dropout,
     dropout,
@@ -71,6 +76,22 @@ from juanji.nn.functional.pooling import (
     max_pool1d,
     max_pool2d,
     max_pool3d,
+)
+from juanji.nn.functional.unpool import (
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+from juanji.nn.functional.upsampling import (
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
 )
 
 __all__ = [
@@ -137,4 +158,19 @@ __all__ = [
     "dropout2d",
     "dropout3d",
     "alpha_dropout",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "interpolate",
+    "upsample",
+    "upsample_nearest",
+    "upsample_bilinear",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
 ]
