@@ -1,8 +1,5 @@
-"""Programs that need layers other branches are building; they run as strict xfails until then.
-
-When a branch lands, its programs start passing and the strict xfail turns into a failure:
-remove the mark in ``test_programs.py`` (the reason names the branch).
-"""
+"""Programs after LeNet: BatchNorm residual nets, torchvision init, lazy d2l nets, DCGAN,
+CycleGAN blocks, MobileNet blocks, the pytorch/examples MNIST recipe and checkpoints."""
 
 from __future__ import annotations
 
