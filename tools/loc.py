@@ -29,7 +29,10 @@ CORE = (
 # API with PyTorch's state_dict/repr/hooks, six schedulers and their error messages.
 # Raised to 6 400 when the Tensor became a package: its method families (_shape, _reduce,
 # _inplace, _args, _printing), 289 lines that sat beside tensor.py uncounted, now count as core.
-CORE_BUDGET = 6400
+# Raised to 7 100 for the optimisers and schedulers real training scripts use (issue 10, item 6):
+# six optimisers (about 340 lines) and nine schedulers (about 360 lines), each with PyTorch's
+# options, checks and state_dict.
+CORE_BUDGET = 7100
 
 
 def code_lines(source: str) -> int:
