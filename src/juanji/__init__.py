@@ -87,6 +87,10 @@ def __getattr__(name: str):  # noqa: ANN202
         import importlib
 
         return importlib.import_module(f"juanji.{name}")
+    if name in ("save", "load"):  # torch.save / torch.load, from the serialization layer
+        from juanji import serialization
+
+        return getattr(serialization, name)
     raise AttributeError(f"module 'juanji' has no attribute {name!r}")
 
 
@@ -149,3 +153,4 @@ __all__ = [
     "get_num_threads",
     *_function_names,
 ]
+__all__ += ["save", "load"]  # juanji.save / juanji.load, loaded on first use (__getattr__)
