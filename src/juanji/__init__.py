@@ -153,4 +153,3 @@ __all__ = [
     "get_num_threads",
     *_function_names,
 ]
-__all__ += ["save", "load"]  # juanji.save / juanji.load, loaded on first use (__getattr__)
