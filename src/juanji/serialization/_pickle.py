@@ -81,6 +81,7 @@ class TorchUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         """Resolve only the globals a checkpoint of tensors needs."""
+        module = "builtins" if module == "__builtin__" else module  # Python 2 names, protocol 2
         if module == "torch" and name in STORAGE_DTYPES:
             return StorageType(name)
         allowed = {

@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import codecs
 import collections
 import io
 import os
@@ -46,6 +47,8 @@ from juanji.tensor.tensor import Tensor
 __all__ = ["save", "load"]
 
 _ALIGNMENT = 64
+# What a protocol-2 pickle names to rebuild OrderedDicts, sets, complex numbers and bytes.
+_NAMED = (collections.OrderedDict, set, frozenset, complex, codecs.encode)
 _PLAIN = (dict, list, tuple, set, frozenset, str, bytes, int, float, bool, complex, type(None))
 
 
@@ -165,7 +168,7 @@ def _as_array(obj: Any) -> Any:
         return as_numpy(obj._data), isinstance(obj, Parameter), bool(obj.requires_grad)
     if type(obj) in _PLAIN or type(obj) is collections.OrderedDict:
         return None
-    if obj is collections.OrderedDict:  # the class, named by the OrderedDicts in the pickle
+    if any(obj is named for named in _NAMED):  # globals protocol 2 names for these values
         return None
     if type(obj).__module__ == "juanji.serialization._pickle":  # the writer's own stand-ins
         return None
