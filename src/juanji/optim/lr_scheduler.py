@@ -35,6 +35,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from juanji.optim._lr_base import LRScheduler, _check_positive_int
+from juanji.optim._lr_schedules import (
+    ChainedScheduler,
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    LambdaLR,
+    MultiplicativeLR,
+    PolynomialLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+)
 from juanji.optim.optimizer import Optimizer
 
 __all__ = [
@@ -45,6 +55,14 @@ __all__ = [
     "LinearLR",
     "CosineAnnealingLR",
     "OneCycleLR",
+    "LambdaLR",
+    "MultiplicativeLR",
+    "ConstantLR",
+    "PolynomialLR",
+    "CosineAnnealingWarmRestarts",
+    "ReduceLROnPlateau",
+    "SequentialLR",
+    "ChainedScheduler",
 ]
 
 
