@@ -247,10 +247,30 @@ def test_truncated_and_corrupt_files_say_so_without_blaming_the_user(tmp_path):
         juanji.load(tmp_path / "text.pt")
 
 
-def test_legacy_and_safetensors_files_are_named(tmp_path):
-    torch.save({"w": torch.ones(2)}, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
-    with pytest.raises(CheckpointError, match=r"legacy \(pre-1.6, non-zip\) format"):
-        juanji.load(tmp_path / "old.pt")
+def test_legacy_files_load(tmp_path):
+    base = torch.arange(12.0).reshape(3, 4)
+    saved = {
+        "t": base.t(),
+        "row": base[1],
+        "p": torch.nn.Parameter(torch.ones(2)),
+        "i": torch.arange(3),
+        "n": 7,
+    }
+    torch.save(saved, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    loaded = juanji.load(tmp_path / "old.pt")
+    for key in ("t", "row", "p", "i"):
+        np.testing.assert_array_equal(loaded[key].detach().numpy(), saved[key].detach().numpy())
+    assert isinstance(loaded["p"], nn.Parameter) and loaded["n"] == 7
+    data = (tmp_path / "old.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[:-10])
+    with pytest.raises(CheckpointError, match="damaged"):
+        juanji.load(tmp_path / "cut.pt")
+    (tmp_path / "plain.pkl").write_bytes(pickle.dumps([1, 2], protocol=2))
+    with pytest.raises(CheckpointError, match="not a torch.save file"):
+        juanji.load(tmp_path / "plain.pkl")
+
+
+def test_safetensors_files_are_named(tmp_path):
     juanji.save({"w": juanji.ones(2)}, tmp_path / "w.safetensors", format="safetensors")
     with pytest.raises(CheckpointError, match="is a safetensors file"):
         juanji.load(tmp_path / "w.safetensors")

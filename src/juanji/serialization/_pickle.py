@@ -60,7 +60,7 @@ class TorchUnpickler(pickle.Unpickler):
         file: the pickle's bytes, as a binary file.
         load_storage: ``load_storage(key, storage_type, numel)`` returns the storage's elements
             as a flat NumPy array; called once per storage key.
-        rebuild: ``rebuild(kind, *args)`` builds a tensor (``kind`` is ``'tensor'`` with the
+        rebuild: ``rebuild(where, kind, *args)`` builds a tensor (``kind`` is ``'tensor'`` with the
             arguments of ``torch._utils._rebuild_tensor_v2``, or ``'parameter'``).
         where: the file's name, for messages.
 
@@ -112,6 +112,11 @@ class TorchUnpickler(pickle.Unpickler):
                 "tensor storage)"
             )
         storage_type, key, numel = pid[1], str(pid[2]), pid[4]
+        if len(pid) > 5 and pid[5] is not None:  # a legacy storage view (PyTorch before 1.0)
+            raise CheckpointError(
+                f"juanji.load: {self._where} holds a storage view (PyTorch before 1.0), which "
+                "juanji does not read; re-save the file with a recent torch"
+            )
         if not isinstance(storage_type, StorageType):
             raise UnsafePickleError(
                 f"juanji.load: {self._where}: storage {key} has type {storage_type!r:.80}"
@@ -121,10 +126,10 @@ class TorchUnpickler(pickle.Unpickler):
         return self._storages[key]
 
     def _tensor(self, storage: Any, offset: int, size: Any, stride: Any, *rest: Any) -> Any:
-        return self._rebuild("tensor", storage, offset, size, stride, *rest)
+        return self._rebuild(self._where, "tensor", storage, offset, size, stride, *rest)
 
     def _parameter(self, data: Any, requires_grad: bool = True, *rest: Any) -> Any:
-        return self._rebuild("parameter", data, requires_grad)
+        return self._rebuild(self._where, "parameter", data, requires_grad)
 
 
 def _latin1_encode(text: Any, encoding: str = "utf-8") -> bytes:

@@ -135,8 +135,9 @@ def load(
         The saved object.
 
     Raises:
-        CheckpointError: the file is not a PyTorch checkpoint, is truncated or damaged, or
-            uses the legacy (pre-1.6) format; the message says which.
+        CheckpointError: the file is not a PyTorch checkpoint (a safetensors file, the tar
+            format of PyTorch before 0.4...), or is truncated or damaged; the message says
+            which. The legacy (1.0 to 1.5, non-zip) format is read.
         UnsafePickleError: the pickle names a global that is not a tensor, container or number.
     """
     del mmap, pickle_load_args
@@ -148,8 +149,10 @@ def load(
     data = Path(f).read_bytes() if isinstance(f, (str, os.PathLike)) else f.read()
     _check_kind(data, name)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        result = _read_archive(archive, name)
+        if data[:1] == b"\x80":
+            result = _read_legacy(data, name)
+        else:
+            result = _read_archive(zipfile.ZipFile(io.BytesIO(data)), name)
     except (zipfile.BadZipFile, EOFError, struct.error, zipfile.LargeZipFile) as error:
         raise _damaged(name, error) from error
     except pickle.UnpicklingError as error:
@@ -229,9 +232,11 @@ def _check_kind(data: bytes, name: str) -> None:
         return
     if not data:
         raise CheckpointError(f"juanji.load: {name} is empty (0 bytes): it holds no checkpoint")
-    if data[:1] == b"\x80" or data[257:262] == b"ustar":
+    if data[:1] == b"\x80":
+        return
+    if data[257:262] == b"ustar":
         raise CheckpointError(
-            f"juanji.load: {name} uses PyTorch's legacy (pre-1.6, non-zip) format, which juanji "
+            f"juanji.load: {name} uses PyTorch's oldest (tar, before 0.4) format, which juanji "
             "does not read; load it once with torch and save it again with torch.save (any "
             "PyTorch from 1.6 on writes the zip format)"
         )
@@ -269,31 +274,72 @@ def _read_archive(archive: zipfile.ZipFile, name: str) -> Any:
         entry = f"{prefix}data/{key}"
         if entry not in names:
             raise CheckpointError(f"juanji.load: {name} lacks the storage {entry!r}")
-        raw = archive.read(entry)
-        dtype = np.dtype(storage_type.dtype or np.uint16).newbyteorder(">" if big else "<")
-        if len(raw) != numel * dtype.itemsize:
-            raise CheckpointError(
-                f"juanji.load: {name}: storage {entry!r} holds {len(raw)} bytes, expected "
-                f"{numel} x {dtype.itemsize}; the file is damaged"
-            )
-        array = np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="))
-        if storage_type.dtype is None:  # bfloat16: the high half of a float32
-            warnings.warn(
-                f"juanji.load: {name}: bfloat16 tensors become float32 (exactly: every "
-                "bfloat16 is a float32); juanji has no bfloat16",
-                stacklevel=4,
-            )
-            array = (array.astype(np.uint32) << 16).view(np.float32)
-        return array
+        return _storage_array(archive.read(entry), storage_type, numel, big, name, entry)
 
-    def rebuild(kind: str, *args: Any) -> Any:
-        if kind == "parameter":
-            data, requires_grad = args
-            return Parameter(data._data, requires_grad=bool(requires_grad))
-        return _rebuild_tensor(name, *args)
-
-    unpickler = TorchUnpickler(io.BytesIO(archive.read(pickles[0])), load_storage, rebuild, name)
+    unpickler = TorchUnpickler(io.BytesIO(archive.read(pickles[0])), load_storage, _rebuild, name)
     return unpickler.load()
+
+
+def _storage_array(
+    raw: bytes, storage_type: StorageType, numel: int, big: bool, name: str, entry: str
+) -> np.ndarray:
+    """The elements of one storage from its bytes (bfloat16 widened to float32)."""
+    dtype = np.dtype(storage_type.dtype or np.uint16).newbyteorder(">" if big else "<")
+    if len(raw) != numel * dtype.itemsize:
+        raise CheckpointError(
+            f"juanji.load: {name}: storage {entry!r} holds {len(raw)} bytes, expected "
+            f"{numel} x {dtype.itemsize}; the file is damaged"
+        )
+    array = np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="))
+    if storage_type.dtype is None:  # bfloat16: the high half of a float32
+        warnings.warn(
+            f"juanji.load: {name}: bfloat16 tensors become float32 (exactly: every bfloat16 "
+            "is a float32); juanji has no bfloat16",
+            stacklevel=5,
+        )
+        array = (array.astype(np.uint32) << 16).view(np.float32)
+    return array
+
+
+def _rebuild(name: str, kind: str, *args: Any) -> Any:
+    """A tensor (``kind`` 'tensor') or a Parameter around one (``kind`` 'parameter')."""
+    if kind == "parameter":
+        data, requires_grad = args
+        return Parameter(data._data, requires_grad=bool(requires_grad))
+    return _rebuild_tensor(name, *args)
+
+
+def _read_legacy(data: bytes, name: str) -> Any:
+    """The legacy (pre-1.6) format: pickles in a row, then each storage as int64 numel + bytes.
+
+    The header pickles (a magic number, the protocol 1001, the writer's type sizes) and the
+    object come first, the storages after them; so the object is read once with zero-filled
+    storages to find where its pickle ends, then again with the real ones.
+    """
+    stream = io.BytesIO(data)
+    types: dict[str, Any] = {}
+
+    def placeholder(key: str, storage_type: StorageType, numel: int) -> np.ndarray:
+        types[key] = storage_type
+        return np.zeros(numel, dtype=np.dtype(storage_type.dtype or np.float32))
+
+    def unpickle(load_storage: Any) -> Any:
+        return TorchUnpickler(stream, load_storage, _rebuild, name).load()
+
+    if unpickle(placeholder) != 0x1950A86A20F9469CFC6C or unpickle(placeholder) != 1001:
+        raise CheckpointError(f"juanji.load: {name} is a pickle, but not a torch.save file")
+    info = unpickle(placeholder)  # the writer's byte order and type sizes
+    big = isinstance(info, dict) and info.get("little_endian") is False
+    start = stream.tell()
+    unpickle(placeholder)
+    storages = {}
+    for key in unpickle(placeholder):
+        (numel,) = struct.unpack("<q", stream.read(8))
+        storage_type = types[str(key)]
+        raw = stream.read(numel * np.dtype(storage_type.dtype or np.uint16).itemsize)
+        storages[str(key)] = _storage_array(raw, storage_type, numel, big, name, str(key))
+    stream.seek(start)
+    return unpickle(lambda key, storage_type, numel: storages[key])
 
 
 def _rebuild_tensor(
