@@ -330,3 +330,30 @@ def test_top_level_names_match_torch_idioms(tmp_path):
     for a, b in zip(model.parameters(), fresh.parameters(), strict=True):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     assert juanji.save is juanji.serialization.save and juanji.load is juanji.serialization.load
+
+
+def test_torch_written_lenet5_loads_into_juanji_lenet5_and_gives_torch_outputs(tmp_path):
+    from models.test_lenet import torch_lenet5  # the layer-for-layer torch twin
+
+    reference = torch_lenet5()
+    torch.save(reference.state_dict(), tmp_path / "lenet5.pth")
+    model = juanji.models.LeNet5()
+    model.load_state_dict(juanji.load(tmp_path / "lenet5.pth", weights_only=True))
+    x = np.random.default_rng(1).standard_normal((3, 1, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        expected = reference.forward(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(
+        model(juanji.tensor(x)).detach().numpy(), expected, rtol=1e-4, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("name", juanji.models.list_models())
+def test_every_model_state_dict_survives_torch_save_and_juanji_load(tmp_path, name):
+    # torch writes the state_dict (as torch tensors); juanji reads it into a fresh model.
+    model = juanji.models.get_model(name)
+    state = {k: torch.from_numpy(v.detach().numpy().copy()) for k, v in model.state_dict().items()}
+    torch.save(state, tmp_path / "m.pt")
+    fresh = juanji.models.get_model(name)
+    fresh.load_state_dict(juanji.load(tmp_path / "m.pt"))
+    x = juanji.randn(2, *model.input_size)
+    np.testing.assert_array_equal(fresh(x).detach().numpy(), model(x).detach().numpy())
