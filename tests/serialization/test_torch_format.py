@@ -357,3 +357,32 @@ def test_every_model_state_dict_survives_torch_save_and_juanji_load(tmp_path, na
     fresh.load_state_dict(juanji.load(tmp_path / "m.pt"))
     x = juanji.randn(2, *model.input_size)
     np.testing.assert_array_equal(fresh(x).detach().numpy(), model(x).detach().numpy())
+
+
+@pytest.mark.parametrize(
+    "name", ["SGD", "Adam", "AdamW", "Adadelta", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam"]
+)
+def test_optimizer_state_crosses_between_torch_and_juanji_files(tmp_path, name):
+    from reference import OPTIMIZER_SHAPES, LeastSquares, run_optimizers
+
+    kwargs = {"momentum": 0.9} if name in ("SGD", "RMSprop") else {}
+    tolerance = {np.float64: dict(rtol=1e-11, atol=1e-12)}
+    make = lambda lib: getattr(lib, name)  # noqa: E731
+    opt, topt, ours, theirs = run_optimizers(make, kwargs, np.float64, tolerance, steps=4)
+    torch.save(topt.state_dict(), tmp_path / "torch.pt")
+    juanji.save(opt.state_dict(), tmp_path / "juanji.pt")
+    # torch's state into a fresh juanji optimiser, juanji's into a fresh torch one.
+    our_copies = [juanji.tensor(p.detach().numpy().copy(), requires_grad=True) for p in ours]
+    their_copies = [torch.tensor(p.detach().numpy().copy(), requires_grad=True) for p in theirs]
+    resumed = getattr(juanji.optim, name)(our_copies, **kwargs)
+    resumed.load_state_dict(juanji.load(tmp_path / "torch.pt"))
+    tresumed = getattr(torch.optim, name)(their_copies, **kwargs)
+    tresumed.load_state_dict(torch.load(tmp_path / "juanji.pt", weights_only=True))
+    problem = LeastSquares(OPTIMIZER_SHAPES, np.float64, 0)
+    for _ in range(3):
+        for i, (p, tp) in enumerate(zip(our_copies, their_copies, strict=True)):
+            p.grad = juanji.tensor(problem.grad(i, p._data))
+            tp.grad = torch.from_numpy(problem.grad(i, tp.detach().numpy()))
+        resumed.step(), tresumed.step()
+    for p, tp in zip(our_copies, their_copies, strict=True):
+        np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-11, atol=1e-12)
