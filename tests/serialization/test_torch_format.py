@@ -386,3 +386,16 @@ def test_optimizer_state_crosses_between_torch_and_juanji_files(tmp_path, name):
         resumed.step(), tresumed.step()
     for p, tp in zip(our_copies, their_copies, strict=True):
         np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-11, atol=1e-12)
+
+
+def test_map_location_forms_used_in_scripts_are_accepted(tmp_path):
+    juanji.save({"a": juanji.ones(2)}, tmp_path / "m.pt")
+    for location in [
+        "cpu",
+        torch.device("cpu"),
+        juanji.device("cpu"),
+        {"cuda:0": "cpu"},
+        lambda storage, loc: storage,
+        None,
+    ]:
+        assert juanji.load(tmp_path / "m.pt", map_location=location)["a"].tolist() == [1.0, 1.0]

@@ -1,8 +1,8 @@
 """Optimisers and learning-rate schedulers, with PyTorch's names (``torch.optim``).
 
-``Optimizer`` holds parameter groups and per-parameter state; ``SGD``, ``Adam`` and ``AdamW``
-update parameters in place from their ``.grad``; ``lr_scheduler`` changes ``group['lr']``
-between steps.
+``Optimizer`` holds parameter groups and per-parameter state; ``SGD``, ``Adam``, ``AdamW``,
+``Adadelta``, ``Adagrad``, ``RMSprop``, ``Adamax``, ``NAdam`` and ``RAdam`` update parameters in
+place from their ``.grad``; ``lr_scheduler`` changes ``group['lr']`` between steps.
 
 Example:
     >>> import juanji
