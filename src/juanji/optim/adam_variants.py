@@ -130,7 +130,7 @@ class NAdam(_AdamLike):
         >>> (w * w).sum().backward()
         >>> opt.step()
         >>> round(w.item(), 4)  # torch.optim.NAdam gives the same
-        0.9
+        0.8944
     """
 
     def __init__(
