@@ -399,3 +399,16 @@ def test_map_location_forms_used_in_scripts_are_accepted(tmp_path):
         None,
     ]:
         assert juanji.load(tmp_path / "m.pt", map_location=location)["a"].tolist() == [1.0, 1.0]
+
+
+def test_scheduler_state_and_torch_sizes_cross_both_ways(tmp_path):
+    opt = juanji.optim.SGD([juanji.zeros(1, requires_grad=True)], lr=0.1)
+    sched = juanji.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 2, 5])  # a Counter inside
+    juanji.save({"scheduler": sched.state_dict()}, tmp_path / "s.pt")
+    for loaded in (
+        juanji.load(tmp_path / "s.pt"),
+        torch.load(tmp_path / "s.pt", weights_only=True),
+    ):
+        assert loaded["scheduler"]["milestones"] == sched.milestones
+    torch.save({"shape": torch.Size([2, 3]), "buffer": bytearray(b"ab")}, tmp_path / "t.pt")
+    assert juanji.load(tmp_path / "t.pt") == {"shape": (2, 3), "buffer": bytearray(b"ab")}

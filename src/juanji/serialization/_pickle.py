@@ -3,8 +3,8 @@
 A ``torch.save`` file holds a pickle (``data.pkl``) whose tensors point, through *persistent
 ids*, at raw storages stored beside it. Reading a pickle can call any function it names, so
 ``TorchUnpickler`` resolves only the names a checkpoint needs (the tensor and parameter
-rebuilders, the storage types, ``collections.OrderedDict``, sets, complex numbers) and refuses
-everything else, as ``torch.load(weights_only=True)`` does.
+rebuilders, the storage types, ``OrderedDict``, ``Counter``, ``torch.Size``, sets, complex
+numbers) and refuses everything else, as ``torch.load(weights_only=True)`` does.
 
 Writing uses the standard library's pickler. The names of PyTorch's functions are written by
 stand-in objects (``_TorchGlobal``) whose ``__reduce__`` returns the global's name: the pickler
@@ -89,9 +89,12 @@ class TorchUnpickler(pickle.Unpickler):
             ("torch._utils", "_rebuild_parameter"): self._parameter,
             ("torch._utils", "_rebuild_parameter_with_state"): self._parameter,
             ("collections", "OrderedDict"): collections.OrderedDict,
+            ("collections", "Counter"): collections.Counter,
+            ("torch", "Size"): _size,
             ("builtins", "set"): set,
             ("builtins", "frozenset"): frozenset,
             ("builtins", "complex"): complex,
+            ("builtins", "bytearray"): bytearray,
             ("_codecs", "encode"): _latin1_encode,
         }
         found = allowed.get((module, name))
@@ -130,6 +133,11 @@ class TorchUnpickler(pickle.Unpickler):
 
     def _parameter(self, data: Any, requires_grad: bool = True, *rest: Any) -> Any:
         return self._rebuild(self._where, "parameter", data, requires_grad)
+
+
+def _size(dims: Any = ()) -> tuple[int, ...]:
+    """``torch.Size`` becomes a tuple of ints (juanji's shapes are tuples)."""
+    return tuple(int(d) for d in dims)
 
 
 def _latin1_encode(text: Any, encoding: str = "utf-8") -> bytes:

@@ -47,8 +47,9 @@ from juanji.tensor.tensor import Tensor
 __all__ = ["save", "load"]
 
 _ALIGNMENT = 64
-# What a protocol-2 pickle names to rebuild OrderedDicts, sets, complex numbers and bytes.
-_NAMED = (collections.OrderedDict, set, frozenset, complex, codecs.encode)
+# What a protocol-2 pickle names to rebuild OrderedDicts, Counters (MultiStepLR's milestones),
+# sets, complex numbers and bytes.
+_NAMED = (collections.OrderedDict, collections.Counter, set, frozenset, complex, codecs.encode)
 _PLAIN = (dict, list, tuple, set, frozenset, str, bytes, int, float, bool, complex, type(None))
 
 
@@ -169,7 +170,7 @@ def _as_array(obj: Any) -> Any:
     """``(array, is_parameter, requires_grad)`` for a tensor; None for what pickles as it is."""
     if isinstance(obj, Tensor):
         return as_numpy(obj._data), isinstance(obj, Parameter), bool(obj.requires_grad)
-    if type(obj) in _PLAIN or type(obj) is collections.OrderedDict:
+    if type(obj) in _PLAIN or type(obj) in (collections.OrderedDict, collections.Counter):
         return None
     if any(obj is named for named in _NAMED):  # globals protocol 2 names for these values
         return None
