@@ -36,7 +36,10 @@ CORE = (
 # norm with its analytic backward, LRN), the lazy modules and 17 activations, 6 losses, 4 dropouts.
 # Raised by 1 100 for transposed convolution 1-3-D, interpolate (seven modes), pixel shuffle,
 # fifteen padding layers, max-unpooling and LP pooling.
-CORE_BUDGET = 9650
+# Raised by 700 for the optimisers and schedulers real training scripts use (issue 10, item 6):
+# six optimisers (about 340 lines) and eight schedulers (about 360 lines), each with PyTorch's
+# options, checks and state_dict.
+CORE_BUDGET = 10350
 
 
 def code_lines(source: str) -> int:

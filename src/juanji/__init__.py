@@ -93,6 +93,10 @@ def __getattr__(name: str):  # noqa: ANN202
         import importlib
 
         return importlib.import_module(f"juanji.{name}")
+    if name in ("save", "load"):  # torch.save / torch.load, from the serialization layer
+        from juanji import serialization
+
+        return getattr(serialization, name)
     raise AttributeError(f"module 'juanji' has no attribute {name!r}")
 
 

@@ -23,10 +23,7 @@ def _programs(module):
     ]
 
 
-PENDING = {
-    "examples_mnist_adadelta_steplr": "needs optim.Adadelta (branch h7)",
-    "checkpoint_save_and_load": "needs torch.save / torch.load (branch h7)",
-}
+PENDING: dict[str, str] = {}  # program name -> what it still needs (a strict xfail)
 
 PROGRAMS = [
     *_programs(programs_d2l),

@@ -1,8 +1,8 @@
 """Optimisers and learning-rate schedulers, with PyTorch's names (``torch.optim``).
 
-``Optimizer`` holds parameter groups and per-parameter state; ``SGD``, ``Adam`` and ``AdamW``
-update parameters in place from their ``.grad``; ``lr_scheduler`` changes ``group['lr']``
-between steps.
+``Optimizer`` holds parameter groups and per-parameter state; ``SGD``, ``Adam``, ``AdamW``,
+``Adadelta``, ``Adagrad``, ``RMSprop``, ``Adamax``, ``NAdam`` and ``RAdam`` update parameters in
+place from their ``.grad``; ``lr_scheduler`` changes ``group['lr']`` between steps.
 
 Example:
     >>> import juanji
@@ -18,7 +18,10 @@ Example:
 
 from juanji.optim import lr_scheduler
 from juanji.optim.adam import Adam, AdamW
+from juanji.optim.adam_variants import Adamax, NAdam, RAdam
+from juanji.optim.adaptive import Adadelta, Adagrad, RMSprop
 from juanji.optim.optimizer import Optimizer
 from juanji.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]
+__all__ += ["Adadelta", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam"]

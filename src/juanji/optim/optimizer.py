@@ -348,6 +348,8 @@ def _load_value(param: Tensor, key: str, value: Any, where: str) -> Any:
         return int(round(float(as_numpy(value)))) if hasattr(value, "shape") else value
     if not hasattr(value, "shape"):
         return value
+    if value.shape == () and tuple(param.shape) != ():  # torch's 0-d scalars ('mu_product')
+        return float(as_numpy(value))
     if tuple(value.shape) != tuple(param.shape):
         raise ValueError(
             f"{where}[{key!r}] has shape {tuple(value.shape)} but its parameter has shape "

@@ -25,3 +25,6 @@ from juanji.serialization.safetensors import (
 )
 
 __all__ = ["save_file", "load_file", "load_metadata", "atomic_write_bytes", "require_safetensors"]
+from juanji.serialization.torch_format import load, save  # noqa: E402 - after the safetensors names
+
+__all__ += ["save", "load"]
