@@ -213,8 +213,9 @@ def validate_config(config: Any, path: str | os.PathLike = CONFIG_FILE) -> dict[
 def save_config(run_dir: str | os.PathLike, config: Mapping[str, Any]) -> Path:
     """Validate ``config`` and write it to ``run_dir/config.json``."""
     path = Path(run_dir) / CONFIG_FILE
-    validate_config(dict(config), path)
-    return write_json(path, config)
+    data = dict(config)  # any Mapping that reads as the JSON object
+    validate_config(data, path)
+    return write_json(path, data)
 
 
 def _run_path(run_dir: str | os.PathLike) -> Path:

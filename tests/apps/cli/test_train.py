@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import socket
 import subprocess
 import sys
@@ -15,7 +16,8 @@ import fakes
 from juanji.apps import training
 from juanji.apps.cli import main
 from juanji.apps.cli import train as cli_train
-from juanji.apps.cli.train import plot_curves, prepare_digit, read_image
+from juanji.apps.cli.train import prepare_digit, read_image
+from juanji.apps.viz.curves import plot_curves
 from juanji.data import MNIST
 from juanji.data import download as data_download
 from juanji.errors import JuanjiError
@@ -33,7 +35,7 @@ class BarDigits(fakes.BarDigits):
 
 @pytest.fixture
 def bars(monkeypatch):
-    info = training.replace(training.DATASETS["mnist"], factory=BarDigits)
+    info = replace(training.DATASETS["mnist"], factory=BarDigits)
     monkeypatch.setitem(training.DATASETS, "mnist", info)
 
 
@@ -162,7 +164,7 @@ def test_resume_of_a_run_stopped_in_its_first_epoch_starts_over(bars, tmp_path, 
     assert (run / "config.json").exists() and not (run / "model.safetensors").exists()
     monkeypatch.undo()
     monkeypatch.setitem(
-        training.DATASETS, "mnist", training.replace(training.DATASETS["mnist"], factory=BarDigits)
+        training.DATASETS, "mnist", replace(training.DATASETS["mnist"], factory=BarDigits)
     )
     assert main(["train", "--resume", str(run)]) == 0
     assert checkpoint.load_metrics(run)["epochs_completed"] == 1

@@ -457,7 +457,7 @@ def run_predict(args: argparse.Namespace) -> int:
     else:
         for result in results:
             print(f"{result['path']}\t{result['label']}\t{result['probability']:.4f}")
-    if failed:
+    if failed and len(args.images) > 1:
         print(
             f"juanji predict: {failed} of {len(args.images)} images could not be read",
             file=sys.stderr,
