@@ -520,6 +520,42 @@ def test_plot_curves_writes_a_png(tmp_path):
         assert image.format == "PNG" and image.size[0] > 300
 
 
+def _row(epoch, loss, accuracy):
+    return {
+        "epoch": epoch,
+        "train_loss": loss,
+        "test_loss": loss,
+        "train_accuracy": accuracy,
+        "test_accuracy": accuracy,
+    }
+
+
+def test_curves_of_one_epoch_have_one_integer_tick():
+    from juanji.apps.viz.curves import curves_figure
+
+    figure = curves_figure({"model": "m", "dataset": "d", "epochs": [_row(1, 0.3, 0.9)]})
+    for axes in figure.axes:
+        assert list(axes.get_xticks()) == [1]
+        assert len(axes.get_lines()) == 2  # train and test points drawn
+
+
+def test_curves_of_a_diverged_run_say_so_and_draw_no_empty_frame():
+    from juanji.apps.viz.curves import curves_figure
+
+    nan = float("nan")
+    rows = [_row(1, 0.3, 0.9), _row(2, nan, 0.1), _row(3, float("inf"), 0.1)]
+    figure = curves_figure({"model": "m", "dataset": "d", "epochs": rows})
+    loss_axes, acc_axes = figure.axes
+    assert list(loss_axes.get_xticks()) == [1, 2, 3]
+    assert all(len(line.get_xdata()) == 1 for line in loss_axes.get_lines())  # epoch 1 only
+    assert "train loss of epoch 2, 3" in figure.get_supxlabel()
+    assert len(acc_axes.get_lines()) == 2
+    only_nan = curves_figure({"model": "m", "dataset": "d", "epochs": [_row(1, nan, nan)]})
+    texts = [t.get_text() for ax in only_nan.axes for t in ax.texts]
+    assert texts == ["no finite loss to draw", "no finite accuracy to draw"]
+    assert all(not ax.get_lines() for ax in only_nan.axes)
+
+
 def test_plot_curves_without_matplotlib_returns_none(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     rows = [

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["plot_curves"]
+__all__ = ["plot_curves", "curves_figure"]
 
 
 def plot_curves(metrics: Mapping[str, Any], path: str | os.PathLike) -> Path | None:
@@ -29,11 +29,20 @@ def plot_curves(metrics: Mapping[str, Any], path: str | os.PathLike) -> Path | N
         The path written, or None when matplotlib is not installed.
     """
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        figure = curves_figure(metrics)
     except ImportError:
         return None
     from juanji.serialization import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def curves_figure(metrics: Mapping[str, Any]) -> Any:
+    """The matplotlib ``Figure`` that ``plot_curves`` writes (ImportError without matplotlib)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     rows = metrics["epochs"]
     epochs = [row["epoch"] for row in rows]
@@ -52,9 +61,7 @@ def plot_curves(metrics: Mapping[str, Any], path: str | os.PathLike) -> Path | N
             fontsize=8,
             color="tab:red",
         )
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return atomic_write_bytes(path, buffer.getvalue())
+    return figure
 
 
 def _finite(value: Any) -> bool:
