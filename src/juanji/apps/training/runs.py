@@ -210,7 +210,7 @@ def train_run(
     """
     run = Path(run_dir)
     hp = config.hyperparameters
-    if resume:
+    if run.is_dir():  # resumed, or started over after a stop in the first epoch
         checkpoint.tidy_run(run)
     state = checkpoint.load_resume_state(run) if resume else None
     if state is not None and state.epoch >= hp.epochs:
