@@ -271,3 +271,16 @@ def test_resume_state_errors(tmp_path):
     shutil.rmtree(tmp_path / "checkpoints/e0001")
     with pytest.raises(CheckpointError, match="e0001 is missing although .*training_state.json"):
         ck.load_resume_state(tmp_path)
+
+
+def test_save_file_into_a_missing_folder_names_the_folder_not_the_temporary_file(tmp_path):
+    target = tmp_path / "missing" / "model.safetensors"
+    with pytest.raises(FileNotFoundError) as info:
+        st.save_file({"a": np.ones(2)}, target)
+    assert info.value.filename == str(tmp_path / "missing")
+    assert ".tmp" not in str(info.value) and "no such folder" in str(info.value)
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(OSError) as info:
+        st.save_file({"a": np.ones(2)}, blocker / "model.safetensors")
+    assert ".tmp" not in str(info.value)

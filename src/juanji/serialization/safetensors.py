@@ -92,7 +92,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     try:
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:  # name the file asked for, not the hidden temporary one
-        if not path.parent.is_dir():
+        if not path.parent.exists():
             raise FileNotFoundError(error.errno, "no such folder", str(path.parent)) from None
         raise type(error)(error.errno, error.strerror, str(path)) from None
     try:
