@@ -2,5 +2,6 @@
 
 ``training`` (loops, recipes, typed config, run folders), ``experiments`` (the notes'
 experiments, each with its figure), ``filters`` (the classic image kernels), ``viz`` (pictures
-and tables), ``bench`` (juanji against PyTorch) and ``cli`` (the ``juanji`` command). Nothing below ``juanji.apps`` imports from here.
+and tables), ``bench`` (juanji against PyTorch) and ``cli`` (the ``juanji`` command). Nothing
+below ``juanji.apps`` imports from here.
 """
