@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 import sys
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -381,12 +382,13 @@ def test_a_diverging_run_stops_with_exit_1_and_keeps_its_last_checkpoint(
         calls.append(1)
         if len(calls) == 2:
             with training.loops.no_grad():
-                model.classifier[0].weight.fill_(float("inf"))
+                model.classifier[0].weight.fill_(1e30)  # overflows to inf in the next products
         return real(model, *args, **kwargs)
 
     monkeypatch.setattr(training.loops, "train_one_epoch", poison_in_epoch_2)
     run = tmp_path / "run"
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy overflow warning on the way
         err = _one_line_error(
             capsys, ["train", "lenet5", "--epochs", "3", "--out", str(run)], "training diverged"
         )
@@ -579,3 +581,16 @@ def test_train_without_safetensors_fails_before_any_work(bars, tmp_path, capsys,
     err = capsys.readouterr().err.strip()
     assert "safetensors" in err and 'pip install "juanji[cli]"' in err and "\n" not in err
     assert not run.exists()  # nothing was trained or written
+
+
+def test_a_run_at_chance_level_gets_a_remark(tmp_path, capsys):
+    config = training.make_config("lenet5", lr=10.0)
+    row = {"epoch": 1, "images_per_second": 100.0, "train_loss": 2.3, "train_accuracy": 0.1}
+    row.update(test_loss=2.3, test_accuracy=0.1028)
+    metrics = {"epochs": [row], "test_accuracy": 0.1028, "train_seconds": 1.0}
+    metrics.update(model="lenet5", dataset="mnist")
+    (tmp_path / "run").mkdir()
+    cli_train._finish(config, metrics, tmp_path / "run")
+    out = capsys.readouterr().out
+    assert "test accuracy 10.28 % after 1 epoch;" in out
+    assert "note: that is chance level (10 % for 10 classes)" in out and "--lr (now 10)" in out

@@ -196,27 +196,33 @@ def train_one_epoch(
     correct: Any = 0
     images = 0
     start = time.perf_counter()
+    # NumPy's overflow warnings would only repeat, less clearly, what the finiteness check of
+    # each loss (and fit's of the weights) reports as a DivergenceError.
+    quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
     try:
-        for step, batch in enumerate(loader, 1):
-            inputs, targets = batch[0], batch[1]
-            scores = model(inputs)
-            loss = loss_fn(scores, targets)
-            if not math.isfinite(float(loss)):
-                raise DivergenceError(f"the loss became {float(loss)} at step {step}", step=step)
-            optimizer.zero_grad()
-            loss.backward()
-            lr = float(optimizer.param_groups[0]["lr"])
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            with no_grad():
-                n = targets.shape[0]
-                loss_sum = loss.detach() * n + loss_sum
-                correct = (scores.argmax(1) == targets).sum() + correct
-            images += n
-            if bar.due():
-                rate = images / max(time.perf_counter() - start, 1e-9)
-                bar.draw(step, float(loss_sum) / images, float(correct) / images, rate)
+        with quiet:
+            for step, batch in enumerate(loader, 1):
+                inputs, targets = batch[0], batch[1]
+                scores = model(inputs)
+                loss = loss_fn(scores, targets)
+                if not math.isfinite(float(loss)):
+                    raise DivergenceError(
+                        f"the loss became {float(loss)} at step {step}", step=step
+                    )
+                optimizer.zero_grad()
+                loss.backward()
+                lr = float(optimizer.param_groups[0]["lr"])
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                with no_grad():
+                    n = targets.shape[0]
+                    loss_sum = loss.detach() * n + loss_sum
+                    correct = (scores.argmax(1) == targets).sum() + correct
+                images += n
+                if bar.due():
+                    rate = images / max(time.perf_counter() - start, 1e-9)
+                    bar.draw(step, float(loss_sum) / images, float(correct) / images, rate)
     finally:
         bar.close()
     seconds = time.perf_counter() - start
@@ -302,6 +308,22 @@ def format_epoch_row(stats: EpochStats) -> str:
     )
 
 
+def _checked_evaluation(
+    model: Module, loader: Iterable[Any] | None, loss_fn: LossFn, epoch: int
+) -> Evaluation | None:
+    """Check the weights after an epoch, then evaluate; a DivergenceError if either fails."""
+    bad = first_non_finite(model.state_dict().items())
+    if bad is not None:
+        raise DivergenceError(f"epoch {epoch}: the weight {bad!r} became NaN or infinite", epoch)
+    if loader is None:
+        return None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        test = evaluate(model, loader, loss_fn=loss_fn)
+    if not math.isfinite(test.loss):
+        raise DivergenceError(f"epoch {epoch}: the test loss became {test.loss}", epoch)
+    return test
+
+
 def fit(
     model: Module,
     optimizer: Optimizer,
@@ -351,7 +373,7 @@ def fit(
             )
         except DivergenceError as error:
             raise DivergenceError(f"epoch {epoch}: {error}", epoch, error.step) from None
-        test = evaluate(model, test_loader, loss_fn=loss_fn) if test_loader is not None else None
+        test = _checked_evaluation(model, test_loader, loss_fn, epoch)
         stats = EpochStats(
             epoch=epoch,
             train_loss=result.loss,
@@ -362,11 +384,6 @@ def fit(
             seconds=time.perf_counter() - epoch_start,  # training and evaluation
             images_per_second=result.images / max(result.seconds, 1e-9),
         )
-        bad = first_non_finite(model.state_dict().items())
-        if bad is not None:
-            raise DivergenceError(
-                f"epoch {epoch}: the weight {bad!r} became NaN or infinite", epoch=epoch
-            )
         history.append(stats)
         if stream is not None:
             print(format_epoch_row(stats), file=stream, flush=True)
