@@ -16,6 +16,7 @@ import safetensors.numpy
 import fakes
 from juanji.apps import training
 from juanji.apps.cli import main
+from juanji.apps.cli import train as cli_train
 from juanji.apps.cli.train import prepare_digit, read_image
 from juanji.apps.viz.curves import plot_curves
 from juanji.data import MNIST
