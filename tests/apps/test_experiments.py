@@ -1,4 +1,4 @@
-"""juanji.apps.experiments without data: the models, the shifts and the tables, by hand."""
+"""juanji.apps.experiments.translation without data: models, shifts, tables, the figure."""
 
 from dataclasses import replace
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import juanji
-from juanji.apps import experiments as ex
+from juanji.apps.experiments import translation as ex
+from juanji.errors import JuanjiError
 
 
 def test_matched_parameter_counts():
@@ -74,3 +75,85 @@ def test_accuracy_averages_the_four_directions():
     # 1) -> right; down, left, right make it black -> wrong. Mean over 4: 0.25.
     assert ex._accuracy(Corner(), images, np.array([1]), 0) == pytest.approx(1.0)
     assert ex._accuracy(Corner(), images, np.array([1]), 1) == pytest.approx(0.25)
+
+
+# ---------------------------------------------------------------------- figure
+def _result(names):
+    accuracy = {name: [0.99 - 0.1 * i * s for s in range(3)] for i, name in enumerate(names)}
+    result = ex.TranslationResult(ex.TranslationSettings(max_shift=2), [0, 1, 2], accuracy)
+    result.examples = np.zeros((3, 28, 28), np.float32)
+    return result
+
+
+def test_draw_translation_writes_a_1000_by_600_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    path = ex.draw_translation(_result(list(ex.MODELS)), tmp_path / "t.png")
+    with Image.open(path) as image:
+        assert image.size == (1000, 600)
+
+
+def test_draw_translation_with_one_model_has_one_panel_and_no_warning(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    from juanji.apps.viz import plot
+
+    figures = []
+    real = plot.save_figure
+    monkeypatch.setattr(
+        plot, "save_figure", lambda fig, path: figures.append(fig) or real(fig, path)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's "No artists with labels" on an empty panel
+        ex.draw_translation(_result(["MLP"]), tmp_path / "t.png")
+    curves = [ax for ax in figures[0].axes if ax.get_lines()]
+    assert len(curves) == 1 and all(ax.get_lines() for ax in curves)
+
+
+def test_sizes_over_what_mnist_holds_are_refused(monkeypatch):
+    class Small:
+        def __init__(self, root=None, train=True):
+            self.n = 60 if train else 10
+            self.data = juanji.zeros(self.n, 28, 28)
+            self.targets = juanji.zeros(self.n)
+
+        def __len__(self):
+            return self.n
+
+    monkeypatch.setattr(ex, "MNIST", Small)
+    with pytest.raises(
+        JuanjiError, match=r"--train-size 100 is more than the 60 training .*at most 60"
+    ):
+        ex.translation(ex.TranslationSettings(train_size=100, test_size=5))
+    with pytest.raises(JuanjiError, match=r"--test-size 11 is more than the 10 test digits"):
+        ex.translation(ex.TranslationSettings(train_size=5, test_size=11))
+
+
+def test_check_output_refuses_unwritable_paths(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(JuanjiError, match=r"--json /proc/x.json: cannot write there"):
+        ex.check_output("/proc/x.json", "--json")
+    with pytest.raises(JuanjiError, match=r"-o .*file.txt/t.png: cannot write there"):
+        ex.check_output(blocker / "t.png", "-o")
+    with pytest.raises(JuanjiError, match="is a folder"):
+        ex.check_output(tmp_path, "-o")
+    assert ex.check_output(tmp_path / "new" / "t.png", "-o") == tmp_path / "new" / "t.png"
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == []  # the probe is gone
+
+
+def test_save_numbers_is_strict_json(tmp_path):
+    import json
+
+    result = _result(["MLP"])
+    result.accuracy["MLP"][1] = float("nan")
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        ex.save_numbers(result, tmp_path / "n.json")
+    result.accuracy["MLP"][1] = 0.5
+    assert json.loads(ex.save_numbers(result, tmp_path / "n.json").read_text())["shifts"] == [
+        0,
+        1,
+        2,
+    ]

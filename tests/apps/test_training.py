@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -18,7 +20,7 @@ from juanji.serialization import checkpoint, load_file
 @pytest.fixture
 def bar_digits(monkeypatch):
     """``juanji train``'s 'mnist' reads BarDigits instead of the real files."""
-    info = training.replace(training.DATASETS["mnist"], factory=BarDigits)
+    info = replace(training.DATASETS["mnist"], factory=BarDigits)
     monkeypatch.setitem(training.DATASETS, "mnist", info)
     BarDigits.single_fetches = 0
     return BarDigits
@@ -84,13 +86,28 @@ def test_format_epoch_row_without_test_data():
 # ---------------------------------------------------------------------- recipes
 def test_default_lenet5_recipe():
     config = training.make_config("LeNet5")
-    hp = config["hyperparameters"]
+    hp = config.hyperparameters
+    assert (config.model, config.model_kwargs) == ("lenet5", {"num_classes": 10})
+    assert (hp.optimizer, hp.batch_size, hp.schedule) == ("sgd", 128, "onecycle")
+    assert hp.shift > 0 and hp.seed == 0
+    assert config.preprocessing.mean == (0.1307,) and config.preprocessing.pad == 0
+    assert config.juanji_version == juanji.__version__
+    assert training.make_config("lenet5", augment=False).hyperparameters.shift == 0
+    # the JSON view is config.json's layout, and reads back to the same typed config
     assert config["model"] == {"name": "lenet5", "kwargs": {"num_classes": 10}}
-    assert (hp["optimizer"], hp["batch_size"], hp["schedule"]) == ("sgd", 128, "onecycle")
-    assert hp["shift"] > 0 and hp["seed"] == 0
-    assert config["preprocessing"]["mean"] == [0.1307] and config["preprocessing"]["pad"] == 0
-    assert config["juanji_version"] == juanji.__version__
-    assert training.make_config("lenet5", augment=False)["hyperparameters"]["shift"] == 0
+    assert config.to_json()["hyperparameters"]["batch_size"] == 128
+    assert training.RunConfig.from_json(json.loads(json.dumps(config.to_json()))) == config
+
+
+def test_run_config_from_json_refuses_bad_hyperparameters():
+    data = training.make_config("lenet5").to_json()
+    data["hyperparameters"]["batch_size"] = "128"
+    with pytest.raises(CheckpointError, match="'batch_size' should be a int, got '128'"):
+        training.RunConfig.from_json(data, "run/config.json")
+    data["hyperparameters"]["batch_size"] = 128
+    del data["hyperparameters"]["lr"]
+    with pytest.raises(CheckpointError, match="run/config.json: hyperparameter 'lr' is missing"):
+        training.RunConfig.from_json(data, "run/config.json")
 
 
 @pytest.mark.parametrize(
@@ -103,8 +120,10 @@ def test_default_lenet5_recipe():
         ({"model": "lenet5", "batch_size": -4}, "batch_size must be at least 1"),
         ({"model": "lenet5", "lr": 0.0}, "lr must be positive"),
         ({"model": "lenet5", "weight_decay": -1.0}, "weight decay must be >= 0"),
-        ({"model": "lenet5", "weight_decay": float("nan")}, "weight decay must be >= 0"),
-        ({"model": "lenet5", "lr": float("nan")}, "lr must be positive"),
+        ({"model": "lenet5", "weight_decay": float("nan")}, "weight_decay must be a finite"),
+        ({"model": "lenet5", "lr": float("nan")}, "lr must be a finite number, got nan"),
+        ({"model": "lenet5", "lr": float("inf")}, "lr must be a finite number, got inf"),
+        ({"model": "lenet5", "weight_decay": float("inf")}, "weight_decay must be a finite"),
     ],
 )
 def test_make_config_refuses_bad_settings(kwargs, message):
@@ -134,7 +153,7 @@ def test_training_fetches_whole_batches_only(bar_digits, tmp_path):
 
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(bar_digits, tmp_path, monkeypatch):
     config = training.make_config("lenet5", epochs=3, batch_size=64, seed=3)
-    assert config["hyperparameters"]["shift"] > 0  # the augmentation's RNG is part of the state
+    assert config.hyperparameters.shift > 0  # the augmentation's RNG is part of the state
     straight, stopped = tmp_path / "straight", tmp_path / "stopped"
     straight.mkdir()
     stopped.mkdir()
@@ -153,7 +172,7 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(bar_digits, tmp_p
     assert checkpoint.load_resume_state(stopped).epoch == 2
     monkeypatch.setattr(checkpoint, "save_checkpoint", real)
     juanji.manual_seed(1234)  # whatever happened in between must not matter
-    resumed = training.train_run(checkpoint.load_config(stopped), stopped, resume=True)
+    resumed = training.train_run(training.load_run_config(stopped), stopped, resume=True)
 
     a, b = load_file(straight / "model.safetensors"), load_file(stopped / "model.safetensors")
     assert a.keys() == b.keys()
@@ -174,8 +193,9 @@ def test_restore_model_refuses_weights_of_another_model(bar_digits, tmp_path):
     config = training.make_config("lenet5", epochs=1, batch_size=64)
     training.train_run(config, tmp_path)
     model, restored = training.restore_model(tmp_path)
-    assert restored["model"]["name"] == "lenet5" and not model.training
+    assert restored.model == "lenet5" and not model.training
 
+    config = config.to_json()
     config["model"]["kwargs"]["num_classes"] = 7  # the config now says another shape
     checkpoint.write_json(tmp_path / "config.json", config)
     with pytest.raises(CheckpointError, match=r"model.safetensors does not fit the model LeNet5"):
@@ -185,3 +205,72 @@ def test_restore_model_refuses_weights_of_another_model(bar_digits, tmp_path):
     checkpoint.write_json(tmp_path / "config.json", config)
     with pytest.raises(CheckpointError, match="asks for model 'alexnet'"):
         training.restore_model(tmp_path)
+
+
+# ---------------------------------------------------------------------- divergence
+def test_divergence_stops_training_and_keeps_the_last_good_checkpoint(
+    bar_digits, tmp_path, monkeypatch
+):
+    config = training.make_config("lenet5", epochs=3, batch_size=64)
+    real = training.loops.train_one_epoch
+    calls = []
+
+    def poison_in_epoch_2(model, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            with juanji.no_grad():
+                model.features[0].weight.fill_(float("nan"))
+        return real(model, *args, **kwargs)
+
+    monkeypatch.setattr(training.loops, "train_one_epoch", poison_in_epoch_2)
+    with pytest.raises(training.DivergenceError) as info:
+        training.train_run(config, tmp_path)
+    message = str(info.value)
+    assert "training diverged: epoch 2: the loss became nan at step 1" in message
+    assert "epoch 1 is the last checkpoint" in message and "--lr, now 0.1" in message
+    assert info.value.epoch == 2 and info.value.step == 1
+    assert checkpoint.committed_epoch(tmp_path) == 1
+    model, _ = training.restore_model(tmp_path)  # the kept weights are finite
+    metrics = json.loads((tmp_path / "metrics.json").read_text())  # strict JSON
+    assert metrics["epochs_completed"] == 1
+
+
+def test_fit_refuses_to_checkpoint_non_finite_weights():
+    class WithSpare(juanji.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = juanji.nn.Linear(2, 2)
+            self.spare = juanji.nn.Parameter(
+                juanji.tensor([float("nan")])
+            )  # unused: loss stays finite
+
+        def forward(self, x):
+            return self.linear(x)
+
+    model = WithSpare()
+    data = DataLoader(TensorDataset(np.ones((4, 2), np.float32), np.array([0, 1, 0, 1])), 2)
+    optimizer = juanji.optim.SGD(model.linear.parameters(), lr=0.1)
+    saved = []
+    with pytest.raises(training.DivergenceError, match=r"epoch 1: the weight 'spare' became NaN"):
+        training.fit(model, optimizer, data, 2, on_epoch_end=saved.append)
+    assert saved == []
+
+
+def test_restore_model_refuses_nan_weights_naming_the_tensor(bar_digits, tmp_path):
+    from juanji.serialization import save_file
+
+    training.train_run(training.make_config("lenet5", epochs=1, batch_size=64), tmp_path)
+    path = tmp_path / "checkpoints" / "e0001" / "model.safetensors"
+    state = load_file(path)
+    state["classifier.0.bias"] = state["classifier.0.bias"] * float("nan")
+    save_file(state, path)
+    with pytest.raises(CheckpointError, match=r"tensor 'classifier.0.bias' holds NaN"):
+        training.restore_model(tmp_path)
+
+
+def test_a_batch_larger_than_the_data_is_said(bar_digits, tmp_path):
+    out = io.StringIO()
+    config = training.make_config("lenet5", epochs=1, batch_size=100_000)
+    training.train_run(config, tmp_path, stream=out)
+    assert "note: batch size 100000 is larger than the 192 training images" in out.getvalue()
+    assert "one step of 192 images" in out.getvalue()

@@ -62,12 +62,12 @@ def test_read_json_errors_name_the_file(tmp_path, content, message):
 # ---------------------------------------------------------------------- config
 def test_make_config_passes_validation_and_is_json():
     for model in ("lenet5",):
-        config = make_config(model)
-        assert ck.validate_config(json.loads(json.dumps(config))) == config
+        config = make_config(model).to_json()
+        assert ck.validate_config(json.loads(json.dumps(config, allow_nan=False))) == config
 
 
 def _broken(change):
-    config = copy.deepcopy(make_config("lenet5"))
+    config = copy.deepcopy(make_config("lenet5").to_json())
     change(config)
     return config
 
@@ -106,7 +106,7 @@ def test_load_config_errors(tmp_path):
     (tmp_path / "config.json").write_text('{"format": "juanji-run/1"}')
     with pytest.raises(CheckpointError, match="'model' should be a dict"):
         ck.load_config(tmp_path)
-    ck.save_config(tmp_path, make_config("lenet5"))
+    ck.save_config(tmp_path, make_config("lenet5").to_json())
     assert ck.load_config(tmp_path)["model"]["name"] == "lenet5"
 
 
@@ -148,21 +148,35 @@ def test_checkpoint_round_trip_restores_the_optimizer(tmp_path, cls, kwargs):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
 
 
+def _tree(run):
+    return sorted(str(p.relative_to(run)) for p in run.rglob("*"))
+
+
 def test_files_of_a_checkpoint_are_json_and_safetensors_only(tmp_path):
     model, optimizer = _trained_optimizer(juanji.optim.Adam)
     _save(tmp_path, 1, model, optimizer)
     _save(tmp_path, 2, model, optimizer)
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == [
+    assert _tree(tmp_path) == [
+        "checkpoints",
+        "checkpoints/e0002",  # the epoch-1 folder was removed after the commit
+        "checkpoints/e0002/metrics.json",
+        "checkpoints/e0002/model.safetensors",
+        "checkpoints/e0002/state.json",
+        "checkpoints/e0002/state.safetensors",
         "metrics.json",
         "model.safetensors",
-        "training_state-e0002.safetensors",  # the epoch-1 arrays were removed after the commit
         "training_state.json",
     ]
     record = json.loads((tmp_path / "training_state.json").read_text())
-    assert record["epoch"] == 2 and record["arrays"] == "training_state-e0002.safetensors"
-    assert record["optimizer"]["state"]["0"] == {"step": 2}  # Adam: step in JSON, moments not
+    assert record == {"format": ck.STATE_FORMAT, "epoch": 2, "folder": "checkpoints/e0002"}
+    state = json.loads((tmp_path / "checkpoints/e0002/state.json").read_text())
+    assert state["optimizer"]["state"]["0"] == {"step": 2}  # Adam: step in JSON, moments not
     assert st.load_metadata(tmp_path / "model.safetensors") == {"epoch": "2"}
+    # the top-level copies are the committed epoch's files
+    assert os.path.samefile(
+        tmp_path / "model.safetensors", tmp_path / "checkpoints/e0002/model.safetensors"
+    )
+    assert ck.committed_epoch(tmp_path) == 2
 
 
 def test_crash_before_the_commit_record_resumes_the_previous_epoch(tmp_path, monkeypatch):
@@ -172,20 +186,55 @@ def test_crash_before_the_commit_record_resumes_the_previous_epoch(tmp_path, mon
     with juanji.no_grad():
         for p in model.parameters():
             p.add_(1.0)
-    real = ck.write_json
+    real = ck._replace_file
 
-    def crash_on_record(path, data):
+    def crash_on_record(path, data, point, epoch):
         if path.name == ck.STATE_FILE:
             raise OSError(28, "No space left on device")
-        return real(path, data)
+        return real(path, data, point, epoch)
 
-    monkeypatch.setattr(ck, "write_json", crash_on_record)
+    monkeypatch.setattr(ck, "_replace_file", crash_on_record)
     with pytest.raises(CheckpointError, match="cannot write .*training_state.json.*intact"):
         _save(tmp_path, 2, model, optimizer)
-    state = ck.load_resume_state(tmp_path)  # epoch 1, consistent: its own arrays file
-    assert state.epoch == 1
+    state = ck.load_resume_state(tmp_path)  # epoch 1, consistent: its own folder
+    assert state.epoch == 1 and state.metrics["epochs"] == [{"epoch": 1}]
     for key, value in saved.items():
         np.testing.assert_array_equal(state.model_state[key].numpy(), value)
+        np.testing.assert_array_equal(ck.load_weights(tmp_path)[key].numpy(), value)
+    assert ck.load_metrics(tmp_path)["epochs"] == [{"epoch": 1}]
+    # tidy_run removes the uncommitted epoch-2 folder; a later save of epoch 2 works
+    removed = ck.tidy_run(tmp_path)
+    assert [p.name for p in removed] == ["e0002"]
+    monkeypatch.undo()
+    _save(tmp_path, 2, model, optimizer)
+    assert ck.committed_epoch(tmp_path) == 2
+
+
+def test_tidy_run_removes_stale_temporary_files_and_refreshes_the_copies(tmp_path):
+    model, optimizer = _trained_optimizer(juanji.optim.SGD, momentum=0.9)
+    _save(tmp_path, 1, model, optimizer)
+    stale = [tmp_path / ".model.safetensors.abc123.tmp", tmp_path / ".metrics.json.x.tmp"]
+    for path in stale:
+        path.write_bytes(b"half")
+    (tmp_path / "checkpoints" / ".e0002.partial").mkdir()
+    (tmp_path / "model.safetensors").unlink()  # as if killed before the copy was refreshed
+    removed = ck.tidy_run(tmp_path)
+    assert sorted(p.name for p in removed) == sorted([".e0002.partial", *(p.name for p in stale)])
+    assert not any(p.exists() for p in stale)
+    assert os.path.samefile(
+        tmp_path / "model.safetensors", tmp_path / "checkpoints/e0001/model.safetensors"
+    )
+
+
+def test_metrics_must_be_finite(tmp_path):
+    model, optimizer = _trained_optimizer(juanji.optim.SGD)
+    with pytest.raises(CheckpointError, match="epoch 1 not written.*NaN or infinite"):
+        ck.save_checkpoint(
+            tmp_path, epoch=1, model_state=model.state_dict(), metrics={"loss": float("nan")}
+        )
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        ck.write_json(tmp_path / "a.json", {"lr": float("inf")})
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="POSIX signals")
@@ -214,6 +263,24 @@ def test_resume_state_errors(tmp_path):
         ck.load_resume_state(tmp_path)
     model, optimizer = _trained_optimizer(juanji.optim.SGD, momentum=0.9)
     _save(tmp_path, 1, model, optimizer)
-    (tmp_path / "training_state-e0001.safetensors").unlink()
-    with pytest.raises(CheckpointError, match="training_state-e0001.safetensors does not exist"):
+    (tmp_path / "checkpoints/e0001/state.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="state.safetensors does not exist"):
         ck.load_resume_state(tmp_path)
+    import shutil
+
+    shutil.rmtree(tmp_path / "checkpoints/e0001")
+    with pytest.raises(CheckpointError, match="e0001 is missing although .*training_state.json"):
+        ck.load_resume_state(tmp_path)
+
+
+def test_save_file_into_a_missing_folder_names_the_folder_not_the_temporary_file(tmp_path):
+    target = tmp_path / "missing" / "model.safetensors"
+    with pytest.raises(FileNotFoundError) as info:
+        st.save_file({"a": np.ones(2)}, target)
+    assert info.value.filename == str(tmp_path / "missing")
+    assert ".tmp" not in str(info.value) and "no such folder" in str(info.value)
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(OSError) as info:
+        st.save_file({"a": np.ones(2)}, blocker / "model.safetensors")
+    assert ".tmp" not in str(info.value)

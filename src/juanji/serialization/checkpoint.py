@@ -2,22 +2,38 @@
 
 A run directory holds::
 
-    config.json                     model name and kwargs, preprocessing, hyperparameters
-    model.safetensors               the weights after the last completed epoch (a state_dict)
-    metrics.json                    per-epoch loss/accuracy, final test_accuracy, train_seconds
-    training_state.json             for --resume: epoch, optimiser groups, scheduler, RNG states
-    training_state-e0003.safetensors  for --resume: weights and optimiser buffers of that epoch
-    curves.png                      loss and accuracy per epoch (drawn by the trainer)
+    config.json               model name and kwargs, preprocessing, hyperparameters (written once)
+    training_state.json       the commit record: which epoch folder holds the last checkpoint
+    checkpoints/e0003/        that checkpoint, written whole before the record names it:
+        model.safetensors     the weights after epoch 3 (a state_dict)
+        metrics.json          per-epoch loss/accuracy, final test_accuracy, train_seconds
+        state.json            for --resume: optimiser groups, scheduler, RNG states
+        state.safetensors     for --resume: the optimiser's buffers
+    model.safetensors         copies (hard links) of the committed epoch's files, for people
+    metrics.json              and other programs; refreshed after each commit
+    curves.png                loss and accuracy per epoch (drawn by the trainer)
 
-Every file is written whole to a temporary file and renamed into place (``atomic_write_bytes``),
-so a crash or Ctrl-C never leaves a half-written file. ``training_state.json`` is written last
-and names the arrays file of its epoch: it is the commit record. A crash between two files
-therefore leaves either the previous epoch's pair or the new one, never a mix; older arrays
-files are deleted only after the new record is in place. While a checkpoint is being written,
-Ctrl-C is held back until the last file is renamed, then raised as usual.
+**One atomic step.** A checkpoint is written into ``checkpoints/.e0003.partial/``, the folder is
+renamed to ``checkpoints/e0003``, and then ``training_state.json`` is replaced (temp file +
+rename) by a record naming it: that one rename is the state change. Every reader in juanji
+(``load_weights``, ``load_metrics``, ``load_resume_state``) goes through the record, so it sees
+the previous epoch or the new one, never a mixture. A run directory without a record (weights
+saved by hand next to a config) is read from its top-level ``model.safetensors``.
 
-No file holds pickled objects: arrays are safetensors, everything else is JSON. This module
-knows nothing of modules or optimisers; it stores the plain dicts that ``state_dict()`` gives.
+``tidy_run`` (called when a run is resumed) removes what a killed process leaves: hidden
+``.NAME.XXXX.tmp`` files, ``.partial`` folders, epoch folders the record does not name; and it
+refreshes the top-level copies. While a checkpoint is being written, Ctrl-C is held back until
+the last rename, then raised as usual.
+
+**Fault injection for tests.** ``JUANJI_TEST_FAULT=SIGNAL:POINT:EPOCH`` (e.g.
+``kill:commit:2``) makes the process send itself ``SIGKILL`` (``kill``) or ``SIGINT``
+(``int``) at ``POINT`` of the checkpoint of epoch ``EPOCH``; the points are the names in
+``FAULT_POINTS``, each just before a rename. It exists only so that tests can check every
+file of a run directory after a crash at each step; nothing else reads it.
+
+No file holds pickled objects: arrays are safetensors, everything else is strict JSON (no NaN or
+Infinity). This module knows nothing of modules or optimisers; it stores the plain dicts that
+``state_dict()`` gives.
 """
 
 from __future__ import annotations
@@ -26,7 +42,9 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -43,7 +61,9 @@ __all__ = [
     "METRICS_FILE",
     "STATE_FILE",
     "CURVES_FILE",
+    "CHECKPOINTS_DIR",
     "CONFIG_FORMAT",
+    "FAULT_POINTS",
     "ResumeState",
     "write_json",
     "read_json",
@@ -54,6 +74,8 @@ __all__ = [
     "load_metrics",
     "save_checkpoint",
     "load_resume_state",
+    "committed_epoch",
+    "tidy_run",
 ]
 
 CONFIG_FILE = "config.json"
@@ -61,8 +83,11 @@ MODEL_FILE = "model.safetensors"
 METRICS_FILE = "metrics.json"
 STATE_FILE = "training_state.json"
 CURVES_FILE = "curves.png"
+CHECKPOINTS_DIR = "checkpoints"
 CONFIG_FORMAT = "juanji-run/1"
-_ARRAYS_PREFIX = "training_state-e"
+STATE_FORMAT = "juanji-checkpoint/2"
+FAULT_POINTS = ("folder", "commit", "publish-model", "publish-metrics")
+_OPTIMIZER_ARRAYS, _OPTIMIZER_JSON = "state.safetensors", "state.json"
 
 
 # ---------------------------------------------------------------------- JSON files
@@ -75,8 +100,16 @@ def write_json(path: str | os.PathLike, data: Any) -> Path:
         >>> read_json(write_json(path, {"epoch": 1}), "a test file")
         {'epoch': 1}
     """
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=True) + "\n"
-    return atomic_write_bytes(path, text.encode("utf-8"))
+    return atomic_write_bytes(path, _json_bytes(path, data))
+
+
+def _json_bytes(path: str | os.PathLike, data: Any) -> bytes:
+    """Strict JSON (RFC 8259 has no NaN or Infinity; many readers refuse them)."""
+    try:
+        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    except ValueError as error:
+        raise ValueError(f"cannot write {path}: a value is NaN or infinite ({error})") from None
+    return text.encode("utf-8")
 
 
 def read_json(path: str | os.PathLike, what: str) -> dict[str, Any]:
@@ -180,8 +213,9 @@ def validate_config(config: Any, path: str | os.PathLike = CONFIG_FILE) -> dict[
 def save_config(run_dir: str | os.PathLike, config: Mapping[str, Any]) -> Path:
     """Validate ``config`` and write it to ``run_dir/config.json``."""
     path = Path(run_dir) / CONFIG_FILE
-    validate_config(dict(config), path)
-    return write_json(path, config)
+    data = dict(config)  # any Mapping that reads as the JSON object
+    validate_config(data, path)
+    return write_json(path, data)
 
 
 def _run_path(run_dir: str | os.PathLike) -> Path:
@@ -204,26 +238,6 @@ def load_config(run_dir: str | os.PathLike) -> dict[str, Any]:
     return validate_config(read_json(path, "the run's configuration, written by `juanji train`"))
 
 
-def load_weights(run_dir: str | os.PathLike) -> dict[str, Tensor]:
-    """Read ``run_dir/model.safetensors`` (a state_dict).
-
-    Raises:
-        CheckpointError: the folder or the weights are missing or damaged.
-    """
-    path = _run_path(run_dir) / MODEL_FILE
-    if not path.is_file():
-        raise CheckpointError(
-            f"{path} is missing: the run has no weights yet (training stopped before its first "
-            f"epoch ended); train again, or resume it with `juanji train --resume {run_dir}`"
-        )
-    return load_file(path)
-
-
-def load_metrics(run_dir: str | os.PathLike) -> dict[str, Any]:
-    """Read ``run_dir/metrics.json``."""
-    return read_json(_run_path(run_dir) / METRICS_FILE, "per-epoch metrics")
-
-
 # ---------------------------------------------------------------------- checkpoints
 @contextlib.contextmanager
 def _interrupts_deferred() -> Iterator[None]:
@@ -243,10 +257,6 @@ def _interrupts_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
         if received and callable(previous):
             previous(signal.SIGINT, None)  # the default handler raises KeyboardInterrupt
-
-
-def _arrays_name(epoch: int) -> str:
-    return f"{_ARRAYS_PREFIX}{epoch:04d}.safetensors"
 
 
 def _split_optimizer_state(state_dict: Mapping[str, Any]) -> tuple[dict[str, Any], dict]:
@@ -275,6 +285,57 @@ def _join_optimizer_state(arrays: Mapping[str, Tensor], saved: Mapping[str, Any]
     return {"state": state, "param_groups": saved["param_groups"]}
 
 
+def _fault(point: str, epoch: int) -> None:
+    """The test-only fault hook (see the module docstring); does nothing unless it is set."""
+    spec = os.environ.get("JUANJI_TEST_FAULT")
+    if not spec:
+        return
+    kind, _, rest = spec.partition(":")
+    where, _, when = rest.partition(":")
+    if where == point and when == str(epoch):
+        os.kill(os.getpid(), signal.SIGKILL if kind == "kill" else signal.SIGINT)
+
+
+def _epoch_name(epoch: int) -> str:
+    return f"e{epoch:04d}"
+
+
+def _replace_file(path: Path, data: bytes, point: str, epoch: int) -> None:
+    """``atomic_write_bytes`` with the fault hook between the temporary file and the rename."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        _fault(point, epoch)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _publish(source: Path, target: Path, point: str, epoch: int) -> None:
+    """Make ``target`` the same file as ``source`` (a hard link, else a copy), atomically."""
+    with contextlib.suppress(FileNotFoundError):
+        if os.path.samefile(source, target):
+            return
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.link.tmp")
+    temporary.unlink(missing_ok=True)
+    try:
+        os.link(source, temporary)
+    except OSError:  # a file system without hard links
+        _replace_file(target, source.read_bytes(), point, epoch)
+        return
+    try:
+        _fault(point, epoch)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def save_checkpoint(
     run_dir: str | os.PathLike,
     *,
@@ -286,56 +347,155 @@ def save_checkpoint(
 ) -> None:
     """Write the checkpoint of a completed epoch: weights, metrics and the state to resume.
 
-    Order: ``model.safetensors``, ``metrics.json``, the epoch's arrays file (weights and
-    optimiser buffers), then ``training_state.json`` (the commit record); finally older
-    arrays files are removed. Ctrl-C is deferred until all are written.
+    The epoch's folder is written whole under a ``.partial`` name and renamed; the record
+    ``training_state.json`` is then replaced by one naming it (the commit); finally the
+    top-level ``model.safetensors`` and ``metrics.json`` are pointed at the new files and
+    older epoch folders removed. Ctrl-C is deferred until all that is done.
 
     Args:
         run_dir: the run directory (it must exist).
         epoch: the number of completed epochs (1 after the first).
         model_state: ``model.state_dict()``.
-        metrics: the content of ``metrics.json``.
+        metrics: the content of ``metrics.json`` (strict JSON: no NaN or infinity).
         optimizer_state: ``optimizer.state_dict()``; its buffers go to safetensors, the rest
             to JSON.
         training_state: anything else needed to resume (scheduler state, RNG states...),
             JSON-able.
 
     Raises:
-        CheckpointError: a file cannot be written (the message names it).
+        CheckpointError: a file cannot be written (the message names it), or a value is not
+            finite.
     """
     run = Path(run_dir)
-    arrays_name = _arrays_name(epoch)
+    folders = run / CHECKPOINTS_DIR
+    name = _epoch_name(epoch)
+    partial, final = folders / f".{name}.partial", folders / name
     optimizer_arrays, optimizer_json = (
         _split_optimizer_state(optimizer_state) if optimizer_state is not None else ({}, None)
     )
-    arrays = {f"model.{key}": value for key, value in model_state.items()}
-    arrays.update(optimizer_arrays)
-    record = {
-        "format": CONFIG_FORMAT,
-        "epoch": epoch,
-        "arrays": arrays_name,
-        "optimizer": optimizer_json,
-        **dict(training_state or {}),
-        "metrics": dict(metrics),
-    }
-    target = run / MODEL_FILE
+    state = {"optimizer": optimizer_json, **dict(training_state or {})}
+    record = {"format": STATE_FORMAT, "epoch": epoch, "folder": f"{CHECKPOINTS_DIR}/{name}"}
+    target = partial
     try:
+        files = {METRICS_FILE: _json_bytes(METRICS_FILE, metrics)}
+        files[_OPTIMIZER_JSON] = _json_bytes(_OPTIMIZER_JSON, state)
         with _interrupts_deferred():
-            save_file(model_state, target, metadata={"epoch": str(epoch)})
-            target = run / METRICS_FILE
-            write_json(target, metrics)
-            target = run / arrays_name
-            save_file(arrays, target, metadata={"epoch": str(epoch)})
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
+            save_file(model_state, partial / MODEL_FILE, metadata={"epoch": str(epoch)})
+            save_file(optimizer_arrays, partial / _OPTIMIZER_ARRAYS)
+            for file_name, data in files.items():
+                atomic_write_bytes(partial / file_name, data)
+            _fault("folder", epoch)
+            if final.exists():  # an epoch redone after a crash before its commit
+                shutil.rmtree(final)
+            target = final
+            os.replace(partial, final)
             target = run / STATE_FILE
-            write_json(target, record)
-            for old in run.glob(f"{_ARRAYS_PREFIX}*.safetensors"):
-                if old.name != arrays_name:
-                    old.unlink(missing_ok=True)
+            _replace_file(target, _json_bytes(STATE_FILE, record), "commit", epoch)
+            _publish_and_prune(run, final, epoch)
+    except ValueError as error:
+        raise CheckpointError(f"checkpoint of epoch {epoch} not written: {error}") from error
     except OSError as error:
         raise CheckpointError(
             f"cannot write {target}: {error.strerror or error}; check that the folder is "
             f"writable and the disk has space (earlier checkpoints are intact)"
         ) from error
+
+
+def _publish_and_prune(run: Path, folder: Path, epoch: int) -> None:
+    """Point the top-level files at ``folder``'s; remove every other epoch folder."""
+    _publish(folder / MODEL_FILE, run / MODEL_FILE, "publish-model", epoch)
+    _publish(folder / METRICS_FILE, run / METRICS_FILE, "publish-metrics", epoch)
+    for other in (run / CHECKPOINTS_DIR).iterdir():
+        if other != folder and other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def _committed(run: Path) -> tuple[int, Path] | None:
+    """(epoch, folder) of the run's commit record; None when no epoch was committed."""
+    path = run / STATE_FILE
+    if not path.is_file():
+        return None
+    record = read_json(path, "the record of the last checkpoint")
+    epoch, folder = record.get("epoch"), record.get("folder")
+    if (
+        record.get("format") != STATE_FORMAT
+        or not isinstance(epoch, int)
+        or epoch < 1
+        or folder != f"{CHECKPOINTS_DIR}/{_epoch_name(epoch)}"
+    ):
+        raise CheckpointError(
+            f"{path} is not a checkpoint record written by this juanji (format, epoch or "
+            f"folder entry wrong); the run cannot be resumed, start it again"
+        )
+    if not (run / folder).is_dir():
+        raise CheckpointError(f"{run / folder} is missing although {path} names it")
+    return epoch, run / folder
+
+
+def committed_epoch(run_dir: str | os.PathLike) -> int:
+    """Epochs in the run's last committed checkpoint; 0 when none was committed.
+
+    Raises:
+        CheckpointError: the record is damaged.
+    """
+    found = _committed(_run_path(run_dir))
+    return 0 if found is None else found[0]
+
+
+def load_weights(run_dir: str | os.PathLike) -> dict[str, Tensor]:
+    """Read the weights of the run's committed epoch (or its top-level ``model.safetensors``).
+
+    Raises:
+        CheckpointError: the folder or the weights are missing or damaged.
+    """
+    run = _run_path(run_dir)
+    found = _committed(run)
+    path = run / MODEL_FILE if found is None else found[1] / MODEL_FILE
+    if not path.is_file():
+        raise CheckpointError(
+            f"{path} is missing: the run has no weights yet (training stopped before its first "
+            f"epoch ended); train again, or resume it with `juanji train --resume {run_dir}`"
+        )
+    return load_file(path)
+
+
+def load_metrics(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """Read the metrics of the run's committed epoch (or its top-level ``metrics.json``)."""
+    run = _run_path(run_dir)
+    found = _committed(run)
+    folder = run if found is None else found[1]
+    return read_json(folder / METRICS_FILE, "per-epoch metrics")
+
+
+def tidy_run(run_dir: str | os.PathLike) -> list[Path]:
+    """Remove what an interrupted checkpoint left; refresh the top-level copies.
+
+    Removes hidden ``.NAME.XXXX.tmp`` files of the run, ``.partial`` epoch folders and epoch
+    folders the record does not name; then points ``model.safetensors`` and ``metrics.json``
+    at the committed epoch's files. Call it only when no other process writes the run.
+
+    Returns:
+        The paths removed.
+    """
+    run = _run_path(run_dir)
+    found = _committed(run)
+    removed = [p for p in run.glob(".*.tmp") if p.is_file()]
+    folders = run / CHECKPOINTS_DIR
+    if folders.is_dir():
+        removed += [p for p in folders.iterdir() if found is None or p != found[1]]
+    for path in removed:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if found is not None:
+        try:
+            _publish_and_prune(run, found[1], found[0])
+        except OSError as error:
+            raise CheckpointError(f"cannot update {run}: {error.strerror or error}") from error
+    return removed
 
 
 @dataclass
@@ -361,35 +521,20 @@ def load_resume_state(run_dir: str | os.PathLike) -> ResumeState:
     """Read the last committed checkpoint of ``run_dir`` for ``--resume``.
 
     Raises:
-        CheckpointError: no checkpoint was committed yet, or its files are damaged or disagree.
+        CheckpointError: no checkpoint was committed yet, or its files are damaged.
     """
     run = _run_path(run_dir)
-    path = run / STATE_FILE
-    if not path.is_file():
+    found = _committed(run)
+    if found is None:
         raise CheckpointError(
-            f"{path} is missing: {run} has no completed epoch to resume from; start the run "
-            f"again without --resume"
+            f"{run / STATE_FILE} is missing: {run} has no completed epoch to resume from; start "
+            f"the run again without --resume"
         )
-    record = read_json(path, "the state --resume continues from")
-    epoch, arrays_name = record.get("epoch"), record.get("arrays")
-    if (
-        record.get("format") != CONFIG_FORMAT
-        or not isinstance(epoch, int)
-        or epoch < 1
-        or arrays_name != _arrays_name(epoch)
-        or not isinstance(record.get("metrics"), dict)
-    ):
-        raise CheckpointError(
-            f"{path} is not a training state written by `juanji train` (format, epoch or "
-            f"arrays entry wrong); the run cannot be resumed, start it again"
-        )
-    arrays = load_file(run / arrays_name)
-    model_state = {
-        key[len("model.") :]: value for key, value in arrays.items() if key.startswith("model.")
-    }
-    optimizer = record.pop("optimizer", None)
+    epoch, folder = found
+    model_state = load_file(folder / MODEL_FILE)
+    arrays = load_file(folder / _OPTIMIZER_ARRAYS)
+    state = read_json(folder / _OPTIMIZER_JSON, "the state --resume continues from")
+    metrics = read_json(folder / METRICS_FILE, "per-epoch metrics")
+    optimizer = state.pop("optimizer", None)
     optimizer_state = None if optimizer is None else _join_optimizer_state(arrays, optimizer)
-    for key in ("format", "epoch", "arrays"):
-        record.pop(key)
-    metrics = record.pop("metrics")
-    return ResumeState(epoch, model_state, optimizer_state, metrics, record)
+    return ResumeState(epoch, model_state, optimizer_state, metrics, state)

@@ -89,7 +89,12 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         b'hello'
     """
     path = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:  # name the file asked for, not the hidden temporary one
+        if not path.parent.exists():
+            raise FileNotFoundError(error.errno, "no such folder", str(path.parent)) from None
+        raise type(error)(error.errno, error.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             _write_all(handle, data)

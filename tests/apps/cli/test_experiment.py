@@ -58,3 +58,39 @@ def test_quick_run_on_a_slice_of_mnist(tmp_path, capsys):
     assert f"         2  {100 * mlp[2]:5.2f}%  {100 * lenet[2]:5.2f}%" in out
     # 512 images in 8 steps of 64 already beat chance (10 %) on centred digits
     assert lenet[0] > 0.2 and mlp[0] > 0.2
+
+
+@pytest.mark.parametrize("flag", ["--json", "-o"])
+def test_unwritable_outputs_are_refused_before_any_training(tmp_path, capsys, monkeypatch, flag):
+    from juanji.apps.experiments import translation
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking the output paths")
+
+    monkeypatch.setattr(translation, "translation", no_training)
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    for bad in ("/proc/x.json", str(blocker / "x.json")):
+        argv = ["experiment", "translation", "--quick", "-o", str(tmp_path / "t.png"), flag, bad]
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"juanji experiment: {flag} {bad}: cannot write there"), err
+        assert err.count("\n") == 1
+
+
+def test_sizes_larger_than_mnist_are_refused_naming_the_maximum(tmp_path, capsys, monkeypatch):
+    from juanji.apps.experiments import translation
+
+    class Small:
+        def __init__(self, root=None, train=True):
+            self.n = 600 if train else 100
+
+        def __len__(self):
+            return self.n
+
+    monkeypatch.setattr(translation, "MNIST", Small)
+    argv = ["experiment", "translation", "--train-size", "100000", "-o", str(tmp_path / "t.png")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "--train-size 100,000 is more than the 600 training digits MNIST holds" in err
+    assert "use at most 600" in err and not (tmp_path / "t.png").exists()

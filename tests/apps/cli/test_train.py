@@ -6,6 +6,8 @@ import json
 import socket
 import subprocess
 import sys
+import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,7 +17,8 @@ import fakes
 from juanji.apps import training
 from juanji.apps.cli import main
 from juanji.apps.cli import train as cli_train
-from juanji.apps.cli.train import plot_curves, prepare_digit, read_image
+from juanji.apps.cli.train import prepare_digit, read_image
+from juanji.apps.viz.curves import plot_curves
 from juanji.data import MNIST
 from juanji.data import download as data_download
 from juanji.errors import JuanjiError
@@ -33,7 +36,7 @@ class BarDigits(fakes.BarDigits):
 
 @pytest.fixture
 def bars(monkeypatch):
-    info = training.replace(training.DATASETS["mnist"], factory=BarDigits)
+    info = replace(training.DATASETS["mnist"], factory=BarDigits)
     monkeypatch.setitem(training.DATASETS, "mnist", info)
 
 
@@ -99,7 +102,9 @@ def test_train_default_out_is_under_runs(bars, tmp_path, monkeypatch, capsys):
 
 
 def test_train_without_matplotlib_says_the_plot_was_skipped(bars, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli_train, "plot_curves", lambda metrics, path: None)
+    from juanji.apps.viz import curves
+
+    monkeypatch.setattr(curves, "plot_curves", lambda metrics, path: None)
     assert main(["train", "lenet5", "--epochs", "1", "--out", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
     assert "curves.png skipped: matplotlib is not installed" in out
@@ -130,8 +135,11 @@ def test_resume_continues_and_refuses_new_settings(bars, tmp_path, monkeypatch, 
     assert out.startswith("resuming after epoch 1 of 2")
     assert [line.split()[0] for line in out.splitlines()[4:5]] == ["2"]
     assert len(checkpoint.load_metrics(run)["epochs"]) == 2
+    (run / "curves.png").unlink()  # as a kill after the last checkpoint leaves it
     assert main(["train", "--resume", str(run)]) == 0
-    assert "all 2 epochs are done; nothing to resume" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "all 2 epochs are done; finishing the run's files" in out
+    assert "curves.png" in out.splitlines()[-1] and (run / "curves.png").exists()
 
 
 @pytest.mark.parametrize(
@@ -162,7 +170,7 @@ def test_resume_of_a_run_stopped_in_its_first_epoch_starts_over(bars, tmp_path, 
     assert (run / "config.json").exists() and not (run / "model.safetensors").exists()
     monkeypatch.undo()
     monkeypatch.setitem(
-        training.DATASETS, "mnist", training.replace(training.DATASETS["mnist"], factory=BarDigits)
+        training.DATASETS, "mnist", replace(training.DATASETS["mnist"], factory=BarDigits)
     )
     assert main(["train", "--resume", str(run)]) == 0
     assert checkpoint.load_metrics(run)["epochs_completed"] == 1
@@ -241,9 +249,10 @@ def test_eval_errors_are_one_line(run_dir, capsys, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     _one_line_error(capsys, ["eval", str(empty)], "config.json is missing")
-    (run_dir / "model.safetensors").rename(tmp_path / "aside.safetensors")
+    weights = run_dir / "checkpoints" / "e0002" / "model.safetensors"
+    weights.rename(tmp_path / "aside.safetensors")
     _one_line_error(capsys, ["eval", str(run_dir)], "model.safetensors is missing")
-    (tmp_path / "aside.safetensors").rename(run_dir / "model.safetensors")
+    (tmp_path / "aside.safetensors").rename(weights)
     config = checkpoint.load_config(run_dir)
     config["model"] = {"name": "lenet5-classic", "kwargs": {}}
     checkpoint.write_json(run_dir / "config.json", config)
@@ -305,6 +314,118 @@ def test_predict_errors_are_one_line(run_dir, capsys, tmp_path):
     Image.new("L", (50, 50), 255).save(blank)
     _one_line_error(capsys, ["predict", str(run_dir), str(blank)], "blank.png: the image shows no")
     _one_line_error(capsys, ["predict", str(tmp_path / "norun"), str(blank)], "not a run directory")
+
+
+def test_predict_reports_each_bad_image_and_predicts_the_rest(run_dir, capsys, tmp_path):
+    good_a, good_b, zero, tiny = (tmp_path / n for n in ("a.png", "b.png", "zero.png", "t.png"))
+    _draw_seven().save(good_a)
+    _draw_seven(ink=255, paper=0).save(good_b)
+    zero.write_bytes(b"")
+    Image.new("L", (1, 1), 0).save(tiny)
+    capsys.readouterr()
+    argv = ["predict", str(run_dir), str(good_a), str(zero), str(tiny), str(good_b)]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert [line.split("\t")[0] for line in captured.out.splitlines()] == [str(good_a), str(good_b)]
+    err = captured.err.splitlines()
+    assert len(err) == 3 and err[0].startswith(f"juanji predict: {zero}: ")
+    assert err[1].startswith(f"juanji predict: {tiny}: the image is 1 x 1 pixels: too small")
+    assert err[2] == "juanji predict: 2 of 4 images could not be read"
+
+
+def test_predict_reads_a_float_tiff(run_dir, capsys, tmp_path):
+    seven = _gray(_draw_seven())  # floats in [0, 1], dark ink on white
+    unit, byte_range = tmp_path / "unit.tif", tmp_path / "byte.tif"
+    Image.fromarray(seven, mode="F").save(unit)
+    Image.fromarray(255 * seven, mode="F").save(byte_range)
+    png = tmp_path / "seven.png"
+    _draw_seven().save(png)
+    np.testing.assert_allclose(read_image(unit), read_image(png), atol=1e-6)
+    np.testing.assert_allclose(read_image(byte_range), read_image(png), atol=1e-5)
+    capsys.readouterr()
+    assert main(["predict", str(run_dir), str(unit), str(png)]) == 0
+    a, b = (line.split("\t")[1:] for line in capsys.readouterr().out.splitlines())
+    assert a == b
+    odd = tmp_path / "odd.tif"
+    Image.fromarray(1000 * seven - 3, mode="F").save(odd)
+    _one_line_error(capsys, ["predict", str(run_dir), str(odd)], "values from -3 to 997")
+
+
+def test_eval_and_predict_refuse_nan_weights_naming_the_tensor(run_dir, capsys, tmp_path):
+    from juanji.serialization import load_file, save_file
+
+    path = run_dir / "checkpoints" / "e0002" / "model.safetensors"
+    state = load_file(path)
+    state["features.3.weight"] = state["features.3.weight"] * float("nan")
+    save_file(state, path)
+    image = tmp_path / "seven.png"
+    _draw_seven().save(image)
+    capsys.readouterr()
+    for argv in (["eval", str(run_dir)], ["predict", str(run_dir), str(image)]):
+        _one_line_error(capsys, argv, "tensor 'features.3.weight' holds NaN")
+
+
+@pytest.mark.parametrize("flag", ["--lr", "--weight-decay"])
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_train_refuses_non_finite_hyperparameters(flag, value, capsys, tmp_path):
+    out = tmp_path / "r"
+    _one_line_error(capsys, ["train", "lenet5", f"{flag}={value}", "--out", str(out)], "a finite")
+    assert not out.exists()
+
+
+def test_a_diverging_run_stops_with_exit_1_and_keeps_its_last_checkpoint(
+    bars, tmp_path, capsys, monkeypatch
+):
+    real = training.loops.train_one_epoch
+    calls = []
+
+    def poison_in_epoch_2(model, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            with training.loops.no_grad():
+                model.classifier[0].weight.fill_(1e30)  # overflows to inf in the next products
+        return real(model, *args, **kwargs)
+
+    monkeypatch.setattr(training.loops, "train_one_epoch", poison_in_epoch_2)
+    run = tmp_path / "run"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy overflow warning on the way
+        err = _one_line_error(
+            capsys, ["train", "lenet5", "--epochs", "3", "--out", str(run)], "training diverged"
+        )
+    assert "epoch 2" in err and "epoch 1 is the last checkpoint" in err and "--lr" in err
+    assert checkpoint.committed_epoch(run) == 1
+    json.loads((run / "metrics.json").read_text(), parse_constant=pytest.fail)  # strict JSON
+    json.loads((run / "config.json").read_text(), parse_constant=pytest.fail)
+
+
+def test_one_epoch_wording_and_a_huge_batch_are_said(bars, tmp_path, capsys):
+    run = tmp_path / "run"
+    argv = ["train", "lenet5", "--epochs", "1", "--batch-size", "100000", "--out", str(run)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "lenet5 on mnist: 1 epoch, batch 100000" in out
+    assert "note: batch size 100000 is larger than the 128 training images" in out
+    assert "after 1 epoch;" in out and "1 epochs" not in out
+
+
+def test_resume_of_a_run_with_no_epoch_says_it_starts_over(bars, tmp_path, monkeypatch, capsys):
+    run = tmp_path / "run"
+
+    def ctrl_c(path, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "save_checkpoint", ctrl_c)
+    assert main(["train", "lenet5", "--epochs", "1", "--out", str(run)]) == 130
+    monkeypatch.undo()
+    monkeypatch.setitem(
+        training.DATASETS, "mnist", replace(training.DATASETS["mnist"], factory=BarDigits)
+    )
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{run}: no epoch was completed; starting the run over")
+    assert "resuming after epoch 0" not in out
 
 
 # ---------------------------------------------------------------------- preprocessing
@@ -402,6 +523,42 @@ def test_plot_curves_writes_a_png(tmp_path):
         assert image.format == "PNG" and image.size[0] > 300
 
 
+def _row(epoch, loss, accuracy):
+    return {
+        "epoch": epoch,
+        "train_loss": loss,
+        "test_loss": loss,
+        "train_accuracy": accuracy,
+        "test_accuracy": accuracy,
+    }
+
+
+def test_curves_of_one_epoch_have_one_integer_tick():
+    from juanji.apps.viz.curves import curves_figure
+
+    figure = curves_figure({"model": "m", "dataset": "d", "epochs": [_row(1, 0.3, 0.9)]})
+    for axes in figure.axes:
+        assert list(axes.get_xticks()) == [1]
+        assert len(axes.get_lines()) == 2  # train and test points drawn
+
+
+def test_curves_of_a_diverged_run_say_so_and_draw_no_empty_frame():
+    from juanji.apps.viz.curves import curves_figure
+
+    nan = float("nan")
+    rows = [_row(1, 0.3, 0.9), _row(2, nan, 0.1), _row(3, float("inf"), 0.1)]
+    figure = curves_figure({"model": "m", "dataset": "d", "epochs": rows})
+    loss_axes, acc_axes = figure.axes
+    assert list(loss_axes.get_xticks()) == [1, 2, 3]
+    assert all(len(line.get_xdata()) == 1 for line in loss_axes.get_lines())  # epoch 1 only
+    assert "train loss of epoch 2, 3" in figure.get_supxlabel()
+    assert len(acc_axes.get_lines()) == 2
+    only_nan = curves_figure({"model": "m", "dataset": "d", "epochs": [_row(1, nan, nan)]})
+    texts = [t.get_text() for ax in only_nan.axes for t in ax.texts]
+    assert texts == ["no finite loss to draw", "no finite accuracy to draw"]
+    assert all(not ax.get_lines() for ax in only_nan.axes)
+
+
 def test_plot_curves_without_matplotlib_returns_none(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     rows = [
@@ -425,3 +582,16 @@ def test_train_without_safetensors_fails_before_any_work(bars, tmp_path, capsys,
     err = capsys.readouterr().err.strip()
     assert "safetensors" in err and 'pip install "juanji[cli]"' in err and "\n" not in err
     assert not run.exists()  # nothing was trained or written
+
+
+def test_a_run_at_chance_level_gets_a_remark(tmp_path, capsys):
+    config = training.make_config("lenet5", lr=10.0)
+    row = {"epoch": 1, "images_per_second": 100.0, "train_loss": 2.3, "train_accuracy": 0.1}
+    row.update(test_loss=2.3, test_accuracy=0.1028)
+    metrics = {"epochs": [row], "test_accuracy": 0.1028, "train_seconds": 1.0}
+    metrics.update(model="lenet5", dataset="mnist")
+    (tmp_path / "run").mkdir()
+    cli_train._finish(config, metrics, tmp_path / "run")
+    out = capsys.readouterr().out
+    assert "test accuracy 10.28 % after 1 epoch;" in out
+    assert "note: that is chance level (10 % for 10 classes)" in out and "--lr (now 10)" in out

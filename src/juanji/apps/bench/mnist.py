@@ -3,7 +3,7 @@
 juanji's side is the training command's own code: ``juanji.apps.training.make_config`` (the default
 recipe), ``build_model``, ``build_loaders``, ``build_optimizer``, ``train_one_epoch`` and
 ``evaluate``. PyTorch's side builds the same network (juanji's initial weights copied in), the
-same optimiser and one-cycle schedule from the same ``config['hyperparameters']``, and trains on
+same optimiser and one-cycle schedule from the same ``config.hyperparameters``, and trains on
 batches from a second juanji ``DataLoader`` of the same config and seed (same shuffles, same
 shifts; ``torch.from_numpy`` shares their memory). Data preparation therefore costs the same on
 both sides and the difference is the engine.
@@ -20,48 +20,48 @@ from juanji.apps.bench.workloads import lenet5
 DATA_HINT = "MNIST not found: set JUANJI_DATA or run `juanji train lenet5` once to fetch it"
 
 
-def _config(epochs: int | None) -> dict[str, Any]:
+def _config(epochs: int | None) -> Any:
     from juanji.apps.training import make_config  # noqa: PLC0415
 
     return make_config("lenet5", epochs=epochs)
 
 
-def _loaders(config: dict[str, Any], root: Any, tiny: bool) -> tuple[Any, Any]:
+def _loaders(config: Any, root: Any, tiny: bool) -> tuple[Any, Any]:
     """The run's loaders (shuffle generator seeded as ``train_run`` seeds it)."""
     from juanji.apps.training import build_loaders  # noqa: PLC0415
     from juanji.data import DataLoader, Subset  # noqa: PLC0415
     from juanji.random import Generator  # noqa: PLC0415
 
-    generator = Generator().manual_seed(config["hyperparameters"]["seed"] + 1)
+    generator = Generator().manual_seed(config.hyperparameters.seed + 1)
     train, test = build_loaders(config, generator, root=root, download=False)
     if tiny:  # a slice, so that the test suite exercises this path in a second
-        batch = config["hyperparameters"]["batch_size"]
+        batch = config.hyperparameters.batch_size
         subset = Subset(train.dataset, range(8 * batch))
         train = DataLoader(subset, batch, shuffle=True, generator=generator)
         test = DataLoader(Subset(test.dataset, range(200)), batch_size=100)
     return train, test
 
 
-def _torch_optimizer(torch: Any, hp: dict[str, Any], model: Any, steps: int) -> tuple[Any, Any]:
+def _torch_optimizer(torch: Any, hp: Any, model: Any, steps: int) -> tuple[Any, Any]:
     """``juanji.apps.training.build_optimizer``'s optimiser and schedule, in PyTorch."""
-    if hp["optimizer"] == "sgd":
+    if hp.optimizer == "sgd":
         optimizer = torch.optim.SGD(
             model.parameters(),
-            lr=hp["lr"],
-            momentum=hp["momentum"],
-            nesterov=hp["nesterov"] and hp["momentum"] > 0,
-            weight_decay=hp["weight_decay"],
+            lr=hp.lr,
+            momentum=hp.momentum,
+            nesterov=hp.nesterov and hp.momentum > 0,
+            weight_decay=hp.weight_decay,
         )
     else:
-        cls = torch.optim.AdamW if hp["optimizer"] == "adamw" else torch.optim.Adam
-        optimizer = cls(model.parameters(), lr=hp["lr"], weight_decay=hp["weight_decay"])
+        cls = torch.optim.AdamW if hp.optimizer == "adamw" else torch.optim.Adam
+        optimizer = cls(model.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer,
-        max_lr=hp["lr"],
-        epochs=hp["epochs"],
+        max_lr=hp.lr,
+        epochs=hp.epochs,
         steps_per_epoch=steps,
-        pct_start=hp["pct_start"],
-        cycle_momentum=hp["optimizer"] != "sgd" or hp["momentum"] > 0,
+        pct_start=hp.pct_start,
+        cycle_momentum=hp.optimizer != "sgd" or hp.momentum > 0,
     )
     return optimizer, scheduler
 
@@ -69,16 +69,16 @@ def _torch_optimizer(torch: Any, hp: dict[str, Any], model: Any, steps: int) -> 
 class _TorchRun:
     """PyTorch's side of a run: model, optimiser, schedule, and one epoch / one evaluation."""
 
-    def __init__(self, torch: Any, config: dict[str, Any], root: Any, tiny: bool) -> None:
+    def __init__(self, torch: Any, config: Any, root: Any, tiny: bool) -> None:
         from juanji.random import manual_seed  # noqa: PLC0415
 
         self.torch = torch
-        torch.manual_seed(config["hyperparameters"]["seed"])
-        manual_seed(config["hyperparameters"]["seed"])  # juanji's initial weights, as _JuanjiRun
+        torch.manual_seed(config.hyperparameters.seed)
+        manual_seed(config.hyperparameters.seed)  # juanji's initial weights, as _JuanjiRun
         self.model = lenet5(torch)
         self.train_loader, self.test_loader = _loaders(config, root, tiny)
         self.optimizer, self.scheduler = _torch_optimizer(
-            torch, config["hyperparameters"], self.model, len(self.train_loader)
+            torch, config.hyperparameters, self.model, len(self.train_loader)
         )
 
     def _batches(self, loader: Any) -> Any:
@@ -117,11 +117,11 @@ class _TorchRun:
 class _JuanjiRun:
     """juanji's side: exactly what ``juanji train lenet5`` builds."""
 
-    def __init__(self, config: dict[str, Any], root: Any, tiny: bool) -> None:
+    def __init__(self, config: Any, root: Any, tiny: bool) -> None:
         from juanji.apps.training import build_model, build_optimizer  # noqa: PLC0415
         from juanji.random import manual_seed  # noqa: PLC0415
 
-        manual_seed(config["hyperparameters"]["seed"])
+        manual_seed(config.hyperparameters.seed)
         self.model = build_model(config)
         self.train_loader, self.test_loader = _loaders(config, root, tiny)
         self.optimizer, self.scheduler = build_optimizer(config, self.model, len(self.train_loader))
@@ -157,7 +157,7 @@ def epoch_calls(
 
 def time_to_accuracy(
     target: float, torch: Any, root: Any = None, tiny: bool = False, stream: Any = None
-) -> dict[str, Any]:
+) -> Any:
     """Train the default recipe on each side until test accuracy reaches ``target``.
 
     Returns, per side, the epochs trained, the wall seconds (training and the evaluation after
@@ -165,14 +165,14 @@ def time_to_accuracy(
     the accuracy after every epoch.
     """
     config = _config(None)
-    result: dict[str, Any] = {"target": target, "epochs": config["hyperparameters"]["epochs"]}
+    result: Any = {"target": target, "epochs": config.hyperparameters.epochs}
     sides: dict[str, Callable[[], Any]] = {"juanji": lambda: _JuanjiRun(config, root, tiny)}
     if torch is not None:
         sides["torch"] = lambda: _TorchRun(torch, config, root, tiny)
     for side, make in sides.items():
         run = make()
         seconds, accuracies, reached = 0.0, [], None
-        for epoch in range(1, config["hyperparameters"]["epochs"] + 1):
+        for epoch in range(1, config.hyperparameters.epochs + 1):
             start = time.perf_counter()
             run.epoch()
             accuracies.append(run.accuracy())

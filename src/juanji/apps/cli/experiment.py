@@ -1,7 +1,7 @@
 """``juanji experiment translation``: MLP vs CNN, and max vs average vs no pooling, on moved digits.
 
 Trains the models of ``juanji.apps.experiments.translation`` on centred MNIST digits, prints one
-accuracy table per question and draws the curves (``juanji.apps.viz.experiment``). The default run
+accuracy table per question and draws the curves (``draw_translation`` there). The default run
 takes about two minutes on two CPU cores; ``--quick`` trains on a slice (seconds, for a first
 look and for tests), and every size can be set.
 """
@@ -9,9 +9,7 @@ look and for tests), and every size can be set.
 from __future__ import annotations
 
 import argparse
-import json
-from dataclasses import asdict, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 from juanji.errors import JuanjiError
@@ -19,7 +17,7 @@ from juanji.errors import JuanjiError
 
 def register(subparsers: Any) -> None:
     """Add the ``experiment`` command."""
-    from juanji.apps.experiments import MODELS, TranslationSettings
+    from juanji.apps.experiments.translation import MODELS, TranslationSettings
 
     default = TranslationSettings()
     parser = subparsers.add_parser(
@@ -48,7 +46,7 @@ def register(subparsers: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from juanji.apps.experiments import MODELS, QUICK, TranslationSettings
+    from juanji.apps.experiments.translation import MODELS, QUICK, TranslationSettings
 
     settings = QUICK if args.quick else TranslationSettings()
     changes: dict[str, Any] = {}
@@ -76,30 +74,22 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def run_experiment(args: argparse.Namespace) -> int:
     """The ``juanji experiment`` command."""
-    from juanji.apps.experiments import translation
-    from juanji.apps.viz.experiment import draw_translation
+    from juanji.apps.experiments import translation as experiment
 
     settings = _settings(args)
+    png = experiment.check_output(args.output, "-o")  # before minutes of training
+    numbers = experiment.check_output(args.json, "--json") if args.json else None
     print(
         f"translation: {len(settings.models)} models, {settings.train_size:,} training digits, "
         f"{settings.epochs} epoch(s), shifts 0..{settings.max_shift} px",
         flush=True,
     )
-    result = translation(settings, root=args.data, log=lambda line: print(line, flush=True))
+    result = experiment.translation(
+        settings, root=args.data, log=lambda line: print(line, flush=True)
+    )
     print()
     print(result.report())
-    path = draw_translation(result, args.output)
-    print(f"\nwrote {path}")
-    if args.json:
-        numbers = {
-            "settings": asdict(settings),
-            "shifts": result.shifts,
-            "accuracy": result.accuracy,
-            "parameters": result.parameters,
-            "train_seconds": result.seconds,
-        }
-        json_path = Path(args.json)
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(numbers, indent=2) + "\n")
-        print(f"wrote {json_path}")
+    print(f"\nwrote {experiment.draw_translation(result, png)}")
+    if numbers is not None:
+        print(f"wrote {experiment.save_numbers(result, numbers)}")
     return 0

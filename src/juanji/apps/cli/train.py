@@ -14,11 +14,9 @@ weights, an unreadable image) ends in a ``JuanjiError``: one line, exit code 1.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from juanji.errors import JuanjiError
 from juanji.serialization import checkpoint
 from juanji.serialization.safetensors import INSTALL_HINT
 
-__all__ = ["register", "plot_curves", "prepare_digit", "read_image"]
+__all__ = ["register", "prepare_digit", "read_image"]
 
 
 def register(subparsers: Any) -> None:
@@ -116,11 +114,11 @@ _RECIPE_FLAGS = {
 }
 
 
-def _new_config(args: argparse.Namespace) -> dict[str, Any]:
-    from juanji.apps.training import make_config
+def _new_config(args: argparse.Namespace) -> Any:
+    from juanji.apps import training
 
     try:
-        return make_config(
+        return training.make_config(
             args.model,
             args.dataset or "mnist",
             seed=0 if args.seed is None else args.seed,
@@ -135,12 +133,12 @@ def _new_config(args: argparse.Namespace) -> dict[str, Any]:
         raise JuanjiError(str(error)) from error
 
 
-def _new_run_dir(args: argparse.Namespace, config: dict[str, Any]) -> Path:
+def _new_run_dir(args: argparse.Namespace, config: Any) -> Path:
     if args.out:
         run = Path(args.out)
     else:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        run = Path("runs") / f"{config['model']['name']}-{config['dataset']}-{stamp}"
+        run = Path("runs") / f"{config.model}-{config.dataset}-{stamp}"
     if (run / checkpoint.CONFIG_FILE).exists() or (run / checkpoint.MODEL_FILE).exists():
         raise JuanjiError(
             f"{run} already holds a run; continue it with --resume {run}, or pass another --out"
@@ -150,7 +148,7 @@ def _new_run_dir(args: argparse.Namespace, config: dict[str, Any]) -> Path:
     return run  # created by train_run once the data has loaded
 
 
-def _resume_config(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
+def _resume_config(args: argparse.Namespace) -> tuple[Path, Any]:
     given = [
         flag
         for key, flag in _RECIPE_FLAGS.items()
@@ -161,31 +159,34 @@ def _resume_config(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
             f"--resume continues {args.resume} with the settings of its config.json; leave out "
             f"{', '.join(given)}"
         )
-    from juanji.apps.training import canonical_model
+    from juanji.apps import training
 
     run = Path(args.resume)
-    config = checkpoint.load_config(run)
-    if args.model and canonical_model(args.model) != config["model"]["name"]:
+    config = training.load_run_config(run)
+    if args.model and training.canonical_model(args.model) != config.model:
         raise JuanjiError(
-            f"{run} trains {config['model']['name']!r}, not {args.model!r}; leave out MODEL "
-            f"when resuming"
+            f"{run} trains {config.model!r}, not {args.model!r}; leave out MODEL when resuming"
         )
     return run, config
 
 
-def _describe(config: dict[str, Any], run: Path) -> str:
-    hp = config["hyperparameters"]
-    shift = f"shifts of up to {hp['shift']} px" if hp["shift"] else "no augmentation"
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _describe(config: Any, run: Path) -> str:
+    hp = config.hyperparameters
+    shift = f"shifts of up to {hp.shift} px" if hp.shift else "no augmentation"
     return (
-        f"{config['model']['name']} on {config['dataset']}: {hp['epochs']} epochs, batch "
-        f"{hp['batch_size']}, {hp['optimizer']} one-cycle to lr {hp['lr']:g}, {shift}, seed "
-        f"{hp['seed']}\nrun directory: {run}"
+        f"{config.model} on {config.dataset}: {_plural(hp.epochs, 'epoch')}, batch "
+        f"{hp.batch_size}, {hp.optimizer} one-cycle to lr {hp.lr:g}, {shift}, seed "
+        f"{hp.seed}\nrun directory: {run}"
     )
 
 
 def run_train(args: argparse.Namespace) -> int:
     """The ``juanji train`` command."""
-    import juanji.apps.training as training
+    from juanji.apps import training
     from juanji.serialization import require_safetensors
 
     require_safetensors()  # before any work: weights are saved after the first epoch
@@ -199,13 +200,14 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         config = _new_config(args)
         run = _new_run_dir(args, config)
-    hp = config["hyperparameters"]
-    done = _completed_epochs(run) if args.resume else 0
-    if args.resume and done >= hp["epochs"]:
-        print(f"{run}: all {hp['epochs']} epochs are done; nothing to resume")
-        return 0
-    if args.resume:
-        print(f"resuming after epoch {done} of {hp['epochs']}")
+    epochs = config.hyperparameters.epochs
+    done = training.completed_epochs(run) if args.resume else 0
+    if args.resume and done >= epochs:
+        print(f"{run}: all {_plural(epochs, 'epoch')} are done; finishing the run's files")
+    elif args.resume and done:
+        print(f"resuming after epoch {done} of {epochs}")
+    elif args.resume:
+        print(f"{run}: no epoch was completed; starting the run over")
     print(_describe(config, run), flush=True)
     try:
         metrics = training.train_run(
@@ -218,7 +220,7 @@ def run_train(args: argparse.Namespace) -> int:
             stream=sys.stdout,
         )
     except KeyboardInterrupt:
-        saved = _completed_epochs(run)
+        saved = training.completed_epochs(run) if run.is_dir() else 0
         what = f"epoch {saved} is saved in {run}" if saved else "no epoch was completed"
         print(f"\nstopped; {what}. Continue with: juanji train --resume {run}", file=sys.stderr)
         raise
@@ -237,21 +239,24 @@ def _set_threads(threads: int | None) -> None:
         print("--threads ignored: NumPy's BLAS is not an OpenBLAS juanji can configure")
 
 
-def _completed_epochs(run: Path) -> int:
-    """Epochs in the run's last checkpoint; 0 when it stopped before the first one ended."""
-    if not (run / checkpoint.STATE_FILE).exists():
-        return 0
-    return checkpoint.load_resume_state(run).epoch
+def _finish(config: Any, metrics: dict[str, Any], run: Path) -> None:
+    from juanji.apps.viz.curves import plot_curves
 
-
-def _finish(config: dict[str, Any], metrics: dict[str, Any], run: Path) -> None:
     rows = metrics["epochs"]
     # Every epoch sees the same images, so total images / total time is the harmonic mean.
     rate = len(rows) / sum(1 / r["images_per_second"] for r in rows)
+    accuracy = metrics["test_accuracy"]
     print(
-        f"test accuracy {100 * metrics['test_accuracy']:.2f} % after {len(rows)} epochs; "
+        f"test accuracy {100 * accuracy:.2f} % after {_plural(len(rows), 'epoch')}; "
         f"{metrics['train_seconds']:.1f} s of training and testing ({rate:,.0f} images/s)"
     )
+    chance = 1 / config.num_classes
+    if accuracy < 1.5 * chance:
+        print(
+            f"note: that is chance level ({100 * chance:.0f} % for {config.num_classes} "
+            f"classes): the model did not learn; try a lower --lr (now "
+            f"{config.hyperparameters.lr:g})"
+        )
     written = [checkpoint.MODEL_FILE, checkpoint.CONFIG_FILE, checkpoint.METRICS_FILE]
     if plot_curves(metrics, run / checkpoint.CURVES_FILE) is None:
         print(f"curves.png skipped: matplotlib is not installed ({INSTALL_HINT})")
@@ -260,65 +265,22 @@ def _finish(config: dict[str, Any], metrics: dict[str, Any], run: Path) -> None:
     print(f"wrote {', '.join(written)} in {run}")
 
 
-def plot_curves(metrics: Mapping[str, Any], path: str | Path) -> Path | None:
-    """Draw loss and accuracy per epoch (train and test) into a PNG; None without matplotlib.
-
-    Uses matplotlib's object API with the Agg canvas, so it never touches pyplot's global
-    state or needs a display. The file is written atomically.
-    """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        return None
-    from juanji.serialization import atomic_write_bytes
-
-    rows = metrics["epochs"]
-    epochs = [row["epoch"] for row in rows]
-    figure = Figure(figsize=(9, 3.6), layout="constrained")
-    FigureCanvasAgg(figure)
-    loss_axes, acc_axes = figure.subplots(1, 2)
-    for axes, key, label in ((loss_axes, "loss", "loss"), (acc_axes, "accuracy", "accuracy (%)")):
-        scale = 100 if key == "accuracy" else 1
-        for split, style in (("train", "o-"), ("test", "s--")):
-            values = [row[f"{split}_{key}"] for row in rows]
-            if all(v is not None for v in values):
-                axes.plot(epochs, [scale * v for v in values], style, label=split)
-        axes.set_xlabel("epoch")
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_ylabel(label)
-        axes.grid(alpha=0.3)
-        axes.legend()
-    final = rows[-1]["test_accuracy"]
-    result = "" if final is None else f": {100 * final:.2f} % test accuracy"
-    figure.suptitle(f"{metrics['model']} on {metrics['dataset']}{result}")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return atomic_write_bytes(path, buffer.getvalue())
-
-
 # ====================================================================== eval
 def run_eval(args: argparse.Namespace) -> int:
     """The ``juanji eval`` command."""
-    import juanji.apps.training as training
+    from juanji.apps import training
 
-    model, config = training.restore_model(args.run_dir)
-    _, test_loader = training.build_loaders(
-        config,
-        root=args.data_dir,
-        download=not args.no_download,
-        test_only=True,
+    config, result = training.evaluate_run(
+        args.run_dir, root=args.data_dir, download=not args.no_download
     )
-    result = training.evaluate(model, test_loader, num_classes=config["num_classes"])
     correct = int(np.trace(result.confusion))
     print(
-        f"{config['model']['name']} on {config['dataset']} ({args.run_dir}): test accuracy "
+        f"{config.model} on {config.dataset} ({args.run_dir}): test accuracy "
         f"{100 * result.accuracy:.2f} % ({correct} / {result.count}), loss {result.loss:.4f}"
     )
     print("confusion matrix (rows: true class, columns: predicted class)")
     print(format_confusion(result.confusion))
-    classes = config["classes"]
+    classes = list(config.classes)
     if classes != [str(i) for i in range(len(classes))]:
         print("classes: " + ", ".join(f"{i} {name}" for i, name in enumerate(classes)))
     return 0
@@ -347,12 +309,32 @@ def format_confusion(confusion: np.ndarray) -> str:
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as grayscale float32 in [0, 1] (``juanji.apps.viz.plot.read_image``).
 
+    A 32-bit float image (Pillow's ``'F'`` mode, e.g. a TIFF) is taken as it is when its values
+    lie in [0, 1] and scaled by 1/255 when they lie in [0, 255]; other ranges are refused.
+
     Raises:
-        JuanjiError: Pillow is missing, or the file is missing or not an image.
+        JuanjiError: Pillow is missing, the file is missing or not an image, or a float image
+            holds NaN or values outside both ranges.
     """
     from juanji.apps.viz import plot
 
-    return plot.read_image(path, gray=True)
+    gray = plot.read_image(path, gray=True)  # checks the file, and Pillow's presence
+    from PIL import Image
+
+    with Image.open(path) as image:
+        if image.mode != "F":
+            return gray
+        values = np.asarray(image, dtype=np.float32)
+    if not np.isfinite(values).all():
+        raise JuanjiError(f"{path}: the float image holds NaN or infinite pixels")
+    low, high = float(values.min()), float(values.max())
+    if low >= 0 and high <= 1:
+        return values
+    if low >= 0 and high <= 255:
+        return values / np.float32(255)
+    raise JuanjiError(
+        f"{path}: a float image with values from {low:g} to {high:g}; expected [0, 1] or [0, 255]"
+    )
 
 
 def prepare_digit(
@@ -392,8 +374,14 @@ def prepare_digit(
         ((28, 28), 1.0, 20)
     """
     gray = np.asarray(gray, dtype=np.float32)
-    if gray.ndim != 2 or min(gray.shape) < 2:
+    if gray.ndim != 2:
         raise JuanjiError(f"expected a 2-D grayscale image, got shape {gray.shape}")
+    if min(gray.shape) < 2:
+        height, width = gray.shape
+        raise JuanjiError(
+            f"the image is {width} x {height} pixels: too small to show a digit (it needs a "
+            f"border to tell ink from paper; at least 2 x 2, better 28 x 28 or more)"
+        )
     border = np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])
     if np.median(border) > 0.5:
         gray, border = 1.0 - gray, 1.0 - border
@@ -424,42 +412,54 @@ def prepare_digit(
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """The ``juanji predict`` command."""
-    import juanji.apps.training as training
+    """The ``juanji predict`` command.
+
+    Every readable image is classified; each bad one is reported on stderr, and the exit code
+    is 1 if there was any.
+    """
+    from juanji.apps import training
     from juanji.autograd import no_grad
     from juanji.nn import functional as F
     from juanji.tensor.tensor import Tensor
 
     model, config = training.restore_model(args.run_dir)
-    prep = config["preprocessing"]
-    fields = []
+    prep = config.preprocessing
+    fields, paths, failed = [], [], 0
     for path in args.images:
         try:
-            fields.append(prepare_digit(read_image(path), 28, prep["box"], prep["centre"]))
+            fields.append(prepare_digit(read_image(path), 28, prep.box, prep.centre))
+            paths.append(path)
         except JuanjiError as error:
             message = str(error)
-            raise JuanjiError(
-                message if message.startswith(path) else f"{path}: {message}"
-            ) from error
-    batch = training.make_transform(config).batch(np.stack(fields))
-    with no_grad():
-        probabilities = F.softmax(model(Tensor(batch)), dim=1).numpy()
-    classes = config["classes"]
+            print(
+                f"juanji predict: {message if message.startswith(path) else f'{path}: {message}'}",
+                file=sys.stderr,
+            )
+            failed += 1
     results = []
-    for path, row in zip(args.images, probabilities, strict=True):
-        index = int(row.argmax())
-        results.append(
-            {
-                "path": path,
-                "label": classes[index],
-                "index": index,
-                "probability": round(float(row[index]), 6),
-                "probabilities": [round(float(p), 6) for p in row],
-            }
-        )
+    if fields:
+        batch = training.make_transform(config).batch(np.stack(fields))
+        with no_grad():
+            probabilities = F.softmax(model(Tensor(batch)), dim=1).numpy()
+        for path, row in zip(paths, probabilities, strict=True):
+            index = int(row.argmax())
+            results.append(
+                {
+                    "path": path,
+                    "label": config.classes[index],
+                    "index": index,
+                    "probability": round(float(row[index]), 6),
+                    "probabilities": [round(float(p), 6) for p in row],
+                }
+            )
     if args.json:
         print(json.dumps(results, indent=2))
     else:
         for result in results:
             print(f"{result['path']}\t{result['label']}\t{result['probability']:.4f}")
-    return 0
+    if failed and len(args.images) > 1:
+        print(
+            f"juanji predict: {failed} of {len(args.images)} images could not be read",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0

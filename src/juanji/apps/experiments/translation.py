@@ -23,13 +23,20 @@ digits were during training; a shifted digit lands on other weights. A convoluti
 same kernel everywhere, so a shifted digit gives shifted feature maps (equivariance); only the
 dense layers at the end see absolute positions, through maps that pooling has made 4 times
 coarser, so small shifts change them little.
+
+``draw_translation`` draws the result (the example digit at each shift and one panel per
+question); ``save_numbers`` writes it as strict JSON; ``check_output`` tells before any training
+whether a PNG or JSON path can be written.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +45,7 @@ import numpy as np
 from juanji.apps.training import evaluate, train_one_epoch
 from juanji.data import MNIST, DataLoader, TensorDataset
 from juanji.data.transforms import RandomShift
+from juanji.errors import JuanjiError
 from juanji.models import LeNet5
 from juanji.nn import Flatten, Linear, MaxPool2d, ReLU, Sequential
 from juanji.nn.module import Module
@@ -53,6 +61,9 @@ __all__ = [
     "make_lenet",
     "shift_images",
     "translation",
+    "draw_translation",
+    "save_numbers",
+    "check_output",
 ]
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -217,7 +228,12 @@ class TranslationResult:
 
 def _load(train: bool, size: int, root: str | Path | None) -> tuple[np.ndarray, np.ndarray]:
     dataset = MNIST(root=root, train=train)
-    size = min(size, len(dataset))
+    if size > len(dataset):
+        split, flag = ("training", "train") if train else ("test", "test")
+        raise JuanjiError(
+            f"--{flag}-size {size:,} is more than the {len(dataset):,} {split} digits MNIST "
+            f"holds; use at most {len(dataset):,}"
+        )
     images = dataset.data.numpy()[:size].astype(np.float32) / 255.0
     return images, dataset.targets.numpy()[:size]
 
@@ -252,6 +268,7 @@ def translation(
 
     Raises:
         DataError: MNIST cannot be found or fetched.
+        JuanjiError: a size is larger than MNIST's split (the message names the maximum).
     """
     train_images, train_labels = _load(True, settings.train_size, root)
     test_images, test_labels = _load(False, settings.test_size, root)
@@ -283,3 +300,120 @@ def translation(
                 f"{accuracies}"
             )
     return result
+
+
+# ---------------------------------------------------------------------- output
+def check_output(path: str | os.PathLike, flag: str) -> Path:
+    """``path`` if a file can be written there (its folder is created), else a JuanjiError.
+
+    Tried by creating and removing a temporary file in the folder, so that a run of minutes
+    is not lost to a read-only folder or ``/proc`` at the end.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise JuanjiError(f"{flag} {path}: is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise JuanjiError(
+            f"{flag} {path}: cannot write there ({error.strerror or error}); choose another path"
+        ) from None
+    return path
+
+
+def save_numbers(result: TranslationResult, path: str | os.PathLike) -> Path:
+    """Write the settings, shifts, accuracies, parameter counts and seconds as strict JSON."""
+    from juanji.serialization import atomic_write_bytes
+
+    numbers = {
+        "settings": asdict(result.settings),
+        "shifts": result.shifts,
+        "accuracy": result.accuracy,
+        "parameters": result.parameters,
+        "train_seconds": result.seconds,
+    }
+    text = json.dumps(numbers, indent=2, allow_nan=False) + "\n"
+    try:
+        return atomic_write_bytes(path, text.encode())
+    except OSError as error:
+        raise JuanjiError(f"{path}: cannot write ({error.strerror or error})") from error
+
+
+# ---------------------------------------------------------------------- figure
+WIDTH_INCHES, HEIGHT_INCHES = 10.0, 6.0
+_STYLE = {
+    "MLP": ("MLP (784-77-10)", "tab:red", "s"),
+    "LeNet5": ("LeNet5, max pool", "tab:blue", "o"),
+    "LeNet5-avg": ("LeNet5, avg pool", "tab:green", "^"),
+    "LeNet5-none": ("LeNet5, no pool (stride 2)", "tab:gray", "v"),
+}
+_PANELS = (
+    (("MLP", "LeNet5"), "1) MLP vs CNN, trained on centred digits only"),
+    (("LeNet5", "LeNet5-avg", "LeNet5-none"), "2) the same LeNet5 with max / average / no pooling"),
+)
+
+
+def _curves(axes: Any, result: TranslationResult, names: Sequence[str], title: str) -> None:
+    for name in names:
+        label, colour, marker = _STYLE.get(name, (name, None, "o"))
+        values = [100 * a for a in result.accuracy[name]]
+        axes.plot(result.shifts, values, marker=marker, color=colour, label=label)
+    axes.set_xlabel("shift of the test digits (pixels)")
+    axes.set_ylabel("test accuracy (%)")
+    axes.set_xticks(result.shifts)
+    axes.set_ylim(0, 100)
+    axes.axhline(10, color="black", linewidth=0.5, linestyle=":")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8, loc="best")  # matplotlib places it where it covers the fewest points
+    axes.set_title(title, fontsize=9)
+
+
+def draw_translation(result: TranslationResult, path: str | os.PathLike) -> Path:
+    """Draw the shifted example digit and the accuracy curves; write a 1000 x 600 PNG.
+
+    One panel per question that has a model in the result (``--models MLP`` draws only the
+    first).
+
+    Args:
+        result: what ``translation`` returned.
+        path: the PNG to write.
+
+    Returns:
+        The path written.
+    """
+    from juanji.apps.viz.plot import pyplot, save_figure, show_image
+
+    plt = pyplot()
+    figure = plt.figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES))
+    top, bottom = figure.subfigures(2, 1, height_ratios=[1, 3.2])
+    examples = result.examples if result.examples is not None else []
+    if len(examples):
+        axes = top.subplots(1, len(examples), squeeze=False)[0]
+        for shift, (ax, image) in enumerate(zip(list(axes), examples, strict=True)):
+            show_image(ax, image)
+            ax.set_xlabel(f"{shift} px", fontsize=8, labelpad=2)
+        top.suptitle("a test digit moved right by 0, 1, 2, ... pixels", fontsize=9, y=0.98)
+        top.subplots_adjust(top=0.82, bottom=0.14)
+    panels = [
+        ([n for n in names if n in result.accuracy], title)
+        for names, title in _PANELS
+        if any(n in result.accuracy for n in names)
+    ]
+    for ax, (names, title) in zip(
+        bottom.subplots(1, len(panels), squeeze=False)[0], panels, strict=True
+    ):
+        _curves(ax, result, names, title)
+    s = result.settings
+    bottom.text(
+        0.5,
+        0.005,
+        f"{s.train_size:,} training digits, {s.epochs} epoch(s), {s.test_size:,} test digits "
+        "per shift and direction (mean of up, down, left, right); dotted line: chance",
+        ha="center",
+        fontsize=8,
+    )
+    bottom.subplots_adjust(bottom=0.17, wspace=0.25)
+    return save_figure(figure, path)

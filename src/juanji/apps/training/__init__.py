@@ -1,0 +1,70 @@
+"""Training for ``juanji train`` and the experiments: loops, recipes, typed config, run folders.
+
+* ``loops``: ``train_one_epoch``, ``evaluate`` and ``fit`` for any classifier (no argparse, no
+  files); divergence raises ``DivergenceError``.
+* ``config``: ``RunConfig`` (with ``Hyperparameters`` and ``Preprocessing``), the typed form of
+  a run's ``config.json``.
+* ``recipes``: each model's default hyperparameters (``RECIPES``), the datasets (``DATASETS``),
+  and ``make_config``.
+* ``build``: a config turned into a model, an optimiser with its schedule, and data loaders.
+* ``runs``: run directories: ``train_run`` (new or resumed), ``restore_model``,
+  ``evaluate_run``.
+"""
+
+from juanji.apps.training.build import build_loaders, build_model, build_optimizer, make_transform
+from juanji.apps.training.config import OPTIMIZERS, Hyperparameters, Preprocessing, RunConfig
+from juanji.apps.training.loops import (
+    EPOCH_HEADER,
+    DivergenceError,
+    EpochResult,
+    EpochStats,
+    Evaluation,
+    evaluate,
+    fit,
+    format_epoch_row,
+    train_one_epoch,
+)
+from juanji.apps.training.recipes import (
+    DATASETS,
+    RECIPES,
+    DatasetInfo,
+    canonical_model,
+    make_config,
+)
+from juanji.apps.training.runs import (
+    completed_epochs,
+    evaluate_run,
+    load_run_config,
+    restore_model,
+    train_run,
+)
+
+__all__ = [
+    "EPOCH_HEADER",
+    "DivergenceError",
+    "EpochResult",
+    "EpochStats",
+    "Evaluation",
+    "evaluate",
+    "fit",
+    "format_epoch_row",
+    "train_one_epoch",
+    "OPTIMIZERS",
+    "Hyperparameters",
+    "Preprocessing",
+    "RunConfig",
+    "DATASETS",
+    "RECIPES",
+    "DatasetInfo",
+    "canonical_model",
+    "make_config",
+    "build_loaders",
+    "build_model",
+    "build_optimizer",
+    "make_transform",
+    "completed_epochs",
+    "evaluate_run",
+    "load_run_config",
+    "restore_model",
+    "train_run",
+]

@@ -1,0 +1,147 @@
+"""A ``RunConfig`` turned into objects: the model, its optimiser and schedule, the data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from juanji._version import __version__
+from juanji.apps.training.config import RunConfig
+from juanji.apps.training.recipes import DATASETS
+from juanji.data import DataLoader, transforms
+from juanji.errors import CheckpointError
+from juanji.models import get_model, list_models
+from juanji.nn.module import Module
+from juanji.optim import SGD, Adam, AdamW, lr_scheduler
+from juanji.optim.optimizer import Optimizer
+from juanji.random import Generator
+
+__all__ = ["build_model", "build_optimizer", "make_transform", "build_loaders"]
+
+
+def build_model(config: RunConfig | Mapping[str, Any]) -> Module:
+    """A freshly initialised model as the config describes (seed first for repeatability).
+
+    Args:
+        config: a ``RunConfig``, or the object of a ``config.json`` (read as one).
+
+    Raises:
+        CheckpointError: the config names a model this juanji does not know, or bad kwargs.
+    """
+    config = RunConfig.from_json(config)
+    try:
+        return get_model(config.model, **config.model_kwargs)
+    except (ValueError, TypeError) as error:
+        raise CheckpointError(
+            f"config.json asks for model {config.model!r} with {config.model_kwargs}, which this "
+            f"juanji {__version__} cannot build ({error}); known models: {', '.join(list_models())}"
+        ) from error
+
+
+def build_optimizer(
+    config: RunConfig, model: Module, steps_per_epoch: int
+) -> tuple[Optimizer, lr_scheduler.OneCycleLR]:
+    """The optimiser and one-cycle schedule of ``config.hyperparameters``.
+
+    Example:
+        >>> from juanji.apps.training import make_config
+        >>> config = make_config("lenet5", epochs=2)
+        >>> optimizer, scheduler = build_optimizer(config, build_model(config), 10)
+        >>> type(optimizer).__name__, scheduler.total_steps
+        ('SGD', 20)
+    """
+    hp = config.hyperparameters
+    params = model.parameters()
+    if hp.optimizer == "sgd":
+        optimizer: Optimizer = SGD(
+            params,
+            lr=hp.lr,
+            momentum=hp.momentum,
+            nesterov=hp.nesterov and hp.momentum > 0,
+            weight_decay=hp.weight_decay,
+        )
+        cycle_momentum = hp.momentum > 0
+    else:
+        cls = AdamW if hp.optimizer == "adamw" else Adam
+        optimizer = cls(params, lr=hp.lr, weight_decay=hp.weight_decay)
+        cycle_momentum = True
+    scheduler = lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=hp.lr,
+        epochs=hp.epochs,
+        steps_per_epoch=steps_per_epoch,
+        pct_start=hp.pct_start,
+        cycle_momentum=cycle_momentum,
+    )
+    return optimizer, scheduler
+
+
+def make_transform(
+    config: RunConfig | Mapping[str, Any], shift: int = 0, generator: Generator | None = None
+) -> transforms.Compose:
+    """The preprocessing of a run: to [0, 1], pad to the model's input, shift, normalise.
+
+    Works on one image (28, 28) or a batch (N, 28, 28), uint8 (scaled by 1/255) or float in
+    [0, 1] (kept), as ``juanji.data.transforms`` does.
+
+    Args:
+        config: a run's config (its ``preprocessing``).
+        shift: largest random shift in pixels (training augmentation); 0 for none.
+        generator: the random source of the shifts.
+
+    Example:
+        >>> import numpy as np
+        >>> from juanji.apps.training import make_config
+        >>> t = make_transform(make_config("lenet5"))
+        >>> t.batch(np.zeros((2, 28, 28), np.uint8)).shape
+        (2, 1, 28, 28)
+    """
+    prep = RunConfig.from_json(config).preprocessing
+    steps: list[Any] = [transforms.ToTensor()]
+    if prep.pad:
+        steps.append(transforms.Pad(prep.pad))
+    if shift:
+        steps.append(transforms.RandomShift(shift, generator=generator))
+    steps.append(transforms.Normalize(list(prep.mean), list(prep.std)))
+    return transforms.Compose(steps)
+
+
+def build_loaders(
+    config: RunConfig,
+    generator: Generator | None = None,
+    *,
+    root: str | Path | None = None,
+    download: bool = True,
+    test_only: bool = False,
+) -> tuple[DataLoader | None, DataLoader]:
+    """The shuffled, augmented training loader and the test loader (batches of 1000).
+
+    Args:
+        config: a run's config.
+        generator: draws the shuffling and the shifts.
+        root: the data folder (else ``$JUANJI_DATA`` and the cache, see ``juanji.data``).
+        download: fetch missing files.
+        test_only: skip the training set (for ``juanji eval``).
+
+    Raises:
+        DataError: the dataset cannot be found or fetched, or a file is corrupt.
+    """
+    info = DATASETS[config.dataset]
+    hp = config.hyperparameters
+    test_set = info.factory(
+        root=root, train=False, download=download, transform=make_transform(config, 0, None)
+    )
+    test_loader = DataLoader(test_set, batch_size=1000)
+    if test_only:
+        return None, test_loader
+    train_set = info.factory(
+        root=root,
+        train=True,
+        download=download,
+        transform=make_transform(config, hp.shift, generator),
+    )
+    train_loader = DataLoader(
+        train_set, batch_size=hp.batch_size, shuffle=True, generator=generator
+    )
+    return train_loader, test_loader

@@ -1,0 +1,236 @@
+"""The typed configuration of a run, and its ``config.json`` form.
+
+``RunConfig`` is what the training code carries from ``make_config`` to the run directory and
+back: ``config.hyperparameters.batch_size``, never ``hp["batch_size"]``. On disk it is the JSON
+object ``to_json`` gives (the layout ``juanji.serialization.checkpoint.validate_config``
+checks); ``from_json`` reads it back and refuses a file it cannot turn into the dataclasses.
+
+A ``RunConfig`` also reads as that JSON object (it is a read-only ``Mapping``: ``config["model"]``
+is ``{"name": ..., "kwargs": ...}``), so code that only needs the file's view, such as
+``checkpoint.save_config``, takes it as it is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from juanji._version import __version__
+from juanji.errors import CheckpointError, JuanjiError
+from juanji.serialization import checkpoint
+
+__all__ = ["Hyperparameters", "Preprocessing", "RunConfig", "OPTIMIZERS"]
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """How a model is trained (every field but ``schedule`` and ``loss`` is a ``train`` flag).
+
+    Attributes:
+        epochs: passes over the training set.
+        batch_size: images per step.
+        optimizer: ``'sgd'`` (with momentum), ``'adam'`` or ``'adamw'``.
+        lr: the peak learning rate of the one-cycle schedule.
+        momentum: SGD momentum (cycled 0.85..0.95 by the schedule when > 0).
+        nesterov: Nesterov momentum for SGD.
+        weight_decay: L2 penalty (decoupled for AdamW).
+        pct_start: fraction of the steps spent warming up.
+        shift: largest random shift of a training image, in pixels (0: no augmentation).
+        seed: seeds the initial weights, the shuffling and the augmentation.
+        schedule: the learning-rate schedule (only ``'onecycle'``).
+        loss: the loss (only ``'cross_entropy'``).
+    """
+
+    epochs: int
+    batch_size: int
+    optimizer: str
+    lr: float
+    momentum: float
+    nesterov: bool
+    weight_decay: float
+    pct_start: float
+    shift: int
+    seed: int = 0
+    schedule: str = "onecycle"
+    loss: str = "cross_entropy"
+
+    def checked(self) -> Hyperparameters:
+        """``self`` if every value is usable, else a JuanjiError naming the first bad one.
+
+        Example:
+            >>> from juanji.apps.training import RECIPES
+            >>> from dataclasses import replace
+            >>> replace(RECIPES["lenet5"], lr=float("inf")).checked()
+            Traceback (most recent call last):
+            ...
+            juanji.errors.JuanjiError: lr must be a finite number, got inf
+        """
+        if self.optimizer not in OPTIMIZERS:
+            raise JuanjiError(
+                f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
+            )
+        for name in ("lr", "momentum", "weight_decay", "pct_start"):
+            if not math.isfinite(getattr(self, name)):
+                raise JuanjiError(f"{name} must be a finite number, got {getattr(self, name)}")
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise JuanjiError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise JuanjiError(f"lr must be positive, got {self.lr}")
+        if not self.weight_decay >= 0:
+            raise JuanjiError(f"weight decay must be >= 0, got {self.weight_decay}")
+        if self.shift < 0:
+            raise JuanjiError(f"shift must be >= 0, got {self.shift}")
+        return self
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How an image becomes the model's input (``juanji.apps.training.make_transform``).
+
+    Attributes:
+        input_size: (channels, height, width) of the model's input.
+        pad: 28 x 28 images are padded by this on every side to reach ``input_size``.
+        mean: per channel, subtracted after scaling to [0, 1].
+        std: per channel, divided by after that.
+        box: ``predict`` fits the object into ``box`` x ``box`` pixels of the 28 x 28 field.
+        centre: ``'mass'`` centres by centre of mass (MNIST), ``'box'`` by bounding box.
+    """
+
+    input_size: tuple[int, int, int]
+    pad: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    box: int
+    centre: str
+
+
+@dataclass(frozen=True)
+class RunConfig(Mapping[str, Any]):
+    """Everything a run directory's ``config.json`` says; also a read-only view of that JSON.
+
+    Attributes:
+        model: the registry name of the model (``lenet5``...).
+        model_kwargs: the keyword arguments it is built with.
+        dataset: a key of ``juanji.apps.training.DATASETS``.
+        classes: class names, index = label.
+        preprocessing: see ``Preprocessing``.
+        hyperparameters: see ``Hyperparameters``.
+        created: ISO time the run was configured.
+        juanji_version: the juanji that wrote it.
+    """
+
+    model: str
+    model_kwargs: dict[str, Any]
+    dataset: str
+    classes: tuple[str, ...]
+    preprocessing: Preprocessing
+    hyperparameters: Hyperparameters
+    created: str = ""
+    juanji_version: str = __version__
+    _json: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_json", self.to_json())
+
+    @property
+    def num_classes(self) -> int:
+        """The number of classes."""
+        return len(self.classes)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``config.json`` object (lists, not tuples)."""
+        prep = asdict(self.preprocessing)
+        prep.update({key: list(prep[key]) for key in ("input_size", "mean", "std")})
+        return {
+            "format": checkpoint.CONFIG_FORMAT,
+            "juanji_version": self.juanji_version,
+            "created": self.created,
+            "model": {"name": self.model, "kwargs": dict(self.model_kwargs)},
+            "dataset": self.dataset,
+            "num_classes": self.num_classes,
+            "classes": list(self.classes),
+            "preprocessing": prep,
+            "hyperparameters": asdict(self.hyperparameters),
+        }
+
+    @classmethod
+    def from_json(
+        cls, data: Mapping[str, Any], path: str | Path = checkpoint.CONFIG_FILE
+    ) -> RunConfig:
+        """Read a ``config.json`` object (checked with ``checkpoint.validate_config`` first).
+
+        Raises:
+            CheckpointError: naming ``path`` and what is wrong.
+        """
+        if isinstance(data, RunConfig):
+            return data
+        data = checkpoint.validate_config(dict(data), path)
+        try:
+            prep = dict(data["preprocessing"])
+            hyper = _typed(Hyperparameters, data["hyperparameters"], path)
+            config = cls(
+                model=data["model"]["name"],
+                model_kwargs=dict(data["model"]["kwargs"]),
+                dataset=data["dataset"],
+                classes=tuple(str(c) for c in data.get("classes", range(data["num_classes"]))),
+                preprocessing=Preprocessing(
+                    input_size=tuple(prep["input_size"]),
+                    pad=prep["pad"],
+                    mean=tuple(prep["mean"]),
+                    std=tuple(prep["std"]),
+                    box=int(prep.get("box", 20)),
+                    centre=str(prep.get("centre", "mass")),
+                ),
+                hyperparameters=hyper,
+                created=str(data.get("created", "")),
+                juanji_version=str(data.get("juanji_version", "")),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise CheckpointError(
+                f"{path}: {type(error).__name__} {error}; restore it or train again"
+            ) from error
+        if config.num_classes != data["num_classes"]:
+            raise CheckpointError(
+                f"{path}: 'classes' names {config.num_classes} classes but 'num_classes' is "
+                f"{data['num_classes']}"
+            )
+        return config
+
+    # the read-only JSON view
+    def __getitem__(self, key: str) -> Any:
+        return self._json[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._json)
+
+    def __len__(self) -> int:
+        return len(self._json)
+
+
+def _typed(cls: type, values: Any, path: str | Path) -> Any:
+    """``cls(**values)`` with every field present and of the field's JSON type."""
+    names = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise CheckpointError(f"{path}: unknown hyperparameters {unknown}")
+    kinds = {"int": int, "float": (int, float), "str": str, "bool": bool}
+    for name, spec in names.items():
+        if name not in values:
+            if spec.default is MISSING:
+                raise CheckpointError(f"{path}: hyperparameter {name!r} is missing")
+            continue
+        value, kind = values[name], kinds[str(spec.type)]
+        if not isinstance(value, kind) or (isinstance(value, bool) and spec.type != "bool"):
+            raise CheckpointError(
+                f"{path}: hyperparameter {name!r} should be a {spec.type}, got {value!r}"
+            )
+    try:
+        return cls(**values).checked()
+    except JuanjiError as error:
+        raise CheckpointError(f"{path}: {error}") from error
