@@ -14,6 +14,7 @@ from juanji.autograd import grad_mode
 from juanji.backend import xp_of
 from juanji.random import numpy_rng
 from juanji.tensor._args import index_arrays, operand
+from juanji.tensor._integer import check_rounding_mode
 
 if TYPE_CHECKING:
     from juanji.tensor.tensor import Scalar, Tensor
@@ -64,8 +65,11 @@ class InplaceMethods:
         xp_of(self._data).multiply(self._data, operand(other), out=self._data, casting="unsafe")
         return self
 
-    def div_(self, other: Any) -> Tensor:
-        """In-place ``self /= other``."""
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """In-place ``self /= other``; ``rounding_mode`` as in ``div``."""
+        check_rounding_mode(rounding_mode, "div_")
+        if rounding_mode is not None:
+            return self._divided_("div_", other, rounding_mode)
         self._check_inplace("div_")
         xp_of(self._data).divide(self._data, operand(other), out=self._data, casting="unsafe")
         return self
