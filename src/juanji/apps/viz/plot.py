@@ -39,6 +39,7 @@ __all__ = [
     "FIGURE_FORMATS",
     "check_output",
     "write_atomic",
+    "before_after",
 ]
 
 INSTALL_HINT = 'pip install "juanji[cli]"'
@@ -324,5 +325,56 @@ def image_grid(
             ax.axis("off")
     if title:
         figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+# ITU-R 601 luma, as Pillow's 'L': a convolution is linear, so the luma of the filtered colour
+# planes is the filtered luma, and a signed (edge) response shows as one grey scale, not as
+# three colour planes each mapped around its own zero.
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def before_after(
+    image: np.ndarray,
+    output: np.ndarray,
+    path: str | os.PathLike,
+    *,
+    titles: tuple[str, str],
+    signed: bool = False,
+    caption: str = "",
+    panel_inches: float = 4.5,
+) -> Path:
+    """Draw an image and its filtered version side by side, labelled, and save the figure.
+
+    A signed output (an edge kernel's) is drawn on the luma with 0 as mid grey and a colour bar
+    of the response; an unsigned one is clipped to [0, 1]. Each panel is ``panel_inches`` wide,
+    so a 28 x 28 digit shows its pixels as squares you can count.
+
+    Returns:
+        The path written (format from its suffix, ``FIGURE_FORMATS``).
+    """
+    plt = pyplot()
+    height = panel_inches * max(image.shape[0] / image.shape[1], output.shape[0] / output.shape[1])
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(2 * panel_inches + 1.2, height + 1.0), squeeze=True
+    )
+    show_image(left, image, titles[0])
+    if signed:
+        response = output @ _LUMA if output.ndim == 3 else output
+        peak = float(np.abs(response).max()) or 1.0
+        shown = right.imshow(response, cmap="gray", vmin=-peak, vmax=peak, interpolation="nearest")
+        right.set_xticks([])
+        right.set_yticks([])
+        luma = " (luma)" if output.ndim == 3 else ""
+        right.set_title(f"{titles[1]}{luma}", fontsize=10)
+        bar = figure.colorbar(shown, ax=right, fraction=0.046, pad=0.04)
+        bar.set_label("response (0 = mid grey)", fontsize=8)
+    else:
+        show_image(right, np.clip(output, 0.0, 1.0), titles[1])
+    left.title.set_fontsize(10)
+    right.title.set_fontsize(10)
+    if caption:
+        figure.suptitle(caption, fontsize=10)
     figure.tight_layout()
     return save_figure(figure, path)
