@@ -438,7 +438,12 @@ def _add_features(subparsers: Any) -> None:
     )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory of juanji train")
     parser.add_argument("image", metavar="IMAGE", help="a picture of one digit (PNG, JPEG...)")
-    parser.add_argument("-o", "--output", default="features.png", help="PNG to write")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="features.png",
+        help="file to write, format from its suffix: .png, .jpg, .pdf, .svg (features.png)",
+    )
     parser.add_argument(
         "--max-channels", type=int, default=16, help="channels drawn per layer (16)"
     )
@@ -458,6 +463,7 @@ def run_features(args: argparse.Namespace) -> int:
 
     if args.max_channels < 1:
         raise JuanjiError(f"--max-channels must be >= 1, got {args.max_channels}")
+    output_path = plot.check_output(args.output)
     model, config = training.restore_model(args.run_dir)
     prep = config["preprocessing"]
     try:
@@ -480,7 +486,7 @@ def run_features(args: argparse.Namespace) -> int:
         x.numpy()[0, 0],
         maps,
         first_layer_kernels(model, maps),
-        args.output,
+        output_path,
         title=f"prediction: {label} ({100 * probabilities[best]:.1f}%)",
         max_channels=args.max_channels,
     )
