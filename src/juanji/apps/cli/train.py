@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from juanji.apps.cli._data import data_source
 from juanji.errors import JuanjiError
 from juanji.serialization import checkpoint
 from juanji.serialization.safetensors import INSTALL_HINT
@@ -199,6 +200,7 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         config = _new_config(args)
         run = _new_run_dir(args, config)
+    source = data_source(args, config["dataset"])  # a bad --data-dir fails before any work
     hp = config["hyperparameters"]
     done = _completed_epochs(run) if args.resume else 0
     if args.resume and done >= hp["epochs"]:
@@ -207,6 +209,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.resume:
         print(f"resuming after epoch {done} of {hp['epochs']}")
     print(_describe(config, run), flush=True)
+    print(source, file=sys.stderr, flush=True)
     try:
         metrics = training.train_run(
             config,
@@ -304,6 +307,7 @@ def run_eval(args: argparse.Namespace) -> int:
     import juanji.apps.training as training
 
     model, config = training.restore_model(args.run_dir)
+    print(data_source(args, config["dataset"], train=False), file=sys.stderr, flush=True)
     _, test_loader = training.build_loaders(
         config,
         root=args.data_dir,
