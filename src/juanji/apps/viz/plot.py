@@ -357,7 +357,7 @@ def before_after(
     plt = pyplot()
     height = panel_inches * max(image.shape[0] / image.shape[1], output.shape[0] / output.shape[1])
     figure, (left, right) = plt.subplots(
-        1, 2, figsize=(2 * panel_inches + 1.2, height + 1.0), squeeze=True
+        1, 2, figsize=(2 * panel_inches + 1.2, height + 1.0), squeeze=True, layout="constrained"
     )
     show_image(left, image, titles[0])
     if signed:
@@ -368,7 +368,8 @@ def before_after(
         right.set_yticks([])
         luma = " (luma)" if output.ndim == 3 else ""
         right.set_title(f"{titles[1]}{luma}", fontsize=10)
-        bar = figure.colorbar(shown, ax=right, fraction=0.046, pad=0.04)
+        # the bar takes its room from both panels, so they stay the same size
+        bar = figure.colorbar(shown, ax=[left, right], fraction=0.03, pad=0.01)
         bar.set_label("response (0 = mid grey)", fontsize=8)
     else:
         show_image(right, np.clip(output, 0.0, 1.0), titles[1])
@@ -376,5 +377,4 @@ def before_after(
     right.title.set_fontsize(10)
     if caption:
         figure.suptitle(caption, fontsize=10)
-    figure.tight_layout()
     return save_figure(figure, path)
