@@ -271,3 +271,13 @@ def test_prefetch_reraises_worker_exception():
 def test_plain_iteration_raises_dataset_exception_too():
     with pytest.raises(KeyError):
         list(DataLoader(Failing(10), batch_size=2))
+
+
+def test_shuffling_an_empty_dataset_is_refused_at_construction_like_torch():
+    import torch.utils.data as torch_data
+
+    with pytest.raises(ValueError, match="num_samples"):
+        torch_data.DataLoader([], batch_size=2, shuffle=True)
+    with pytest.raises(ValueError, match=r"RandomSampler: num_samples .*the dataset is empty"):
+        DataLoader([], batch_size=2, shuffle=True)
+    assert list(DataLoader([], batch_size=2)) == list(torch_data.DataLoader([], batch_size=2))

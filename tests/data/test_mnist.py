@@ -212,3 +212,87 @@ def test_label_out_of_range_is_refused(tmp_path, isolated, monkeypatch, helpers)
     monkeypatch.setattr(FashionMNIST, "checksums", helpers.checksums_of(files))
     with pytest.raises(DataError, match="label 12 but there are 10 classes"):
         FashionMNIST(tmp_path, train=False, download=False)
+
+
+# ----------------------------------------------------------------------------- which folder
+
+
+def _write(folder, files, names=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names or files:
+        (folder / name).write_bytes(files[name])
+
+
+@pytest.fixture
+def env_data(tmp_path, isolated, monkeypatch, helpers):
+    """$JUANJI_DATA with a complete generated MNIST; returns (files, env folder)."""
+    files = helpers.fake_mnist(n_train=12, n_test=5)
+    env = tmp_path / "env"
+    _write(env / "mnist", files)
+    monkeypatch.setenv("JUANJI_DATA", str(env))
+    monkeypatch.setattr(MNIST, "checksums", helpers.checksums_of(files))
+    return files, env
+
+
+def test_explicit_root_without_the_files_never_falls_back_to_juanji_data(env_data, tmp_path):
+    typo = tmp_path / "mnsit"
+    typo.mkdir()
+    with pytest.raises(DataError, match=r"not found in .*mnsit/mnist"):
+        MNIST(typo, train=False, download=False)
+    assert len(MNIST(train=False, download=False)) == 5  # without root: $JUANJI_DATA
+
+
+def test_explicit_root_lacking_one_file_is_not_completed_from_elsewhere(env_data, tmp_path):
+    files, _ = env_data
+    root = tmp_path / "partial"
+    _write(root / "mnist", files, ["t10k-images-idx3-ubyte"])
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte not found"):
+        MNIST(root, train=False, download=False)
+
+
+def test_the_chain_reads_a_split_from_one_folder_only(env_data, isolated, helpers):
+    files, env = env_data
+    (env / "mnist" / "t10k-labels-idx1-ubyte").unlink()  # $JUANJI_DATA now lacks one file
+    cache = isolated / "datasets" / "mnist"
+    other = helpers.fake_mnist(n_train=12, n_test=5, seed=1)
+    _write(cache, other)
+    checksums = helpers.checksums_of(files)
+    checksums.update({k: v for k, v in helpers.checksums_of(other).items() if "t10k" in k})
+    MNIST.checksums = checksums  # monkeypatched by env_data: restored after the test
+    test = MNIST(train=False, download=False)
+    assert test.raw_folder == cache  # both files from the cache, none from $JUANJI_DATA
+    expected = np.frombuffer(other["t10k-images-idx3-ubyte"][16:], np.uint8)
+    np.testing.assert_array_equal(test.data.numpy().ravel(), expected)
+
+
+def test_raw_folder_says_which_folder_was_read(env_data):
+    _, env = env_data
+    assert MNIST(train=True, download=False).raw_folder == env / "mnist"
+    assert MNIST.find_folder() == env / "mnist"
+    assert MNIST.find_folder(env) == env / "mnist"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p / "missing", r"MNIST: the data folder .*missing does not exist"),
+        (lambda p: (p / "f").write_text("x") and p / "f", r"MNIST: the data folder .*f is a file"),
+        (
+            lambda p: (p / "d" / "mnist").mkdir(parents=True) or p / "d",
+            r"MNIST: .*d does not hold the dataset: .*d/mnist lacks train-images-idx3-ubyte, "
+            r"train-labels-idx1-ubyte, t10k-images",
+        ),
+    ],
+)
+def test_check_root_names_what_is_missing(env_data, tmp_path, make, message):
+    with pytest.raises(DataError, match=message):
+        MNIST.check_root(make(tmp_path))
+
+
+def test_check_root_names_the_one_missing_file(env_data, tmp_path):
+    files, _ = env_data
+    root = tmp_path / "root"
+    _write(root / "MNIST" / "raw", files, [n for n in files if n != "train-labels-idx1-ubyte"])
+    with pytest.raises(DataError, match=r"raw lacks train-labels-idx1-ubyte \(raw or .gz"):
+        MNIST.check_root(root)
+    assert MNIST.check_root(root, train=False) == root / "MNIST" / "raw"

@@ -191,3 +191,53 @@ def test_missing_package_gives_the_install_hint(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)  # import now fails
     with pytest.raises(JuanjiError, match=r'pip install "juanji\[cli\]"'):
         st.save_file({"a": np.ones(1)}, tmp_path / "a.safetensors")
+
+
+def test_bfloat16_file_loads_as_float32_equal_to_torch(tmp_path):
+    import safetensors.torch
+
+    generator = torch.Generator().manual_seed(0)
+    tensors = {
+        "weight": torch.randn(3, 4, generator=generator).bfloat16(),
+        "bias": torch.tensor([1.0, -2.5, 3e38, float("inf")]).bfloat16(),
+        "step": torch.tensor([7], dtype=torch.int64),
+        "scale": torch.randn(2, generator=generator),
+    }
+    path = tmp_path / "bf16.safetensors"
+    safetensors.torch.save_file(tensors, path, metadata={"format": "pt"})
+    loaded = st.load_file(path)
+    assert list(loaded) == list(safetensors.torch.load_file(path))
+    for key, value in tensors.items():
+        expected = value.float() if value.dtype == torch.bfloat16 else value
+        assert loaded[key].dtype == getattr(juanji, str(expected.dtype).split(".")[1])
+        np.testing.assert_array_equal(loaded[key].numpy(), expected.numpy())
+    assert st.load_metadata(path) == {"format": "pt"}
+
+
+def test_bfloat16_hand_example(tmp_path):
+    import safetensors.torch
+
+    path = tmp_path / "one.safetensors"
+    # 0x3FC0 is bfloat16 1.5: sign 0, exponent 127, mantissa .1000000
+    safetensors.torch.save_file({"x": torch.tensor([1.5]).bfloat16()}, path)
+    assert st.load_file(path)["x"].tolist() == [1.5]
+
+
+def test_unsupported_dtype_is_named_and_the_file_not_called_corrupt(tmp_path):
+    import safetensors.torch
+
+    path = tmp_path / "f8.safetensors"
+    safetensors.torch.save_file({"w": torch.zeros(2).to(torch.float8_e4m3fn)}, path)
+    with pytest.raises(CheckpointError, match=r"tensor 'w' has dtype F8_E4M3, which juanji") as e:
+        st.load_file(path)
+    assert "delete" not in str(e.value) and "truncated" not in str(e.value)
+
+
+def test_truncated_bfloat16_file_is_still_called_corrupt(tmp_path):
+    import safetensors.torch
+
+    path = tmp_path / "bf16.safetensors"
+    safetensors.torch.save_file({"w": torch.ones(8).bfloat16()}, path)
+    path.write_bytes(path.read_bytes()[:-4])
+    with pytest.raises(CheckpointError, match="not a valid safetensors file"):
+        st.load_file(path)

@@ -101,6 +101,11 @@ class RandomSampler(Sampler):
             raise ValueError(
                 f"RandomSampler: num_samples should be a positive integer, got {num_samples!r}"
             )
+        if num_samples is None and len(data_source) == 0:  # PyTorch refuses it here too
+            raise ValueError(
+                "RandomSampler: num_samples should be a positive integer, got 0 (the dataset "
+                "is empty; shuffle=True needs at least one sample)"
+            )
 
     @property
     def num_samples(self) -> int:

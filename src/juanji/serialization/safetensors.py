@@ -206,12 +206,84 @@ def load_file(filename: str | os.PathLike) -> dict[str, Tensor]:
         JuanjiError: the ``safetensors`` package is not installed.
     """
     data = _read(filename)
-    try:
-        arrays = _safetensors_numpy().load(data)
-    except Exception as error:  # noqa: BLE001 - SafetensorError has no public import path
-        raise _corrupt(filename, error) from error
-    # safetensors' bfloat16 has no NumPy dtype, so every array here is a plain NumPy one.
+    dtypes = _dtypes(filename, data)
+    if "BF16" in dtypes.values():
+        arrays = _load_with_bfloat16(filename, data)
+    else:
+        unknown = sorted(set(dtypes.values()) - set(_NUMPY_DTYPES))
+        if unknown:
+            raise _unsupported(filename, unknown[0], dtypes)
+        try:
+            arrays = _safetensors_numpy().load(data)
+        except Exception as error:  # noqa: BLE001 - SafetensorError has no public import path
+            raise _corrupt(filename, error) from error
     return {key: Tensor(np.array(value)) for key, value in arrays.items()}
+
+
+# The safetensors dtypes NumPy has; BF16 is read as float32 (below); others (F8_*) are refused.
+_NUMPY_DTYPES = {
+    "F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
+    "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?",
+}  # fmt: skip
+
+
+def _unsupported(path: Any, dtype: str, dtypes: dict[str, str]) -> CheckpointError:
+    key = next(k for k, v in dtypes.items() if v == dtype)
+    return CheckpointError(
+        f"{path}: tensor {key!r} has dtype {dtype}, which juanji cannot load (it reads "
+        f"{', '.join(_NUMPY_DTYPES)} and BF16); convert the file to float32 with PyTorch"
+    )
+
+
+def _header(path: Any, data: bytes) -> tuple[dict[str, Any], int]:
+    """The JSON header of the file bytes ``data`` and where the tensor bytes start."""
+    if len(data) < 8:
+        raise _corrupt(path, "shorter than its 8-byte header length")
+    (length,) = struct.unpack("<Q", data[:8])
+    try:
+        header = json.loads(data[8 : 8 + length])
+    except ValueError as error:
+        raise _corrupt(path, "the header is not JSON") from error
+    if not isinstance(header, dict):
+        raise _corrupt(path, "the header is not a JSON object")
+    return header, 8 + length
+
+
+def _dtypes(path: Any, data: bytes) -> dict[str, str]:
+    header, _ = _header(path, data)
+    try:
+        return {k: str(v["dtype"]) for k, v in header.items() if k != "__metadata__"}
+    except (KeyError, TypeError) as error:
+        raise _corrupt(path, f"a header entry lacks its dtype ({error})") from error
+
+
+def _load_with_bfloat16(path: Any, data: bytes) -> dict[str, np.ndarray]:
+    """Decode a file that holds bfloat16 tensors, which ``safetensors.numpy`` refuses.
+
+    bfloat16 is the top half of a float32 (same sign and 8-bit exponent, 7 of the 23 mantissa
+    bits), so shifting each 16-bit pattern left by 16 gives the same number as a float32,
+    exactly: what ``tensor.float()`` gives in PyTorch.
+    """
+    header, start = _header(path, data)
+    entries = sorted(
+        ((k, v) for k, v in header.items() if k != "__metadata__"),
+        key=lambda item: item[1].get("data_offsets", [0])[0],
+    )
+    arrays = {}
+    for key, entry in entries:
+        dtype, shape, (begin, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
+        if dtype != "BF16" and dtype not in _NUMPY_DTYPES:
+            raise _unsupported(path, dtype, {key: dtype})
+        item = np.dtype("<u2" if dtype == "BF16" else _NUMPY_DTYPES[dtype])
+        count = int(np.prod(shape, dtype=np.int64))
+        if not 0 <= begin <= end <= len(data) - start or end - begin != count * item.itemsize:
+            raise _corrupt(path, f"tensor {key!r} has data offsets {[begin, end]} that do not "
+                           f"fit its shape {shape} and the file's {len(data)} bytes")  # fmt: skip
+        raw = np.frombuffer(data, item, count, start + begin)
+        if dtype == "BF16":
+            raw = (raw.astype(np.uint32) << 16).view(np.float32)
+        arrays[key] = raw.astype(raw.dtype.newbyteorder("="), copy=True).reshape(shape)
+    return arrays
 
 
 def load_metadata(filename: str | os.PathLike) -> dict[str, str]:

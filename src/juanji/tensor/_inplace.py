@@ -23,6 +23,7 @@ from juanji.autograd import grad_mode, version
 from juanji.backend import scatter_add, xp_of
 from juanji.random import numpy_rng
 from juanji.tensor._args import index_arrays, operand
+from juanji.tensor._integer import check_rounding_mode
 
 if TYPE_CHECKING:
     from juanji.tensor.tensor import Scalar, Tensor
@@ -183,8 +184,11 @@ class InplaceMethods:
         version.bump(self._data)
         return self
 
-    def div_(self, other: Any) -> Tensor:
-        """In-place ``self /= other``."""
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """In-place ``self /= other``; ``rounding_mode`` as in ``div``."""
+        check_rounding_mode(rounding_mode, "div_")
+        if rounding_mode is not None:
+            return self._divided_("div_", other, rounding_mode)
         if self._records(other):
             return self._inplace_graph("div_", lambda old: old / other)
         self._check_inplace("div_")

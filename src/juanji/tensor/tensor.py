@@ -32,6 +32,7 @@ from juanji.tensor._args import (
 )
 from juanji.tensor._compat import CompatMethods, Size, dtype_of_type, type_name
 from juanji.tensor._inplace import InplaceMethods
+from juanji.tensor._integer import IntegerMethods, check_rounding_mode, wrap_int_scalar
 from juanji.tensor._printing import format_tensor
 from juanji.tensor._reduce import ReduceMethods
 from juanji.tensor._shape import ShapeMethods
@@ -64,7 +65,7 @@ def _edges(inputs: tuple[Any, ...], needs: tuple[bool, ...]) -> tuple[Any, ...]:
     )
 
 
-class Tensor(ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods):
+class Tensor(ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods, IntegerMethods):
     """A multi-dimensional array with reverse-mode automatic differentiation.
 
     Create tensors with ``juanji.tensor(data)`` or the factories (``zeros``, ``randn``...);
@@ -440,12 +441,6 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods):
     def __abs__(self) -> Tensor:
         return self.abs()
 
-    def __floordiv__(self, other: Any) -> Tensor:
-        return Tensor(self._data // operand(other))
-
-    def __mod__(self, other: Any) -> Tensor:
-        return Tensor(self._data % operand(other))
-
     # In-place operators: in place, and recorded in the graph when one is involved (as add_).
     def __iadd__(self, other: Any) -> Tensor:
         return self._inplace_or_new(np.add, elementwise.Add, other)
@@ -481,9 +476,12 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods):
         """``self * other``."""
         return self * other
 
-    def div(self, other: Any) -> Tensor:
-        """``self / other``."""
-        return self / other
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """``self / other``; ``rounding_mode`` 'trunc' or 'floor' rounds the quotient."""
+        check_rounding_mode(rounding_mode, "div")
+        if rounding_mode is None:
+            return self / other
+        return self._divided("div", other, rounding_mode)
 
     def pow(self, exponent: Any) -> Tensor:
         """``self ** exponent``."""
@@ -758,6 +756,8 @@ def _binary(fn_cls: type, a: Tensor, b: Any, reverse: bool = False) -> Any:
             a = a.to(target)
         if a._data.dtype.kind == "f" and not isinstance(b, builtins.float):
             b = builtins.float(b)  # keeps NumPy from ever upcasting float16/32
+        elif a._data.dtype.kind in "iu" and isinstance(b, builtins.int):
+            b = wrap_int_scalar(b, a._data.dtype, fn_cls.__name__.lower())
         return Tensor._apply(fn_cls, b, a) if reverse else Tensor._apply(fn_cls, a, b)
     if not isinstance(b, Tensor):
         if isinstance(b, (list, tuple, np.ndarray)):

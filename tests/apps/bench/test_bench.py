@@ -91,3 +91,41 @@ def test_mnist_epoch_row_on_a_slice():
     report = suite.run(args)
     (row,) = report["rows"]
     assert row["name"].startswith("mnist epoch") and row["juanji_ms"] > 0
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--threads", "0"], "--threads must be an integer >= 1, got 0"),
+        (["--rounds", "0"], "--rounds must be an integer >= 1, got 0"),
+        (["--min-round", "-1"], "--min-round must be a number of seconds >= 0, got -1.0"),
+        (["--settle", "nan"], "--settle must be a number of seconds >= 0, got nan"),
+        (["--json", "/proc/juanji/x.json"], "--json /proc/juanji/x.json: cannot write there"),
+    ],
+)
+def test_bad_options_are_refused_in_one_line_before_any_work(option, message, capsys, monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("the work started before the options were checked")
+
+    monkeypatch.setattr(suite, "alternate", no_work)
+    assert cli_main(["bench", "--tiny", "--no-mnist", "--only", "conv1", *option]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"juanji bench: {message}")
+    assert len(captured.err.strip().splitlines()) == 1
+    assert captured.out == ""
+
+
+def test_json_into_a_folder_is_refused(tmp_path, capsys):
+    assert cli_main(["bench", "--tiny", "--no-mnist", "--json", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_rounds_are_honoured_with_tiny(capsys):
+    report = suite.run(_args("--only", "maxpool 2x2", "--only", "nothing-else", "--rounds", "2"))
+    assert report["settings"]["rounds"] == 2
+
+
+def test_tiny_warns_that_its_numbers_mean_nothing(capsys):
+    suite.run(_args("--only", "maxpool 2x2"))
+    out = capsys.readouterr().out
+    assert "--tiny" in out and "mean nothing" in out

@@ -26,7 +26,7 @@ def _edge_picture(tmp_path):
 
 def test_filter_the_sample_image_with_no_argument(tmp_path, capsys):
     out = tmp_path / "sobel.png"
-    assert main(["filter", "--kernel", "sobel-x", "-o", str(out)]) == 0
+    assert main(["filter", "--kernel", "sobel-x", "--raw", "-o", str(out)]) == 0
     size, _ = _png(out)
     assert size == (160, 120)  # 'same' keeps the sample's 160 x 120
     printed = capsys.readouterr().out
@@ -47,6 +47,7 @@ def test_filter_values_of_the_written_png(tmp_path):
                 "edge-x",
                 "--padding",
                 "valid",
+                "--raw",
                 "-o",
                 str(out),
             ]
@@ -69,14 +70,14 @@ def test_filter_values_of_the_written_png(tmp_path):
 )
 def test_filter_output_size_follows_padding_and_stride(tmp_path, options, size):
     out = tmp_path / "g.png"
-    assert main(["filter", "-k", "gaussian", *options, "-o", str(out)]) == 0
+    assert main(["filter", "-k", "gaussian", "--raw", *options, "-o", str(out)]) == 0
     assert _png(out)[0] == size
 
 
 def test_filter_colour_and_gray(tmp_path):
     colour, gray = tmp_path / "c.png", tmp_path / "g.png"
-    assert main(["filter", "-k", "box", "--size", "5", "-o", str(colour)]) == 0
-    assert main(["filter", "-k", "box", "--gray", "-o", str(gray)]) == 0
+    assert main(["filter", "-k", "box", "--size", "5", "--raw", "-o", str(colour)]) == 0
+    assert main(["filter", "-k", "box", "--gray", "--raw", "-o", str(gray)]) == 0
     assert _png(colour)[1].shape == (120, 160, 3)
     assert _png(gray)[1].shape == (120, 160)
 
@@ -153,3 +154,78 @@ def test_explain_all_and_unknown(capsys):
     with pytest.raises(SystemExit) as info:
         main(["explain", "fft"])
     assert info.value.code == 2
+
+
+_MAGIC = {
+    ".png": b"\x89PNG\r\n\x1a\n",
+    ".jpg": b"\xff\xd8\xff",
+    ".pdf": b"%PDF-",
+    ".svg": b"<?xml",
+    ".bmp": b"BM",
+}
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".pdf", ".svg"])
+def test_filter_writes_the_format_its_suffix_names(tmp_path, suffix):
+    out = tmp_path / f"x{suffix}"
+    assert main(["filter", "-k", "box", "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(_MAGIC[suffix])
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".bmp"])
+def test_filter_raw_writes_the_format_its_suffix_names(tmp_path, suffix):
+    out = tmp_path / f"x{suffix}"
+    assert main(["filter", "-k", "box", "--raw", "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(_MAGIC[suffix])
+    assert _png(out)[0] == (160, 120)
+
+
+def test_filter_grid_writes_the_format_its_suffix_names(tmp_path):
+    out = tmp_path / "grid.jpg"
+    assert main(["filter", "--grid", "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(_MAGIC[".jpg"])
+
+
+def test_filter_default_output_shows_input_and_output_side_by_side(tmp_path, capsys):
+    digit = np.zeros((28, 28), np.uint8)
+    digit[6:22, 12:16] = 255
+    source = tmp_path / "digit.png"
+    Image.fromarray(digit, "L").save(source)
+    out = tmp_path / "side.png"
+    assert main(["filter", str(source), "-k", "sobel-x", "-o", str(out)]) == 0
+    (width, height), pixels = _png(out)
+    assert width >= 800 and height >= 400  # two panels, each far larger than 28 x 28
+    left, right = pixels[:, : width // 2], pixels[:, width // 2 :]
+    assert left.min() < 50 and right.min() < 50  # each half holds a drawn picture
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["-k", "sobel-x", "--size", "5"],
+            "--size applies to box, gaussian, identity; kernel sobel-x has a fixed size",
+        ),
+        (["-k", "sharpen", "--sigma", "2"], "--sigma applies to the gaussian kernel only"),
+        (["--grid", "-k", "box"], "--grid draws every kernel; give --grid or -k box, not both"),
+        (["--grid", "--raw"], "--raw writes one filtered image"),
+        (["-k", "box", "--size", "1000"], "--size must be 1 to 101, got 1000 (the work grows"),
+        (["-k", "box", "--size", "0"], "--size must be 1 to 101, got 0"),
+        (["-k", "box", "-o", "x.gif"], "-o x.gif: '.gif'; the file name must end in one of"),
+        (["-k", "box", "--raw", "-o", "x.pdf"], "-o x.pdf: '.pdf'; the file name must end in"),
+        (["-k", "box", "-o", "/proc/juanji/x.png"], "-o /proc/juanji/x.png: cannot write there"),
+    ],
+)
+def test_filter_refuses_options_it_would_ignore(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["filter", *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"juanji filter: {message}") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_filter_prints_at_most_a_screenful_of_kernel(tmp_path, capsys):
+    assert main(["filter", "-k", "box", "--size", "101", "-o", str(tmp_path / "b.png")]) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) < 25 and max(len(line) for line in out.splitlines()) <= 120
+    assert "the centre 15 x 12 of 101 x 101" in out

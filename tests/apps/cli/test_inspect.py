@@ -55,7 +55,10 @@ def test_summary_default_input_and_alias(capsys):
 
 def test_summary_unknown_model_lists_known_ones(capsys):
     err = one_line_error(capsys, "summary", "alexnet")
-    assert err == "juanji summary: unknown model 'alexnet'; known models: lenet5, lenet5-classic"
+    assert err == (
+        "juanji summary: unknown model 'alexnet' (and no such run directory); "
+        "known models: lenet5, lenet5-classic"
+    )
 
 
 @pytest.mark.parametrize(
@@ -79,11 +82,11 @@ def test_shape_notes_example(capsys):
                          "--stride", "1")  # fmt: skip
     assert code == 0 and err == ""
     assert out.splitlines() == [
-        "convolution: input 28x28, kernel 5x5, stride 1x1, dilation 1x1, padding 2x2",
+        "convolution: input 28x28 (H x W), kernel 5x5, stride 1x1, dilation 1x1, padding 2x2",
         "n = floor((w + p_total - d*(k-1) - 1) / s) + 1, per dimension:",
         "  H: floor((28 + 4 - 1*(5-1) - 1) / 1) + 1 = 28",
         "  W: floor((28 + 4 - 1*(5-1) - 1) / 1) + 1 = 28",
-        "output: 28x28",
+        "output: 28x28 (H x W)",
     ]
 
 
@@ -95,14 +98,14 @@ def test_shape_strided_dilated_3d(capsys):
     lines = out.splitlines()
     assert lines[0].endswith("padding 1,2x0,0x0,0")
     assert lines[2] == "  D: floor((9 + 3 - 2*(3-1) - 1) / 2) + 1 = 4"
-    assert lines[-1] == "output: 4x3x3"
+    assert lines[-1] == "output: 4x3x3 (D x H x W)"
 
 
 def test_shape_1d(capsys):
     code, out, _ = run(capsys, "shape", "--input", "10", "--kernel", "3")
     assert code == 0
     assert "  L: floor((10 + 0 - 1*(3-1) - 1) / 1) + 1 = 8" in out
-    assert out.endswith("output: 8\n")
+    assert out.endswith("output: 8 (L)\n")
 
 
 def test_shape_same_padding_odd_pixel_goes_after(capsys):
@@ -113,7 +116,7 @@ def test_shape_same_padding_odd_pixel_goes_after(capsys):
         "  H: padding 'same' for 28 outputs, as the input: total 3, 1 before and 2 after "
         "(odd total: the extra pixel goes at the end, bottom/right, as PyTorch)"
     ) in out
-    assert out.endswith("output: 28x28\n")
+    assert out.endswith("output: 28x28 (H x W)\n")
 
 
 def test_shape_same_lower_with_stride(capsys):
@@ -128,20 +131,22 @@ def test_shape_same_lower_with_stride(capsys):
         "  W: padding 'same_lower' for ceil(8/2) = 4 outputs: total 2, 1 before and 1 after\n"
         in out
     )
-    assert out.endswith("output: 4x4\n")
+    assert out.endswith("output: 4x4 (H x W)\n")
 
 
 def test_shape_valid_padding(capsys):
     code, out, _ = run(capsys, "shape", "--input", "32x32", "--kernel", "5", "--padding", "valid")
-    assert code == 0 and out.endswith("output: 28x28\n")
+    assert code == 0 and out.endswith("output: 28x28 (H x W)\n")
 
 
 def test_shape_pool_defaults_stride_to_kernel(capsys):
     code, out, _ = run(capsys, "shape", "--input", "28x28", "--kernel", "2", "--pool")
     assert code == 0
-    assert out.splitlines()[0].startswith("pooling window: input 28x28, kernel 2x2, stride 2x2")
+    assert out.splitlines()[0].startswith(
+        "pooling window: input 28x28 (H x W), kernel 2x2, stride 2x2"
+    )
     assert "  H: floor((28 + 0 - 1*(2-1) - 1) / 2) + 1 = 14" in out
-    assert out.endswith("output: 14x14\n")
+    assert out.endswith("output: 14x14 (H x W)\n")
 
 
 def test_shape_pool_ceil_mode(capsys):
@@ -150,7 +155,7 @@ def test_shape_pool_ceil_mode(capsys):
     assert code == 0
     assert "n = ceil((w + p_total - d*(k-1) - 1) / s) + 1, per dimension:" in out
     assert "  W: ceil((5 + 0 - 1*(2-1) - 1) / 2) + 1 = 3" in out
-    assert out.endswith("output: 3x3\n")
+    assert out.endswith("output: 3x3 (H x W)\n")
 
 
 def test_shape_pool_ceil_mode_drops_a_window_in_the_padding(capsys):
@@ -159,7 +164,7 @@ def test_shape_pool_ceil_mode_drops_a_window_in_the_padding(capsys):
                        "--pool", "--ceil-mode")  # fmt: skip
     assert code == 0
     assert "ceil((5 + 2 - 1*(2-1) - 1) / 2) + 1 = 4; minus 1 = 3" in out
-    assert out.endswith("output: 3\n")
+    assert out.endswith("output: 3 (L)\n")
 
 
 @pytest.mark.parametrize(
@@ -201,3 +206,28 @@ def test_shape_missing_required_option_is_a_usage_error(capsys):
         main(["shape", "--input", "28x28"])
     assert exit_info.value.code == 2
     assert "--kernel" in capsys.readouterr().err
+
+
+def test_summary_takes_a_run_directory(tmp_path, capsys):
+    from juanji.apps import training
+    from juanji.serialization import checkpoint
+
+    checkpoint.save_config(tmp_path, training.make_config("lenet5"))
+    code, out, err = run(capsys, "summary", str(tmp_path))
+    assert code == 0 and err == ""
+    assert "  features.0 (Conv2d)" in out and "Total params: 61,706" in out
+
+
+def test_shape_uses_pytorch_height_width_order_everywhere(capsys):
+    from juanji.apps.cli import build_parser
+
+    code, out, _ = run(capsys, "shape", "--input", "20x30", "--kernel", "3x5")
+    assert code == 0
+    assert out.splitlines()[0].startswith("convolution: input 20x30 (H x W), kernel 3x5")
+    assert "  H: floor((20 + 0 - 1*(3-1) - 1) / 1) + 1 = 18" in out
+    assert "  W: floor((30 + 0 - 1*(5-1) - 1) / 1) + 1 = 26" in out
+    assert out.endswith("output: 18x26 (H x W)\n")
+    parser = build_parser()
+    shape = parser._subparsers._group_actions[0].choices["shape"]
+    text = shape.format_help()
+    assert "HxW" in text and "WxH" not in text

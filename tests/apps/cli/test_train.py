@@ -221,9 +221,16 @@ def test_no_data_and_no_network_is_one_line(no_data_no_network, capsys, tmp_path
 def test_no_download_with_no_data_is_one_line(no_data_no_network, capsys, tmp_path):
     _one_line_error(
         capsys,
-        ["train", "lenet5", "--no-download", "--data-dir", str(tmp_path / "empty")],
+        ["train", "lenet5", "--no-download"],
         "not found",
         "JUANJI_DATA",
+    )
+    # an explicit --data-dir is strict (tests/apps/cli/test_data.py)
+    _one_line_error(
+        capsys,
+        ["train", "lenet5", "--no-download", "--data-dir", str(tmp_path / "empty")],
+        "--data-dir: MNIST: the data folder",
+        "does not exist",
     )
 
 

@@ -148,3 +148,49 @@ def test_command_errors_are_one_line(run_dir, digit, tmp_path, capsys):
     assert main(["features", str(run_dir), str(digit), "-o", str(tmp_path / "x.png")]) == 1
     assert "model.safetensors is missing" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("suffix", "magic"), [(".jpg", b"\xff\xd8\xff"), (".pdf", b"%PDF-"), (".svg", b"<?xml")]
+)
+def test_command_writes_the_format_its_suffix_names(run_dir, digit, tmp_path, suffix, magic):
+    out = tmp_path / f"maps{suffix}"
+    assert main(["features", str(run_dir), str(digit), "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(magic)
+
+
+def test_command_refuses_an_unknown_suffix_before_any_work(run_dir, digit, tmp_path, capsys):
+    out = tmp_path / "maps.gif"
+    assert main(["features", str(run_dir), str(digit), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"juanji features: -o {out}: '.gif'; the file name must end in")
+    assert not out.exists()
+
+
+def test_scale_caption_hand_examples():
+    from juanji.apps.viz.features import scale_caption
+
+    assert scale_caption(np.array([[-0.5, 2.0]])) == (
+        "signed (before the activation): black -2, mid grey 0, white +2"
+    )
+    assert scale_caption(np.array([0.0, 0.25])) == "non-negative (after ReLU): black 0, white 0.25"
+
+
+def test_every_row_of_maps_says_how_its_greys_read(run_dir, digit, tmp_path, monkeypatch):
+    from juanji.apps.viz import plot
+
+    headings = []
+
+    def capture(figure, path, dpi=100):
+        for sub in figure.subfigs:
+            headings.append(sub._suptitle.get_text())
+        plot.pyplot().close(figure)
+        return path
+
+    monkeypatch.setattr(plot, "save_figure", capture)
+    assert main(["features", str(run_dir), str(digit), "-o", str(tmp_path / "m.png")]) == 0
+    assert len(headings) == 5
+    assert "input (black " in headings[0] and "0 = grey" in headings[0]
+    conv, pool = headings[1], headings[2]
+    assert conv.startswith("features.0 Conv2d") and "black -" in conv and "mid grey 0" in conv
+    assert pool.startswith("features.2 MaxPool2d") and "black 0, white " in pool

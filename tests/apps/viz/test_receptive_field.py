@@ -10,7 +10,11 @@ from PIL import Image
 
 from juanji import nn
 from juanji.apps.cli import main
-from juanji.apps.viz.receptive_field import draw_receptive_field, receptive_field_table
+from juanji.apps.viz.receptive_field import (
+    draw_receptive_field,
+    nested_boxes,
+    receptive_field_table,
+)
 from juanji.models import LeNet5, LeNet5Classic
 
 
@@ -181,3 +185,68 @@ def test_command_errors_are_one_line(tmp_path, capsys, argv, message):
     err = capsys.readouterr().err
     assert err.startswith("juanji receptive-field: ") and message in err
     assert err.count("\n") == 1
+
+
+def _contains(outer, inner):
+    return all(
+        o_lo <= i_lo and i_hi <= o_hi
+        for (o_lo, o_hi), (i_lo, i_hi) in zip(outer, inner, strict=False)
+    )
+
+
+@pytest.mark.parametrize("unit", [(0, 0), (2, 3), (4, 4), (1, 2)])
+def test_drawn_boxes_are_nested_and_share_the_unit_centre(unit):
+    table = receptive_field_table(LeNet5())
+    boxes = nested_boxes(table, 3, unit)
+    assert len(boxes) == 4
+    (top, bottom), (left, right) = table.rows[3].unit_window(unit)
+    assert boxes[-1] == [(top, bottom), (left, right)]
+    centre = ((top + bottom) / 2, (left + right) / 2)
+    for row, box in zip(table.rows, boxes, strict=False):
+        assert [(lo + hi) / 2 for lo, hi in box] == list(centre)
+        assert [hi - lo for lo, hi in box] == [float(f.size) for f in row.fields]
+    for inner, outer in zip(boxes, boxes[1:], strict=False):
+        assert _contains(outer, inner)
+
+
+def test_nested_boxes_hand_example():
+    # LeNet5 features.2 (pool 2 after a 5x5 conv, padding 2): r = 6, j = 2, c = 0.5 + 0.5 = 1.0
+    # unit (3, 3) is centred at 1 + 3*2 = 7: [4, 10); the conv box (r = 5) is [4.5, 9.5),
+    # not the field of conv unit 6 or 7, which would poke out on one side ([4, 9) or [5, 10)).
+    table = receptive_field_table(LeNet5())
+    assert nested_boxes(table, 1, (3, 3)) == [
+        [(4.5, 9.5), (4.5, 9.5)],
+        [(4.0, 10.0), (4.0, 10.0)],
+    ]
+
+
+def test_command_layer_and_unit_work_without_image(capsys):
+    assert main(["receptive-field", "lenet5", "--layer", "features.3", "--unit", "2,7"]) == 0
+    assert (
+        "features.3 unit (2, 7) sees rows 2 to 16 and columns 12 to 26" in capsys.readouterr().out
+    )
+
+
+def test_command_accepts_negative_units_counted_from_the_end(capsys):
+    assert main(["receptive-field", "lenet5", "--layer", "features.3", "--unit", "-1,0"]) == 0
+    assert "features.3 unit (9, 0) sees" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--layer", "99"], "--layer: no window layer '99'"),
+        (["--unit", "-7,0"], "unit (-7, 0) is outside features.5's 5x5 output"),
+        (["--image", "-o", "rf.gif"], "-o rf.gif: '.gif'; the file name must end in one of"),
+    ],
+)
+def test_command_refuses_what_it_cannot_show_without_image(capsys, argv, message):
+    assert main(["receptive-field", "lenet5", *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("juanji receptive-field: ") and message in err and err.count("\n") == 1
+
+
+def test_command_output_implies_a_picture(tmp_path, capsys):
+    out = tmp_path / "rf.pdf"
+    assert main(["receptive-field", "lenet5", "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF-")

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
@@ -30,13 +32,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``juanji bench`` and ``python -m benchmarks``."""
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--threads", type=int, default=2, help="threads on both sides (default: 2)")
-    parser.add_argument("--rounds", type=int, default=7, help="A/B rounds per workload (7)")
+    parser.add_argument(
+        "--rounds", type=int, help="A/B rounds per workload, >= 1 (7; 1 with --tiny)"
+    )
     parser.add_argument(
         "--min-round",
         type=float,
-        default=0.2,
         metavar="SECONDS",
-        help="shortest round: fast workloads repeat until a round lasts this long (0.2)",
+        help="shortest round: fast workloads repeat until a round lasts this long "
+        "(0.2; 0 with --tiny)",
     )
     parser.add_argument(
         "--settle",
@@ -60,8 +64,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="DIR", help="MNIST folder (default: as juanji train)")
     parser.add_argument("--no-torch", action="store_true", help="time juanji alone")
     parser.add_argument(
-        "--tiny", action="store_true", help="tiny shapes, one quick round: checks the runner"
+        "--tiny",
+        action="store_true",
+        help="tiny shapes, one quick round: checks that the runner works; its times and "
+        "ratios mean nothing",
     )
+
+
+TINY_WARNING = (
+    "note: --tiny times tiny shapes over one round to check that the runner works; "
+    "its times and ratios mean nothing (run without --tiny to measure)"
+)
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse out-of-range options and an unwritable ``--json`` before any work starts.
+
+    Fills in the defaults of ``--rounds`` and ``--min-round`` (which depend on ``--tiny``).
+
+    Raises:
+        JuanjiError: one line naming the option, what it must be and what it got.
+    """
+    from juanji.apps.viz.plot import check_output  # noqa: PLC0415
+    from juanji.errors import JuanjiError  # noqa: PLC0415
+
+    if args.rounds is None:
+        args.rounds = 1 if args.tiny else 7
+    if args.min_round is None:
+        args.min_round = 0.0 if args.tiny else 0.2
+    rules = (
+        ("--threads", args.threads, args.threads >= 1, "an integer >= 1"),
+        ("--rounds", args.rounds, args.rounds >= 1, "an integer >= 1"),
+        ("--min-round", args.min_round, 0 <= args.min_round < math.inf, "a number of seconds >= 0"),
+        ("--settle", args.settle, 0 <= args.settle < math.inf, "a number of seconds >= 0"),
+    )
+    for option, value, valid, expected in rules:
+        if not valid:
+            raise JuanjiError(f"{option} must be {expected}, got {value}")
+    if args.json:
+        check_output(args.json, "--json", figure=None)
 
 
 def machine() -> dict[str, Any]:
@@ -103,6 +144,7 @@ def run(args: argparse.Namespace, stream: TextIO | None = None) -> dict[str, Any
 
     The thread settings of both libraries are restored afterwards.
     """
+    check_arguments(args)
     torch = _import_torch(args.no_torch)
     torch_threads = None if torch is None else torch.get_num_threads()
     blas_threads = get_num_threads()
@@ -119,7 +161,7 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
     if torch is not None:
         torch.set_num_threads(args.threads)
     blas_set = set_num_threads(args.threads)
-    rounds, min_round = (1, 0.0) if args.tiny else (args.rounds, args.min_round)
+    rounds, min_round = args.rounds, args.min_round
     settle = 0.0 if args.tiny else args.settle
     report: dict[str, Any] = {
         "machine": machine(),
@@ -135,6 +177,8 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
         "rows": [],
         "skipped": {},
     }
+    if args.tiny:
+        print(TINY_WARNING, file=stream, flush=True)
     print(format_header(report), file=stream, flush=True)
     juanji = juanji_api()
     libraries = {"juanji": juanji} if torch is None else {"juanji": juanji, "torch": torch}
@@ -156,8 +200,10 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
         list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     )
     if args.json:
-        with open(args.json, "w") as out:
-            json.dump(report, out, indent=2)
+        from juanji.apps.viz.plot import write_atomic  # noqa: PLC0415
+
+        text = json.dumps(report, indent=2, allow_nan=False) + "\n"
+        write_atomic(Path(args.json), text.encode(), "JSON report")
     return report
 
 

@@ -17,6 +17,7 @@ One function per command (``run_summary``, ``run_shape``) and one per parser
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,7 +53,9 @@ def _add_summary(subparsers: Any) -> None:
         "parameters (weights + biases), connections (as the 1998 LeNet paper counts them) and "
         "multiply-adds, with totals and memory.",
     )
-    parser.add_argument("model", metavar="MODEL", help="a registered model, e.g. lenet5")
+    parser.add_argument(
+        "model", metavar="MODEL", help="a registered model, e.g. lenet5, or a RUN_DIR"
+    )
     parser.add_argument(
         "--input",
         metavar="CxHxW",
@@ -62,15 +65,10 @@ def _add_summary(subparsers: Any) -> None:
 
 
 def run_summary(args: argparse.Namespace) -> int:
-    """Print the layer table of ``args.model`` (with ``args.input`` if given)."""
+    """Print the layer table of ``args.model``, a model name or a RUN_DIR (``args.input``)."""
     from juanji.apps.viz.summary import summary
-    from juanji.models import get_model, list_models
 
-    try:
-        model = get_model(args.model)
-    except ValueError:
-        known = ", ".join(list_models())
-        raise JuanjiError(f"unknown model {args.model!r}; known models: {known}") from None
+    model = _model_or_run(args.model)
     input_size = None if args.input is None else _sizes("--input", args.input, max_dims=None)
     expected = getattr(model, "input_size", None)
     if input_size is not None and expected is not None and len(input_size) != len(expected):
@@ -94,14 +92,19 @@ def _add_shape(subparsers: Any) -> None:
         "shape",
         help="output size of a convolution or pooling window, with the formula filled in",
         description="Compute n = floor((w + p_total - d*(k-1) - 1) / s) + 1 for every spatial "
-        "dimension (1 to 3) and print each step. Sizes per dimension are written AxB "
-        "(one number applies to every dimension).",
+        "dimension (1 to 3) and print each step. Sizes per dimension are written in "
+        "PyTorch's order, H x W (or D x H x W): --input 28x32 is 28 rows of 32 columns; one "
+        "number applies to every dimension.",
         epilog="examples: juanji shape --input 28x28 --kernel 5 --padding 2;  "
         "juanji shape --input 7x7 --kernel 4 --padding same;  "
         "juanji shape --input 5x5 --kernel 2 --pool --ceil-mode",
     )
-    parser.add_argument("--input", required=True, metavar="WxH", help="spatial size, e.g. 28x28")
-    parser.add_argument("--kernel", required=True, metavar="K", help="kernel size, e.g. 5 or 3x5")
+    parser.add_argument(
+        "--input", required=True, metavar="HxW", help="spatial size, height first, e.g. 28x28"
+    )
+    parser.add_argument(
+        "--kernel", required=True, metavar="K", help="kernel size, e.g. 5 or 3x5 (kH x kW)"
+    )
     parser.add_argument(
         "--padding",
         default="0",
@@ -145,14 +148,15 @@ def run_shape(args: argparse.Namespace) -> int:
         outputs.append(out)
     kind = "pooling window" if args.pool else "convolution"
     print(
-        f"{kind}: input {_x(sizes)}, kernel {_x(kernel)}, stride {_x(stride)}, "
+        f"{kind}: input {_x(sizes)} ({' x '.join(names)}), kernel {_x(kernel)}, "
+        f"stride {_x(stride)}, "
         f"dilation {_x(dilation)}, padding {_padding_text(pads)}"
         + (", ceil_mode" if args.ceil_mode else "")
     )
     rounding = "ceil" if args.ceil_mode else "floor"
     print(f"n = {rounding}((w + p_total - d*(k-1) - 1) / s) + 1, per dimension:")
     print("\n".join(lines))
-    print(f"output: {_x(outputs)}")
+    print(f"output: {_x(outputs)} ({' x '.join(names)})")
     return 0
 
 
@@ -310,9 +314,24 @@ def _add_receptive_field(subparsers: Any) -> None:
         metavar="PATH",
         help="draw the field on this picture (resized to the input; no PATH: the sample)",
     )
-    parser.add_argument("--layer", help="name or row number of the layer (default: the last)")
-    parser.add_argument("--unit", metavar="ROW,COL", help="output unit (default: the middle)")
-    parser.add_argument("-o", "--output", default="receptive-field.png", help="PNG to write")
+    parser.add_argument(
+        "--layer",
+        help="name or row number of the layer whose unit is shown (default: the last)",
+    )
+    parser.add_argument(
+        "--unit",
+        metavar="ROW,COL",
+        help="output unit of --layer, e.g. 5,5; negative counts from the end: -1,-1 is the "
+        "last (default: the middle)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        help="draw the picture into this file (.png, .jpg, .pdf, .svg; default with --image: "
+        "receptive-field.png); without --image the sample picture is used",
+    )
+    # "--unit -1,0" is a value, not an option: argparse's default takes only "-1" for a number.
+    parser._negative_number_matcher = re.compile(r"^-\d+([,x]-?\d+)*$")
     parser.set_defaults(func=run_receptive_field)
 
 
@@ -344,7 +363,19 @@ def _layer_index(table: Any, text: str | None) -> int:
         return names.index(text)
     if text.isdigit() and int(text) < len(names):
         return int(text)
-    raise JuanjiError(f"--layer: no window layer {text!r}; layers: {', '.join(names)}")
+    raise JuanjiError(
+        f"--layer: no window layer {text!r}; layers: {', '.join(names)} "
+        f"(or their row numbers 0 to {len(names) - 1})"
+    )
+
+
+def _unit(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    parts = text.replace("x", ",").split(",")
+    if len(parts) != 2:
+        raise JuanjiError(f"--unit: expected ROW,COL, got {text!r}")
+    return tuple(_int("--unit", part, -(2**31)) for part in parts)
 
 
 def run_receptive_field(args: argparse.Namespace) -> int:
@@ -362,31 +393,37 @@ def run_receptive_field(args: argparse.Namespace) -> int:
         raise JuanjiError(reason) from None
     if not table.rows:
         raise JuanjiError(f"{args.model} has no convolution or pooling layer")
-    print(table)
-    if args.image is None:
+    draw = args.image is not None or args.output is not None
+    if not (draw or args.layer or args.unit):
+        print(table)
         return 0
     from juanji.apps.viz import plot
+    from juanji.apps.viz.receptive_field import check_unit
 
     layer = _layer_index(table, args.layer)
-    channels, height, width = table.input_size
-    picture = plot.read_image(args.image or plot.sample_image_path(), gray=channels == 1)
-    picture = plot.resize_image(picture, height, width)
-    unit = None
-    if args.unit is not None:
-        parts = args.unit.replace("x", ",").split(",")
-        if len(parts) != 2:
-            raise JuanjiError(f"--unit: expected ROW,COL, got {args.unit!r}")
-        unit = tuple(_int("--unit", part, 0) for part in parts)
+    row = table.rows[layer]
     try:
-        path, window = draw_receptive_field(picture, table, args.output, layer, unit)
+        unit = check_unit(row, _unit(args.unit))
     except ValueError as error:
         raise JuanjiError(str(error).removeprefix("draw_receptive_field: ")) from None
-    (top, bottom), (left, right) = window
-    print(
-        f"\n{table.rows[layer].name} unit {unit or 'in the middle'} sees rows {top:g} to "
-        f"{bottom:g} and columns {left:g} to {right:g} (pixel i covers [i, i+1))"
+    if draw:
+        if len(row.fields) != 2:
+            raise JuanjiError(f"{args.model}: only 2-D models can be drawn")
+        output = plot.check_output(args.output or "receptive-field.png")
+        channels, height, width = table.input_size
+        picture = plot.read_image(args.image or plot.sample_image_path(), gray=channels == 1)
+        picture = plot.resize_image(picture, height, width)
+        path, _ = draw_receptive_field(picture, table, output, layer, unit)
+    print(table)
+    axes = {1: ("positions",), 2: ("rows", "columns"), 3: ("depth", "rows", "columns")}
+    window = row.unit_window(unit)
+    spans = " and ".join(
+        f"{axis} {low:g} to {high:g}"
+        for axis, (low, high) in zip(axes[len(window)], window, strict=True)
     )
-    print(f"wrote {path}")
+    print(f"\n{row.name} unit {unit} sees {spans} (pixel i covers [i, i+1))")
+    if draw:
+        print(f"wrote {path}")
     return 0
 
 
@@ -401,7 +438,12 @@ def _add_features(subparsers: Any) -> None:
     )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory of juanji train")
     parser.add_argument("image", metavar="IMAGE", help="a picture of one digit (PNG, JPEG...)")
-    parser.add_argument("-o", "--output", default="features.png", help="PNG to write")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="features.png",
+        help="file to write, format from its suffix: .png, .jpg, .pdf, .svg (features.png)",
+    )
     parser.add_argument(
         "--max-channels", type=int, default=16, help="channels drawn per layer (16)"
     )
@@ -421,6 +463,7 @@ def run_features(args: argparse.Namespace) -> int:
 
     if args.max_channels < 1:
         raise JuanjiError(f"--max-channels must be >= 1, got {args.max_channels}")
+    output_path = plot.check_output(args.output)
     model, config = training.restore_model(args.run_dir)
     prep = config["preprocessing"]
     try:
@@ -443,7 +486,7 @@ def run_features(args: argparse.Namespace) -> int:
         x.numpy()[0, 0],
         maps,
         first_layer_kernels(model, maps),
-        args.output,
+        output_path,
         title=f"prediction: {label} ({100 * probabilities[best]:.1f}%)",
         max_channels=args.max_channels,
     )

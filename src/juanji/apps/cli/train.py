@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from juanji.apps.cli._data import data_source
 from juanji.errors import JuanjiError
 from juanji.serialization import checkpoint
 from juanji.serialization.safetensors import INSTALL_HINT
@@ -200,6 +201,7 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         config = _new_config(args)
         run = _new_run_dir(args, config)
+    source = data_source(args, config.dataset)  # a bad --data-dir fails before any work
     epochs = config.hyperparameters.epochs
     done = training.completed_epochs(run) if args.resume else 0
     if args.resume and done >= epochs:
@@ -209,6 +211,8 @@ def run_train(args: argparse.Namespace) -> int:
     elif args.resume:
         print(f"{run}: no epoch was completed; starting the run over")
     print(_describe(config, run), flush=True)
+    if source:
+        print(source, file=sys.stderr, flush=True)
     try:
         metrics = training.train_run(
             config,
@@ -270,9 +274,14 @@ def run_eval(args: argparse.Namespace) -> int:
     """The ``juanji eval`` command."""
     from juanji.apps import training
 
-    config, result = training.evaluate_run(
-        args.run_dir, root=args.data_dir, download=not args.no_download
+    model, config = training.restore_model(args.run_dir)
+    source = data_source(args, config.dataset, train=False)
+    if source:
+        print(source, file=sys.stderr, flush=True)
+    _, test_loader = training.build_loaders(
+        config, root=args.data_dir, download=not args.no_download, test_only=True
     )
+    result = training.evaluate(model, test_loader, num_classes=config.num_classes)
     correct = int(np.trace(result.confusion))
     print(
         f"{config.model} on {config.dataset} ({args.run_dir}): test accuracy "

@@ -30,7 +30,13 @@ from juanji.autograd import no_grad
 from juanji.nn.module import Module
 from juanji.tensor.tensor import Tensor
 
-__all__ = ["FeatureMap", "feature_maps", "first_layer_kernels", "draw_feature_maps"]
+__all__ = [
+    "FeatureMap",
+    "feature_maps",
+    "first_layer_kernels",
+    "draw_feature_maps",
+    "scale_caption",
+]
 
 COLUMNS = 8  # maps per row of a grid
 ROW_INCHES = 1.0  # height of one row of maps
@@ -153,6 +159,21 @@ def _layer_panels(feature: FeatureMap, limit: int) -> list[tuple[str, np.ndarray
     return [(f"{c}", image, False) for c, image in enumerate(shown)]
 
 
+def scale_caption(maps: np.ndarray) -> str:
+    """How a layer's grey levels read, for its heading (the scale ``_layer_panels`` uses).
+
+    Example:
+        >>> scale_caption(np.array([-2.0, 0.5]))
+        'signed (before the activation): black -2, mid grey 0, white +2'
+        >>> scale_caption(np.array([0.0, 3.25]))
+        'non-negative (after ReLU): black 0, white 3.25'
+    """
+    peak = float(np.abs(maps).max()) if maps.size else 0.0
+    if maps.size and maps.min() < 0:
+        return f"signed (before the activation): black {-peak:.3g}, mid grey 0, white +{peak:.3g}"
+    return f"non-negative (after ReLU): black 0, white {peak or 1.0:.3g}"
+
+
 def draw_feature_maps(
     image: np.ndarray,
     maps: Sequence[FeatureMap],
@@ -168,7 +189,7 @@ def draw_feature_maps(
         maps: from ``feature_maps``.
         kernels: from ``first_layer_kernels``; the kernels of the first input channel are drawn
             (0 = mid grey).
-        path: the PNG to write.
+        path: the file to write (format from its suffix: .png, .jpg, .pdf, .svg).
         title: a heading (e.g. the prediction).
         max_channels: draw at most this many channels per layer.
 
@@ -184,11 +205,18 @@ def draw_feature_maps(
     for o, kernel in enumerate(weights[:max_channels]):
         peak = float(np.abs(kernel[0]).max()) or 1.0
         first.append((f"{o}", np.clip(0.5 + kernel[0] / (2 * peak), 0, 1), False))
-    sections = [(first, f"input and the learnt kernels of {kernel_name} (0 = grey)")]
+    sections = [
+        (
+            first,
+            f"input (black {low:.3g}, white {high:.3g}); kernels of {kernel_name} "
+            "(own scales, 0 = grey)",
+        )
+    ]
     for feature in maps:
         c, h, w = feature.maps.shape
         shown = f" (first {max_channels})" if c > max_channels else ""
-        heading = f"{feature.name} {feature.type}: {c} maps of {h}x{w}{shown}"
+        scale = scale_caption(feature.maps[:max_channels])
+        heading = f"{feature.name} {feature.type}: {c} maps of {h}x{w}{shown}; one scale, {scale}"
         sections.append((_layer_panels(feature, max_channels), heading))
     width, height = figure_inches([len(panels) for panels, _ in sections])
     figure = plt.figure(figsize=(width, height))

@@ -12,7 +12,9 @@ sign stays visible.
 
 from __future__ import annotations
 
+import io
 import os
+import tempfile
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -33,9 +35,80 @@ __all__ = [
     "show_image",
     "save_figure",
     "image_grid",
+    "IMAGE_FORMATS",
+    "FIGURE_FORMATS",
+    "check_output",
+    "write_atomic",
+    "before_after",
 ]
 
 INSTALL_HINT = 'pip install "juanji[cli]"'
+
+# What an output file's suffix selects: Pillow's format names for pixel images, matplotlib's
+# for figures. A file is always written in the format its name says, never PNG under .jpg.
+IMAGE_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".bmp": "BMP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".webp": "WEBP",
+}
+FIGURE_FORMATS = {
+    ".png": "png",
+    ".jpg": "jpg",
+    ".jpeg": "jpg",
+    ".pdf": "pdf",
+    ".svg": "svg",
+    ".eps": "eps",
+}
+
+
+def _format_of(path: Path, formats: dict[str, str], option: str) -> str:
+    found = formats.get(path.suffix.lower())
+    if found is None:
+        names = ", ".join(sorted(set(formats)))
+        got = f"'{path.suffix}'" if path.suffix else "no suffix"
+        raise JuanjiError(f"{option} {path}: {got}; the file name must end in one of {names}")
+    return found
+
+
+def check_output(path: str | os.PathLike, option: str = "-o", figure: bool | None = True) -> Path:
+    """Refuse, before any work, an output file that cannot be written or has an unknown suffix.
+
+    Checks the suffix (``FIGURE_FORMATS`` if ``figure``, else ``IMAGE_FORMATS``; pass
+    ``figure=None`` for any file, e.g. JSON), that the path is not a folder, and that a file can
+    be created in its folder (created if missing, as the writers do); the probe file is removed.
+
+    Raises:
+        JuanjiError: one line naming the option, the path and the reason.
+    """
+    path = Path(path)
+    if figure is not None:
+        _format_of(path, FIGURE_FORMATS if figure else IMAGE_FORMATS, option)
+    if path.is_dir():
+        raise JuanjiError(f"{option} {path}: is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise JuanjiError(f"{option} {path}: cannot write there ({reason})") from error
+    return path
+
+
+def write_atomic(path: Path, data: bytes, what: str) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file + rename), creating folders."""
+    from juanji.serialization.safetensors import atomic_write_bytes
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return atomic_write_bytes(path, data)
+    except OSError as error:
+        raise JuanjiError(f"{path}: cannot write the {what} ({error.strerror or error})") from error
 
 
 def pyplot() -> Any:
@@ -162,11 +235,12 @@ def to_unit_range(array: np.ndarray, signed: bool = False) -> np.ndarray:
 
 
 def write_image(array: np.ndarray, path: str | os.PathLike, scale: int = 1) -> Path:
-    """Save a ``(H, W)`` or ``(H, W, 3)`` image in [0, 1] as a PNG, pixel for pixel.
+    """Save a ``(H, W)`` or ``(H, W, 3)`` image in [0, 1], pixel for pixel, atomically.
 
     Args:
         array: the image; values outside [0, 1] are clipped.
-        path: where to write; missing folders are created.
+        path: where to write, in the format its suffix names (``IMAGE_FORMATS``: PNG, JPEG...);
+            missing folders are created.
         scale: enlarge each pixel to ``scale x scale`` (nearest neighbour) for small images.
 
     Returns:
@@ -177,26 +251,26 @@ def write_image(array: np.ndarray, path: str | os.PathLike, scale: int = 1) -> P
     if scale > 1:
         pixels = pixels.repeat(scale, axis=0).repeat(scale, axis=1)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        Image.fromarray(pixels).save(path, format="PNG", optimize=True)
-    except OSError as error:
-        raise JuanjiError(f"{path}: cannot write the image ({error})") from error
-    return path
+    image_format = _format_of(path, IMAGE_FORMATS, "output")
+    buffer = io.BytesIO()
+    options = {"optimize": True} if image_format in ("PNG", "JPEG") else {}
+    Image.fromarray(pixels).save(buffer, format=image_format, **options)
+    return write_atomic(path, buffer.getvalue(), "image")
 
 
 def save_figure(figure: Any, path: str | os.PathLike, dpi: int = 100) -> Path:
-    """Write a matplotlib figure as PNG (creating folders), close it, return the path."""
+    """Write a figure in the format its suffix names (``FIGURE_FORMATS``), atomically; close it.
+
+    Missing folders are created; returns the path.
+    """
     plt = pyplot()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
     try:
-        figure.savefig(path, dpi=dpi, format="png")
-    except OSError as error:
-        raise JuanjiError(f"{path}: cannot write the figure ({error})") from error
+        figure.savefig(buffer, dpi=dpi, format=_format_of(path, FIGURE_FORMATS, "output"))
     finally:
         plt.close(figure)
-    return path
+    return write_atomic(path, buffer.getvalue(), "figure")
 
 
 def show_image(axes: Any, image: np.ndarray, title: str = "", signed: bool = False) -> None:
@@ -252,4 +326,55 @@ def image_grid(
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout()
+    return save_figure(figure, path)
+
+
+# ITU-R 601 luma, as Pillow's 'L': a convolution is linear, so the luma of the filtered colour
+# planes is the filtered luma, and a signed (edge) response shows as one grey scale, not as
+# three colour planes each mapped around its own zero.
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def before_after(
+    image: np.ndarray,
+    output: np.ndarray,
+    path: str | os.PathLike,
+    *,
+    titles: tuple[str, str],
+    signed: bool = False,
+    caption: str = "",
+    panel_inches: float = 4.5,
+) -> Path:
+    """Draw an image and its filtered version side by side, labelled, and save the figure.
+
+    A signed output (an edge kernel's) is drawn on the luma with 0 as mid grey and a colour bar
+    of the response; an unsigned one is clipped to [0, 1]. Each panel is ``panel_inches`` wide,
+    so a 28 x 28 digit shows its pixels as squares you can count.
+
+    Returns:
+        The path written (format from its suffix, ``FIGURE_FORMATS``).
+    """
+    plt = pyplot()
+    height = panel_inches * max(image.shape[0] / image.shape[1], output.shape[0] / output.shape[1])
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(2 * panel_inches + 1.2, height + 1.0), squeeze=True, layout="constrained"
+    )
+    show_image(left, image, titles[0])
+    if signed:
+        response = output @ _LUMA if output.ndim == 3 else output
+        peak = float(np.abs(response).max()) or 1.0
+        shown = right.imshow(response, cmap="gray", vmin=-peak, vmax=peak, interpolation="nearest")
+        right.set_xticks([])
+        right.set_yticks([])
+        luma = " (luma)" if output.ndim == 3 else ""
+        right.set_title(f"{titles[1]}{luma}", fontsize=10)
+        # the bar takes its room from both panels, so they stay the same size
+        bar = figure.colorbar(shown, ax=[left, right], fraction=0.03, pad=0.01)
+        bar.set_label("response (0 = mid grey)", fontsize=8)
+    else:
+        show_image(right, np.clip(output, 0.0, 1.0), titles[1])
+    left.title.set_fontsize(10)
+    right.title.set_fontsize(10)
+    if caption:
+        figure.suptitle(caption, fontsize=10)
     return save_figure(figure, path)

@@ -44,7 +44,14 @@ from juanji.autograd import no_grad
 from juanji.nn.module import Module
 from juanji.tensor.creation import zeros
 
-__all__ = ["FieldRow", "FieldTable", "receptive_field_table", "draw_receptive_field"]
+__all__ = [
+    "FieldRow",
+    "FieldTable",
+    "receptive_field_table",
+    "draw_receptive_field",
+    "nested_boxes",
+    "check_unit",
+]
 
 
 @dataclass(frozen=True)
@@ -280,18 +287,40 @@ def receptive_field_table(model: Module, input_size: Sequence[int] | None = None
 
 
 # ---------------------------------------------------------------------------- picture
-def _draw_boxes(axes: Any, table: FieldTable, position: int, centre: list[float]) -> None:
-    """One rectangle per layer up to ``position``: the field of its unit nearest ``centre``."""
+def nested_boxes(
+    table: FieldTable, layer: int, unit: Sequence[int]
+) -> list[list[tuple[float, float]]]:
+    """The fields to draw for ``unit`` of row ``layer``: one per row up to it, all nested.
+
+    The recurrence puts a unit's centre at the centre of its window on the layer below
+    (``c_out = c_in + ((k-1)/2 - p) * j_in``), which for an even kernel lies between two units
+    there. So every earlier row's box is its field size ``r`` around the chosen unit's own
+    centre: the boxes share one centre and grow with ``r``, each inside the next, as the
+    recurrence builds them. Per row, ``[(top, bottom), (left, right)]`` in input pixels.
+
+    Example:
+        >>> from juanji import nn
+        >>> model = nn.Sequential(nn.Conv2d(1, 1, 3), nn.MaxPool2d(2))
+        >>> nested_boxes(receptive_field_table(model, (1, 8, 8)), 1, (1, 1))
+        [[(2.5, 5.5), (2.5, 5.5)], [(2.0, 6.0), (2.0, 6.0)]]
+    """
+    position = layer % len(table.rows)
+    centre = [(lo + hi) / 2 for lo, hi in table.rows[position].unit_window(unit)]
+    return [
+        [(c - f.size / 2, c + f.size / 2) for c, f in zip(centre, row.fields, strict=True)]
+        for row in table.rows[: position + 1]
+    ]
+
+
+def _draw_boxes(axes: Any, table: FieldTable, position: int, unit: Sequence[int]) -> None:
+    """One rectangle per row up to ``position`` (see ``nested_boxes``)."""
     from matplotlib import colormaps
     from matplotlib.patches import Rectangle
 
     colours = colormaps["autumn"](np.linspace(0, 0.85, len(table.rows)))
-    for index, row in enumerate(table.rows[: position + 1]):
-        near = [
-            min(max(round((c - f.start) / f.jump), 0), n - 1)
-            for c, f, n in zip(centre, row.fields, row.output_shape[1:], strict=True)
-        ]
-        (top, bottom), (left, right) = row.unit_window(near)
+    boxes = nested_boxes(table, position, unit)
+    for index, (row, box) in enumerate(zip(table.rows, boxes, strict=False)):
+        (top, bottom), (left, right) = box
         # pixel i is drawn centred on i, so the interval [a, b) spans a - 0.5 .. b - 0.5
         axes.add_patch(
             Rectangle(
@@ -307,6 +336,24 @@ def _draw_boxes(axes: Any, table: FieldTable, position: int, centre: list[float]
         )
 
 
+def check_unit(row: FieldRow, unit: Sequence[int] | None) -> tuple[int, ...]:
+    """The unit ``(row, column)`` of ``row``'s output, the middle if None; negatives count back.
+
+    Raises:
+        ValueError: a unit outside the layer's output (the message gives the output size).
+    """
+    sizes = row.output_shape[1:]
+    if unit is None:
+        return tuple(n // 2 for n in sizes)
+    if len(unit) != len(sizes) or not all(-n <= u < n for u, n in zip(unit, sizes, strict=False)):
+        shape = "x".join(map(str, sizes))
+        raise ValueError(
+            f"draw_receptive_field: unit {tuple(unit)} is outside {row.name}'s {shape} output "
+            f"(indices 0 to n-1, or -n to -1 from the end)"
+        )
+    return tuple(u % n for u, n in zip(unit, sizes, strict=True))
+
+
 def draw_receptive_field(
     image: np.ndarray,
     table: FieldTable,
@@ -316,15 +363,16 @@ def draw_receptive_field(
 ) -> tuple[Path, list[tuple[float, float]]]:
     """Draw the receptive field of one output unit on the input, as a rectangle.
 
-    Dashed rectangles show the fields of the earlier layers' units nearest the same place, so
-    the picture shows the field growing layer by layer. 2-D models only.
+    Dashed rectangles show the fields of the earlier layers around the same centre
+    (``nested_boxes``), so the picture shows the field growing layer by layer. 2-D models only.
 
     Args:
         image: ``(H, W)`` or ``(H, W, 3)`` in [0, 1], the model's input size.
         table: from ``receptive_field_table``.
-        path: the PNG to write.
+        path: the file to write (format from its suffix: .png, .pdf, .svg, .jpg).
         layer: index into ``table.rows`` (default: the last window layer).
-        unit: ``(row, column)`` of the output unit (default: the middle one).
+        unit: ``(row, column)`` of the output unit (default: the middle one; negative indices
+            count from the end).
 
     Returns:
         The path written and the chosen unit's ``[(top, bottom), (left, right)]`` interval.
@@ -334,12 +382,7 @@ def draw_receptive_field(
     row = table.rows[layer]
     if len(row.fields) != 2:
         raise ValueError("draw_receptive_field: only 2-D models can be drawn")
-    out_h, out_w = row.output_shape[1:]
-    unit = tuple(unit) if unit is not None else (out_h // 2, out_w // 2)
-    if not (0 <= unit[0] < out_h and 0 <= unit[1] < out_w):
-        raise ValueError(
-            f"draw_receptive_field: unit {unit} is outside {row.name}'s {out_h}x{out_w} output"
-        )
+    unit = check_unit(row, unit)
     window = row.unit_window(unit)
     centre = [(lo + hi) / 2 for lo, hi in window]
     plt = plot.pyplot()
@@ -348,7 +391,7 @@ def draw_receptive_field(
     plot.show_image(axes, image)
     axes.set_xlim(min(-0.5, window[1][0] - 0.5), max(width - 0.5, window[1][1] - 0.5))
     axes.set_ylim(max(height - 0.5, window[0][1] - 0.5), min(-0.5, window[0][0] - 0.5))
-    _draw_boxes(axes, table, layer % len(table.rows), centre)
+    _draw_boxes(axes, table, layer % len(table.rows), unit)
     axes.plot([centre[1] - 0.5], [centre[0] - 0.5], "o", color="cyan", markersize=4)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=7, ncol=1)
     axes.set_title(
