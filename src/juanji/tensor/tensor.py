@@ -724,19 +724,6 @@ def _rebuild(cls: type, array: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-class _Clone(movement.Contiguous):
-    """Copy (always), identity gradient."""
-
-    def forward(self, a: Any) -> Any:
-        return a.copy()
-
-
-def _rebuild(cls: type, array: np.ndarray, requires_grad: bool) -> Tensor:
-    t = cls.__new__(cls)
-    Tensor.__init__(t, array, requires_grad=requires_grad)
-    return t
-
-
 _TYPE_NAMES = {
     "float32": "FloatTensor",
     "float64": "DoubleTensor",
