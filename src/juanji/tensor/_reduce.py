@@ -14,26 +14,27 @@ import numpy as np
 from juanji._ops import reduce
 from juanji.backend import xp_of
 from juanji.tensor._args import dim_index, dim_tuple
+from juanji.tensor._base import Scalar, TensorBase
 
 if TYPE_CHECKING:
-    from juanji.tensor.tensor import Scalar, Tensor
+    from typing_extensions import Self
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 
-class ReduceMethods:
+class ReduceMethods(TensorBase):
     """Reductions over one, several or all dimensions."""
 
     __slots__ = ()
 
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Self:
         """Sum over ``dim`` (an int, a tuple, or None for all elements)."""
         source = self.to(dtype) if dtype is not None else self
         return self._apply(
             reduce.Sum, source, dim=dim_tuple(dim, self.ndim, "sum"), keepdim=keepdim
         )
 
-    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Self:
         """Mean over ``dim`` (floating-point tensors only, as in PyTorch)."""
         source = self.to(dtype) if dtype is not None else self
         if source._data.dtype.kind != "f":
@@ -52,7 +53,7 @@ class ReduceMethods:
         *,
         correction: int = 1,
         unbiased: bool | None = None,
-    ) -> Tensor:
+    ) -> Self:
         """Variance over ``dim`` with Bessel's correction by default (``correction=1``)."""
         if unbiased is not None:
             correction = 1 if unbiased else 0
@@ -68,7 +69,7 @@ class ReduceMethods:
         *,
         correction: int = 1,
         unbiased: bool | None = None,
-    ) -> Tensor:
+    ) -> Self:
         """Standard deviation: the square root of ``var``."""
         return self.var(dim, keepdim, correction=correction, unbiased=unbiased).sqrt()
 
@@ -97,25 +98,25 @@ class ReduceMethods:
         )
         return MaxResult(values, indices)
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Self:
         """Largest values over ``dim`` (values only)."""
         if dim is None:
             return self.max()
         dims = dim_tuple(dim, self.ndim, "amax")
         out = self
-        for d in sorted(dims, reverse=True):
+        for d in sorted(dims or (), reverse=True):
             out = out.max(d, keepdim=keepdim).values
         return out
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Self:
         """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
         return self._arg(dim, keepdim, "argmax")
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Self:
         """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
         return self._arg(dim, keepdim, "argmin")
 
-    def _arg(self, dim: int | None, keepdim: bool, name: str) -> Tensor:
+    def _arg(self, dim: int | None, keepdim: bool, name: str) -> Self:
         data = self._data
         if dim is None:
             out = getattr(data.reshape(-1), name)()
@@ -128,7 +129,7 @@ class ReduceMethods:
         out = getattr(data, name)(axis=axis, keepdims=keepdim)
         return self._wrap(out.astype(np.int64, copy=False))
 
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Self:
         """``log(sum(exp(x)))`` over ``dim``, without overflow."""
         return self._apply(
             reduce.LogSumExp,
@@ -137,7 +138,7 @@ class ReduceMethods:
             keepdim=keepdim,
         )
 
-    def norm(self, p: Scalar = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def norm(self, p: Scalar = 2, dim: Any = None, keepdim: bool = False) -> Self:
         """The p-norm over ``dim`` (p = 1, 2 or any positive number)."""
         if p == 1:
             return self.abs().sum(dim, keepdim)
@@ -145,12 +146,12 @@ class ReduceMethods:
             return (self * self).sum(dim, keepdim).sqrt()
         return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
-    def all(self, dim: int | None = None) -> Tensor:
+    def all(self, dim: int | None = None) -> Self:
         """True where every element is non-zero (over ``dim`` or all)."""
         axis = None if dim is None else dim_index(dim, self.ndim, "all")
         return self._wrap(xp_of(self._data).asarray(self._data.astype(bool).all(axis=axis)))
 
-    def any(self, dim: int | None = None) -> Tensor:
+    def any(self, dim: int | None = None) -> Self:
         """True where some element is non-zero (over ``dim`` or all)."""
         axis = None if dim is None else dim_index(dim, self.ndim, "any")
         return self._wrap(xp_of(self._data).asarray(self._data.astype(bool).any(axis=axis)))
