@@ -51,7 +51,10 @@ def _cupy_or_skip():
     return cupy
 
 
-@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
+@pytest.fixture(scope="session", params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
 def xp(request):
-    """The array module to build test inputs with: numpy, then cupy where a GPU is present."""
+    """The array module to build test inputs with: numpy, then cupy where a GPU is present.
+
+    Session-scoped, so that hypothesis tests may take it (it holds no per-test state).
+    """
     return np if request.param == "numpy" else _cupy_or_skip()

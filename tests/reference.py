@@ -27,9 +27,14 @@ def to_torch(array: np.ndarray, requires_grad: bool = False) -> Any:
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
-def to_juanji(array: np.ndarray, requires_grad: bool = False) -> juanji.Tensor:
-    """A juanji tensor with a copy of ``array``'s values (same dtype)."""
-    return juanji.tensor(np.array(array, copy=True), requires_grad=requires_grad)
+def to_juanji(array: np.ndarray, requires_grad: bool = False, xp: Any = np) -> juanji.Tensor:
+    """A juanji tensor with a copy of ``array``'s values (same dtype), in array library ``xp``."""
+    return juanji.Tensor(xp.array(array, copy=True), requires_grad=requires_grad)
+
+
+def to_numpy(t: juanji.Tensor) -> np.ndarray:
+    """The values of a juanji tensor on any device, as a NumPy array."""
+    return t.detach().cpu().numpy()
 
 
 def _outputs(out: Any) -> list[Any]:
@@ -45,6 +50,7 @@ def compare_op(
     rtol: float | None = None,
     atol: float | None = None,
     seed: int = 0,
+    xp: Any = np,
 ) -> list[juanji.Tensor]:
     """Check ``juanji_fn(*inputs)`` against ``torch_fn(*inputs)``, forward and backward.
 
@@ -56,6 +62,8 @@ def compare_op(
             positions to check only those, False for forward only.
         rtol, atol: default 1e-4 for float32 and 1e-10 for float64.
         seed: seed of the random cotangent.
+        xp: the array library juanji's inputs live in (the ``xp`` fixture); torch runs on
+            the CPU either way.
 
     Returns:
         juanji's outputs, for further checks.
@@ -69,7 +77,8 @@ def compare_op(
     else:
         wanted = list(grads)
     j_inputs = [
-        to_juanji(a, i in wanted) if isinstance(a, np.ndarray) else a for i, a in enumerate(inputs)
+        to_juanji(a, i in wanted, xp) if isinstance(a, np.ndarray) else a
+        for i, a in enumerate(inputs)
     ]
     t_inputs = [
         to_torch(a, i in wanted) if isinstance(a, np.ndarray) else a for i, a in enumerate(inputs)
@@ -79,7 +88,7 @@ def compare_op(
     assert len(j_out) == len(t_out), f"juanji gave {len(j_out)} outputs, torch {len(t_out)}"
     for k, (j, t) in enumerate(zip(j_out, t_out, strict=True)):
         expected = t.detach().numpy()
-        got = j.detach().numpy()
+        got = to_numpy(j)
         assert got.shape == expected.shape, (
             f"output {k}: shape {got.shape} != torch {expected.shape}"
         )
@@ -97,8 +106,8 @@ def compare_op(
     for j, t in zip(j_out, t_out, strict=True):
         if not (j.requires_grad and t.requires_grad):
             continue
-        cotangent = rng.standard_normal(j.shape).astype(j.numpy(force=True).dtype)
-        j_term = (j * juanji.tensor(cotangent)).sum()
+        cotangent = rng.standard_normal(j.shape).astype(to_numpy(j).dtype)
+        j_term = (j * juanji.Tensor(xp.asarray(cotangent))).sum()
         t_term = (t * torch.from_numpy(cotangent)).sum()
         j_total = j_term if j_total is None else j_total + j_term
         t_total = t_term if t_total is None else t_total + t_term
@@ -113,11 +122,11 @@ def compare_op(
         t_grad = t_inputs[i].grad
         j_grad = j_inputs[i].grad
         if t_grad is None:
-            assert j_grad is None or not np.any(j_grad.numpy()), f"input {i}: torch has no grad"
+            assert j_grad is None or not np.any(to_numpy(j_grad)), f"input {i}: torch has no grad"
             continue
         assert j_grad is not None, f"input {i}: juanji computed no gradient"
         expected = t_grad.numpy()
-        got = j_grad.numpy()
+        got = to_numpy(j_grad)
         assert got.dtype == expected.dtype, f"grad {i}: dtype {got.dtype} != torch {expected.dtype}"
         tol = TOLERANCE.get(got.dtype, 0)
         np.testing.assert_allclose(
