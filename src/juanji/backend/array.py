@@ -23,7 +23,7 @@ def cupy_or_none() -> ModuleType | None:
     if not _cupy_checked:
         _cupy_checked = True
         try:
-            import cupy  # noqa: PLC0415 - optional GPU backend, imported only when asked for
+            import cupy  # type: ignore[import-not-found]  # noqa: PLC0415 - optional GPU backend
 
             cupy.cuda.runtime.getDeviceCount()
             _cupy = cupy
@@ -36,6 +36,8 @@ class Device:
     """Where a tensor's memory lives: ``Device('cpu')`` or ``Device('cuda')``; prints like torch."""
 
     __slots__ = ("type", "index")
+    type: str  # 'cpu' or 'cuda'
+    index: int | None
 
     def __init__(self, spec: str | Device = "cpu") -> None:
         if isinstance(spec, Device):
@@ -131,6 +133,6 @@ def scatter_add(target: Any, indices: Any, values: Any) -> None:
     if xp_of(target) is np:
         np.add.at(target, indices, values)
     else:  # pragma: no cover - GPU only
-        import cupyx  # noqa: PLC0415 - present whenever a CuPy array is
+        import cupyx  # type: ignore[import-not-found]  # noqa: PLC0415 - comes with CuPy
 
         cupyx.scatter_add(target, indices, values)
