@@ -1,5 +1,9 @@
 """Shared fixtures and the hypothesis profiles.
 
+``xp`` runs a test once per array library present: NumPy always, CuPy (marked ``gpu``) when it
+imports and sees a GPU, so a GPU machine runs the same test bodies unchanged. A test that takes
+``xp`` builds its inputs with ``xp.asarray`` and reads results with ``as_numpy``.
+
 The ``ci`` profile (the default) is derandomized so that a failure reproduces on every run;
 ``HYPOTHESIS_PROFILE=dev`` explores new examples each time, ``=thorough`` many more.
 """
@@ -36,3 +40,21 @@ def rng():
 def dtype(request):
     """Run a test once per floating dtype."""
     return request.param
+
+
+def _cupy_or_skip():
+    from juanji.backend import cupy_or_none  # noqa: PLC0415 - checked only when the param runs
+
+    cupy = cupy_or_none()
+    if cupy is None:
+        pytest.skip("CuPy with a visible GPU is not available")
+    return cupy
+
+
+@pytest.fixture(scope="session", params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
+def xp(request):
+    """The array module to build test inputs with: numpy, then cupy where a GPU is present.
+
+    Session-scoped, so that hypothesis tests may take it (it holds no per-test state).
+    """
+    return np if request.param == "numpy" else _cupy_or_skip()

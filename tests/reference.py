@@ -8,6 +8,7 @@ differently and a gradient routed to the wrong place cannot pass).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,9 +28,14 @@ def to_torch(array: np.ndarray, requires_grad: bool = False) -> Any:
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
-def to_juanji(array: np.ndarray, requires_grad: bool = False) -> juanji.Tensor:
-    """A juanji tensor with a copy of ``array``'s values (same dtype)."""
-    return juanji.tensor(np.array(array, copy=True), requires_grad=requires_grad)
+def to_juanji(array: np.ndarray, requires_grad: bool = False, xp: Any = np) -> juanji.Tensor:
+    """A juanji tensor with a copy of ``array``'s values (same dtype), in array library ``xp``."""
+    return juanji.Tensor(xp.array(array, copy=True), requires_grad=requires_grad)
+
+
+def to_numpy(t: juanji.Tensor) -> np.ndarray:
+    """The values of a juanji tensor on any device, as a NumPy array."""
+    return t.detach().cpu().numpy()
 
 
 def _outputs(out: Any) -> list[Any]:
@@ -45,6 +51,7 @@ def compare_op(
     rtol: float | None = None,
     atol: float | None = None,
     seed: int = 0,
+    xp: Any = np,
 ) -> list[juanji.Tensor]:
     """Check ``juanji_fn(*inputs)`` against ``torch_fn(*inputs)``, forward and backward.
 
@@ -56,6 +63,8 @@ def compare_op(
             positions to check only those, False for forward only.
         rtol, atol: default 1e-4 for float32 and 1e-10 for float64.
         seed: seed of the random cotangent.
+        xp: the array library juanji's inputs live in (the ``xp`` fixture); torch runs on
+            the CPU either way.
 
     Returns:
         juanji's outputs, for further checks.
@@ -69,7 +78,8 @@ def compare_op(
     else:
         wanted = list(grads)
     j_inputs = [
-        to_juanji(a, i in wanted) if isinstance(a, np.ndarray) else a for i, a in enumerate(inputs)
+        to_juanji(a, i in wanted, xp) if isinstance(a, np.ndarray) else a
+        for i, a in enumerate(inputs)
     ]
     t_inputs = [
         to_torch(a, i in wanted) if isinstance(a, np.ndarray) else a for i, a in enumerate(inputs)
@@ -79,7 +89,7 @@ def compare_op(
     assert len(j_out) == len(t_out), f"juanji gave {len(j_out)} outputs, torch {len(t_out)}"
     for k, (j, t) in enumerate(zip(j_out, t_out, strict=True)):
         expected = t.detach().numpy()
-        got = j.detach().numpy()
+        got = to_numpy(j)
         assert got.shape == expected.shape, (
             f"output {k}: shape {got.shape} != torch {expected.shape}"
         )
@@ -97,8 +107,8 @@ def compare_op(
     for j, t in zip(j_out, t_out, strict=True):
         if not (j.requires_grad and t.requires_grad):
             continue
-        cotangent = rng.standard_normal(j.shape).astype(j.numpy(force=True).dtype)
-        j_term = (j * juanji.tensor(cotangent)).sum()
+        cotangent = rng.standard_normal(j.shape).astype(to_numpy(j).dtype)
+        j_term = (j * juanji.Tensor(xp.asarray(cotangent))).sum()
         t_term = (t * torch.from_numpy(cotangent)).sum()
         j_total = j_term if j_total is None else j_total + j_term
         t_total = t_term if t_total is None else t_total + t_term
@@ -113,17 +123,73 @@ def compare_op(
         t_grad = t_inputs[i].grad
         j_grad = j_inputs[i].grad
         if t_grad is None:
-            assert j_grad is None or not np.any(j_grad.numpy()), f"input {i}: torch has no grad"
+            assert j_grad is None or not np.any(to_numpy(j_grad)), f"input {i}: torch has no grad"
             continue
         assert j_grad is not None, f"input {i}: juanji computed no gradient"
         expected = t_grad.numpy()
-        got = j_grad.numpy()
+        got = to_numpy(j_grad)
         assert got.dtype == expected.dtype, f"grad {i}: dtype {got.dtype} != torch {expected.dtype}"
         tol = TOLERANCE.get(got.dtype, 0)
         np.testing.assert_allclose(
             got, expected, rtol=rtol or tol, atol=atol or tol, err_msg=f"gradient of input {i}"
         )
     return j_out
+
+
+# ----------------------------------------------------------- naive loops, for tiny sizes only
+
+
+def naive_unfold(x, kernel, dilation, pads, stride):
+    """Loop reference: (N, C, *size) -> (N, C*prod(k), L), one number at a time."""
+    N, C, *size = x.shape
+    padded = np.zeros([N, C] + [n + b + a for n, (b, a) in zip(size, pads, strict=True)], x.dtype)
+    padded[
+        (slice(None), slice(None))
+        + tuple(slice(b, b + n) for n, (b, _) in zip(size, pads, strict=True))
+    ] = x
+    out = [
+        (p - d * (k - 1) - 1) // s + 1
+        for p, k, d, s in zip(padded.shape[2:], kernel, dilation, stride, strict=True)
+    ]
+    taps = list(itertools.product(*(range(k) for k in kernel)))
+    windows = list(itertools.product(*(range(o) for o in out)))
+    col = np.zeros((N, C * len(taps), len(windows)), x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for t, tap in enumerate(taps):
+                for column, window in enumerate(windows):
+                    index = tuple(
+                        o * s + i * d
+                        for o, i, s, d in zip(window, tap, stride, dilation, strict=True)
+                    )
+                    col[n, c * len(taps) + t, column] = padded[(n, c) + index]
+    return col
+
+
+def naive_fold(col, size, kernel, dilation, pads, stride):
+    """Loop reference for fold: add each column entry onto its pixel, then crop the padding."""
+    N, rows, _ = col.shape
+    taps = list(itertools.product(*(range(k) for k in kernel)))
+    C = rows // len(taps)
+    padded_size = [n + b + a for n, (b, a) in zip(size, pads, strict=True)]
+    out = [
+        (p - d * (k - 1) - 1) // s + 1
+        for p, k, d, s in zip(padded_size, kernel, dilation, stride, strict=True)
+    ]
+    padded = np.zeros([N, C] + padded_size, col.dtype)
+    for n in range(N):
+        for c in range(C):
+            for t, tap in enumerate(taps):
+                for column, window in enumerate(itertools.product(*(range(o) for o in out))):
+                    index = tuple(
+                        o * s + i * d
+                        for o, i, s, d in zip(window, tap, stride, dilation, strict=True)
+                    )
+                    padded[(n, c) + index] += col[n, c * len(taps) + t, column]
+    return padded[
+        (slice(None), slice(None))
+        + tuple(slice(b, b + n) for n, (b, _) in zip(size, pads, strict=True))
+    ]
 
 
 class LeastSquares:

@@ -1,7 +1,8 @@
 """Count code lines per file and layer (docstrings, comments, blanks excluded); enforce budgets.
 
-Usage: python tools/loc.py [--quiet]. Exits 1 if a file passes the hard limit or the core passes
-its budget. Budgets change only in a commit that says why (CONVENTIONS.md, "Tooling").
+Usage: python tools/loc.py [--quiet]. Exits 1 if a file passes the hard limit, a function passes
+FUNCTION_LIMIT (unless FUNCTION_EXCEPTIONS lists it, with the reason), or the core passes its
+budget. Budgets change only in a commit that says why (CONVENTIONS.md, "Tooling").
 """
 
 from __future__ import annotations
@@ -13,6 +14,22 @@ import sys
 import tokenize
 
 SOFT_LIMIT, HARD_LIMIT = 400, 600
+FUNCTION_LIMIT = 50
+# "path::qualified.name" -> why it stays longer than FUNCTION_LIMIT. An entry whose function is
+# gone or back under the limit is reported, so the table cannot go stale.
+FUNCTION_EXCEPTIONS: dict[str, str] = {
+    "data/dataloader.py::DataLoader.__init__": (
+        "PyTorch's eleven-argument signature (15 lines) and then its argument rules in PyTorch's "
+        "order; a helper would move each rule away from the arguments it checks"
+    ),
+    "optim/lr_scheduler.py::OneCycleLR.__init__": (
+        "PyTorch's fourteen-argument signature (17 lines), its checks in PyTorch's order, and "
+        "the per-group lr and momentum set-up; the phase and step arithmetic is already in helpers"
+    ),
+    "_ops/conv.py::ConvNd.backward": "being reworked (the convolution algorithm seam, issue 8)",
+    "nn/functional/conv.py::_padding_pairs": "being reworked (one padding normaliser, issue 8)",
+    "nn/functional/conv.py::_conv_nd": "being reworked (the convolution algorithm seam, issue 8)",
+}
 CORE = (
     "backend",
     "autograd",
@@ -41,11 +58,19 @@ CORE = (
 # options, checks and state_dict.
 # Raised by 100 for integer division and remainder with PyTorch's ZeroDivisionError and the
 # wrapping of out-of-range Python ints (issue 9, items 4 and 8).
-CORE_BUDGET = 10450
+# Raised by 100 for the Tensor's base class (its storage, graph recording and metadata in
+# one file the method families inherit, with their type-only declarations) and the backend
+# split into array, BLAS, task and memory files (issue 8).
+CORE_BUDGET = 10550
 
 
 def code_lines(source: str) -> int:
-    """Lines holding a code token other than a docstring."""
+    """Number of lines holding a code token other than a docstring."""
+    return len(code_line_numbers(source))
+
+
+def code_line_numbers(source: str) -> set[int]:
+    """Numbers of the lines holding a code token other than a docstring."""
     docstring_lines: set[int] = set()
     for node in ast.walk(ast.parse(source)):
         body = getattr(node, "body", None)
@@ -70,7 +95,43 @@ def code_lines(source: str) -> int:
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type not in skip and tok.start[0] not in docstring_lines:
             lines.update(range(tok.start[0], tok.end[0] + 1))
-    return len(lines)
+    return lines
+
+
+def function_lines(source: str) -> dict[str, int]:
+    """Code lines of every function and method, by qualified name (``Class.method``)."""
+    code = code_line_numbers(source)
+    sizes: dict[str, int] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    span = range(child.lineno, (child.end_lineno or child.lineno) + 1)
+                    sizes[name] = len(code.intersection(span))
+                visit(child, name + ".")
+            else:
+                visit(child, prefix)
+
+    visit(ast.parse(source), "")
+    return sizes
+
+
+def check_functions(root: pathlib.Path) -> list[str]:
+    """Problems with function sizes: long functions not excepted, and stale exceptions."""
+    problems, seen = [], set()
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root).as_posix()
+        for name, n in function_lines(path.read_text()).items():
+            key = f"{relative}::{name}"
+            if n > FUNCTION_LIMIT:
+                seen.add(key)
+                if key not in FUNCTION_EXCEPTIONS:
+                    problems.append(f"{n:6d}  {key}  function over {FUNCTION_LIMIT} code lines")
+    for key in sorted(set(FUNCTION_EXCEPTIONS) - seen):
+        problems.append(f"        {key}  listed in FUNCTION_EXCEPTIONS but not over the limit")
+    return problems
 
 
 def main(argv: list[str]) -> int:
@@ -90,6 +151,10 @@ def main(argv: list[str]) -> int:
         failed |= n > HARD_LIMIT
         if not quiet or flag:
             print(f"{n:6d}  {name}{flag}")
+    problems = check_functions(root)
+    for line in problems:
+        print(line)
+    failed |= bool(problems)
     core = sum(n for name, n in counts.items() if name.split("/")[0] in CORE)
     print(f"core: {core} code lines (budget {CORE_BUDGET}); whole package: {sum(counts.values())}")
     if core > CORE_BUDGET:

@@ -6,7 +6,10 @@ PyTorch, not NumPy, where the two differ:
 * a Python scalar never widens a tensor of the same kind: ``float32_tensor * 2.0`` stays float32;
 * a float Python scalar turns an integer tensor into the *default* float dtype (float32), where
   NumPy would pick float64;
-* tensor-with-tensor: the wider of two floats wins; integer with float gives the float.
+* tensor-with-tensor: the wider of two floats wins; integer with float gives the float;
+* a 0-d tensor acts like a scalar next to a dimensioned one (``promote_tensors``).
+
+All of the rule lives here; ``Tensor``'s operators call ``scalar_result`` and ``promote_tensors``.
 """
 
 from __future__ import annotations
@@ -34,11 +37,11 @@ class DType:
         if isinstance(other, DType):
             return self.np_dtype == other.np_dtype
         try:
-            return self.np_dtype == np.dtype(other)  # type: ignore[arg-type]
+            return self.np_dtype == np.dtype(other)  # type: ignore[arg-type,call-overload]
         except TypeError:
             return False
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> builtins.int:
         return hash(self.np_dtype)
 
 
@@ -114,6 +117,35 @@ def promote(a: np.dtype, b: np.dtype) -> np.dtype:
     if b_float and not a_float:
         return b
     return np.promote_types(a, b)
+
+
+def _category(kind: str) -> builtins.int:
+    """PyTorch's promotion categories: bool < integer < float."""
+    return {"b": 0, "u": 1, "i": 1, "f": 2}.get(kind, 2)
+
+
+def promote_tensors(
+    da: np.dtype, a_ndim: builtins.int, db: np.dtype, b_ndim: builtins.int
+) -> np.dtype:
+    """Common dtype of two tensors by PyTorch's rule: a 0-d tensor acts like a scalar.
+
+    A 0-d operand does not widen a dimensioned one of the same category; one of a higher
+    category lifts the result to that category (a 0-d float with an int tensor gives the
+    default float dtype).
+    """
+    if da == db:
+        return da
+    a_scalar, b_scalar = a_ndim == 0, b_ndim == 0
+    if a_scalar != b_scalar:
+        if _category(da.kind) == _category(db.kind):
+            return db if a_scalar else da
+        high, high_is_scalar = (
+            (da, a_scalar) if _category(da.kind) > _category(db.kind) else (db, b_scalar)
+        )
+        if high_is_scalar and high.kind == "f":
+            return _default_float.np_dtype
+        return high
+    return promote(da, db)
 
 
 def scalar_result(array_dtype: np.dtype, scalar: object) -> np.dtype:

@@ -7,7 +7,11 @@ whole run. The streams are NumPy's PCG64, so they do not equal PyTorch's for the
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from juanji.backend import Device, as_device
 
 __all__ = [
     "Generator",
@@ -20,8 +24,20 @@ __all__ = [
 ]
 
 
+def _fresh_seed() -> int:
+    """A seed from the operating system's entropy (an int below 2**63)."""
+    entropy = np.random.SeedSequence().entropy
+    assert isinstance(entropy, int), "SeedSequence() without arguments draws an int"
+    return entropy % (2**63)
+
+
 class Generator:
     """A source of random numbers, like ``torch.Generator``; ``manual_seed`` returns ``self``.
+
+    Args:
+        device: ``'cpu'`` (default) or ``'cuda'``, kept as ``.device``. A ``cuda`` generator
+            needs CuPy and a GPU (refused otherwise); its stream is the same host-side PCG64
+            as a CPU one, so a seed gives the same numbers on either device.
 
     Example:
         >>> g = Generator().manual_seed(0)
@@ -30,8 +46,12 @@ class Generator:
         True
     """
 
-    def __init__(self, device: str = "cpu") -> None:
-        self._seed = int(np.random.SeedSequence().entropy % (2**63))
+    def __init__(self, device: Any = "cpu") -> None:
+        try:
+            self.device: Device = as_device(device)
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise type(error)(f"Generator: {error}") from None
+        self._seed = _fresh_seed()
         self.numpy = np.random.default_rng(self._seed)
 
     def manual_seed(self, seed: int) -> Generator:
@@ -44,7 +64,7 @@ class Generator:
 
     def seed(self) -> int:
         """Seed from fresh entropy and return the seed used."""
-        self.manual_seed(int(np.random.SeedSequence().entropy % (2**63)))
+        self.manual_seed(_fresh_seed())
         return self._seed
 
     def initial_seed(self) -> int:

@@ -1,4 +1,6 @@
-"""backend: BLAS thread control, the small-op thread rule, and the work-array memory budget."""
+"""backend: array library, BLAS thread control, the small-op thread rule, the memory budget."""
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -6,6 +8,7 @@ import pytest
 import juanji
 import juanji.nn.functional as F
 from juanji import backend
+from juanji.backend import blas, tasks
 
 
 def test_set_num_threads_round_trips():
@@ -27,18 +30,18 @@ def test_set_num_threads_refuses_non_positive_ints(bad):
 
 def test_op_threads_splits_ops_into_tasks_on_single_threaded_blas_and_restores_it():
     before = backend.get_num_threads()
-    reachable = backend.set_num_threads(2)
-    blas = (lambda: backend._openblas_functions()[1]()) if reachable else (lambda: None)
+    backend.set_num_threads(2)
+    blas_count = blas.blas_threads
     try:
         with backend.op_threads(backend.TASK_MIN_MACS, splits=True) as tasks:
-            assert tasks == 2 and blas() in (1, None)
+            assert tasks == 2 and blas_count() in (1, None)
         with backend.op_threads(1, splits=True) as tasks:
-            assert tasks == 1 and blas() in (1, None)
+            assert tasks == 1 and blas_count() in (1, None)
         with backend.op_threads(1) as tasks:  # a small GEMM: one BLAS thread
-            assert tasks == 1 and blas() in (1, None)
+            assert tasks == 1 and blas_count() in (1, None)
         with backend.op_threads(backend.SMALL_OP_MACS) as tasks:  # a big GEMM: BLAS threads
-            assert tasks == 1 and blas() in (2, None)
-        assert backend.get_num_threads() == 2 and blas() in (2, None)
+            assert tasks == 1 and blas_count() in (2, None)
+        assert backend.get_num_threads() == 2 and blas_count() in (2, None)
     finally:
         backend.set_num_threads(before)
 
@@ -54,21 +57,48 @@ def test_run_tasks_returns_results_in_order_and_raises_errors():
         backend.set_num_threads(before)
 
 
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_convolution_gives_the_same_numbers_with_any_thread_count(threads):
+class _CountingPool:
+    """A thread pool that counts the tasks handed to its workers."""
+
+    def __init__(self) -> None:
+        self.submitted = 0
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix="juanji-test")
+
+    def submit(self, fn):
+        self.submitted += 1
+        return self._pool.submit(fn)
+
+    def shutdown(self, wait=True):
+        self._pool.shutdown(wait=wait)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_convolution_gives_the_same_numbers_with_any_thread_count(threads, monkeypatch):
+    # A test-sized conv (44 k multiply-adds) is far under the size at which an op splits into
+    # tasks (TASK_MIN_MACS): lower that threshold so the split path really runs, and count the
+    # tasks the pool's workers received.
+    monkeypatch.setattr(tasks, "TASK_MIN_MACS", 0)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((4, 3, 9, 9)).astype(np.float32)
     w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
-    results = []
+    results, submitted = [], []
     before = backend.get_num_threads()
-    for count in (1, threads):
-        backend.set_num_threads(count)
-        X, W = juanji.tensor(x, requires_grad=True), juanji.tensor(w, requires_grad=True)
-        with backend.memory_budget(2000):  # several slabs, so that tasks have work to share
-            y = F.conv2d(X, W, padding=1)
-            (y * y).sum().backward()
-        results.append((y.detach().numpy(), X.grad.numpy(), W.grad.numpy()))
-    backend.set_num_threads(before)
+    try:
+        for count in (1, threads):
+            backend.set_num_threads(count)
+            pool = _CountingPool()
+            monkeypatch.setattr(tasks, "_pool", (64, pool))
+            X, W = juanji.tensor(x, requires_grad=True), juanji.tensor(w, requires_grad=True)
+            with backend.memory_budget(2000):  # several slabs, so that tasks have work to share
+                y = F.conv2d(X, W, padding=1)
+                (y * y).sum().backward()
+            pool.shutdown()
+            submitted.append(pool.submitted)
+            results.append((y.detach().numpy(), X.grad.numpy(), W.grad.numpy()))
+    finally:
+        backend.set_num_threads(before)
+    assert submitted[0] == 0, "one thread: everything runs in the caller"
+    assert submitted[1] >= threads - 1, f"{threads} threads: the work was never split"
     for ours, single in zip(results[1], results[0], strict=True):
         np.testing.assert_allclose(ours, single, rtol=1e-5, atol=1e-4)
 
@@ -110,3 +140,26 @@ def test_transposed_is_a_contiguous_copy_of_the_transpose(dtype):
     strided = np.arange(70, dtype=dtype).reshape(5, 14)[:, ::2]  # not contiguous: NumPy's path
     np.testing.assert_array_equal(backend.transposed(strided), strided.T)
     assert backend.transposed(np.zeros((0, 3), dtype)).shape == (3, 0)
+
+
+def test_strided_views_and_scatter_add_use_the_array_library_of_their_input(xp):
+    x = xp.arange(12.0).reshape(3, 4)
+    itemsize = x.dtype.itemsize
+    view = backend.as_strided(x, shape=(3, 2, 2), strides=(4 * itemsize, itemsize, itemsize))
+    assert backend.xp_of(view) is xp
+    expected = [[[0, 1], [1, 2]], [[4, 5], [5, 6]], [[8, 9], [9, 10]]]
+    np.testing.assert_array_equal(backend.as_numpy(view), expected)
+    windows = backend.sliding_window_view(x, 3, axis=1)  # (3, 2, 3)
+    assert backend.xp_of(windows) is xp
+    np.testing.assert_array_equal(backend.as_numpy(windows)[1, 1], [5, 6, 7])
+    target = xp.zeros(3)
+    backend.scatter_add(target, xp.asarray([0, 2, 0]), xp.asarray([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(backend.as_numpy(target), [4.0, 0.0, 2.0])  # repeats add up
+
+
+def test_the_package_re_exports_what_the_rest_of_juanji_imports():
+    from juanji.backend import array, memory  # noqa: PLC0415 - the split under test
+
+    assert backend.xp_of is array.xp_of and backend.run_tasks is tasks.run_tasks
+    assert backend.memory_budget is memory.memory_budget
+    assert backend.transposed is blas.transposed

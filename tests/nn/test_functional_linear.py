@@ -19,12 +19,12 @@ from reference import compare_op, torch
     dtype=st.sampled_from([np.float32, np.float64]),
     seed=st.integers(0, 2**16),
 )
-def test_linear_matches_torch(lead, in_features, out_features, bias, dtype, seed):
+def test_linear_matches_torch(xp, lead, in_features, out_features, bias, dtype, seed):
     rng = np.random.default_rng(seed)
     x = np.asarray(rng.standard_normal((*lead, in_features)), dtype=dtype)
     weight = rng.standard_normal((out_features, in_features)).astype(dtype)
     inputs = [x, weight] + ([rng.standard_normal(out_features).astype(dtype)] if bias else [])
-    compare_op(F.linear, torch.nn.functional.linear, inputs)
+    compare_op(F.linear, torch.nn.functional.linear, inputs, xp=xp)
 
 
 def test_linear_gradcheck(rng):
@@ -75,9 +75,11 @@ def test_linear_errors():
 
 
 @pytest.mark.parametrize("start, end", [(0, -1), (1, -1), (1, 2), (-2, -1), (2, 2)])
-def test_flatten_matches_torch(start, end, rng):
+def test_flatten_matches_torch(xp, start, end, rng):
     x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
-    compare_op(lambda t: F.flatten(t, start, end), lambda t: torch.flatten(t, start, end), [x])
+    compare_op(
+        lambda t: F.flatten(t, start, end), lambda t: torch.flatten(t, start, end), [x], xp=xp
+    )
 
 
 def test_flatten_errors():

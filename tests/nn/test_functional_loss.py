@@ -163,7 +163,7 @@ def test_loss_detach_item_is_a_python_float_without_graph():
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_mse_loss_with_weight_matches_torch(reduction):
+def test_mse_loss_with_weight_matches_torch(xp, reduction):
     rng = np.random.default_rng(11)
     x, t = rng.standard_normal((2, 2, 3, 4))
     w = rng.random((2, 3, 4)) + 0.1
@@ -171,4 +171,5 @@ def test_mse_loss_with_weight_matches_torch(reduction):
         lambda a, b, c: F.mse_loss(a, b, reduction=reduction, weight=c),
         lambda a, b, c: torch.nn.functional.mse_loss(a, b, reduction=reduction, weight=c),
         [x, t, w],
+        xp=xp,
     )

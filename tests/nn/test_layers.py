@@ -458,5 +458,16 @@ def test_shared_conv_layer_is_trained_through_both_uses():
     conv = nn.Conv2d(2, 2, 3, padding=1)
     model = nn.Sequential(conv, nn.ReLU(), conv)
     assert len(list(model.parameters())) == 2
-    model(juanji.randn(1, 2, 5, 5)).sum().backward()
-    assert conv.weight.grad is not None
+    x = np.random.default_rng(0).standard_normal((1, 2, 5, 5)).astype(np.float32)
+    model(juanji.tensor(x)).sum().backward()
+    # torch, same weights, same two uses: the gradient is the sum over both uses
+    w = torch.tensor(conv.weight.detach().numpy(), requires_grad=True)
+    b = torch.tensor(conv.bias.detach().numpy(), requires_grad=True)
+    first = torch.relu(torch.nn.functional.conv2d(torch.tensor(x), w, b, padding=1))
+    torch.nn.functional.conv2d(first, w, b, padding=1).sum().backward()
+    np.testing.assert_allclose(conv.weight.grad.numpy(), w.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(conv.bias.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-4)
+    # and it is not the gradient of either use alone
+    w_second = torch.tensor(conv.weight.detach().numpy(), requires_grad=True)
+    torch.nn.functional.conv2d(first.detach(), w_second, b.detach(), padding=1).sum().backward()
+    assert not np.allclose(conv.weight.grad.numpy(), w_second.grad.numpy(), atol=1e-3)

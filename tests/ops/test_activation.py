@@ -37,9 +37,9 @@ def _input(shape, dtype, seed, scale=3.0):
 
 @pytest.mark.parametrize("name", sorted(ELEMENTWISE))
 @given(shape=shapes, dtype=dtypes, seed=seeds)
-def test_elementwise_activation_matches_torch(name, shape, dtype, seed):
+def test_elementwise_activation_matches_torch(xp, name, shape, dtype, seed):
     ours, theirs = ELEMENTWISE[name]
-    compare_op(ours, theirs, [_input(shape, dtype, seed)])
+    compare_op(ours, theirs, [_input(shape, dtype, seed)], xp=xp)
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -49,11 +49,14 @@ def test_elementwise_activation_matches_torch(name, shape, dtype, seed):
     seed=seeds,
     data=st.data(),
 )
-def test_softmax_family_matches_torch(name, shape, dtype, seed, data):
+def test_softmax_family_matches_torch(xp, name, shape, dtype, seed, data):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1))
     ours, theirs = getattr(F, name), getattr(TF, name)
     compare_op(
-        lambda x: ours(x, dim=dim), lambda x: theirs(x, dim=dim), [_input(shape, dtype, seed)]
+        lambda x: ours(x, dim=dim),
+        lambda x: theirs(x, dim=dim),
+        [_input(shape, dtype, seed)],
+        xp=xp,
     )
 
 
@@ -91,14 +94,14 @@ def test_relu_gradient_at_zero_is_zero():
     assert x.grad.tolist() == [0.0, 1.0]
 
 
-def test_saturating_inputs_are_stable():
+def test_saturating_inputs_are_stable(xp):
     x = np.array([-1000.0, -80.0, 0.0, 80.0, 1000.0], dtype=np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        compare_op(F.sigmoid, torch.sigmoid, [x])
-        compare_op(F.tanh, torch.tanh, [x])
-        compare_op(lambda t: F.softmax(t, 0), lambda t: TF.softmax(t, 0), [x])
-        compare_op(lambda t: F.log_softmax(t, 0), lambda t: TF.log_softmax(t, 0), [x])
+        compare_op(F.sigmoid, torch.sigmoid, [x], xp=xp)
+        compare_op(F.tanh, torch.tanh, [x], xp=xp)
+        compare_op(lambda t: F.softmax(t, 0), lambda t: TF.softmax(t, 0), [x], xp=xp)
+        compare_op(lambda t: F.log_softmax(t, 0), lambda t: TF.log_softmax(t, 0), [x], xp=xp)
 
 
 @pytest.mark.parametrize("dtype", [juanji.float32, juanji.float64])
@@ -115,7 +118,7 @@ def test_activations_preserve_dtype(dtype):
         assert out.dtype == dtype
 
 
-def test_noncontiguous_input_matches_torch(rng):
+def test_noncontiguous_input_matches_torch(xp, rng):
     x = rng.standard_normal((4, 3)).astype(np.float32)
     for ours, theirs in [
         (F.relu, TF.relu),
@@ -123,5 +126,8 @@ def test_noncontiguous_input_matches_torch(rng):
         (lambda t: F.softmax(t, 1), lambda t: TF.softmax(t, 1)),
     ]:
         compare_op(
-            lambda t, f=ours: f(t.transpose(0, 1)), lambda t, f=theirs: f(t.transpose(0, 1)), [x]
+            lambda t, f=ours: f(t.transpose(0, 1)),
+            lambda t, f=theirs: f(t.transpose(0, 1)),
+            [x],
+            xp=xp,
         )

@@ -45,19 +45,19 @@ UNARY = {
     shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4),
     seed=st.integers(0, 2**16),
 )
-def test_binary_matches_torch_with_broadcasting(name, shapes, seed):
+def test_binary_matches_torch_with_broadcasting(xp, name, shapes, seed):
     rng = np.random.default_rng(seed)
     for dtype in (np.float32, np.float64):
         a, b = (rng.standard_normal(s).astype(dtype) for s in shapes.input_shapes)
-        compare_op(*BINARY[name], [a, b])
+        compare_op(*BINARY[name], [a, b], xp=xp)
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
 @given(shape=st.lists(st.integers(1, 4), max_size=3).map(tuple), seed=st.integers(0, 2**16))
-def test_unary_matches_torch(name, shape, seed):
+def test_unary_matches_torch(xp, name, shape, seed):
     rng = np.random.default_rng(seed)
     for dtype in (np.float32, np.float64):
-        compare_op(*UNARY[name], [rng.standard_normal(shape).astype(dtype)])
+        compare_op(*UNARY[name], [rng.standard_normal(shape).astype(dtype)], xp=xp)
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))

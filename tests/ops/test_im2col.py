@@ -1,8 +1,6 @@
 """unfold (im2col) and fold (col2im): vs PyTorch in 2-D, vs naive loops in 1-D/2-D/3-D,
 adjointness, gradcheck, dtype, non-contiguous input, and the window view itself."""
 
-import itertools
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,62 +10,9 @@ import juanji
 import juanji.nn.functional as F
 from juanji._ops.im2col import col2im, col2im_batch_last, im2col, sliding_windows
 from juanji.testing import gradcheck
-from reference import compare_op, torch
+from reference import compare_op, naive_fold, naive_unfold, torch
 
 TF = torch.nn.functional
-
-
-def naive_unfold(x, kernel, dilation, pads, stride):
-    """Loop reference: (N, C, *size) -> (N, C*prod(k), L), one number at a time."""
-    N, C, *size = x.shape
-    padded = np.zeros([N, C] + [n + b + a for n, (b, a) in zip(size, pads, strict=True)], x.dtype)
-    padded[
-        (slice(None), slice(None))
-        + tuple(slice(b, b + n) for n, (b, _) in zip(size, pads, strict=True))
-    ] = x
-    out = [
-        (p - d * (k - 1) - 1) // s + 1
-        for p, k, d, s in zip(padded.shape[2:], kernel, dilation, stride, strict=True)
-    ]
-    taps = list(itertools.product(*(range(k) for k in kernel)))
-    windows = list(itertools.product(*(range(o) for o in out)))
-    col = np.zeros((N, C * len(taps), len(windows)), x.dtype)
-    for n in range(N):
-        for c in range(C):
-            for t, tap in enumerate(taps):
-                for column, window in enumerate(windows):
-                    index = tuple(
-                        o * s + i * d
-                        for o, i, s, d in zip(window, tap, stride, dilation, strict=True)
-                    )
-                    col[n, c * len(taps) + t, column] = padded[(n, c) + index]
-    return col
-
-
-def naive_fold(col, size, kernel, dilation, pads, stride):
-    """Loop reference for fold: add each column entry onto its pixel, then crop the padding."""
-    N, rows, _ = col.shape
-    taps = list(itertools.product(*(range(k) for k in kernel)))
-    C = rows // len(taps)
-    padded_size = [n + b + a for n, (b, a) in zip(size, pads, strict=True)]
-    out = [
-        (p - d * (k - 1) - 1) // s + 1
-        for p, k, d, s in zip(padded_size, kernel, dilation, stride, strict=True)
-    ]
-    padded = np.zeros([N, C] + padded_size, col.dtype)
-    for n in range(N):
-        for c in range(C):
-            for t, tap in enumerate(taps):
-                for column, window in enumerate(itertools.product(*(range(o) for o in out))):
-                    index = tuple(
-                        o * s + i * d
-                        for o, i, s, d in zip(window, tap, stride, dilation, strict=True)
-                    )
-                    padded[(n, c) + index] += col[n, c * len(taps) + t, column]
-    return padded[
-        (slice(None), slice(None))
-        + tuple(slice(b, b + n) for n, (b, _) in zip(size, pads, strict=True))
-    ]
 
 
 @st.composite

@@ -25,11 +25,11 @@ PAIRS = [
 
 @pytest.mark.parametrize("shapes", PAIRS, ids=str)
 @given(seed=st.integers(0, 2**16))
-def test_matmul_matches_torch(shapes, seed):
+def test_matmul_matches_torch(xp, shapes, seed):
     rng = np.random.default_rng(seed)
     for dtype in (np.float32, np.float64):
         a, b = (rng.standard_normal(s).astype(dtype) for s in shapes)
-        compare_op(lambda x, y: x @ y, lambda x, y: x @ y, [a, b])
+        compare_op(lambda x, y: x @ y, lambda x, y: x @ y, [a, b], xp=xp)
 
 
 @pytest.mark.parametrize("shapes", PAIRS, ids=str)
@@ -44,7 +44,7 @@ def test_matmul_gradcheck(shapes):
     bias=st.booleans(),
     seed=st.integers(0, 2**16),
 )
-def test_linear_op_matches_torch(lead, bias, seed):
+def test_linear_op_matches_torch(xp, lead, bias, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(lead + (5,)).astype(np.float32)
     w = rng.standard_normal((3, 5)).astype(np.float32)
@@ -54,10 +54,14 @@ def test_linear_op_matches_torch(lead, bias, seed):
             lambda x, w, b: juanji.Tensor._apply(Linear, x, w, b),
             torch.nn.functional.linear,
             [x, w, b],
+            xp=xp,
         )
     else:
         compare_op(
-            lambda x, w: juanji.Tensor._apply(Linear, x, w), torch.nn.functional.linear, [x, w]
+            lambda x, w: juanji.Tensor._apply(Linear, x, w),
+            torch.nn.functional.linear,
+            [x, w],
+            xp=xp,
         )
 
 

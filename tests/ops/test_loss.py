@@ -65,7 +65,7 @@ def _some_kept(target, ignore_index):
 
 
 @given(class_case())
-def test_cross_entropy_class_indices_match_torch(case):
+def test_cross_entropy_class_indices_match_torch(xp, case):
     x, target, weight, ignore_index = _arrays(case)
     options = {
         "ignore_index": ignore_index,
@@ -79,11 +79,12 @@ def test_cross_entropy_class_indices_match_torch(case):
         lambda a, t, w: TF.cross_entropy(a, t, w, **options),
         [x, target, weight],
         grads=[0],
+        xp=xp,
     )
 
 
 @given(class_case())
-def test_cross_entropy_probabilities_match_torch(case):
+def test_cross_entropy_probabilities_match_torch(xp, case):
     x, _, weight, _ = _arrays(case)
     rng = np.random.default_rng(case["seed"] + 1)
     sample_shape = x.shape[:1] + x.shape[2:] if x.ndim > 1 else None
@@ -95,11 +96,12 @@ def test_cross_entropy_probabilities_match_torch(case):
         lambda a, t, w: TF.cross_entropy(a, t, w, **options),
         [x, probabilities, weight],
         grads=[0, 1],
+        xp=xp,
     )
 
 
 @given(class_case())
-def test_nll_loss_matches_torch(case):
+def test_nll_loss_matches_torch(xp, case):
     x, target, weight, ignore_index = _arrays(case)
     if case["reduction"] == "mean" and not _some_kept(target, ignore_index):
         return
@@ -110,6 +112,7 @@ def test_nll_loss_matches_torch(case):
         lambda a, t, w: TF.nll_loss(a, t, w, **options),
         [log_probabilities, target, weight],
         grads=[0],
+        xp=xp,
     )
 
 
@@ -119,7 +122,7 @@ def test_nll_loss_matches_torch(case):
     st.sampled_from(["mean", "sum", "none"]),
     st.integers(0, 2**16),
 )
-def test_mse_loss_matches_torch(shape, dtype, reduction, seed):
+def test_mse_loss_matches_torch(xp, shape, dtype, reduction, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(shape).astype(dtype)
     y = rng.standard_normal(shape).astype(dtype)
@@ -127,6 +130,7 @@ def test_mse_loss_matches_torch(shape, dtype, reduction, seed):
         lambda a, b: F.mse_loss(a, b, reduction=reduction),
         lambda a, b: TF.mse_loss(a, b, reduction=reduction),
         [x, y],
+        xp=xp,
     )
 
 
@@ -209,12 +213,12 @@ def test_cross_entropy_is_one_graph_node():
     assert loss.grad_fn.next_functions[0][0].name() == "AccumulateGrad"
 
 
-def test_cross_entropy_is_stable_for_huge_logits():
+def test_cross_entropy_is_stable_for_huge_logits(xp):
     x = np.array([[1e4, -1e4, 0.0], [-5e3, 5e3, 5e3]], dtype=np.float32)
     target = np.array([1, 0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = compare_op(F.cross_entropy, TF.cross_entropy, [x, target], grads=[0])
+        out = compare_op(F.cross_entropy, TF.cross_entropy, [x, target], grads=[0], xp=xp)
     assert np.isfinite(out[0].item())
 
 
@@ -247,7 +251,7 @@ def test_losses_preserve_dtype(dtype):
         assert x.grad.dtype == dtype
 
 
-def test_loss_noncontiguous_input_matches_torch(rng):
+def test_loss_noncontiguous_input_matches_torch(xp, rng):
     x = rng.standard_normal((5, 3)).astype(np.float32)  # transposed to (3, 5): a strided view
     target = np.array([0, 4, 2])
     compare_op(
@@ -255,12 +259,14 @@ def test_loss_noncontiguous_input_matches_torch(rng):
         lambda a, t: TF.cross_entropy(a.transpose(0, 1), t, label_smoothing=0.2),
         [x, target],
         grads=[0],
+        xp=xp,
     )
     y = rng.standard_normal((3, 5)).astype(np.float32)
     compare_op(
         lambda a, b: F.mse_loss(a.transpose(0, 1), b),
         lambda a, b: TF.mse_loss(a.transpose(0, 1), b),
         [x, y],
+        xp=xp,
     )
 
 

@@ -34,10 +34,10 @@ CASES = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 @given(seed=st.integers(0, 2**16))
-def test_movement_matches_torch(name, seed):
+def test_movement_matches_torch(xp, name, seed):
     x = np.random.default_rng(seed).standard_normal((2, 3, 4))
-    compare_op(*CASES[name], [x])
-    compare_op(*CASES[name], [x.astype(np.float32)])
+    compare_op(*CASES[name], [x], xp=xp)
+    compare_op(*CASES[name], [x.astype(np.float32)], xp=xp)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

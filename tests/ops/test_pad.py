@@ -35,10 +35,12 @@ def constant_cases(draw):
 @given(
     case=constant_cases(), dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 99)
 )
-def test_pad_constant_matches_torch(case, dtype, seed):
+def test_pad_constant_matches_torch(xp, case, dtype, seed):
     shape, pad, value = case
     x = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-    compare_op(lambda t: F.pad(t, pad, value=value), lambda t: TF.pad(t, pad, value=value), [x])
+    compare_op(
+        lambda t: F.pad(t, pad, value=value), lambda t: TF.pad(t, pad, value=value), [x], xp=xp
+    )
 
 
 @st.composite
@@ -57,14 +59,14 @@ def mode_cases(draw):
 
 @settings(max_examples=60)
 @given(case=mode_cases(), dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 99))
-def test_pad_modes_match_torch(case, dtype, seed):
+def test_pad_modes_match_torch(xp, case, dtype, seed):
     mode, shape, pad = case
     x = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-    compare_op(lambda t: F.pad(t, pad, mode=mode), lambda t: TF.pad(t, pad, mode=mode), [x])
+    compare_op(lambda t: F.pad(t, pad, mode=mode), lambda t: TF.pad(t, pad, mode=mode), [x], xp=xp)
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
-def test_pad_modes_on_any_rank_match_torch_after_reshape(mode):
+def test_pad_modes_on_any_rank_match_torch_after_reshape(xp, mode):
     # juanji pads one trailing dim of a 4-D input, which PyTorch refuses; fold the leading dims
     # into one so that PyTorch accepts the same computation.
     x = np.random.default_rng(1).standard_normal((2, 3, 4, 5))
@@ -72,6 +74,7 @@ def test_pad_modes_on_any_rank_match_torch_after_reshape(mode):
         lambda t: F.pad(t, (2, 3), mode=mode),
         lambda t: TF.pad(t.reshape(6, 4, 5), (2, 3), mode=mode).reshape(2, 3, 4, 10),
         [x],
+        xp=xp,
     )
 
 

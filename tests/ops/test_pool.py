@@ -70,7 +70,7 @@ def _split(case):
 
 
 @given(case=window_case())
-def test_max_pool_matches_torch(case):
+def test_max_pool_matches_torch(xp, case):
     S, shape, rng, kwargs = _split(case)
     ours, theirs = getattr(P, f"max_pool{S}d"), getattr(TF, f"max_pool{S}d")
     for dtype in (np.float32, np.float64):
@@ -79,9 +79,12 @@ def test_max_pool_matches_torch(case):
             lambda t: ours(t, **kwargs, return_indices=True),
             lambda t: theirs(t, **kwargs, return_indices=True),
             [x],
+            xp=xp,
         )
-        compare_op(lambda t: ours(t, **kwargs), lambda t: theirs(t, **kwargs), [x])
-        compare_op(lambda t: ours(t, **kwargs), lambda t: theirs(t, **kwargs), [x], grads=False)
+        compare_op(lambda t: ours(t, **kwargs), lambda t: theirs(t, **kwargs), [x], xp=xp)
+        compare_op(
+            lambda t: ours(t, **kwargs), lambda t: theirs(t, **kwargs), [x], grads=False, xp=xp
+        )
 
 
 @given(
@@ -89,7 +92,7 @@ def test_max_pool_matches_torch(case):
     count_include_pad=st.booleans(),
     divisor_override=st.sampled_from([None, None, 1, 3, -2]),
 )
-def test_avg_pool_matches_torch(case, count_include_pad, divisor_override):
+def test_avg_pool_matches_torch(xp, case, count_include_pad, divisor_override):
     S, shape, rng, kwargs = _split(case)
     del kwargs["dilation"]
     kwargs["count_include_pad"] = count_include_pad
@@ -101,7 +104,7 @@ def test_avg_pool_matches_torch(case, count_include_pad, divisor_override):
     ours, theirs = getattr(P, f"avg_pool{S}d"), getattr(TF, f"avg_pool{S}d")
     for dtype in (np.float32, np.float64):
         x = rng.standard_normal(shape).astype(dtype)
-        compare_op(lambda t: ours(t, **kwargs), lambda t: theirs(t, **kwargs), [x])
+        compare_op(lambda t: ours(t, **kwargs), lambda t: theirs(t, **kwargs), [x], xp=xp)
 
 
 @st.composite
@@ -114,7 +117,7 @@ def adaptive_case(draw):
 
 
 @given(case=adaptive_case())
-def test_adaptive_pools_match_torch(case):
+def test_adaptive_pools_match_torch(xp, case):
     S, shape, out, seed = case
     # PyTorch's 1-D adaptive pools take no None entries: give torch the resolved sizes.
     resolved = tuple(n if o is None else o for n, o in zip(shape[-S:], out, strict=True))
@@ -123,13 +126,14 @@ def test_adaptive_pools_match_torch(case):
     mx, torch_max = getattr(P, f"adaptive_max_pool{S}d"), getattr(TF, f"adaptive_max_pool{S}d")
     for dtype in (np.float32, np.float64):
         x = rng.standard_normal(shape).astype(dtype)
-        compare_op(lambda t: avg(t, out), lambda t: torch_avg(t, resolved), [x])
+        compare_op(lambda t: avg(t, out), lambda t: torch_avg(t, resolved), [x], xp=xp)
         compare_op(
             lambda t: mx(t, out, return_indices=True),
             lambda t: torch_max(t, resolved, return_indices=True),
             [x],
+            xp=xp,
         )
-        compare_op(lambda t: mx(t, out), lambda t: torch_max(t, resolved), [x], grads=False)
+        compare_op(lambda t: mx(t, out), lambda t: torch_max(t, resolved), [x], grads=False, xp=xp)
 
 
 # ------------------------------------------------------------------------------------ gradcheck
@@ -172,10 +176,12 @@ def test_pool_gradcheck(name):
     [(2, 2, 0), (3, 2, 0), (3, 2, 1), (2, 1, 1)],
     ids=["lenet-tiling", "3x3s2", "3x3s2p1", "2x2s1p1"],
 )
-def test_pool2d_common_configs_match_torch(name, config, dtype):
+def test_pool2d_common_configs_match_torch(xp, name, config, dtype):
     k, s, p = config
     x = np.random.default_rng(1).standard_normal((3, 6, 12, 10)).astype(dtype)
-    compare_op(lambda t: getattr(P, name)(t, k, s, p), lambda t: getattr(TF, name)(t, k, s, p), [x])
+    compare_op(
+        lambda t: getattr(P, name)(t, k, s, p), lambda t: getattr(TF, name)(t, k, s, p), [x], xp=xp
+    )
 
 
 def _noncontiguous(rng, shape, dtype):
@@ -213,7 +219,7 @@ def test_pool_preserves_dtype(name, dtype):
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1, 1), (2, 1, 1, 5), (1, 3, 4, 1), (1, 1)])
-def test_pool_size_one_dims_match_torch(shape):
+def test_pool_size_one_dims_match_torch(xp, shape):
     x = np.random.default_rng(4).standard_normal(shape)
     S = len(shape) - 2 if len(shape) > 2 else 1
     k = tuple(1 if n == 1 else 2 for n in shape[-S:])
@@ -224,7 +230,9 @@ def test_pool_size_one_dims_match_torch(shape):
         (f"adaptive_max_pool{S}d", 1),
     ):
         ours, theirs = getattr(P, name), getattr(TF, name)
-        compare_op(lambda t, f=ours, n=size: f(t, n), lambda t, f=theirs, n=size: f(t, n), [x])
+        compare_op(
+            lambda t, f=ours, n=size: f(t, n), lambda t, f=theirs, n=size: f(t, n), [x], xp=xp
+        )
 
 
 @pytest.mark.parametrize(
@@ -245,19 +253,20 @@ def test_adaptive_output_size_zero_gives_empty_like_torch():
         assert y.shape == tuple(getattr(TF, name)(x, (0, 3)).shape) == (1, 2, 0, 3)
 
 
-def test_max_pool_integer_input_matches_torch():
+def test_max_pool_integer_input_matches_torch(xp):
     x = np.random.default_rng(5).integers(-100, 100, (2, 3, 7, 6))
     for kwargs in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1}):
         out = compare_op(
             lambda t, kw=kwargs: P.max_pool2d(t, **kw, return_indices=True),
             lambda t, kw=kwargs: TF.max_pool2d(t, **kw, return_indices=True),
             [x],
+            xp=xp,
         )
         assert out[0].dtype == juanji.int64
 
 
 # ------------------------------------------------------------------- ties, NaN, -inf, inf
-def test_max_pool_ties_go_to_first_maximum_like_torch():
+def test_max_pool_ties_go_to_first_maximum_like_torch(xp):
     # Zeros everywhere (as after a ReLU): every window is a tie.
     zeros = np.zeros((1, 1, 4, 4))
     values, indices = P.max_pool2d(juanji.tensor(zeros), 2, return_indices=True)
@@ -274,6 +283,7 @@ def test_max_pool_ties_go_to_first_maximum_like_torch():
             lambda t, kw=kwargs: P.max_pool2d(t, **kw, return_indices=True),
             lambda t, kw=kwargs: TF.max_pool2d(t, **kw, return_indices=True),
             [ties],
+            xp=xp,
         )
 
 
@@ -304,12 +314,13 @@ def test_max_pool_infinite_gradient_stays_at_the_maximum():
     assert x.grad.tolist() == [[[0.0, np.inf, 0.0, -np.inf]]]  # no NaN from inf * 0
 
 
-def test_adaptive_max_pool_shared_maximum_accumulates_like_torch():
+def test_adaptive_max_pool_shared_maximum_accumulates_like_torch(xp):
     # Bins of 5 -> 3 are [0, 2), [1, 4), [3, 5): the first two share the maximum at index 1.
     x = np.array([[[0.0, 5.0, 0.5, 1.0, 0.25]]])
     out = compare_op(
         lambda t: P.adaptive_max_pool1d(t, 3, return_indices=True),
         lambda t: TF.adaptive_max_pool1d(t, 3, return_indices=True),
         [x],
+        xp=xp,
     )
     assert out[1].tolist() == [[[1, 1, 3]]]

@@ -36,7 +36,7 @@ REDUCTIONS = {
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
 @given(case=shape_and_dim())
-def test_reduction_matches_torch(name, case):
+def test_reduction_matches_torch(xp, name, case):
     shape, dims, keepdim, seed = case
     if name in ("var", "std") and np.prod([shape[d] for d in dims]) < 2:
         return  # one element: variance is nan in both
@@ -44,18 +44,22 @@ def test_reduction_matches_torch(name, case):
     f = REDUCTIONS[name]
     for dtype in (np.float32, np.float64):
         x = rng.standard_normal(shape).astype(dtype)
-        compare_op(lambda t: f(t, dims, keepdim), lambda t: f(t, dims, keepdim), [x])
+        compare_op(lambda t: f(t, dims, keepdim), lambda t: f(t, dims, keepdim), [x], xp=xp)
 
 
 @given(case=shape_and_dim())
-def test_max_min_dim_match_torch(case):
+def test_max_min_dim_match_torch(xp, case):
     shape, dims, keepdim, seed = case
     x = np.random.default_rng(seed).standard_normal(shape)
-    compare_op(lambda t: t.max(dims[0], keepdim), lambda t: t.max(dims[0], keepdim), [x])
-    compare_op(lambda t: t.min(dims[0], keepdim), lambda t: t.min(dims[0], keepdim), [x])
-    compare_op(lambda t: t.max(), lambda t: t.max(), [x])
+    compare_op(lambda t: t.max(dims[0], keepdim), lambda t: t.max(dims[0], keepdim), [x], xp=xp)
+    compare_op(lambda t: t.min(dims[0], keepdim), lambda t: t.min(dims[0], keepdim), [x], xp=xp)
+    compare_op(lambda t: t.max(), lambda t: t.max(), [x], xp=xp)
     compare_op(
-        lambda t: t.argmax(dims[0], keepdim), lambda t: t.argmax(dims[0], keepdim), [x], grads=False
+        lambda t: t.argmax(dims[0], keepdim),
+        lambda t: t.argmax(dims[0], keepdim),
+        [x],
+        grads=False,
+        xp=xp,
     )
 
 

@@ -244,3 +244,25 @@ def test_matmul_error_names_shapes():
         RuntimeError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) cannot be multiplied"
     ):
         juanji.zeros(2, 3) @ juanji.zeros(4, 5)
+
+
+def test_tensor_files_import_only_downwards():
+    # _base <- method families (_shape, _reduce, _inplace) <- tensor.py: no file below
+    # tensor.py imports it, even for type checking, so mypy checks each on its own.
+    import ast  # noqa: PLC0415
+    import pathlib  # noqa: PLC0415
+
+    folder = pathlib.Path(juanji.__file__).parent / "tensor"
+    for name in ("_base", "_shape", "_reduce", "_inplace", "_args", "_printing"):
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert "juanji.tensor.tensor" not in imported, name
+    from juanji.tensor._base import TensorBase  # noqa: PLC0415
+
+    assert issubclass(juanji.Tensor, TensorBase)
+
+
+def test_results_of_a_parameter_are_plain_tensors():
+    p = juanji.nn.Parameter(juanji.ones(2))
+    for result in (p * 2, p.reshape(1, 2), p.sum(), p.max(0).values):
+        assert type(result) is juanji.Tensor

@@ -56,33 +56,6 @@ def operand(value: Any) -> Any:
     return value
 
 
-def category(kind: str) -> int:
-    """PyTorch's promotion categories: bool < integer < float."""
-    return {"b": 0, "u": 1, "i": 1, "f": 2}.get(kind, 2)
-
-
-def promoted_dtype(da: np.dtype, a_ndim: int, db: np.dtype, b_ndim: int) -> np.dtype:
-    """Common dtype of two tensors by PyTorch's rule: a 0-d tensor acts like a scalar.
-
-    A 0-d operand does not widen a dimensioned one of the same category; one of a higher
-    category lifts the result to that category (a 0-d float with an int tensor gives the
-    default float dtype).
-    """
-    if da == db:
-        return da
-    a_scalar, b_scalar = a_ndim == 0, b_ndim == 0
-    if a_scalar != b_scalar:
-        if category(da.kind) == category(db.kind):
-            return db if a_scalar else da
-        high, high_is_scalar = (
-            (da, a_scalar) if category(da.kind) > category(db.kind) else (db, b_scalar)
-        )
-        if high_is_scalar and high.kind == "f":
-            return _dtype.get_default_dtype().np_dtype
-        return high
-    return _dtype.promote(da, db)
-
-
 def dim_index(dim: Any, ndim: int, fn: str) -> int:
     """Normalise one dimension index, with PyTorch's error for out-of-range values."""
     if _is_tensor(dim):

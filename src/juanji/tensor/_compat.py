@@ -17,46 +17,10 @@ from juanji import _dtype
 from juanji._ops import trig
 from juanji.backend import xp_of
 from juanji.tensor._args import dim_index, shape_args, to_array
+from juanji.tensor._base import TensorBase
 
 if TYPE_CHECKING:
-    from juanji.tensor.tensor import Tensor
-
-
-class Size(tuple):
-    """The shape of a tensor: a tuple of ints (``x.shape == (2, 3)`` holds), as ``torch.Size``.
-
-    It prints as the plain tuple, ``(2, 3)`` (not ``torch.Size([2, 3])``): shapes appear in
-    doctests, logs and error messages all over juanji, and read best that way; what real code
-    needs from ``torch.Size`` is that it is a tuple with ``numel()`` whose slices stay Sizes.
-
-    Example:
-        >>> Size([2, 3])
-        (2, 3)
-        >>> Size([2, 3]).numel(), type(Size([2, 3, 4])[1:]).__name__
-        (6, 'Size')
-    """
-
-    __slots__ = ()
-
-    def numel(self) -> int:
-        """The number of elements a tensor of this shape holds."""
-        count = 1
-        for n in self:
-            count *= n
-        return count
-
-    def __getitem__(self, index: Any) -> Any:
-        item = tuple.__getitem__(self, index)
-        return Size(item) if isinstance(index, slice) else item
-
-    def __add__(self, other: Any) -> Size:
-        return Size(tuple.__add__(self, tuple(other)))
-
-    def __radd__(self, other: Any) -> Size:
-        return Size(tuple(other) + tuple(self))
-
-    def __repr__(self) -> str:
-        return tuple.__repr__(self)
+    from typing_extensions import Self
 
 
 # PyTorch's legacy type names: scripts compare x.type() with 'torch.FloatTensor'.
@@ -95,58 +59,58 @@ def dtype_of_type(spec: Any) -> _dtype.DType:
     return _dtype.as_dtype(legacy if legacy is not None else spec, "type")
 
 
-class CompatMethods:
+class CompatMethods(TensorBase):
     """Trigonometry, ``new_*`` factories, ``squeeze_``/``swapaxes``, device flags."""
 
     __slots__ = ()
 
     # ------------------------------------------------------------------ trigonometry
-    def sin(self) -> Tensor:
+    def sin(self) -> Self:
         """Elementwise sine."""
         return self._apply(trig.Sin, self._float())
 
-    def cos(self) -> Tensor:
+    def cos(self) -> Self:
         """Elementwise cosine."""
         return self._apply(trig.Cos, self._float())
 
-    def tan(self) -> Tensor:
+    def tan(self) -> Self:
         """Elementwise tangent."""
         return self._apply(trig.Tan, self._float())
 
-    def sinh(self) -> Tensor:
+    def sinh(self) -> Self:
         """Elementwise hyperbolic sine."""
         return self._apply(trig.Sinh, self._float())
 
-    def cosh(self) -> Tensor:
+    def cosh(self) -> Self:
         """Elementwise hyperbolic cosine."""
         return self._apply(trig.Cosh, self._float())
 
-    def asin(self) -> Tensor:
+    def asin(self) -> Self:
         """Elementwise inverse sine."""
         return self._apply(trig.Asin, self._float())
 
-    def acos(self) -> Tensor:
+    def acos(self) -> Self:
         """Elementwise inverse cosine."""
         return self._apply(trig.Acos, self._float())
 
-    def atan(self) -> Tensor:
+    def atan(self) -> Self:
         """Elementwise inverse tangent."""
         return self._apply(trig.Atan, self._float())
 
     arcsin, arccos, arctan = asin, acos, atan
 
     # ------------------------------------------------------------------ new_* factories
-    def _new(self, array: Any, dtype: Any, requires_grad: builtins.bool) -> Tensor:
+    def _new(self, array: Any, dtype: Any, requires_grad: builtins.bool) -> Self:
         target = self._data.dtype if dtype is None else _dtype.as_dtype(dtype).np_dtype
         return self._wrap_grad(array.astype(target, copy=False), requires_grad)
 
-    def _wrap_grad(self, array: Any, requires_grad: builtins.bool) -> Tensor:
+    def _wrap_grad(self, array: Any, requires_grad: builtins.bool) -> Self:
         out = self._wrap(array)
         return out.requires_grad_(True) if requires_grad else out
 
     def new_tensor(
         self, data: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
-    ) -> Tensor:
+    ) -> Self:
         """A new tensor holding a copy of ``data``, with this tensor's dtype unless given."""
         array = to_array(data, None).copy()
         return self._new(array, dtype, requires_grad)
@@ -157,7 +121,7 @@ class CompatMethods:
         dtype: Any = None,
         device: Any = None,
         requires_grad: builtins.bool = False,
-    ) -> Tensor:
+    ) -> Self:
         """Zeros of ``size``, with this tensor's dtype unless given."""
         xp = _xp(self)
         return self._new(xp.zeros(shape_args(size, "new_zeros")), dtype, requires_grad)
@@ -168,7 +132,7 @@ class CompatMethods:
         dtype: Any = None,
         device: Any = None,
         requires_grad: builtins.bool = False,
-    ) -> Tensor:
+    ) -> Self:
         """Ones of ``size``, with this tensor's dtype unless given."""
         xp = _xp(self)
         return self._new(xp.ones(shape_args(size, "new_ones")), dtype, requires_grad)
@@ -179,7 +143,7 @@ class CompatMethods:
         dtype: Any = None,
         device: Any = None,
         requires_grad: builtins.bool = False,
-    ) -> Tensor:
+    ) -> Self:
         """An uninitialised tensor of ``size`` (zeros here), with this tensor's dtype."""
         return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
@@ -190,14 +154,14 @@ class CompatMethods:
         dtype: Any = None,
         device: Any = None,
         requires_grad: builtins.bool = False,
-    ) -> Tensor:
+    ) -> Self:
         """``fill_value`` repeated over ``size``, with this tensor's dtype unless given."""
         xp = _xp(self)
         array = xp.full(shape_args((size,), "new_full"), fill_value)
         return self._new(array, dtype, requires_grad)
 
     # ------------------------------------------------------------------ shape, in place
-    def _reshape_(self, name: str, shape: tuple[int, ...]) -> Tensor:
+    def _reshape_(self, name: str, shape: tuple[int, ...]) -> Self:
         if self._ctx is not None or self.requires_grad:
             result = self.reshape(shape)
             self._data, self._ctx = result._data, result._ctx
@@ -206,21 +170,21 @@ class CompatMethods:
             self._data = self._data.reshape(shape)
         return self
 
-    def squeeze_(self, dim: Any = None) -> Tensor:
+    def squeeze_(self, dim: Any = None) -> Self:
         """Remove size-1 dimensions of this tensor in place (its shape changes)."""
         return self._reshape_("squeeze_", self.squeeze(dim).shape)
 
-    def unsqueeze_(self, dim: int) -> Tensor:
+    def unsqueeze_(self, dim: int) -> Self:
         """Insert a size-1 dimension at ``dim`` in place."""
         return self._reshape_("unsqueeze_", self.unsqueeze(dim).shape)
 
-    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+    def swapaxes(self, axis0: int, axis1: int) -> Self:
         """Swap two dimensions (``transpose``'s NumPy name)."""
         return self.transpose(axis0, axis1)
 
     swapdims = swapaxes
 
-    def movedim(self, source: Any, destination: Any) -> Tensor:
+    def movedim(self, source: Any, destination: Any) -> Self:
         """Move dimension(s) ``source`` to position(s) ``destination``; the rest keep order."""
         src = [source] if isinstance(source, builtins.int) else list(source)
         dst = [destination] if isinstance(destination, builtins.int) else list(destination)
@@ -239,38 +203,38 @@ class CompatMethods:
     moveaxis = movedim
 
     # ------------------------------------------------------------------ logic (not differentiable)
-    def _logic(self, other: Any, name: str, op: str) -> Tensor:
+    def _logic(self, other: Any, name: str, op: str) -> Self:
         a, b = self._data, other._data if hasattr(other, "_ctx") else other
         if a.dtype.kind not in "biu" or getattr(b, "dtype", np.dtype(bool)).kind not in "biu":
             raise TypeError(f"{name}: needs bool or integer tensors, got {self.dtype}")
         xp = xp_of(a)
         return self._wrap(xp.invert(a) if op == "invert" else getattr(xp, op)(a, b))
 
-    def __and__(self, other: Any) -> Tensor:
+    def __and__(self, other: Any) -> Self:
         return self._logic(other, "&", "bitwise_and")
 
-    def __or__(self, other: Any) -> Tensor:
+    def __or__(self, other: Any) -> Self:
         return self._logic(other, "|", "bitwise_or")
 
-    def __xor__(self, other: Any) -> Tensor:
+    def __xor__(self, other: Any) -> Self:
         return self._logic(other, "^", "bitwise_xor")
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
-    def __invert__(self) -> Tensor:
+    def __invert__(self) -> Self:
         if self._data.dtype.kind == "b":
             return self.logical_not()
         return self._logic(0, "~", "invert")
 
-    def logical_not(self) -> Tensor:
+    def logical_not(self) -> Self:
         """Elementwise NOT, as a bool tensor."""
         return self._wrap(xp_of(self._data).logical_not(self._data))
 
-    def logical_and(self, other: Any) -> Tensor:
+    def logical_and(self, other: Any) -> Self:
         """Elementwise AND of truth values, as a bool tensor."""
         return self._wrap(xp_of(self._data).logical_and(self._data, _raw(other)))
 
-    def logical_or(self, other: Any) -> Tensor:
+    def logical_or(self, other: Any) -> Self:
         """Elementwise OR of truth values, as a bool tensor."""
         return self._wrap(xp_of(self._data).logical_or(self._data, _raw(other)))
 

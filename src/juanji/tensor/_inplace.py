@@ -23,17 +23,18 @@ from juanji.autograd import grad_mode, version
 from juanji.backend import scatter_add, xp_of
 from juanji.random import numpy_rng
 from juanji.tensor._args import index_arrays, operand
+from juanji.tensor._base import Scalar, TensorBase
 from juanji.tensor._integer import check_rounding_mode
 
 if TYPE_CHECKING:
-    from juanji.tensor.tensor import Scalar, Tensor
+    from typing_extensions import Self
 
 
 def _grad_carrying(value: Any) -> bool:
     return getattr(value, "requires_grad", False) is True and hasattr(value, "_ctx")
 
 
-class InplaceMethods:
+class InplaceMethods(TensorBase):
     """In-place arithmetic, fills, copies and random fills."""
 
     __slots__ = ()
@@ -63,7 +64,7 @@ class InplaceMethods:
             return False
         return self.requires_grad or builtins.any(_grad_carrying(o) for o in others)
 
-    def _adopt(self, result: Tensor) -> Tensor:
+    def _adopt(self, result: TensorBase) -> Self:
         """Make this tensor the output of ``result``'s graph node (its data is already here)."""
         version.bump(self._data)
         self._ctx, self._output_index = result._ctx, result._output_index
@@ -75,7 +76,7 @@ class InplaceMethods:
                 base._adopt_written(self, index)
         return self
 
-    def _adopt_written(self, view: Tensor, index: Any) -> None:
+    def _adopt_written(self, view: TensorBase, index: Any) -> None:
         """Record that ``view`` (= ``self[index]``, already written through) was modified."""
         result = self._apply(movement.IndexPut, self, view, index=index)
         self._ctx, self._output_index = result._ctx, result._output_index
@@ -84,21 +85,21 @@ class InplaceMethods:
         if parent is not None and version._root(parent[0]._data) is version._root(self._data):
             parent[0]._adopt_written(self, parent[1])
 
-    def _snapshot(self) -> Tensor:
+    def _snapshot(self) -> Self:
         """A copy of this tensor standing for its old value in the graph."""
         copy = self._wrap(self._data.copy())
         copy._ctx, copy._output_index = self._ctx, self._output_index
         copy.requires_grad = self.requires_grad
         return copy
 
-    def _inplace_graph(self, name: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    def _inplace_graph(self, name: str, compute: Callable[[TensorBase], TensorBase]) -> Self:
         """Write ``compute(old self)`` into this tensor and record it in the graph."""
         self._check_inplace(name)
         result = compute(self._snapshot())
         self._data[...] = result._data
         return self._adopt(result)
 
-    def _put(self, name: str, index: Any, value: Any, accumulate: builtins.bool = False) -> Tensor:
+    def _put(self, name: str, index: Any, value: Any, accumulate: builtins.bool = False) -> Self:
         """``self[index] = value`` (``+=`` with ``accumulate``), recorded when needed."""
         self._check_inplace(name)
         if self._records(value):
@@ -113,7 +114,7 @@ class InplaceMethods:
         version.bump(self._data)
         return self
 
-    def _inplace(self, name: str, result: Any) -> Tensor:
+    def _inplace(self, name: str, result: Any) -> Self:
         self._check_inplace(name)
         self._data[...] = result
         version.bump(self._data)
@@ -125,7 +126,7 @@ class InplaceMethods:
 
     def index_put_(
         self, indices: tuple[Any, ...], values: Any, accumulate: builtins.bool = False
-    ) -> Tensor:
+    ) -> Self:
         """``self[indices] = values`` (``+=`` with ``accumulate``; repeated indices add up)."""
         if not isinstance(indices, tuple | list):
             raise TypeError(
@@ -135,31 +136,31 @@ class InplaceMethods:
 
     def index_put(
         self, indices: tuple[Any, ...], values: Any, accumulate: builtins.bool = False
-    ) -> Tensor:
+    ) -> Self:
         """Out-of-place ``index_put_``: a copy of self with ``values`` written at ``indices``."""
         return self.clone().index_put_(indices, values, accumulate)
 
-    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+    def masked_fill_(self, mask: Any, value: Any) -> Self:
         """Write ``value`` where ``mask`` (broadcast to self's shape) is True."""
         mask_array = xp_of(self._data).broadcast_to(operand(mask), self._data.shape)
         if mask_array.dtype != bool:
             raise TypeError(f"masked_fill_: mask must be a bool tensor, got {mask_array.dtype}")
         return self._put("masked_fill_", mask_array, value)
 
-    def fill_(self, value: Scalar) -> Tensor:
+    def fill_(self, value: Scalar) -> Self:
         """Fill with ``value`` in place."""
         return self._put("fill_", Ellipsis, value)
 
-    def zero_(self) -> Tensor:
+    def zero_(self) -> Self:
         """Fill with zeros in place."""
         return self._put("zero_", Ellipsis, 0)
 
-    def copy_(self, src: Any, non_blocking: builtins.bool = False) -> Tensor:
+    def copy_(self, src: Any, non_blocking: builtins.bool = False) -> Self:
         """Copy ``src``'s values into this tensor (broadcasting, casting)."""
         return self._put("copy_", Ellipsis, src)
 
     # ------------------------------------------------------------------ arithmetic
-    def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
+    def add_(self, other: Any, alpha: Scalar = 1) -> Self:
         """In-place ``self += alpha * other``."""
         if self._records(other):
             return self._inplace_graph("add_", lambda old: old.add(other, alpha=alpha))
@@ -171,11 +172,11 @@ class InplaceMethods:
         version.bump(self._data)
         return self
 
-    def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
+    def sub_(self, other: Any, alpha: Scalar = 1) -> Self:
         """In-place ``self -= alpha * other``."""
         return self.add_(other, alpha=-alpha)
 
-    def mul_(self, other: Any) -> Tensor:
+    def mul_(self, other: Any) -> Self:
         """In-place ``self *= other``."""
         if self._records(other):
             return self._inplace_graph("mul_", lambda old: old * other)
@@ -184,7 +185,7 @@ class InplaceMethods:
         version.bump(self._data)
         return self
 
-    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Self:
         """In-place ``self /= other``; ``rounding_mode`` as in ``div``."""
         check_rounding_mode(rounding_mode, "div_")
         if rounding_mode is not None:
@@ -196,87 +197,87 @@ class InplaceMethods:
         version.bump(self._data)
         return self
 
-    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
+    def addcmul_(self, tensor1: TensorBase, tensor2: TensorBase, value: Scalar = 1) -> Self:
         """In-place ``self += value * tensor1 * tensor2``."""
         if self._records(tensor1, tensor2):
             return self.add_(tensor1 * tensor2, alpha=value)
         return self.add_(operand(tensor1) * operand(tensor2), alpha=value)
 
-    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
+    def addcdiv_(self, tensor1: TensorBase, tensor2: TensorBase, value: Scalar = 1) -> Self:
         """In-place ``self += value * tensor1 / tensor2``."""
         if self._records(tensor1, tensor2):
             return self.add_(tensor1 / tensor2, alpha=value)
         return self.add_(operand(tensor1) / operand(tensor2), alpha=value)
 
-    def lerp_(self, end: Tensor, weight: Scalar) -> Tensor:
+    def lerp_(self, end: TensorBase, weight: Scalar) -> Self:
         """In-place ``self += weight * (end - self)``."""
         if self._records(end):
             return self._inplace_graph("lerp_", lambda old: old + (end - old) * weight)
         return self.add_(operand(end) - self._data, alpha=weight)
 
-    def pow_(self, exponent: Scalar) -> Tensor:
+    def pow_(self, exponent: Scalar) -> Self:
         """In-place ``self **= exponent``."""
         if self._records(exponent):
             return self._inplace_graph("pow_", lambda old: old**exponent)
         return self._inplace("pow_", self._data**exponent)
 
-    def sqrt_(self) -> Tensor:
+    def sqrt_(self) -> Self:
         """In-place square root."""
         if self._records():
             return self._inplace_graph("sqrt_", lambda old: old.sqrt())
         return self._inplace("sqrt_", xp_of(self._data).sqrt(self._data))
 
-    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
+    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Self:  # noqa: A002
         """In-place clamp."""
         if self._records():
             return self._inplace_graph("clamp_", lambda old: old.clamp(min, max))
         return self._inplace("clamp_", xp_of(self._data).clip(self._data, min, max))
 
-    def _unary_(self, name: str, method: str) -> Tensor:
+    def _unary_(self, name: str, method: str) -> Self:
         """In-place form of the out-of-place method ``method`` (``relu_`` from ``relu``)."""
         if self._records():
             return self._inplace_graph(name, lambda old: getattr(old, method)())
         return self._inplace(name, getattr(self._wrap(self._data), method)()._data)
 
-    def relu_(self) -> Tensor:
+    def relu_(self) -> Self:
         """In-place ``max(x, 0)``."""
         return self._unary_("relu_", "relu")
 
-    def sigmoid_(self) -> Tensor:
+    def sigmoid_(self) -> Self:
         """In-place logistic sigmoid."""
         return self._unary_("sigmoid_", "sigmoid")
 
-    def tanh_(self) -> Tensor:
+    def tanh_(self) -> Self:
         """In-place hyperbolic tangent."""
         return self._unary_("tanh_", "tanh")
 
-    def exp_(self) -> Tensor:
+    def exp_(self) -> Self:
         """In-place ``e ** x``."""
         return self._unary_("exp_", "exp")
 
-    def log_(self) -> Tensor:
+    def log_(self) -> Self:
         """In-place natural logarithm."""
         return self._unary_("log_", "log")
 
-    def neg_(self) -> Tensor:
+    def neg_(self) -> Self:
         """In-place negation."""
         return self._unary_("neg_", "neg")
 
-    def abs_(self) -> Tensor:
+    def abs_(self) -> Self:
         """In-place absolute value."""
         return self._unary_("abs_", "abs")
 
     # ------------------------------------------------------------------ random fills
     def uniform_(
         self, a: builtins.float = 0.0, b: builtins.float = 1.0, generator: Any = None
-    ) -> Tensor:
+    ) -> Self:
         """Fill with samples from U(a, b)."""
         values = numpy_rng(generator).uniform(a, b, size=self.shape)
         return self._put("uniform_", Ellipsis, values)
 
     def normal_(
         self, mean: builtins.float = 0.0, std: builtins.float = 1.0, generator: Any = None
-    ) -> Tensor:
+    ) -> Self:
         """Fill with samples from N(mean, std**2)."""
         values = numpy_rng(generator).normal(mean, std, size=self.shape)
         return self._put("normal_", Ellipsis, values)

@@ -14,9 +14,10 @@ import numpy as np
 
 from juanji.backend import xp_of
 from juanji.tensor._args import operand
+from juanji.tensor._base import TensorBase
 
 if TYPE_CHECKING:
-    from juanji.tensor.tensor import Tensor
+    from typing_extensions import Self
 
 _ROUNDING_MODES = (None, "trunc", "floor")
 
@@ -55,61 +56,61 @@ def integer_divide(fn: str, a: Any, b: Any, mode: str) -> Any:
         return {"floor": xp.floor_divide, "remainder": xp.remainder, "fmod": xp.fmod}[mode](a, b)
 
 
-class IntegerMethods:
+class IntegerMethods(TensorBase):
     """``//``, ``%``, ``floor_divide``, ``remainder``, ``fmod`` and their in-place forms."""
 
     __slots__ = ()
 
-    def _divided(self, fn: str, other: Any, mode: str, reverse: bool = False) -> Tensor:
+    def _divided(self, fn: str, other: Any, mode: str, reverse: bool = False) -> Self:
         a, b = self._data, operand(other)
         if reverse:
             a, b = b, a
         return type(self)(integer_divide(fn, a, b, mode))
 
-    def _divided_(self, fn: str, other: Any, mode: str) -> Tensor:
+    def _divided_(self, fn: str, other: Any, mode: str) -> Self:
         self._check_inplace(fn)
         self._data[...] = integer_divide(fn, self._data, operand(other), mode)
         return self
 
-    def __floordiv__(self, other: Any) -> Tensor:
+    def __floordiv__(self, other: Any) -> Self:
         return self._divided("floor_divide", other, "floor")
 
-    def __rfloordiv__(self, other: Any) -> Tensor:
+    def __rfloordiv__(self, other: Any) -> Self:
         return self._divided("floor_divide", other, "floor", reverse=True)
 
-    def __ifloordiv__(self, other: Any) -> Tensor:
+    def __ifloordiv__(self, other: Any) -> Self:
         return self._divided_("floor_divide_", other, "floor")
 
-    def __mod__(self, other: Any) -> Tensor:
+    def __mod__(self, other: Any) -> Self:
         return self._divided("remainder", other, "remainder")
 
-    def __rmod__(self, other: Any) -> Tensor:
+    def __rmod__(self, other: Any) -> Self:
         return self._divided("remainder", other, "remainder", reverse=True)
 
-    def __imod__(self, other: Any) -> Tensor:
+    def __imod__(self, other: Any) -> Self:
         return self._divided_("remainder_", other, "remainder")
 
-    def floor_divide(self, other: Any) -> Tensor:
+    def floor_divide(self, other: Any) -> Self:
         """``self // other``, rounded towards minus infinity (no gradient)."""
         return self._divided("floor_divide", other, "floor")
 
-    def floor_divide_(self, other: Any) -> Tensor:
+    def floor_divide_(self, other: Any) -> Self:
         """In-place ``floor_divide``."""
         return self._divided_("floor_divide_", other, "floor")
 
-    def remainder(self, other: Any) -> Tensor:
+    def remainder(self, other: Any) -> Self:
         """Python's ``%``: the result has the sign of ``other`` (no gradient)."""
         return self._divided("remainder", other, "remainder")
 
-    def remainder_(self, other: Any) -> Tensor:
+    def remainder_(self, other: Any) -> Self:
         """In-place ``remainder``."""
         return self._divided_("remainder_", other, "remainder")
 
-    def fmod(self, other: Any) -> Tensor:
+    def fmod(self, other: Any) -> Self:
         """C's ``fmod``: the result has the sign of ``self`` (no gradient)."""
         return self._divided("fmod", other, "fmod")
 
-    def fmod_(self, other: Any) -> Tensor:
+    def fmod_(self, other: Any) -> Self:
         """In-place ``fmod``."""
         return self._divided_("fmod_", other, "fmod")
 

@@ -26,7 +26,7 @@ def _float_formatter(data: np.ndarray) -> dict | None:
 def format_tensor(t: Any) -> str:
     """PyTorch-like repr with dtype (when not a default), grad_fn or requires_grad, device."""
     data = as_numpy(t._data)
-    formatter = _float_formatter(data) if data.dtype.kind == "f" and data.size else None
+    formatter: Any = _float_formatter(data) if data.dtype.kind == "f" and data.size else None
     body = np.array2string(
         data,
         separator=", ",

@@ -14,21 +14,22 @@ import numpy as np
 from juanji._ops import reduce
 from juanji.backend import xp_of
 from juanji.tensor._args import dim_index, dim_tuple
+from juanji.tensor._base import Scalar, TensorBase
 
 if TYPE_CHECKING:
-    from juanji.tensor.tensor import Scalar, Tensor
+    from typing_extensions import Self
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 
-class ReduceMethods:
+class ReduceMethods(TensorBase):
     """Reductions over one, several or all dimensions."""
 
     __slots__ = ()
 
     def sum(
         self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None
-    ) -> Tensor:
+    ) -> Self:
         """Sum over ``dim`` (an int, a tuple, or None for all elements); ``axis`` is an alias."""
         dim = axis if axis is not None else dim
         source = self.to(dtype) if dtype is not None else self
@@ -38,7 +39,7 @@ class ReduceMethods:
 
     def mean(
         self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None
-    ) -> Tensor:
+    ) -> Self:
         """Mean over ``dim`` (floating-point tensors only, as in PyTorch); ``axis`` is an alias."""
         dim = axis if axis is not None else dim
         source = self.to(dtype) if dtype is not None else self
@@ -58,7 +59,7 @@ class ReduceMethods:
         *,
         correction: int = 1,
         unbiased: bool | None = None,
-    ) -> Tensor:
+    ) -> Self:
         """Variance over ``dim`` with Bessel's correction by default (``correction=1``)."""
         if unbiased is not None:
             correction = 1 if unbiased else 0
@@ -74,7 +75,7 @@ class ReduceMethods:
         *,
         correction: int = 1,
         unbiased: bool | None = None,
-    ) -> Tensor:
+    ) -> Self:
         """Standard deviation: the square root of ``var``."""
         return self.var(dim, keepdim, correction=correction, unbiased=unbiased).sqrt()
 
@@ -103,29 +104,29 @@ class ReduceMethods:
         )
         return MaxResult(values, indices)
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Self:
         """Largest values over ``dim`` (values only)."""
         if dim is None:
             return self.max()
         dims = dim_tuple(dim, self.ndim, "amax")
         out = self
-        for d in sorted(dims, reverse=True):
+        for d in sorted(dims or (), reverse=True):
             out = out.max(d, keepdim=keepdim).values
         return out
 
     def argmax(
         self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
-    ) -> Tensor:
+    ) -> Self:
         """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
         return self._arg(axis if axis is not None else dim, keepdim, "argmax")
 
     def argmin(
         self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
-    ) -> Tensor:
+    ) -> Self:
         """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
         return self._arg(axis if axis is not None else dim, keepdim, "argmin")
 
-    def _arg(self, dim: int | None, keepdim: bool, name: str) -> Tensor:
+    def _arg(self, dim: int | None, keepdim: bool, name: str) -> Self:
         data = self._data
         if dim is None:
             out = getattr(data.reshape(-1), name)()
@@ -138,7 +139,7 @@ class ReduceMethods:
         out = getattr(data, name)(axis=axis, keepdims=keepdim)
         return self._wrap(out.astype(np.int64, copy=False))
 
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Self:
         """``log(sum(exp(x)))`` over ``dim``, without overflow."""
         return self._apply(
             reduce.LogSumExp,
@@ -147,7 +148,7 @@ class ReduceMethods:
             keepdim=keepdim,
         )
 
-    def norm(self, p: Scalar = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def norm(self, p: Scalar = 2, dim: Any = None, keepdim: bool = False) -> Self:
         """The p-norm over ``dim`` (p = 1, 2 or any positive number)."""
         if p == 1:
             return self.abs().sum(dim, keepdim)
@@ -155,12 +156,12 @@ class ReduceMethods:
             return (self * self).sum(dim, keepdim).sqrt()
         return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
-    def all(self, dim: int | None = None) -> Tensor:
+    def all(self, dim: int | None = None) -> Self:
         """True where every element is non-zero (over ``dim`` or all)."""
         axis = None if dim is None else dim_index(dim, self.ndim, "all")
         return self._wrap(xp_of(self._data).asarray(self._data.astype(bool).all(axis=axis)))
 
-    def any(self, dim: int | None = None) -> Tensor:
+    def any(self, dim: int | None = None) -> Self:
         """True where some element is non-zero (over ``dim`` or all)."""
         axis = None if dim is None else dim_index(dim, self.ndim, "any")
         return self._wrap(xp_of(self._data).asarray(self._data.astype(bool).any(axis=axis)))

@@ -14,36 +14,37 @@ import numpy as np
 
 from juanji._ops import movement
 from juanji.tensor._args import dim_index, dim_tuple, index_arrays, resolve_shape, shape_args
+from juanji.tensor._base import TensorBase
 
 if TYPE_CHECKING:
-    from juanji.tensor.tensor import Tensor
+    from typing_extensions import Self
 
 
-class ShapeMethods:
+class ShapeMethods(TensorBase):
     """Reshaping, reordering, broadcasting, flipping, splitting and indexing."""
 
     __slots__ = ()
 
-    def reshape(self, *shape: Any) -> Tensor:
+    def reshape(self, *shape: Any) -> Self:
         """Same elements in a new shape; one dimension may be -1."""
         target = shape_args(shape, "reshape")
         return self._apply(
             movement.Reshape, self, shape=resolve_shape(target, self.numel(), "reshape")
         )
 
-    def view(self, *shape: Any) -> Tensor:
+    def view(self, *shape: Any) -> Self:
         """Same as ``reshape`` (juanji copies when NumPy cannot make a view)."""
         if len(shape) == 1 and not isinstance(shape[0], (builtins.int, tuple, list)):
             return self.to(shape[0])  # view(dtype) is not a reinterpretation here: a cast
         return self.reshape(*shape)
 
-    def view_as(self, other: Tensor) -> Tensor:
+    def view_as(self, other: TensorBase) -> Self:
         """Reshape to ``other``'s shape."""
         return self.reshape(other.shape)
 
     reshape_as = view_as
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Self:
         """Merge dimensions ``start_dim..end_dim`` into one."""
         if self.ndim == 0:
             return self.reshape(1)
@@ -59,12 +60,12 @@ class ShapeMethods:
         merged = int(np.prod(self.shape[start : end + 1]))
         return self.reshape(shape[:start] + (merged,) + shape[start + 1 :])
 
-    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Self:
         """Split dimension ``dim`` into ``sizes``."""
         d = dim_index(dim, self.ndim, "unflatten")
         return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1 :])
 
-    def permute(self, *dims: Any) -> Tensor:
+    def permute(self, *dims: Any) -> Self:
         """Reorder dimensions."""
         order = tuple(dim_index(d, self.ndim, "permute") for d in shape_args(dims, "permute"))
         if sorted(order) != list(range(self.ndim)):
@@ -73,30 +74,30 @@ class ShapeMethods:
             )
         return self._apply(movement.Permute, self, dims=order)
 
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
+    def transpose(self, dim0: int, dim1: int) -> Self:
         """Swap two dimensions."""
         order = list(range(self.ndim))
         a, b = dim_index(dim0, self.ndim, "transpose"), dim_index(dim1, self.ndim, "transpose")
         order[a], order[b] = order[b], order[a]
         return self._apply(movement.Permute, self, dims=tuple(order))
 
-    def t(self) -> Tensor:
+    def t(self) -> Self:
         """Transpose a matrix (0-D and 1-D tensors are returned as they are)."""
         if self.ndim > 2:
             raise ValueError(f"t: expects a tensor with <= 2 dimensions, got {self.ndim}")
         return self if self.ndim < 2 else self.transpose(0, 1)
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+    def T(self) -> Self:  # noqa: N802 - PyTorch's name
         """All dimensions reversed."""
         return self._apply(movement.Permute, self, dims=tuple(reversed(range(self.ndim))))
 
     @property
-    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+    def mT(self) -> Self:  # noqa: N802 - PyTorch's name
         """The last two dimensions swapped."""
         return self.transpose(-2, -1)
 
-    def squeeze(self, dim: Any = None) -> Tensor:
+    def squeeze(self, dim: Any = None) -> Self:
         """Remove dimensions of size 1 (all, or only ``dim``)."""
         if dim is None:
             shape = tuple(n for n in self.shape if n != 1)
@@ -105,12 +106,12 @@ class ShapeMethods:
             shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
         return self.reshape(shape)
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: int) -> Self:
         """Insert a dimension of size 1 at ``dim``."""
         d = dim_index(dim, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
-    def expand(self, *sizes: Any) -> Tensor:
+    def expand(self, *sizes: Any) -> Self:
         """Broadcast to a larger shape without copying; -1 keeps a dimension."""
         target = shape_args(sizes, "expand")
         lead = len(target) - self.ndim
@@ -124,11 +125,11 @@ class ShapeMethods:
             raise ValueError(f"expand: cannot expand shape {self.shape} to {tuple(target)}")
         return self._apply(movement.Expand, self, shape=shape)
 
-    def expand_as(self, other: Tensor) -> Tensor:
+    def expand_as(self, other: TensorBase) -> Self:
         """Broadcast to ``other``'s shape."""
         return self.expand(other.shape)
 
-    def repeat(self, *repeats: Any) -> Tensor:
+    def repeat(self, *repeats: Any) -> Self:
         """Tile the tensor ``repeats[i]`` times along dimension i."""
         reps = shape_args(repeats, "repeat")
         if len(reps) < self.ndim:
@@ -138,18 +139,18 @@ class ShapeMethods:
             )
         return self._apply(movement.Repeat, self, repeats=reps)
 
-    def flip(self, *dims: Any) -> Tensor:
+    def flip(self, *dims: Any) -> Self:
         """Reverse the order of elements along ``dims``."""
         axes = tuple(dim_index(d, self.ndim, "flip") for d in shape_args(dims, "flip"))
         return self._apply(movement.Flip, self, dims=axes)
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Self, ...]:
         """Split into ``chunks`` nearly equal pieces along ``dim``."""
         d = dim_index(dim, self.ndim, "chunk")
         size = -(-self.shape[d] // chunks)
         return self.split(size, d)
 
-    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Self, ...]:
         """Split into pieces of ``split_size`` (or the given sizes) along ``dim``."""
         d = dim_index(dim, self.ndim, "split")
         n = self.shape[d]
@@ -164,7 +165,7 @@ class ShapeMethods:
             start += size
         return tuple(pieces)
 
-    def __getitem__(self, index: Any) -> Tensor:
+    def __getitem__(self, index: Any) -> Self:
         index = index_arrays(index)
         out = self._apply(movement.Index, self, index)
         if getattr(out._data, "base", None) is not None and not movement._is_advanced(index):

@@ -16,7 +16,7 @@ from juanji import _dtype
 from juanji.random import Generator, numpy_rng
 from juanji.tensor._args import operand
 from juanji.tensor._args import shape_args as _shape_args
-from juanji.tensor._compat import Size
+from juanji.tensor._size import Size
 from juanji.tensor.tensor import Tensor
 
 __all__ = [

@@ -1,9 +1,10 @@
 """``Tensor``: an n-dimensional array that records the operations applied to it.
 
 A Tensor holds a NumPy (or CuPy) array in ``_data`` and, if it was produced by a recorded
-operation, the graph node ``_ctx`` (a ``Function``) that made it. ``Tensor._apply`` is the one
-place where arrays become Tensors and graph edges are recorded; every method below is a short
-delegation to it, so the list of what a Tensor can do is written out here in full.
+operation, the graph node ``_ctx`` (a ``Function``) that made it. ``_apply`` (in ``_base.py``,
+with the storage and metadata) is the one place where arrays become Tensors and graph edges are
+recorded; every method below is a short delegation to it, so the list of what a Tensor can do is
+written out here and in the method families ``_shape``, ``_reduce`` and ``_inplace``.
 
 Semantics follow PyTorch: float32 by default; ``requires_grad`` tensors record a dynamic graph;
 ``backward()`` accumulates into ``.grad`` of leaves and frees the graph; in-place methods (``add_``)
@@ -21,16 +22,15 @@ import numpy as np
 
 from juanji import _dtype
 from juanji._ops import activation, elementwise, linalg, movement
-from juanji.autograd import engine, grad_mode, version
-from juanji.backend import Device, as_numpy, device_of, to_device, xp_of
+from juanji.autograd import engine, version
+from juanji.backend import as_numpy, to_device, xp_of
 from juanji.tensor._args import (
     dim_index,
     operand,
     parse_to,
-    promoted_dtype,
     to_array,
 )
-from juanji.tensor._compat import CompatMethods, Size, dtype_of_type, type_name
+from juanji.tensor._compat import CompatMethods, dtype_of_type, type_name
 from juanji.tensor._inplace import InplaceMethods
 from juanji.tensor._integer import IntegerMethods, check_rounding_mode, wrap_int_scalar
 from juanji.tensor._printing import format_tensor
@@ -41,31 +41,9 @@ Scalar = int | float | bool
 _PY_SCALARS = (builtins.int, builtins.float, builtins.bool)
 
 
-class _Edge:
-    """A graph edge to output ``_output_index`` of node ``_ctx``, in place of the tensor itself.
-
-    A node's ``parents`` hold leaves as tensors (gradients accumulate into them) and every other
-    input as an edge: the graph then keeps nodes alive, never the arrays of intermediate
-    tensors, which are freed as soon as no user variable and no ``save_for_backward`` holds them
-    (as in PyTorch). On LeNet5 this halves the peak memory of a training step, and with it the
-    page faults of re-growing the heap.
-    """
-
-    __slots__ = ("_ctx", "_output_index", "shape")
-
-    def __init__(self, tensor: Tensor) -> None:
-        self._ctx, self._output_index, self.shape = tensor._ctx, tensor._output_index, tensor.shape
-
-
-def _edges(inputs: tuple[Any, ...], needs: tuple[bool, ...]) -> tuple[Any, ...]:
-    """``parents`` of a node: None for an input without gradient, a leaf, or an ``_Edge``."""
-    return tuple(
-        (t if t._ctx is None else _Edge(t)) if n else None
-        for t, n in zip(inputs, needs, strict=True)
-    )
-
-
-class Tensor(ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods, IntegerMethods):
+class Tensor(  # each family inherits _base.TensorBase
+    ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods, IntegerMethods
+):
     """A multi-dimensional array with reverse-mode automatic differentiation.
 
     Create tensors with ``juanji.tensor(data)`` or the factories (``zeros``, ``randn``...);
@@ -81,72 +59,8 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods, Integer
                 [6., 8.]])
     """
 
-    __slots__ = (
-        "_data",
-        "grad",
-        "requires_grad",
-        "_ctx",
-        "_output_index",
-        "__weakref__",
-        "__dict__",
-    )
+    __slots__ = ()
     __array_ufunc__ = None  # numpy_array * tensor defers to Tensor.__rmul__
-
-    def __init__(self, data: Any, requires_grad: bool = False) -> None:
-        if isinstance(data, Tensor):
-            data = data._data
-        elif isinstance(data, np.generic):  # NumPy scalars (a[0], a.sum()) become 0-d arrays,
-            data = np.asarray(data)  # which in-place writes and views work on
-        elif not hasattr(data, "__array_interface__") and not hasattr(
-            data, "__cuda_array_interface__"
-        ):
-            data = to_array(data, None)
-        self._data = data
-        self.grad: Tensor | None = None
-        self.requires_grad = bool(requires_grad)
-        self._ctx: Any = None
-        self._output_index = 0
-        if requires_grad and not self._data.dtype.kind == "f":
-            raise RuntimeError(
-                f"only floating point tensors can require gradients, got dtype {self.dtype}"
-            )
-
-    # ------------------------------------------------------------------ graph recording
-    @staticmethod
-    def _apply(fn_cls: type, *inputs: Any, **params: Any) -> Any:
-        """Run ``fn_cls().forward`` on the arrays of ``inputs`` and record the graph edge.
-
-        Non-Tensor inputs (Python scalars, index tuples) are passed through as constants.
-        Returns a Tensor, or a tuple of Tensors for multi-output functions.
-        """
-        fn = fn_cls()
-        arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
-        record = grad_mode._enabled and any(
-            isinstance(t, Tensor) and t.requires_grad for t in inputs
-        )
-        if record:
-            needs = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
-            fn.needs_input_grad = needs
-            fn.requires_grad = True
-        else:
-            fn.needs_input_grad = (False,) * len(inputs)
-        out = fn.forward(*arrays, **params)
-        if not isinstance(out, tuple):
-            result = Tensor(out)
-            if record:
-                fn.parents = _edges(inputs, needs)
-                result._ctx = fn
-                result.requires_grad = True
-            return result
-        results = tuple(Tensor(o) for o in out)
-        if record:
-            fn.parents = _edges(inputs, needs)
-            fn.n_outputs = len(results)
-            fn.output_meta = [(r._data.shape, r._data.dtype) for r in results]
-            for index, r in enumerate(results):
-                if r._data.dtype.kind == "f":  # integer outputs (indices) are not differentiable
-                    r._ctx, r._output_index, r.requires_grad = fn, index, True
-        return results
 
     def backward(
         self,
@@ -246,44 +160,6 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods, Integer
         self._data = value._data if isinstance(value, Tensor) else to_array(value, None)
 
     # ------------------------------------------------------------------ metadata
-    @property
-    def shape(self) -> Size:
-        """The size of each dimension, as a ``juanji.Size`` (a tuple subclass, as torch.Size)."""
-        return Size(self._data.shape)
-
-    def size(self, dim: int | None = None) -> Any:
-        """The shape, or the size of one dimension."""
-        if dim is None:
-            return Size(self._data.shape)
-        return self._data.shape[dim_index(dim, self._data.ndim, "size")]
-
-    @property
-    def ndim(self) -> int:
-        """Number of dimensions."""
-        return self._data.ndim
-
-    def dim(self) -> int:
-        """Number of dimensions."""
-        return self._data.ndim
-
-    ndimension = dim
-
-    def numel(self) -> int:
-        """Number of elements."""
-        return self._data.size
-
-    nelement = numel
-
-    @property
-    def dtype(self) -> _dtype.DType:
-        """The element type, e.g. ``juanji.float32``."""
-        return _dtype.from_numpy_dtype(self._data.dtype)
-
-    @property
-    def device(self) -> Device:
-        """Where the data lives (``cpu``, or ``cuda`` with CuPy)."""
-        return device_of(self._data)
-
     @property
     def is_cuda(self) -> bool:
         """True if the data lives on a GPU."""
@@ -454,7 +330,7 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods, Integer
     def __itruediv__(self, other: Any) -> Tensor:
         return self._inplace_or_new(np.divide, elementwise.Div, other)
 
-    def _inplace_or_new(self, ufunc: Any, fn_cls: type, other: Any) -> Tensor:
+    def _inplace_or_new(self, ufunc: Any, fn_cls: builtins.type, other: Any) -> Tensor:
         if self._records(other):
             name = f"__i{fn_cls.__name__.lower()}__"
             return self._inplace_graph(name, lambda old: _binary(fn_cls, old, other))
@@ -519,11 +395,11 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods, Integer
         """Elementwise sign (-1, 0, 1); not differentiable."""
         return Tensor(xp_of(self._data).sign(self._data))
 
-    def maximum(self, other: Tensor) -> Tensor:
+    def maximum(self, other: Any) -> Tensor:
         """Elementwise maximum of two tensors (ties split the gradient)."""
         return _binary(elementwise.Maximum, self, other)
 
-    def minimum(self, other: Tensor) -> Tensor:
+    def minimum(self, other: Any) -> Tensor:
         """Elementwise minimum of two tensors (ties split the gradient)."""
         return _binary(elementwise.Minimum, self, other)
 
@@ -574,13 +450,13 @@ class Tensor(ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods, Integer
         """Hyperbolic tangent elementwise."""
         return Tensor._apply(activation.Tanh, self._float())
 
-    def softmax(self, dim: int) -> Tensor:
+    def softmax(self, dim: builtins.int) -> Tensor:
         """Softmax along ``dim``."""
         return Tensor._apply(
             activation.Softmax, self._float(), dim=dim_index(dim, self.ndim, "softmax")
         )
 
-    def log_softmax(self, dim: int) -> Tensor:
+    def log_softmax(self, dim: builtins.int) -> Tensor:
         """Log of softmax along ``dim``, computed stably."""
         return Tensor._apply(
             activation.LogSoftmax, self._float(), dim=dim_index(dim, self.ndim, "log_softmax")
@@ -725,7 +601,7 @@ class _Clone(movement.Contiguous):
         return a.copy()
 
 
-def _rebuild(cls: type, array: np.ndarray, requires_grad: bool) -> Tensor:
+def _rebuild(cls: type[Tensor], array: np.ndarray, requires_grad: bool) -> Tensor:
     t = cls.__new__(cls)
     Tensor.__init__(t, array, requires_grad=requires_grad)
     return t
@@ -736,7 +612,7 @@ def _promote_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     da, db = a._data.dtype, b._data.dtype
     if da == db:
         return a, b
-    target = promoted_dtype(da, a.ndim, db, b.ndim)
+    target = _dtype.promote_tensors(da, a.ndim, db, b.ndim)
     return (a if da == target else a.to(target)), (b if db == target else b.to(target))
 
 

@@ -223,10 +223,7 @@ def train_run(
     _note_batch_size(hp.batch_size, len(train_loader.dataset), stream)
     optimizer, scheduler = build_optimizer(config, model, len(train_loader))
     session = _Session(run, config, model, optimizer, scheduler, data_generator)
-    if state is None:
-        session.create()
-    else:
-        session.restore(state)
+    session.create() if state is None else session.restore(state)
     try:
         fit(
             model,
