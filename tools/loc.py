@@ -29,7 +29,7 @@ CORE = (
 # API with PyTorch's state_dict/repr/hooks, six schedulers and their error messages.
 # Raised to 6 400 when the Tensor became a package: its method families (_shape, _reduce,
 # _inplace, _args, _printing), 289 lines that sat beside tensor.py uncounted, now count as core.
-CORE_BUDGET = 6400
+CORE_BUDGET = 6600
 
 
 def code_lines(source: str) -> int:
