@@ -78,6 +78,7 @@ _LAZY = {
     "autograd",
     "errors",
     "apps",
+    "backends",
 }
 
 
