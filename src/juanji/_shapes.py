@@ -183,10 +183,8 @@ def parse_padding(
                 f"{fn}: each padding entry must be {each}, got {entry!r} in {padding!r}"
             )
     if any(p < 0 for pair in result for p in pair):
-        raise ValueError(
-            f"{fn}: padding must be >= 0, got {padding!r} (to crop, use juanji.nn.functional.pad "
-            f"with negative pads)"
-        )
+        hint = " (to crop, use juanji.nn.functional.pad with negative pads)" if pairs else ""
+        raise ValueError(f"{fn}: padding must be >= 0, got {padding!r}{hint}")
     return tuple(result)
 
 
