@@ -49,7 +49,7 @@ import numpy as np
 
 import juanji.nn.functional as F
 from juanji._shapes import parse_padding
-from juanji.tensor.creation import tensor
+from juanji.tensor.creation import as_tensor, tensor
 from juanji.tensor.tensor import Tensor
 
 __all__ = [
@@ -429,7 +429,8 @@ def filter_image(
     if not isinstance(stride, int) or stride < 1:
         raise ValueError(f"filter_image: stride must be an int >= 1, got {stride!r}")
     planes = array[:, :, None] if array.ndim == 2 else array
-    x = tensor(np.ascontiguousarray(planes.transpose(2, 0, 1), dtype=np.float32))  # (C, H, W)
+    # (C, H, W), a view where the image is float32 already: conv's padding is then the one copy
+    x = as_tensor(planes.transpose(2, 0, 1).astype(np.float32, copy=False))
     parse_padding("filter_image", padding, 2)  # the rules and messages of conv2d's padding
     channels, kh, kw = x.shape[0], *weight.shape
     w = weight.float().reshape(1, 1, kh, kw).expand(channels, 1, kh, kw).contiguous()
