@@ -47,6 +47,11 @@ size. ``unfold`` and ``fold`` work for 1-D, 2-D and 3-D inputs (PyTorch's: 2-D o
 ``L = prod(out)``; then ``conv2d(x, w)`` equals ``w.reshape(C_out, -1) @ unfold(x, k)``
 reshaped to ``(N, C_out, *out)``: this is how juanji (and PyTorch on CPU) computes convolution,
 one matrix product. ``fold`` (col2im) is its adjoint: it sums the columns back onto the image.
+
+How a call is computed is a setting, ``juanji.backends.conv.algorithm``: ``"gemm"`` (the matrix
+product above, in cache-sized slabs; what ``"auto"`` picks today) or ``"reference"`` (the formula
+above as a loop over the kernel's taps), e.g. ``with juanji.backends.conv.use("reference"):``.
+The numbers agree up to float rounding.
 """
 
 from __future__ import annotations
