@@ -429,3 +429,10 @@ def test_auto_never_chooses_the_teaching_algorithm():
     geometry = registry.Geometry(2, 3, 4, 1, (5, 5), (3, 3), (1, 1), ((0, 0),) * 2, (1, 1), 4)
     assert registry.choose(geometry).name == "gemm"
     assert registry.ALGORITHMS["reference"].auto is False
+
+
+def test_every_registered_algorithm_follows_the_interface():
+    for name, algorithm in registry.ALGORITHMS.items():
+        assert isinstance(algorithm, registry.Algorithm) and algorithm.name == name != "auto"
+        assert type(algorithm).forward is not registry.Algorithm.forward
+        assert type(algorithm).backward is not registry.Algorithm.backward
