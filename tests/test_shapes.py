@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -53,3 +54,40 @@ def test_receptive_field_of_lenet():
 
 def test_formula_text():
     assert _shapes.output_size_formula(6, 3, 1, 0, 0) == "floor((6 + 0 - 1*(3-1) - 1) / 1) + 1 = 4"
+
+
+def test_parse_padding_forms():
+    assert _shapes.parse_padding("f", 2, 3) == ((2, 2),) * 3
+    assert _shapes.parse_padding("f", (1,), 2) == ((1, 1), (1, 1))
+    assert _shapes.parse_padding("f", [1, (0, 2)], 2) == ((1, 1), (0, 2))
+    assert _shapes.parse_padding("f", "same_lower", 2) == "same_lower"
+    assert _shapes.PADDING_STRINGS == ("valid", "same", "same_lower")
+
+
+def test_resolve_padding_by_hand():
+    # 'same' at stride 2 on 7 pixels, kernel 4: ceil(7/2) = 4 outputs need 3*2 + 4 - 7 = 3 pads.
+    assert _shapes.resolve_padding("same", (7,), (4,), (2,), (1,)) == ((1, 2),)
+    assert _shapes.resolve_padding("same_lower", (7,), (4,), (2,), (1,)) == ((2, 1),)
+    assert _shapes.resolve_padding("valid", (7, 7), (4, 4), (2, 2), (1, 1)) == ((0, 0),) * 2
+
+
+def test_parse_padding_messages():
+    cases = [
+        (("f", "full", 2), ValueError, r"^f: padding must be an int, a tuple of 2 ints or 2 "
+         r"\(before, after\) pairs \('valid', 'same', 'same_lower'\), got 'full'$"),
+        (("f", "same", 2, False), ValueError, r"^f: padding must .* \(no strings\), got 'same'$"),
+        (("f", 1.5, 2), TypeError, r"^f: padding must be an int, a tuple or a string, got 1.5$"),
+        (("f", 1.5, 2, False), TypeError, r"^f: padding must be an int or a tuple, got 1.5$"),
+        (("f", (1, 2, 3), 2), ValueError, r"^f: padding needs one entry per spatial dimension "
+         r"\(2: H, W\), each an int or a \(before, after\) pair; got \(1, 2, 3\) with 3 entries$"),
+        (("f", (1, 0), 1), ValueError, r"with 2 entries \(a 1-D \(before, after\) pair is "
+         r"written \(\(before, after\),\)\)$"),
+        (("f", ((1, 2), 0), 2, False, False), ValueError,
+         r"^f: each padding entry must be an int, got \(1, 2\) in \(\(1, 2\), 0\)$"),
+        (("f", (True, 0), 2), ValueError, r"^f: each padding entry must be an int or a"),
+        (("f", -1, 2), ValueError, r"^f: padding must be >= 0, got -1 \(to crop, use "),
+        (("f", -1, 2, False, False), ValueError, r"^f: padding must be >= 0, got -1$"),
+    ]  # fmt: skip
+    for args, error, message in cases:
+        with pytest.raises(error, match=message):
+            _shapes.parse_padding(*args)

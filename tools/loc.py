@@ -26,8 +26,10 @@ FUNCTION_EXCEPTIONS: dict[str, str] = {
         "PyTorch's fourteen-argument signature (17 lines), its checks in PyTorch's order, and "
         "the per-group lr and momentum set-up; the phase and step arithmetic is already in helpers"
     ),
-    "_ops/conv.py::ConvNd.backward": "being reworked (the convolution algorithm seam, issue 8)",
-    "nn/functional/conv.py::_padding_pairs": "being reworked (one padding normaliser, issue 8)",
+    "_ops/conv/gemm.py::_GemmPlan.backward": (
+        "the tuned im2col backward moved behind the algorithm seam unchanged (issue 8: move, do "
+        "not rewrite); its three gradients become helpers with the fast-convolution work"
+    ),
     "nn/functional/conv.py::_conv_nd": "being reworked (the convolution algorithm seam, issue 8)",
 }
 CORE = (
@@ -61,7 +63,9 @@ CORE = (
 # Raised by 100 for the Tensor's base class (its storage, graph recording and metadata in
 # one file the method families inherit, with their type-only declarations) and the backend
 # split into array, BLAS, task and memory files (issue 8).
-CORE_BUDGET = 10550
+# Raised by 200 for the convolution's algorithm seam (the Algorithm interface, the registry and
+# its setting, the reference algorithm) and the one padding normaliser (issue 8).
+CORE_BUDGET = 10750
 
 
 def code_lines(source: str) -> int:

@@ -84,6 +84,7 @@ _LAZY = {
     "apps",
     "cuda",
     "utils",
+    "backends",
 }
 
 

@@ -16,8 +16,14 @@ The notes write the same rule as ``n = floor((w + p - k + s) / s)`` with ``p = p
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+Pads = tuple[tuple[int, int], ...]
+PADDING_STRINGS = ("valid", "same", "same_lower")
+_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 def ntuple(value: int | Sequence[int], n: int) -> tuple[int, ...]:
@@ -111,6 +117,118 @@ def output_size_formula(
         f"floor(({size} + {pad_before + pad_after} - {dilation}*({kernel}-1) - 1) / {stride})"
         f" + 1 = {n}"
     )
+
+
+def axis_names(S: int) -> tuple[str, ...]:
+    """Names of S spatial axes as the docs write them: L; H, W; D, H, W (else X0, X1, ...)."""
+    return _AXES.get(S, tuple(f"X{i}" for i in range(S)))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def parse_padding(
+    fn: str, padding: Any, S: int, strings: bool = True, pairs: bool = True
+) -> str | Pads:
+    """Check the form of a ``padding`` argument: the one set of padding rules and messages.
+
+    Accepts an int, S ints (or one int in a sequence), S entries each an int or a (before,
+    after) pair (``pairs``), or one of ``PADDING_STRINGS`` (``strings``); every number >= 0.
+    Returns the string, or S (before, after) pairs. ``fn`` names the caller in messages.
+
+    Example:
+        >>> parse_padding("conv2d", 1, 2), parse_padding("conv2d", ((0, 1), 2), 2)
+        (((1, 1), (1, 1)), ((0, 1), (2, 2)))
+        >>> parse_padding("conv2d", "same", 2)
+        'same'
+    """
+    forms = f"an int, a tuple of {S} ints" + (f" or {S} (before, after) pairs" if pairs else "")
+    if isinstance(padding, str):
+        if not strings or padding not in PADDING_STRINGS:
+            allowed = ", ".join(map(repr, PADDING_STRINGS)) if strings else "no strings"
+            raise ValueError(f"{fn}: padding must be {forms} ({allowed}), got {padding!r}")
+        return padding
+    if _is_int(padding):
+        entries: list[Any] = [padding] * S
+    elif isinstance(padding, (tuple, list)):
+        entries = list(padding)
+        if len(entries) == 1 and _is_int(entries[0]):
+            entries = entries * S
+    else:
+        kinds = "an int, a tuple or a string" if strings else "an int or a tuple"
+        raise TypeError(f"{fn}: padding must be {kinds}, got {padding!r}")
+    if len(entries) != S:
+        each = "an int or a (before, after) pair" if pairs else "an int"
+        hint = " (a 1-D (before, after) pair is written ((before, after),))" if S == 1 else ""
+        raise ValueError(
+            f"{fn}: padding needs one entry per spatial dimension ({S}: "
+            f"{', '.join(axis_names(S))}), each {each}; got {padding!r} with {len(entries)} "
+            f"entries{hint if pairs else ''}"
+        )
+    result = []
+    for entry in entries:
+        if _is_int(entry):
+            result.append((int(entry), int(entry)))
+        elif (
+            pairs
+            and isinstance(entry, (tuple, list))
+            and len(entry) == 2
+            and all(map(_is_int, entry))
+        ):
+            result.append((int(entry[0]), int(entry[1])))
+        else:
+            each = "an int or a (before, after) pair of ints" if pairs else "an int"
+            raise ValueError(
+                f"{fn}: each padding entry must be {each}, got {entry!r} in {padding!r}"
+            )
+    if any(p < 0 for pair in result for p in pair):
+        hint = " (to crop, use juanji.nn.functional.pad with negative pads)" if pairs else ""
+        raise ValueError(f"{fn}: padding must be >= 0, got {padding!r}{hint}")
+    return tuple(result)
+
+
+def resolve_padding(
+    padding: str | Pads,
+    in_size: Sequence[int],
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+) -> Pads:
+    """Per-side pairs for a parsed padding: a string becomes pads for this input size.
+
+    Example:
+        >>> resolve_padding("same", (6, 7), (2, 3), (1, 2), (1, 1))
+        ((0, 1), (1, 1))
+    """
+    if not isinstance(padding, str):
+        return padding
+    if padding == "valid":
+        return ((0, 0),) * len(in_size)
+    lower = padding == "same_lower"
+    return tuple(
+        same_pads(n, k, s, d, lower)
+        for n, k, s, d in zip(in_size, kernel, stride, dilation, strict=True)
+    )
+
+
+def padding_pairs(
+    fn: str,
+    padding: Any,
+    in_size: Sequence[int],
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+    strings: bool = True,
+) -> Pads:
+    """``parse_padding`` then ``resolve_padding``: any accepted padding -> S (before, after) pairs.
+
+    Example:
+        >>> padding_pairs("conv2d", "same_lower", (6, 6), (2, 2), (1, 1), (1, 1))
+        ((1, 0), (1, 0))
+    """
+    spec = parse_padding(fn, padding, len(in_size), strings=strings)
+    return resolve_padding(spec, in_size, kernel, stride, dilation)
 
 
 @dataclass(frozen=True)

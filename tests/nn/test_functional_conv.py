@@ -300,3 +300,27 @@ def test_unfold_rank_follows_kernel_size_and_input():
     assert F.unfold(juanji.ones(2, 3, 4), (2,)).shape == (2, 3 * 2, 3)  # tuple of 1: (N, C, L)
     assert F.unfold(juanji.ones(1, 2, 3, 4, 5), 2).shape == (1, 2 * 8, 2 * 3 * 4)  # 5-D: 3-D
     assert F.fold(juanji.ones(8, 3), (4,), (2,)).shape == (4, 4)  # unbatched 1-D: C = 8 / 2
+
+
+def test_conv_without_output_channels_names_the_weight():
+    # PyTorch raises too ("expected weight to be at least 1 at dimension 0").
+    with pytest.raises(
+        ValueError,
+        match=r"conv2d: weight must have at least one output channel \(weight.shape\[0\]\), "
+        r"got shape \(0, 3, 3, 3\)",
+    ):
+        F.conv2d(juanji.zeros(2, 3, 8, 8), juanji.zeros(0, 3, 3, 3))
+
+
+def test_conv_without_input_channels_names_the_input():
+    # PyTorch returns an empty (2, 0, 6, 6) here, dropping the 4 output channels and the bias.
+    with pytest.raises(
+        ValueError,
+        match=r"conv2d: input must have at least one channel \(input.shape\[1\]\), got shape "
+        r"\(2, 0, 8, 8\)",
+    ):
+        F.conv2d(juanji.zeros(2, 0, 8, 8), juanji.zeros(4, 0, 3, 3), juanji.ones(4))
+    with pytest.raises(ValueError, match=r"conv1d: input must have at least one channel \(input"):
+        F.conv1d(juanji.zeros(0, 8), juanji.zeros(4, 0, 3))
+    with pytest.raises(ValueError, match=r"Conv2d: in_channels must be a positive integer"):
+        juanji.nn.Conv2d(0, 4, 3)

@@ -358,13 +358,14 @@ def test_dtype_and_device_arguments():
         (
             lambda: nn.Conv2d(3, 6, 3, padding="full"),
             ValueError,
-            r"Conv2d: padding must be one "
-            r"of 'valid', 'same', 'same_lower'",
+            r"Conv2d: padding must be an int, a tuple of 2 ints or 2 \(before, after\) pairs "
+            r"\('valid', 'same', 'same_lower'\), got 'full'",
         ),
         (
             lambda: nn.Conv2d(3, 6, 3, padding=((1, 2, 3), 0)),
             ValueError,
-            r"Conv2d: padding must be an int >= 0, 2 ints, 2 \(before, after\) pairs",
+            r"Conv2d: each padding entry must be an int or a \(before, after\) pair of ints, "
+            r"got \(1, 2, 3\) in \(\(1, 2, 3\), 0\)",
         ),
         (lambda: nn.Linear(0, 3), ValueError, r"Linear: in_features must be a positive integer"),
         (lambda: nn.Linear(3, 2.5), TypeError, r"Linear: out_features must be an int"),

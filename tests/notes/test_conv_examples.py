@@ -9,9 +9,17 @@ import pytest
 
 import juanji
 import juanji.nn.functional as F
+from juanji._ops.conv import registry
 
 X3 = [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]]
 K2 = [[0.0, 1.0], [2.0, 3.0]]
+
+
+@pytest.fixture(autouse=True, params=list(registry.ALGORITHMS))
+def conv_algorithm(request):
+    """Every worked example holds for every registered convolution algorithm."""
+    with juanji.backends.conv.use(request.param):
+        yield request.param
 
 
 def test_cross_correlation_of_3x3_input_with_2x2_kernel():

@@ -7,20 +7,36 @@ are derived here from the definition, not taken from juanji.
 """
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 import juanji
 import juanji.nn.functional as F
+from juanji._ops.conv import registry
 from juanji.testing import gradcheck
 from reference import compare_op, torch
 
 TF = torch.nn.functional
 CONV = {1: (F.conv1d, TF.conv1d), 2: (F.conv2d, TF.conv2d), 3: (F.conv3d, TF.conv3d)}
 KINDS = ("int", "tuple", "pairs", "valid", "same", "same_lower")
+# Every torch comparison and gradcheck below runs once per registered algorithm.
+ALGORITHMS = pytest.mark.parametrize("algorithm", list(registry.ALGORITHMS))
+
+
+@contextmanager
+def forced(algorithm, skip=pytest.skip):
+    """Run the block with ``algorithm`` forced; skip the case where it does not apply."""
+    with juanji.backends.conv.use(algorithm):
+        try:
+            yield
+        except ValueError as error:
+            if "does not apply" not in str(error):
+                raise
+            skip(f"{algorithm} does not apply")
 
 
 def _same_pairs(sizes, kernel, stride, dilation, lower):
@@ -107,9 +123,10 @@ def _arrays(cfg):
     return x, w, b
 
 
+@ALGORITHMS
 @settings(max_examples=60)
 @given(cfg=conv_configs())
-def test_conv_nd_matches_torch(cfg):
+def test_conv_nd_matches_torch(algorithm, cfg):
     x, w, b = _arrays(cfg)
     S = cfg["S"]
 
@@ -127,11 +144,18 @@ def test_conv_nd_matches_torch(cfg):
     theirs = _torch_conv(
         S, cfg["stride"], cfg["dilation"], cfg["groups"], cfg["torch_padding"], cfg["pairs"]
     )
-    compare_op(ours, theirs, [x, w, b])
+    with forced(algorithm, skip=lambda _: reject()):
+        compare_op(ours, theirs, [x, w, b])
 
 
+@ALGORITHMS
 @pytest.mark.parametrize("which", [[0], [1], [2], [0, 2], [1, 2]], ids=str)
-def test_conv2d_requires_grad_on_a_subset(which):
+def test_conv2d_requires_grad_on_a_subset(algorithm, which):
+    with forced(algorithm):
+        _requires_grad_on_a_subset(which)
+
+
+def _requires_grad_on_a_subset(which):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 4, 6, 5)).astype(np.float32)
     w = rng.standard_normal((6, 2, 3, 2)).astype(np.float32)
@@ -147,7 +171,13 @@ def test_conv2d_requires_grad_on_a_subset(which):
     assert [t.grad is not None for t in (X, W, B)] == [i in which for i in range(3)]
 
 
-def test_conv_preserves_float32():
+@ALGORITHMS
+def test_conv_preserves_float32(algorithm):
+    with forced(algorithm):
+        _preserves_float32()
+
+
+def _preserves_float32():
     x = juanji.randn(2, 3, 6, 6, requires_grad=True)
     w = juanji.randn(4, 3, 3, 3, requires_grad=True)
     b = juanji.randn(4, requires_grad=True)
@@ -157,8 +187,14 @@ def test_conv_preserves_float32():
     assert {x.grad.dtype, w.grad.dtype, b.grad.dtype} == {juanji.float32}
 
 
+@ALGORITHMS
 @pytest.mark.parametrize("padding", [((1, 0), (2, 1)), 0], ids=["padded", "unpadded"])
-def test_conv_non_contiguous_inputs_match_contiguous(padding):
+def test_conv_non_contiguous_inputs_match_contiguous(algorithm, padding):
+    with forced(algorithm):
+        _non_contiguous_inputs_match_contiguous(padding)
+
+
+def _non_contiguous_inputs_match_contiguous(padding):
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 3, 7, 6))
     w = rng.standard_normal((4, 3, 2, 3))
@@ -225,8 +261,9 @@ def test_conv_slabs_give_the_same_result(S, kwargs, budget):
 
 
 def test_conv_output_is_a_batch_last_view_that_chains():
-    # The output is the transposed view of a (C_out, *out, N) array (see _ops/conv.py); the next
-    # conv takes it as its batch-last input without a copy, and the results are still torch's.
+    # The output is the transposed view of a (C_out, *out, N) array (see _ops/conv/gemm.py); the
+    # next conv takes it as its batch-last input without a copy, and the results are still
+    # torch's.
     rng = np.random.default_rng(8)
     x = rng.standard_normal((4, 3, 9, 9))
     w1, w2 = rng.standard_normal((5, 3, 3, 3)), rng.standard_normal((2, 5, 3, 3))
@@ -239,12 +276,14 @@ def test_conv_output_is_a_batch_last_view_that_chains():
     )
 
 
-def test_conv_empty_batch():
+@ALGORITHMS
+def test_conv_empty_batch(algorithm):
     x = juanji.zeros(0, 3, 5, 5, requires_grad=True)
     w = juanji.randn(2, 3, 3, 3, requires_grad=True)
-    y = F.conv2d(x, w, padding=1)
-    assert y.shape == (0, 2, 5, 5)
-    y.sum().backward()
+    with forced(algorithm):
+        y = F.conv2d(x, w, padding=1)
+        assert y.shape == (0, 2, 5, 5)
+        y.sum().backward()
     assert x.grad.shape == (0, 3, 5, 5) and not w.grad.numpy().any()
 
 
@@ -269,12 +308,14 @@ def _f64(rng, *shape):
         (2, {"stride": (2, 1), "padding": 1, "dilation": (1, 2), "groups": 1}),
     ],
 )
-def test_conv_gradcheck_full(S, kwargs):
+@ALGORITHMS
+def test_conv_gradcheck_full(algorithm, S, kwargs):
     rng = np.random.default_rng(7)
     x = _f64(rng, 1, 2, *(4,) * S)
     w = _f64(rng, 2, 2 // kwargs["groups"], *(2,) * S)
     b = _f64(rng, 2)
-    assert gradcheck(lambda x, w, b: CONV[S][0](x, w, b, **kwargs), (x, w, b), mode="full")
+    with forced(algorithm):
+        assert gradcheck(lambda x, w, b: CONV[S][0](x, w, b, **kwargs), (x, w, b), mode="full")
 
 
 @pytest.mark.parametrize(
@@ -293,7 +334,13 @@ def test_conv_gradcheck_full(S, kwargs):
         (1, {"stride": 3, "padding": "valid", "dilation": 2, "groups": 6}),
     ],
 )
-def test_conv_gradcheck_random(S, kwargs):
+@ALGORITHMS
+def test_conv_gradcheck_random(algorithm, S, kwargs):
+    with forced(algorithm):
+        _gradcheck_random(S, kwargs)
+
+
+def _gradcheck_random(S, kwargs):
     rng = np.random.default_rng(8)
     for seed in range(3):
         x = _f64(rng, 2, 6, *(7,) * S)
@@ -302,3 +349,90 @@ def test_conv_gradcheck_random(S, kwargs):
         assert gradcheck(
             lambda x, w, b: CONV[S][0](x, w, b, **kwargs), (x, w, b), mode="random", seed=seed
         )
+
+
+def test_reference_and_gemm_give_the_same_numbers_on_one_layer():
+    # What a learner does: one Conv2d, run through both algorithms, forward and backward.
+    juanji.manual_seed(0)
+    layer = juanji.nn.Conv2d(3, 4, 3, stride=2, padding=1, groups=1).double()
+    x = juanji.randn(2, 3, 9, 8, dtype=juanji.float64)
+    results = []
+    for name in ("gemm", "reference"):
+        layer.zero_grad()
+        with juanji.backends.conv.use(name):
+            X = x.clone().requires_grad_()
+            y = layer(X)
+            (y * y).sum().backward()
+        results.append((y.detach().numpy(), X.grad.numpy(), layer.weight.grad.numpy()))
+    for gemm, ref in zip(*results, strict=True):
+        np.testing.assert_allclose(gemm, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_reference_hand_example():
+    # 1-D, kernel (1, -1): y[p] = x[p] - x[p + 1] (the notes' edge detector, computed by hand).
+    with juanji.backends.conv.use("reference"):
+        y = F.conv1d(juanji.tensor([[[0.0, 0.0, 1.0, 3.0]]]), juanji.tensor([[[1.0, -1.0]]]))
+    assert y.tolist() == [[[0.0, -1.0, -2.0]]]
+
+
+def test_backends_conv_setting_and_context_manager():
+    settings_ = juanji.backends.conv
+    assert settings_.algorithm == "auto"
+    assert settings_.available() == ("auto", *registry.ALGORITHMS)
+    with settings_.use("reference"):
+        assert settings_.algorithm == "reference"
+        with pytest.raises(RuntimeError), settings_.use("gemm"):
+            raise RuntimeError  # the previous setting comes back even after an error
+        assert settings_.algorithm == "reference"
+    assert settings_.algorithm == "auto"
+    settings_.algorithm = "gemm"
+    try:
+        assert F.conv2d(juanji.ones(1, 1, 3, 3), juanji.ones(1, 1, 2, 2)).tolist() == [
+            [[[4.0, 4.0], [4.0, 4.0]]]
+        ]
+    finally:
+        settings_.algorithm = "auto"
+
+
+@pytest.mark.parametrize("name", ["winograd", "", None, 3])
+def test_backends_conv_unknown_algorithm_lists_the_available_ones(name):
+    message = r"juanji.backends.conv.algorithm: unknown algorithm .*; available: 'auto', 'gemm'"
+    with pytest.raises(ValueError, match=message):
+        juanji.backends.conv.algorithm = name
+    with pytest.raises(ValueError, match=message), juanji.backends.conv.use(name):
+        pass  # pragma: no cover
+    assert juanji.backends.conv.algorithm == "auto"
+
+
+def test_forcing_an_algorithm_that_does_not_apply_is_an_error(monkeypatch):
+    class OnlyThreeByThree(registry.Algorithm):
+        name = "only3x3"
+
+        def applies(self, geometry):
+            return geometry.kernel_size == (3, 3)
+
+        forward = registry.ALGORITHMS["gemm"].forward.__func__
+        backward = registry.ALGORITHMS["gemm"].backward.__func__
+
+    monkeypatch.setitem(registry.ALGORITHMS, "only3x3", OnlyThreeByThree())
+    with juanji.backends.conv.use("only3x3"):
+        assert F.conv2d(juanji.ones(1, 1, 4, 4), juanji.ones(1, 1, 3, 3)).shape == (1, 1, 2, 2)
+        with pytest.raises(
+            ValueError,
+            match=r"algorithm = 'only3x3' does not apply to this convolution \(kernel \(2, 2\).*"
+            r"algorithms that do: 'gemm', 'reference', or 'auto'",
+        ):
+            F.conv2d(juanji.ones(1, 1, 4, 4), juanji.ones(1, 1, 2, 2))
+
+
+def test_auto_never_chooses_the_teaching_algorithm():
+    geometry = registry.Geometry(2, 3, 4, 1, (5, 5), (3, 3), (1, 1), ((0, 0),) * 2, (1, 1), 4)
+    assert registry.choose(geometry).name == "gemm"
+    assert registry.ALGORITHMS["reference"].auto is False
+
+
+def test_every_registered_algorithm_follows_the_interface():
+    for name, algorithm in registry.ALGORITHMS.items():
+        assert isinstance(algorithm, registry.Algorithm) and algorithm.name == name != "auto"
+        assert type(algorithm).forward is not registry.Algorithm.forward
+        assert type(algorithm).backward is not registry.Algorithm.backward

@@ -30,15 +30,56 @@ import math
 from typing import Any
 
 from juanji._ops.pad import Pads, pad_constant, pad_constant_adjoint
+from juanji._shapes import conv_output_size
 from juanji.autograd.function import Function
 from juanji.backend import as_strided, xp_of
 
 Ints = tuple[int, ...]
 
 
-def sliding_windows(
-    x: Any, kernel_size: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+def window_view(
+    x: Any,
+    kernel_size: Ints,
+    stride: Ints,
+    dilation: Ints,
+    first: int | None = None,
+    taps_first: bool = False,
 ) -> Any:
+    """The read-only window view of an (already padded) input: the one window helper.
+
+    The S = len(kernel_size) spatial axes of x start at axis ``first`` (default: the last S
+    axes); axes before them (``lead``) and after them (``trail``) are carried through. The view
+    is ``lead + out + k + trail`` (``lead + k + out + trail`` with ``taps_first``, the layout of
+    the batch-last im2col in ``_ops/conv/gemm.py``); element ``[.., o, i, ..]`` is
+    ``x[.., o*s + i*d, ..]``. ``out`` comes from ``_shapes.conv_output_size``.
+
+    Example:
+        >>> import numpy as np
+        >>> window_view(np.arange(5.0), (2,), (2,), (1,)).tolist()
+        [[0.0, 1.0], [2.0, 3.0]]
+    """
+    spatial = len(kernel_size)
+    first = x.ndim - spatial if first is None else first
+    end = first + spatial
+    in_size, in_strides = x.shape[first:end], x.strides[first:end]
+    out = tuple(
+        conv_output_size(n, k, st, 0, 0, dl)
+        for n, k, st, dl in zip(in_size, kernel_size, stride, dilation, strict=True)
+    )
+    assert all(o > 0 for o in out), "callers check that the kernel fits"
+    out_strides = tuple(st * bs for st, bs in zip(stride, in_strides, strict=True))
+    tap_strides = tuple(dl * bs for dl, bs in zip(dilation, in_strides, strict=True))
+    middle = (tuple(kernel_size) + out) if taps_first else (out + tuple(kernel_size))
+    middle_strides = (tap_strides + out_strides) if taps_first else (out_strides + tap_strides)
+    return as_strided(
+        x,
+        shape=x.shape[:first] + middle + x.shape[end:],
+        strides=x.strides[:first] + middle_strides + x.strides[end:],
+        writeable=False,
+    )
+
+
+def sliding_windows(x: Any, kernel_size: Ints, stride: Ints, dilation: Ints) -> Any:
     """Return the read-only window view (N, C, *out, *k) of an (already padded) input.
 
     Args:
@@ -53,22 +94,46 @@ def sliding_windows(
         >>> w.shape, w[0, 0].tolist()
         ((1, 1, 2, 2), [[0.0, 1.0], [2.0, 3.0]])
     """
+    return window_view(x, kernel_size, stride, dilation)
+
+
+def tap_slices(tap: Ints, out: Ints, stride: Ints, dilation: Ints, start: Ints | None = None):
+    """The S strided slices of the input that kernel tap ``tap`` reads for the outputs ``out``.
+
+    Output o of tap i reads input ``start + o*s + i*d``: one slice per spatial dim.
+
+    Example:
+        >>> tap_slices((1,), (3,), (2,), (1,))
+        (slice(1, 6, 2),)
+    """
+    start = start or (0,) * len(tap)
+    return tuple(
+        slice(b + i * d, b + i * d + s * (o - 1) + 1, s)
+        for b, i, d, s, o in zip(start, tap, dilation, stride, out, strict=True)
+    )
+
+
+def scatter_windows(
+    x: Any,
+    taps: Any,
+    kernel_size: Ints,
+    stride: Ints,
+    dilation: Ints,
+    first: int = 1,
+    start: Ints | None = None,
+) -> None:
+    """Add a taps-first window array back onto the input it was read from, in place: col2im.
+
+    The adjoint of ``window_view(..., first, taps_first=True)`` for every layout: ``taps`` is
+    ``lead + k + out + trail``, ``x`` is ``lead + in_ + trail`` and receives, for each of the
+    prod(k) taps (never a loop over pixels), one strided slice. ``start`` offsets the first
+    output (a slab of output rows).
+    """
     spatial = len(kernel_size)
-    lead_strides = x.strides[: x.ndim - spatial]
-    in_strides = x.strides[x.ndim - spatial :]
-    in_size = x.shape[x.ndim - spatial :]
-    out = tuple(
-        (n - dl * (k - 1) - 1) // st + 1
-        for n, k, st, dl in zip(in_size, kernel_size, stride, dilation, strict=True)
-    )
-    assert all(o > 0 for o in out), "callers check that the kernel fits"
-    shape = x.shape[: x.ndim - spatial] + out + tuple(kernel_size)
-    strides = (
-        lead_strides
-        + tuple(st * bs for st, bs in zip(stride, in_strides, strict=True))
-        + tuple(dl * bs for dl, bs in zip(dilation, in_strides, strict=True))
-    )
-    return as_strided(x, shape=shape, strides=strides, writeable=False)
+    out = taps.shape[first + spatial : first + 2 * spatial]
+    lead = (slice(None),) * first
+    for tap in itertools.product(*(range(k) for k in kernel_size)):
+        x[lead + tap_slices(tap, out, stride, dilation, start)] += taps[lead + tap]
 
 
 def im2col(x: Any, kernel_size: Ints, stride: Ints, dilation: Ints) -> Any:
@@ -126,17 +191,12 @@ def col2im_batch_last(
     N = col.shape[-1]
     C = col.shape[0] // math.prod(kernel_size)
     out_size = tuple(
-        (n - dl * (k - 1) - 1) // st + 1
+        conv_output_size(n, k, st, 0, 0, dl)
         for n, k, st, dl in zip(in_size, kernel_size, stride, dilation, strict=True)
     )
     taps = col.reshape((C,) + tuple(kernel_size) + out_size + (N,))  # (C, *k, *out, N)
     x = xp.zeros((C,) + tuple(in_size) + (N,), dtype=col.dtype)
-    for tap in itertools.product(*(range(k) for k in kernel_size)):
-        target = tuple(
-            slice(i * dl, i * dl + st * (o - 1) + 1, st)
-            for i, dl, st, o in zip(tap, dilation, stride, out_size, strict=True)
-        )
-        x[(slice(None),) + target] += taps[(slice(None),) + tap]  # (C, *out, N) each
+    scatter_windows(x, taps, kernel_size, stride, dilation)  # (C, *out, N) per tap
     return x
 
 
@@ -156,7 +216,7 @@ def empty_in_layout(shape: tuple[int, ...], like: Any, zeros: bool = False) -> A
 
     ``like`` has as many axes as ``shape``; its axes are ordered by decreasing stride (ties keep
     their order), the new array is allocated C-contiguous in that order and transposed back. A
-    gradient buffer for a batch-last input is thus batch-last too (see ``_ops/conv.py``).
+    gradient buffer for a batch-last input is thus batch-last too (see ``_ops/conv/gemm.py``).
 
     Example:
         >>> import numpy as np

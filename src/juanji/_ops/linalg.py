@@ -68,7 +68,7 @@ class Linear(Function):
         grad_x = None
         if self.needs_input_grad[0]:
             if x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous:
-                # x is a flattened batch-last conv output (see _ops/conv.py): give its gradient
+                # x is a flattened batch-last conv output (see _ops/conv/gemm.py): give its gradient
                 # the same (in, rows) memory layout, so that the layers below stay copy-free.
                 grad_x = (weight.T @ grad_output.T).T
             else:

@@ -48,7 +48,8 @@ from typing import Any
 import numpy as np
 
 import juanji.nn.functional as F
-from juanji.tensor.creation import tensor
+from juanji._shapes import parse_padding
+from juanji.tensor.creation import as_tensor, tensor
 from juanji.tensor.tensor import Tensor
 
 __all__ = [
@@ -386,43 +387,23 @@ def describe(name: str) -> str:
     return " ".join(doc.strip().split("\n\n")[0].split()).replace("``", "")
 
 
-# Values of the unfolded (im2col) matrix per convolution call: 8 M float32 = 32 MB. A photo is
-# filtered in bands of output rows so that a 12-megapixel picture and a 7x7 kernel (1.8 G values
-# unfolded at once) fit in memory; the bands overlap by kH - stride input rows, so the result is
-# the same as one call.
-BAND_VALUES = 8_000_000
-
-
-def _pairs(padding: str | int, size: tuple[int, int], kernel: tuple[int, int], stride: int) -> Any:
-    """``((top, bottom), (left, right))`` for the paddings ``filter_image`` accepts."""
-    if padding in ("same", "same_lower"):
-        return F.same_padding(kernel, stride, lower=padding == "same_lower", input_size=size)
-    if padding == "valid":
-        return ((0, 0), (0, 0))
-    if isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0:
-        return ((padding, padding), (padding, padding))
-    raise ValueError(
-        f"filter_image: padding must be 'same', 'same_lower', 'valid' or an int >= 0, "
-        f"got {padding!r}"
-    )
-
-
 def filter_image(
-    image: Any, kernel: Tensor | Any, padding: str | int = "same", stride: int = 1
+    image: Any, kernel: Tensor | Any, padding: Any = "same", stride: int = 1
 ) -> np.ndarray:
     """Convolve every channel of an image with one 2-D kernel, using ``conv2d``.
 
     The channels are the groups of one grouped (depthwise) convolution: the kernel is repeated
     into a ``(C, 1, kH, kW)`` weight and ``conv2d(..., groups=C)`` filters each colour plane on
-    its own, so red never leaks into green. Zeros are padded around the image (``F.pad``), and
-    large images are convolved in bands of rows (see ``BAND_VALUES``).
+    its own, so red never leaks into green. Zeros are padded around the image by the
+    convolution, which also bounds its memory on a large photo (it works in slabs of rows).
 
     Args:
         image: ``(H, W)`` grayscale or ``(H, W, C)`` colour, an array or tensor (any floats).
         kernel: ``(kH, kW)``, a tensor or nested lists.
         padding: ``'same'`` (default: ``ceil(H / stride)`` rows out, the odd pixel of an even
             kernel at the bottom/right), ``'same_lower'`` (... at the top/left), ``'valid'``
-            (none), or an int ``p`` (``p`` zeros on every side).
+            (none), an int ``p`` (``p`` zeros on every side), or any other padding ``conv2d``
+            takes (``(pH, pW)``, ``((top, bottom), (left, right))``).
         stride: step between output pixels, >= 1. Default: 1.
 
     Returns:
@@ -448,20 +429,11 @@ def filter_image(
     if not isinstance(stride, int) or stride < 1:
         raise ValueError(f"filter_image: stride must be an int >= 1, got {stride!r}")
     planes = array[:, :, None] if array.ndim == 2 else array
-    x = tensor(np.ascontiguousarray(planes.transpose(2, 0, 1), dtype=np.float32))  # (C, H, W)
+    # (C, H, W), a view where the image is float32 already: conv's padding is then the one copy
+    x = as_tensor(planes.transpose(2, 0, 1).astype(np.float32, copy=False))
+    parse_padding("filter_image", padding, 2)  # the rules and messages of conv2d's padding
     channels, kh, kw = x.shape[0], *weight.shape
-    (top, bottom), (left, right) = _pairs(padding, x.shape[1:], (kh, kw), stride)
-    x = F.pad(x, (left, right, top, bottom))  # (C, H + top + bottom, W + left + right)
     w = weight.float().reshape(1, 1, kh, kw).expand(channels, 1, kh, kw).contiguous()
-    out_h = (x.shape[1] - kh) // stride + 1
-    out_w = (x.shape[2] - kw) // stride + 1
-    if out_h < 1 or out_w < 1:  # let conv2d say why, with the output-size rule
-        F.conv2d(x, w, stride=stride, groups=channels)
-    rows = max(1, BAND_VALUES // (channels * kh * kw * out_w))
-    bands = []
-    for first in range(0, out_h, rows):
-        last = min(out_h, first + rows)  # output rows [first, last) read input rows:
-        band = x[:, first * stride : (last - 1) * stride + kh]  # (C, (last-first-1)*s + kH, W)
-        bands.append(F.conv2d(band, w, stride=stride, groups=channels).numpy())
-    out = np.concatenate(bands, axis=1).transpose(1, 2, 0)  # (H_out, W_out, C)
+    y = F.conv2d(x, w, stride=stride, padding=padding, groups=channels)  # (C, H_out, W_out)
+    out = y.numpy().transpose(1, 2, 0)  # (H_out, W_out, C)
     return out[:, :, 0] if array.ndim == 2 else out

@@ -74,7 +74,7 @@ def _accumulate(tensor: Any, grad: Any, wrap: Any) -> None:
     if tensor.grad is None:
         # Always own the memory: grad may alias a saved array, a view, or the gradient handed to
         # another input (Add passes one array to both), and optimisers update .grad in place.
-        # Order 'K' keeps grad's memory layout: a batch-last conv gradient (see _ops/conv.py) is
+        # Order 'K' keeps grad's memory layout: a batch-last conv gradient (_ops/conv/gemm.py) is
         # copied as it lies (memcpy speed), not transposed to C order (5x slower).
         tensor.grad = wrap(xp_of(grad).array(grad, order="K", copy=True))
     elif tensor.grad._data.flags.writeable:

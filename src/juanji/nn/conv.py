@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from juanji._shapes import same_pads
+from juanji._shapes import parse_padding, resolve_padding
 from juanji.nn import init
 from juanji.nn.functional import conv as F_conv
 from juanji.nn.functional import padding as F_padding
@@ -21,7 +21,6 @@ from juanji.nn.parameter import _uninitialised
 from juanji.tensor.tensor import Tensor
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-_PADDING_STRINGS = ("valid", "same", "same_lower")
 
 
 def _check_channels(owner: str, name: str, value: Any) -> None:
@@ -32,26 +31,15 @@ def _check_channels(owner: str, name: str, value: Any) -> None:
 
 
 def _stored_padding(owner: str, padding: Any, n: int) -> Any:
-    """Validate ``padding`` and return it in the stored form: a string, or n ints/pairs."""
-    if isinstance(padding, str):
-        check_choice(owner, "padding", padding, _PADDING_STRINGS)
-        return padding
-    if _is_int(padding) or (
-        isinstance(padding, (tuple, list)) and all(_is_int(p) for p in padding)
-    ):
-        return int_tuple(owner, "padding", padding, n, minimum=0)
-    entries = tuple(padding) if isinstance(padding, (tuple, list)) else ()
-    pairs_ok = len(entries) == n and all(
-        (_is_int(e) and e >= 0)
-        or (isinstance(e, (tuple, list)) and len(e) == 2 and all(_is_int(p) and p >= 0 for p in e))
-        for e in entries
-    )
-    if not pairs_ok:
-        raise ValueError(
-            f"{owner}: padding must be an int >= 0, {n} ints, {n} (before, after) pairs or one of "
-            f"{', '.join(repr(s) for s in _PADDING_STRINGS)}; got {padding!r}"
-        )
-    return tuple(e if _is_int(e) else tuple(e) for e in entries)
+    """Validate ``padding`` (``_shapes.parse_padding``'s rules) and return the stored form.
+
+    PyTorch's: a string stays a string, ints become n ints; pairs stay pairs (juanji's).
+    """
+    parsed = parse_padding(owner, padding, n)
+    if isinstance(parsed, str):
+        return parsed
+    entries = [padding] * n if _is_int(padding) else list(padding) * (n if len(padding) == 1 else 1)
+    return tuple(b if _is_int(e) else (b, a) for e, (b, a) in zip(entries, parsed, strict=True))
 
 
 class _ConvNd(Module):
@@ -107,30 +95,21 @@ class _ConvNd(Module):
     def _mode_pads(self, x: Tensor) -> tuple[int, ...]:
         """``F.pad``'s flat pad list (last dimension first) for a non-zeros ``padding_mode``."""
         n = self._spatial_dims
-        sizes = x.shape[-n:]
-        if self.padding == "valid":
-            pairs = [(0, 0)] * n
-        elif isinstance(self.padding, str):
-            lower = self.padding == "same_lower"
-            pairs = [
-                same_pads(size, k, s, d, lower)
-                for size, k, s, d in zip(
-                    sizes, self.kernel_size, self.stride, self.dilation, strict=True
-                )
-            ]
-        else:
-            pairs = [(p, p) if _is_int(p) else p for p in self.padding]
+        spec = self.padding if isinstance(self.padding, str) else parse_padding("", self.padding, n)
+        pairs = resolve_padding(spec, x.shape[-n:], self.kernel_size, self.stride, self.dilation)
         return tuple(p for pair in reversed(pairs) for p in pair)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """Apply the layer (see the class docstring)."""
-        conv = getattr(F_conv, f"conv{self._spatial_dims}d")
-        if self.padding_mode == "zeros":
-            return conv(
-                input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-            )
-        padded = F_padding.pad(input, self._mode_pads(input), mode=self.padding_mode)
-        return conv(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        n = self._spatial_dims
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            input = F_padding.pad(input, self._mode_pads(input), mode=self.padding_mode)  # noqa: A001
+            padding = 0
+        return F_conv._conv_nd(
+            f"conv{n}d", n, input, self.weight, self.bias, self.stride, padding, self.dilation,
+            self.groups,
+        )  # fmt: skip
 
     def extra_repr(self) -> str:
         """The settings shown by ``repr``, in PyTorch's format."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from juanji._shapes import parse_padding
 from juanji.nn.functional import pooling as F
 from juanji.nn.functional._checks import _is_int, int_tuple
 from juanji.nn.module import Module
@@ -24,7 +25,7 @@ def _check_window(
     int_tuple(owner, "kernel_size", kernel_size, n)
     if stride is not None:
         int_tuple(owner, "stride", stride, n)
-    int_tuple(owner, "padding", padding, n, minimum=0)
+    parse_padding(owner, padding, n, strings=False, pairs=False)
     int_tuple(owner, "dilation", dilation, n)
 
 
@@ -55,15 +56,17 @@ class _MaxPoolNd(Module):
 
     def forward(self, input: Tensor) -> Any:  # noqa: A002
         """Apply the layer (see the class docstring)."""
-        pool = getattr(F, f"max_pool{self._spatial_dims}d")
-        return pool(
+        n = self._spatial_dims
+        return F._max_pool_nd(
+            f"max_pool{n}d",
+            n,
             input,
             self.kernel_size,
             self.stride,
             self.padding,
             self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
+            self.ceil_mode,
+            self.return_indices,
         )
 
     def extra_repr(self) -> str:
@@ -166,16 +169,17 @@ class _AvgPoolNd(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """Apply the layer (see the class docstring)."""
-        pool = getattr(F, f"avg_pool{self._spatial_dims}d")
-        extra = {} if self._spatial_dims == 1 else {"divisor_override": self.divisor_override}
-        return pool(
+        n = self._spatial_dims
+        return F._avg_pool_nd(
+            f"avg_pool{n}d",
+            n,
             input,
             self.kernel_size,
             self.stride,
             self.padding,
             self.ceil_mode,
             self.count_include_pad,
-            **extra,
+            self.divisor_override,
         )
 
     def extra_repr(self) -> str:
@@ -236,7 +240,7 @@ class AvgPool1d(_AvgPoolNd):
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
         self.kernel_size = int_tuple("AvgPool1d", "kernel_size", kernel_size, 1)
         self.stride = int_tuple("AvgPool1d", "stride", self.stride, 1)
-        self.padding = int_tuple("AvgPool1d", "padding", padding, 1, minimum=0)
+        self.padding = tuple(b for b, _ in parse_padding("AvgPool1d", padding, 1, False, False))
 
 
 class AvgPool3d(_AvgPoolNd):
@@ -276,7 +280,10 @@ class _AdaptiveAvgPoolNd(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """Apply the layer (see the class docstring)."""
-        return getattr(F, f"adaptive_avg_pool{self._spatial_dims}d")(input, self.output_size)
+        n = self._spatial_dims
+        return F._adaptive_pool_nd(
+            f"adaptive_avg_pool{n}d", n, F.AdaptiveAvgPoolNd, input, self.output_size
+        )
 
     def extra_repr(self) -> str:
         """The settings shown by ``repr``, in PyTorch's format."""
@@ -347,8 +354,10 @@ class _AdaptiveMaxPoolNd(Module):
 
     def forward(self, input: Tensor) -> Any:  # noqa: A002
         """Apply the layer (see the class docstring)."""
-        pool = getattr(F, f"adaptive_max_pool{self._spatial_dims}d")
-        return pool(input, self.output_size, self.return_indices)
+        n = self._spatial_dims
+        return F._adaptive_max(
+            f"adaptive_max_pool{n}d", n, input, self.output_size, self.return_indices
+        )
 
     def extra_repr(self) -> str:
         """The settings shown by ``repr``, in PyTorch's format."""

@@ -133,7 +133,7 @@ class ConvSpec:
 
     N: int
     C: int
-    O: int  # noqa: E741 - the notation of _ops/conv.py
+    O: int  # noqa: E741 - the notation of _ops/conv/gemm.py
     H: int
     k: int
     stride: int = 1

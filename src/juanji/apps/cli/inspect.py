@@ -22,18 +22,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from juanji._shapes import (
+    PADDING_STRINGS,
     conv_output_size,
     effective_kernel,
     output_size_formula,
+    padding_pairs,
     pool_output_size,
-    same_pads,
 )
 from juanji.errors import JuanjiError
 
 __all__ = ["register", "run_summary", "run_shape", "run_receptive_field", "run_features"]
 
 _DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-_PADDING_WORDS = ("same", "same_lower", "valid")
 
 
 def register(subparsers: Any) -> None:
@@ -233,35 +233,24 @@ def _padding(
     pool: bool,
 ) -> tuple[list[tuple[int, int]], dict[int, str]]:
     """``(before, after)`` per dimension, and a note per dimension for ``'same'``."""
-    n = len(sizes)
     word = text.strip().lower()
-    if word in _PADDING_WORDS:
+    if word in PADDING_STRINGS:
         if pool:
             raise JuanjiError(f"--padding {word!r} is for convolutions; pooling takes an int")
-        if word == "valid":
-            return [(0, 0)] * n, {}
-        lower = word == "same_lower"
-        pads, notes = [], {}
-        for dim, (w, k, s, d) in enumerate(zip(sizes, kernel, stride, dilation, strict=True)):
-            pair = same_pads(w, k, s, d, lower)
-            pads.append(pair)
-            notes[dim] = _same_note(word, pair, w, s)
-        return pads, notes
-    per_dim = text.split("x")
-    if len(per_dim) == 1:
-        per_dim = per_dim * n
-    if len(per_dim) != n:
-        raise JuanjiError(
-            f"--padding: {len(per_dim)} values for an input of {n} dimension(s); give one "
-            f"value or {n}"
-        )
-    pads = []
-    for part in per_dim:
-        sides = part.split(",")
-        if len(sides) > 2:
-            raise JuanjiError(f"--padding: expected 'before,after' per dimension, got {part!r}")
-        pair = tuple(_int("--padding", side, 0) for side in sides)
-        pads.append((pair[0], pair[-1]))
+        value: Any = word
+    else:  # the command line's syntax: 'p', 'pHxpW', 'before,after' per dimension
+        value = []
+        for part in text.split("x"):
+            sides = part.split(",")
+            if len(sides) > 2:
+                raise JuanjiError(f"--padding: expected 'before,after' per dimension, got {part!r}")
+            pair = tuple(_int("--padding", side, 0) for side in sides)
+            value.append(pair[0] if len(pair) == 1 else pair)
+    try:  # the rules (one entry per dimension, 'same' for this size) are conv2d's
+        spec = value if isinstance(value, str) else tuple(value)
+        pads = list(padding_pairs("--padding", spec, sizes, kernel, stride, dilation))
+    except (TypeError, ValueError) as error:
+        raise JuanjiError(str(error)) from None
     if pool:
         for (p_b, p_a), k in zip(pads, kernel, strict=True):
             if p_b != p_a or p_b > k // 2:
@@ -269,6 +258,11 @@ def _padding(
                     f"--padding: pooling pads both sides alike, at most half the kernel "
                     f"(kernel_size // 2 = {k // 2}); got {p_b},{p_a}"
                 )
+    if word in ("same", "same_lower"):
+        notes = {
+            dim: _same_note(word, pair, sizes[dim], stride[dim]) for dim, pair in enumerate(pads)
+        }
+        return pads, notes
     return pads, {}
 
 

@@ -36,9 +36,9 @@ from juanji._shapes import (
     ReceptiveField,
     conv_output_size,
     ntuple,
+    padding_pairs,
     pool_output_size,
     receptive_fields,
-    same_pads,
 )
 from juanji.autograd import no_grad
 from juanji.nn.module import Module
@@ -195,17 +195,8 @@ def _pairs(
     stride: Sequence[int],
     dilation: Sequence[int],
 ) -> tuple[tuple[int, int], ...]:
-    n = len(sizes)
-    if padding in (None, "valid"):
-        return ((0, 0),) * n
-    if isinstance(padding, str):
-        lower = padding == "same_lower"
-        return tuple(
-            same_pads(w, k, s, d, lower)
-            for w, k, s, d in zip(sizes, kernel, stride, dilation, strict=True)
-        )
-    entries = ntuple(padding, n)
-    return tuple((p, p) if isinstance(p, int) else (int(p[0]), int(p[1])) for p in entries)
+    spec = 0 if padding is None else padding  # a layer's padding, already validated
+    return padding_pairs("receptive-field", spec, sizes, kernel, stride, dilation)
 
 
 def _window(module: Module, in_spatial: Sequence[int], out_spatial: Sequence[int]) -> tuple:

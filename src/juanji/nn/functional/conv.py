@@ -47,6 +47,11 @@ size. ``unfold`` and ``fold`` work for 1-D, 2-D and 3-D inputs (PyTorch's: 2-D o
 ``L = prod(out)``; then ``conv2d(x, w)`` equals ``w.reshape(C_out, -1) @ unfold(x, k)``
 reshaped to ``(N, C_out, *out)``: this is how juanji (and PyTorch on CPU) computes convolution,
 one matrix product. ``fold`` (col2im) is its adjoint: it sums the columns back onto the image.
+
+How a call is computed is a setting, ``juanji.backends.conv.algorithm``: ``"gemm"`` (the matrix
+product above, in cache-sized slabs; what ``"auto"`` picks today) or ``"reference"`` (the formula
+above as a loop over the kernel's taps), e.g. ``with juanji.backends.conv.use("reference"):``.
+The numbers agree up to float rounding.
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ from typing import Any
 
 from juanji._ops.conv import ConvNd
 from juanji._ops.im2col import Fold, Unfold
-from juanji._shapes import conv_output_size, output_size_formula, same_pads
+from juanji._shapes import Pads, axis_names, conv_output_size, output_size_formula, padding_pairs
 from juanji.nn.functional._checks import (
     _is_int,
     check_float,
@@ -69,72 +74,7 @@ from juanji.tensor.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv3d", "unfold", "fold"]
 
-Pads = tuple[tuple[int, int], ...]
-_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-_PADDING_STRINGS = ("valid", "same", "same_lower")
-
-
-def _axes(S: int) -> tuple[str, ...]:
-    return _AXES.get(S, tuple(f"X{i}" for i in range(S)))
-
-
-def _padding_pairs(
-    fn: str,
-    padding: Any,
-    in_size: tuple[int, ...],
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    dilation: tuple[int, ...],
-    strings: bool = True,
-) -> Pads:
-    """Normalise every accepted form of ``padding`` to S (before, after) pairs."""
-    S = len(in_size)
-    if isinstance(padding, str):
-        if not strings or padding not in _PADDING_STRINGS:
-            allowed = ", ".join(repr(s) for s in _PADDING_STRINGS) if strings else "no strings"
-            raise ValueError(
-                f"{fn}: padding must be an int, a tuple of {S} ints or {S} (before, after) "
-                f"pairs ({allowed}), got {padding!r}"
-            )
-        if padding == "valid":
-            return ((0, 0),) * S
-        lower = padding == "same_lower"
-        return tuple(
-            same_pads(n, k, s, d, lower)
-            for n, k, s, d in zip(in_size, kernel, stride, dilation, strict=True)
-        )
-    if _is_int(padding):
-        entries: list[Any] = [padding] * S
-    elif isinstance(padding, (tuple, list)):
-        entries = list(padding)
-        if len(entries) == 1 and _is_int(entries[0]):
-            entries = entries * S
-    else:
-        raise TypeError(f"{fn}: padding must be an int, a tuple or a string, got {padding!r}")
-    if len(entries) != S:
-        hint = " (a 1-D (before, after) pair is written ((before, after),))" if S == 1 else ""
-        raise ValueError(
-            f"{fn}: padding needs one entry per spatial dimension ({S}: {', '.join(_axes(S))}), "
-            f"each an int or a (before, after) pair; got {padding!r} with {len(entries)} "
-            f"entries{hint}"
-        )
-    pairs = []
-    for entry in entries:
-        if _is_int(entry):
-            pairs.append((int(entry), int(entry)))
-        elif isinstance(entry, (tuple, list)) and len(entry) == 2 and all(map(_is_int, entry)):
-            pairs.append((int(entry[0]), int(entry[1])))
-        else:
-            raise ValueError(
-                f"{fn}: each padding entry must be an int or a (before, after) pair of ints, "
-                f"got {entry!r} in {padding!r}"
-            )
-    if any(p < 0 for pair in pairs for p in pair):
-        raise ValueError(
-            f"{fn}: padding must be >= 0, got {padding!r} (to crop, use juanji.nn.functional.pad "
-            f"with negative pads)"
-        )
-    return tuple(pairs)
+_axes = axis_names
 
 
 def _check_kernel_fits(
@@ -191,6 +131,12 @@ def _conv_nd(
         raise ValueError(f"{fn}: groups must be >= 1, got {groups}")
     C_out, C_group = weight.shape[:2]
     C_in = input.shape[-S - 1]
+    if C_out == 0:  # PyTorch raises too; an empty output would hide the mistake
+        raise ValueError(f"{fn}: weight must have at least one output channel (weight.shape[0]), "
+                         f"got shape {weight.shape}")  # fmt: skip
+    if C_in == 0:  # PyTorch returns an empty (N, 0, *out) here, without the C_out channels
+        raise ValueError(f"{fn}: input must have at least one channel (input.shape"
+                         f"[{input.ndim - S - 1}]), got shape {input.shape}")  # fmt: skip
     if C_in % groups:
         raise ValueError(f"{fn}: groups={groups} must divide the input channels, got {C_in}")
     if C_out % groups:
@@ -210,7 +156,7 @@ def _conv_nd(
     dilation = int_tuple(fn, "dilation", dilation, S)
     kernel = weight.shape[2:]
     in_size = input.shape[-S:]
-    pads = _padding_pairs(fn, padding, in_size, kernel, stride, dilation)
+    pads = padding_pairs(fn, padding, in_size, kernel, stride, dilation)
     _check_kernel_fits(fn, in_size, kernel, stride, pads, dilation)
     batched = input.ndim == S + 2
     x = input if batched else input.unsqueeze(0)
@@ -389,7 +335,7 @@ def unfold(
     dilations = int_tuple(fn, "dilation", dilation, S)
     strides = int_tuple(fn, "stride", stride, S)
     in_size = input.shape[-S:]
-    pads = _padding_pairs(fn, padding, in_size, kernel, strides, dilations, strings=False)
+    pads = padding_pairs(fn, padding, in_size, kernel, strides, dilations, strings=False)
     _check_kernel_fits(fn, in_size, kernel, strides, pads, dilations)
     batched = input.ndim == S + 2
     x = input if batched else input.unsqueeze(0)
@@ -454,7 +400,7 @@ def fold(
     kernel = int_tuple(fn, "kernel_size", kernel_size, S)
     dilations = int_tuple(fn, "dilation", dilation, S)
     strides = int_tuple(fn, "stride", stride, S)
-    pads = _padding_pairs(fn, padding, size, kernel, strides, dilations, strings=False)
+    pads = padding_pairs(fn, padding, size, kernel, strides, dilations, strings=False)
     out = _check_kernel_fits(fn, size, kernel, strides, pads, dilations, what="output_size")
     rows, blocks = input.shape[-2:]
     if rows % math.prod(kernel):

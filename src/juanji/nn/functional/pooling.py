@@ -58,7 +58,7 @@ from __future__ import annotations
 from typing import Any
 
 from juanji._ops.pool import AdaptiveAvgPoolNd, AdaptiveMaxPoolNd, AvgPoolNd, MaxPoolNd
-from juanji._shapes import pool_output_size
+from juanji._shapes import parse_padding, pool_output_size
 from juanji.nn.functional._checks import (
     _is_int,
     check_float,
@@ -124,7 +124,7 @@ def _window_args(
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         stride = kernel_size
     stride = int_tuple(fn, "stride", stride, S)
-    padding = int_tuple(fn, "padding", padding, S, minimum=0)
+    padding = tuple(b for b, _ in parse_padding(fn, padding, S, strings=False, pairs=False))
     dilation = int_tuple(fn, "dilation", dilation, S)
     if any(p > k // 2 for p, k in zip(padding, kernel_size, strict=True)):
         raise ValueError(

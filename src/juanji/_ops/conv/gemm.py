@@ -1,4 +1,9 @@
-"""ConvNd: the only convolution implementation, lowered to matrix products (im2col + GEMM).
+"""The ``gemm`` algorithm: convolution lowered to matrix products (im2col + GEMM), tuned.
+
+The default for every call. Two special cases are named branches below: a **pointwise** call
+(1x1 kernel, stride 1, no padding) uses its batch-last input as its own im2col matrix (no copy,
+``_Columns.slab``), and a **depthwise** call (one filter per group) computes grad_col as an outer
+product (``_GemmPlan._grad_input``), which NumPy's matmul does 3x slower.
 
 Notation (as in ``_ops/im2col.py``, plus):
     C_in, C_out   input / output channels;  G  groups;  C_g = C_in / G,  O_g = C_out / G
@@ -39,16 +44,14 @@ and grad_W adds its column sums slab by slab).
 
 from __future__ import annotations
 
-import itertools
 import math
 from functools import partial
 from typing import Any
 
-from juanji._ops.im2col import Ints, reshaped_view
+from juanji._ops.conv.algorithm import Algorithm, Geometry
+from juanji._ops.im2col import Ints, reshaped_view, scatter_windows, window_view
 from juanji._ops.pad import Pads, pad_constant, pad_constant_adjoint
-from juanji.autograd.function import Function
 from juanji.backend import (
-    as_strided,
     get_memory_budget,
     op_threads,
     run_tasks,
@@ -102,34 +105,30 @@ def slabs(
     ]
 
 
-class ConvNd(Function):
-    """N-d grouped convolution (cross-correlation, as in PyTorch) of a batched input.
+class Gemm(Algorithm):
+    """im2col + one batched GEMM per slab, threaded; backward = GEMMs + col2im."""
 
-    Parameters (already validated by ``nn.functional.conv``): ``stride`` and ``dilation`` are
-    tuples of S ints, ``padding`` S (before, after) pairs of zeros added around the input,
-    ``groups`` an int dividing C_in and C_out.
-    """
+    name = "gemm"
 
-    def forward(
-        self,
-        x: Any,
-        weight: Any,
-        bias: Any = None,
-        *,
-        stride: Ints,
-        padding: Pads,
-        dilation: Ints,
-        groups: int,
-    ) -> Any:
+    def forward(self, ctx: Any, x: Any, weight: Any, bias: Any, geometry: Geometry) -> Any:
+        ctx.gemm = _GemmPlan()
+        return ctx.gemm.forward(ctx, x, weight, bias, geometry)
+
+    def backward(self, ctx: Any, grad_output: Any) -> tuple[Any, Any, Any]:
+        return ctx.gemm.backward(ctx, grad_output)
+
+
+class _GemmPlan:
+    """The sizes of one call (slabs, threads) and its forward and backward passes."""
+
+    def forward(self, ctx: Any, x: Any, weight: Any, bias: Any, geometry: Geometry) -> Any:
         xp = xp_of(x, weight)
         N, C_in = x.shape[:2]
         C_out, kernel_size = weight.shape[0], weight.shape[2:]
+        stride, padding, dilation = geometry.stride, geometry.padding, geometry.dilation
         xb = batch_last(x, padding)  # (C_in, *in_p, N)
-        out = tuple(
-            (n - dl * (k - 1) - 1) // st + 1
-            for n, k, st, dl in zip(xb.shape[1:-1], kernel_size, stride, dilation, strict=True)
-        )
-        G = groups
+        out = geometry.out
+        G = geometry.groups
         K = (C_in // G) * math.prod(kernel_size)
         self.geometry = (tuple(kernel_size), stride, dilation, out, G, K)
         self.row_bytes = C_in * math.prod(kernel_size) * math.prod(out[1:]) * x.itemsize
@@ -142,19 +141,19 @@ class ConvNd(Function):
             run_tasks([partial(self._forward_slabs, xb, w, yb, part) for part in parts])
         if bias is not None:
             yb += bias.reshape((C_out,) + (1,) * (len(out) + 1))  # yb is fresh: in place is safe
-        if self.requires_grad:
+        if ctx.requires_grad:
             self.x_shape, self.padding = x.shape, padding
-            needs_x, needs_w = self.needs_input_grad[:2]
-            self.save_for_backward(xb if needs_w else None, w if needs_x else None)
+            needs_x, needs_w = ctx.needs_input_grad[:2]
+            ctx.save_for_backward(xb if needs_w else None, w if needs_x else None)
         return batch_first(yb)  # (N, C_out, *out), a view
 
-    def backward(self, grad_output: Any) -> tuple[Any, Any, Any]:
+    def backward(self, ctx: Any, grad_output: Any) -> tuple[Any, Any, Any]:
         kernel_size, stride, dilation, out, G, K = self.geometry
-        xb, w = self.saved_tensors
+        xb, w = ctx.saved_tensors
         xp = xp_of(grad_output)
         N, C_out = grad_output.shape[:2]
         S = len(out)
-        needs_x, needs_w, needs_b = (tuple(self.needs_input_grad) + (False,))[:3]
+        needs_x, needs_w, needs_b = (tuple(ctx.needs_input_grad) + (False,))[:3]
         gyb = batch_last(grad_output, ((0, 0),) * S)  # (C_out, *out, N)
         grad_weight = grad_bias = grad_xb = None
         if needs_b:
@@ -263,7 +262,7 @@ class ConvNd(Function):
             w = w[:, :, start * taps : stop * taps]
         for rows, samples in slabs(out, gyb.shape[-1], self.row_bytes, COL2IM_BYTES):
             g = _grad_slab(gyb, g_rows, rows, samples)
-            if w.shape[1] == 1:  # one filter per group (depthwise): an outer product,
+            if w.shape[1] == 1:  # depthwise (one filter per group): an outer product,
                 grad_col = w.swapaxes(-1, -2) * g  # which NumPy's matmul does 3x slower
             else:
                 grad_col = w.swapaxes(-1, -2) @ g  # (G, K, cols)
@@ -275,14 +274,9 @@ class ConvNd(Function):
         count = rows.stop - rows.start
         # (C_in, *k, rows, *out[1:], n)
         taps = grad_col.reshape((grad_xb.shape[0],) + kernel_size + (count,) + out[1:] + (-1,))
-        sizes = (count,) + out[1:]
         starts = (rows.start * stride[0],) + (0,) * (len(out) - 1)
-        for tap in itertools.product(*(range(k) for k in kernel_size)):
-            target = tuple(
-                slice(b + i * d, b + i * d + s * (o - 1) + 1, s)
-                for b, i, d, s, o in zip(starts, tap, dilation, stride, sizes, strict=True)
-            )
-            grad_xb[(slice(None),) + target + (samples,)] += taps[(slice(None),) + tap]
+        target = grad_xb[(Ellipsis, samples)]  # a view: the adds land in grad_xb
+        scatter_windows(target, taps, kernel_size, stride, dilation, first=1, start=starts)
 
 
 def _split(parts: int, items: list[Any]) -> list[list[Any]]:
@@ -310,16 +304,8 @@ class _Columns:
 
     def __init__(self, xb: Any, geometry: tuple) -> None:
         kernel_size, stride, dilation, out, self.G, self.K = geometry
-        st = xb.strides
-        self.windows = as_strided(  # (C_in, *k, *out, N): tap i of window o is x[o*s + i*d]
-            xb,
-            shape=(xb.shape[0],) + kernel_size + out + (xb.shape[-1],),
-            strides=(st[0],)
-            + tuple(d * t for d, t in zip(dilation, st[1:-1], strict=True))
-            + tuple(s * t for s, t in zip(stride, st[1:-1], strict=True))
-            + (st[-1],),
-            writeable=False,
-        )
+        # (C_in, *k, *out, N): tap i of window o is x[o*s + i*d]
+        self.windows = window_view(xb, kernel_size, stride, dilation, first=1, taps_first=True)
         self.lead = (slice(None),) * (1 + len(kernel_size))
         self.rest = (slice(None),) * (len(out) - 1)
         self.buffer: Any = None
@@ -327,7 +313,7 @@ class _Columns:
     def slab(self, rows: slice, samples: slice) -> Any:
         """(G, K, cols): the columns of output rows ``rows`` and samples ``samples``."""
         view = self.windows[self.lead + (rows,) + self.rest + (samples,)]
-        if view.flags.c_contiguous:  # 1x1 kernel, stride 1: the input is its own im2col
+        if view.flags.c_contiguous:  # pointwise (1x1, stride 1): the input is its own im2col
             return view.reshape(self.G, self.K, -1)
         if self.buffer is None or self.buffer.size < view.size:
             self.buffer = xp_of(view).empty(view.size, dtype=view.dtype)
