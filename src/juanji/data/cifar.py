@@ -187,7 +187,9 @@ class CIFAR10(Dataset):
         try:
             base.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise DataError(f"{self.name}: cannot create {base} ({error.strerror or error})")
+            raise DataError(
+                f"{self.name}: cannot create {base} ({error.strerror or error})"
+            ) from error
         return _download.download_url(self.url, archive, verify=verify)
 
     def extract(self, archive: Path, base: Path) -> None:
@@ -217,7 +219,9 @@ class CIFAR10(Dataset):
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise DataError(f"{self.name}: cannot read {path}: {error.strerror or error}")
+            raise DataError(
+                f"{self.name}: cannot read {path}: {error.strerror or error}"
+            ) from error
         actual = _download.md5_hex(data)
         if actual != md5:
             raise DataError(f"{self.name}: {path} has MD5 {actual}, expected {md5} (corrupt or "

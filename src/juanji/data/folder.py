@@ -30,7 +30,9 @@ def find_classes(directory: str | os.PathLike) -> tuple[list[str], dict[str, int
     try:
         classes = sorted(e.name for e in os.scandir(directory) if e.is_dir())
     except OSError as error:
-        raise DataError(f"ImageFolder: cannot list {directory}: {error.strerror or error}")
+        raise DataError(
+            f"ImageFolder: cannot list {directory}: {error.strerror or error}"
+        ) from error
     if not classes:
         raise FileNotFoundError(f"Couldn't find any class folder in {directory}.")
     return classes, {name: i for i, name in enumerate(classes)}
