@@ -35,9 +35,12 @@ _AR_MAGIC = b"!<arch>\n"
 def read_ar(data: bytes, source: str = "archive") -> dict[str, bytes]:
     r"""The members of an ``ar`` archive (the container format of a ``.deb``), by name.
 
+    Each member is a 60-byte header (name, dates, mode, size in decimal, the two bytes
+    ``"`\n"``) and its bytes, padded to an even length.
+
     Example:
-        >>> blob = _AR_MAGIC + b"hello/          0           0     0     100644  5         `\\n"
-        >>> read_ar(blob + b"world" + b"\\n")
+        >>> header = f"{'hello/':<16}{0:<12}{0:<6}{0:<6}{100644:<8}{5:<10}`\n".encode()
+        >>> read_ar(_AR_MAGIC + header + b"world\n")
         {'hello': b'world'}
     """
     if not data.startswith(_AR_MAGIC):
