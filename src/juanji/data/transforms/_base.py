@@ -1,30 +1,4 @@
-"""Image transforms with torchvision's names, for one sample or a whole batch at once.
-
-Every transform here has two entry points:
-
-* ``t(sample)`` transforms one sample, like torchvision: an image of shape (H, W), (H, W, C)
-  before ``ToTensor`` and (C, H, W) after it;
-* ``t.batch(samples)`` transforms a stack of N samples, the array that stacking N samples would
-  give: (N, H, W) or (N, H, W, C) before ``ToTensor``, (N, C, H, W) after. Random transforms draw
-  their parameters for all N samples in one call, one independent draw per sample.
-
-``t.batch(stack(xs))`` equals ``stack([t(x) for x in xs])`` whenever the random draws are the
-same; they are, draw for draw, when the generator starts in the same state, because a batch of
-N draws consumes the stream exactly as N single draws do. ``batch_apply(t, samples)`` uses
-``t.batch`` when it exists and falls back to a loop over samples otherwise (a plain function, a
-``Lambda``), so any callable can sit in a ``Compose``.
-
-This is how ``MNIST.__getitems__`` augments on the training hot path: it gathers the batch's
-images as one (N, 28, 28) uint8 tensor and calls ``batch_apply(transform, images)``; with
-``Compose([ToTensor(), RandomShift(2)])`` that is a handful of array operations per batch and
-no Python loop over images.
-
-Inputs may be NumPy arrays or Tensors; each transform returns the kind it was given, except
-``ToTensor``, whose single-sample call always returns a Tensor (as torchvision's does). Spatial
-transforms work on the last two axes, so they apply before or after ``ToTensor``. Random draws
-come from the ``generator`` given to the transform, else from the default generator that
-``juanji.manual_seed`` resets; the streams are NumPy's, not torchvision's.
-"""
+"""The basic transforms: conversion, normalisation, padding, crops and shifts (see the package)."""
 
 from __future__ import annotations
 
