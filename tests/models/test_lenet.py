@@ -141,10 +141,10 @@ def test_registry_lists_and_builds_models():
 def test_registry_unknown_name_lists_known_models():
     with pytest.raises(
         ValueError,
-        match=r"get_model: unknown model 'alexnet'; known models: "
+        match=r"get_model: unknown model 'zfnet'; known models: "
         r"lenet5",
     ):
-        get_model("alexnet")
+        get_model("zfnet")
 
 
 # ---------------------------------------------------------------------------- LeNet5Classic
