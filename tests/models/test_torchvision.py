@@ -65,20 +65,28 @@ def _copy_weights(theirs, ours):
                           theirs.state_dict().items()})
 
 
-# builder, kwargs, input shape (small, so that the suite stays fast)
+# builder, kwargs, input shape: small for speed, but large enough that the last BatchNorm
+# sees a few values per channel in train mode (with 1x1 maps and a batch of 2 it normalises
+# two numbers, which makes the step chaotic in float32 for both libraries).
 OUTPUTS = [
-    ("alexnet", {}, (2, 3, 64, 64)),
-    ("vgg11_bn", {}, (2, 3, 32, 32)),
-    ("googlenet", {"aux_logits": True, "init_weights": True}, (2, 3, 64, 64)),
+    ("alexnet", {}, (4, 3, 64, 64)),
+    ("vgg11_bn", {}, (4, 3, 64, 64)),
+    ("googlenet", {"aux_logits": True, "init_weights": True}, (4, 3, 64, 64)),
     ("googlenet", {"aux_logits": False, "init_weights": True, "transform_input": True},
-     (2, 3, 48, 48)),
-    ("resnet18", {}, (2, 3, 32, 32)),
-    ("resnet50", {"zero_init_residual": True}, (2, 3, 32, 32)),
-    ("densenet121", {}, (2, 3, 32, 32)),
-    ("mobilenet_v2", {}, (2, 3, 32, 32)),
-    ("squeezenet1_0", {}, (2, 3, 64, 64)),
-    ("squeezenet1_1", {}, (2, 3, 64, 64)),
+     (4, 3, 64, 64)),
+    ("resnet18", {}, (4, 3, 64, 64)),
+    ("resnet50", {"zero_init_residual": True}, (4, 3, 64, 64)),
+    ("densenet121", {}, (4, 3, 64, 64)),
+    ("mobilenet_v2", {}, (4, 3, 64, 64)),
+    ("squeezenet1_0", {}, (4, 3, 64, 64)),
+    ("squeezenet1_1", {}, (4, 3, 64, 64)),
 ]
+
+
+def _close(actual, expected, what):
+    """Equal to float32 accuracy, measured against the tensor's own scale."""
+    scale = float(np.abs(expected).max()) + 1e-12
+    np.testing.assert_allclose(actual, expected, rtol=1e-3, atol=1e-3 * scale, err_msg=what)
 
 
 @pytest.mark.parametrize(("name", "kwargs", "shape"), OUTPUTS)
@@ -93,15 +101,15 @@ def test_torchvision_weights_give_torchvision_outputs_and_the_same_train_step(
     theirs.eval(), ours.eval()
     with torch.no_grad():
         expected = theirs(torch.tensor(x)).numpy()
-    np.testing.assert_allclose(ours(juanji.tensor(x)).detach().numpy(), expected,
-                               rtol=1e-4, atol=1e-4)
-    # One SGD step in train mode (BatchNorm batch statistics; dropout off for comparability).
+    _close(ours(juanji.tensor(x)).detach().numpy(), expected, "eval output")
+    # One SGD step in train mode (BatchNorm batch statistics; dropout off for comparability):
+    # the loss, every parameter's gradient, the running statistics, the stepped weights.
     for model in (theirs, ours):
         model.train()
         for m in model.modules():
             if type(m).__name__ == "Dropout":
                 m.p = 0.0
-    y = np.array([1, 7])
+    y = np.array([1, 7, 3, 0])
     out_t = theirs(torch.tensor(x))
     out_j = ours(juanji.tensor(x))
     if isinstance(out_t, tuple):  # GoogLeNetOutputs: the loss torchvision's reference uses
@@ -113,14 +121,16 @@ def test_torchvision_weights_give_torchvision_outputs_and_the_same_train_step(
         loss_t = torch.nn.functional.cross_entropy(out_t, torch.tensor(y))
         loss_j = juanji.nn.functional.cross_entropy(out_j, juanji.tensor(y))
     np.testing.assert_allclose(loss_j.item(), loss_t.item(), rtol=1e-4)
-    opt_t = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
-    opt_j = juanji.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+    opt_t = torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9)
+    opt_j = juanji.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9)
     loss_t.backward(), loss_j.backward()
+    grads_t = dict(theirs.named_parameters())
+    for key, p in ours.named_parameters():
+        _close(p.grad.numpy(), grads_t[key].grad.numpy(), f"grad of {key}")
     opt_t.step(), opt_j.step()
     sd_t = theirs.state_dict()
     for key, value in ours.state_dict().items():
-        np.testing.assert_allclose(value.detach().numpy(), sd_t[key].numpy(), rtol=2e-3,
-                                   atol=2e-4, err_msg=key)
+        _close(value.detach().numpy(), sd_t[key].numpy(), key)
 
 
 def test_weights_other_than_none_say_how_to_load_a_local_state_dict():
