@@ -83,9 +83,13 @@ OUTPUTS = [
 ]
 
 
-def _close(actual, expected, what):
-    """Equal to float32 accuracy, measured against the tensor's own scale."""
-    scale = float(np.abs(expected).max()) + 1e-12
+def _close(actual, expected, what, floor=0.0):
+    """Equal to float32 accuracy, measured against the tensor's own scale (or ``floor``).
+
+    ``floor`` is for gradients that are zero in exact arithmetic (a conv bias that BatchNorm
+    removes): both libraries leave rounding noise there, far below the model's real gradients.
+    """
+    scale = max(float(np.abs(expected).max()), floor) + 1e-12
     np.testing.assert_allclose(actual, expected, rtol=1e-3, atol=1e-3 * scale, err_msg=what)
 
 
@@ -125,8 +129,9 @@ def test_torchvision_weights_give_torchvision_outputs_and_the_same_train_step(
     opt_j = juanji.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9)
     loss_t.backward(), loss_j.backward()
     grads_t = dict(theirs.named_parameters())
+    floor = 1e-4 * max(float(p.grad.abs().max()) for p in theirs.parameters())
     for key, p in ours.named_parameters():
-        _close(p.grad.numpy(), grads_t[key].grad.numpy(), f"grad of {key}")
+        _close(p.grad.numpy(), grads_t[key].grad.numpy(), f"grad of {key}", floor)
     opt_t.step(), opt_j.step()
     sd_t = theirs.state_dict()
     for key, value in ours.state_dict().items():
