@@ -8,6 +8,15 @@ Registered models (aliases in brackets):
 * ``lenet5-classic`` [``lenet5-1998``, ``lenet-5-classic``]: ``LeNet5Classic``, the 1998 paper's
   network for 32x32 input (60,000 parameters, 340,908 connections); no arguments.
 
+* torchvision's networks, key for key (a torchvision ``state_dict`` loads and gives the same
+  outputs): ``alexnet``, ``vgg11``/``13``/``16``/``19`` and their ``-bn`` variants, ``googlenet``,
+  ``resnet18``/``34``/``50``/``101``/``152``, ``densenet121``/``161``/``169``/``201``,
+  ``mobilenet-v2``, ``squeezenet1-0``/``1-1``; same builder names and keyword arguments
+  (``num_classes``...; ``weights`` must be None: see ``juanji.models._common``).
+* the modern-CNN chapter at MNIST/CIFAR size (``juanji.models.small``): ``lenet5-bn``, ``nin``,
+  ``vgg-small``, ``googlenet-small``, ``resnet18-small``, ``resnet20``/``32``/``56`` (He et al.'s
+  CIFAR networks), ``densenet-small``; ``in_channels=1`` (28x28) or ``3`` (32x32).
+
 The building blocks of ``LeNet5Classic`` (``ScaledTanh``, ``Subsampling2d``, ``TableConv2d``,
 ``EuclideanRBF``, ``c3_connection_table``, ``digit_bitmaps``, ``map_loss``) live in
 ``juanji.models.lenet``.
@@ -21,15 +30,69 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from juanji.models.alexnet import AlexNet, alexnet
+from juanji.models.densenet import DenseNet, densenet121, densenet161, densenet169, densenet201
+from juanji.models.googlenet import GoogLeNet, googlenet
 from juanji.models.lenet import LeNet5, LeNet5Classic, map_loss
+from juanji.models.mobilenet import MobileNetV2, mobilenet_v2
+from juanji.models.resnet import ResNet, resnet18, resnet34, resnet50, resnet101, resnet152
+from juanji.models.small import (
+    CifarResNet,
+    DenseNetSmall,
+    GoogLeNetSmall,
+    LeNetBN,
+    NiN,
+    ResNet18Small,
+    VGGSmall,
+    resnet20,
+    resnet32,
+    resnet56,
+)
+from juanji.models.squeezenet import SqueezeNet, squeezenet1_0, squeezenet1_1
+from juanji.models.vgg import (
+    VGG,
+    vgg11,
+    vgg11_bn,
+    vgg13,
+    vgg13_bn,
+    vgg16,
+    vgg16_bn,
+    vgg19,
+    vgg19_bn,
+)
 from juanji.nn.module import Module
 
-__all__ = ["LeNet5", "LeNet5Classic", "get_model", "list_models", "map_loss"]
+_TORCHVISION = {
+    "alexnet": alexnet, "vgg11": vgg11, "vgg11-bn": vgg11_bn, "vgg13": vgg13,
+    "vgg13-bn": vgg13_bn, "vgg16": vgg16, "vgg16-bn": vgg16_bn, "vgg19": vgg19,
+    "vgg19-bn": vgg19_bn, "googlenet": googlenet, "resnet18": resnet18, "resnet34": resnet34,
+    "resnet50": resnet50, "resnet101": resnet101, "resnet152": resnet152,
+    "densenet121": densenet121, "densenet161": densenet161, "densenet169": densenet169,
+    "densenet201": densenet201, "mobilenet-v2": mobilenet_v2, "squeezenet1-0": squeezenet1_0,
+    "squeezenet1-1": squeezenet1_1,
+}
+_SMALL = {
+    "lenet5-bn": LeNetBN, "nin": NiN, "vgg-small": VGGSmall, "googlenet-small": GoogLeNetSmall,
+    "resnet18-small": ResNet18Small, "resnet20": resnet20, "resnet32": resnet32,
+    "resnet56": resnet56, "densenet-small": DenseNetSmall,
+}
+
+__all__ = [
+    "VGG", "AlexNet", "CifarResNet", "DenseNet", "DenseNetSmall", "GoogLeNet",
+    "GoogLeNetSmall", "LeNet5", "LeNet5Classic", "LeNetBN", "MobileNetV2", "NiN", "ResNet",
+    "ResNet18Small", "SqueezeNet", "VGGSmall", "alexnet", "densenet121", "densenet161",
+    "densenet169", "densenet201", "get_model", "googlenet", "list_models", "map_loss",
+    "mobilenet_v2", "resnet18", "resnet20", "resnet32", "resnet34", "resnet50", "resnet56",
+    "resnet101", "resnet152", "squeezenet1_0", "squeezenet1_1", "vgg11", "vgg11_bn", "vgg13",
+    "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+]
 
 # name -> constructor; the first name of each model is its canonical one (list_models order).
 _MODELS: dict[str, Callable[..., Module]] = {
     "lenet5": LeNet5,
     "lenet5-classic": LeNet5Classic,
+    **_SMALL,
+    **_TORCHVISION,
 }
 _ALIASES = {
     "lenet": "lenet5",
@@ -49,8 +112,8 @@ def list_models() -> list[str]:
     """The canonical names of the registered models, in registration order.
 
     Example:
-        >>> list_models()
-        ['lenet5', 'lenet5-classic']
+        >>> list_models()[:4]
+        ['lenet5', 'lenet5-classic', 'lenet5-bn', 'nin']
     """
     return list(_MODELS)
 

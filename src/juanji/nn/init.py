@@ -27,12 +27,14 @@ from typing import Any
 
 from juanji.autograd.grad_mode import no_grad
 from juanji.random import Generator
-from juanji.tensor.tensor import Tensor
+from juanji.tensor.creation import empty_like
+from juanji.tensor.tensor import Tensor, where
 
 __all__ = [
     "calculate_gain",
     "uniform_",
     "normal_",
+    "trunc_normal_",
     "constant_",
     "zeros_",
     "ones_",
@@ -137,6 +139,42 @@ def normal_(
     _check("normal_", tensor)
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
+
+
+def trunc_normal_(
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: Generator | None = None,
+) -> Tensor:
+    """Fill ``tensor`` with N(mean, std^2) samples truncated to ``[a, b]`` (absolute bounds).
+
+    Values outside ``[a, b]`` are drawn again until none is left (a few vectorised rounds: at
+    most 5 % of N(0, 1) falls outside +-2), which gives the truncated normal distribution;
+    PyTorch draws it by the inverse CDF instead, so the numbers differ, not the distribution.
+
+    Example:
+        >>> import juanji
+        >>> w = trunc_normal_(juanji.empty(1000), std=0.01, a=-0.02, b=0.02)
+        >>> bool((w.abs() <= 0.02).all())
+        True
+    """
+    _check("trunc_normal_", tensor)
+    if not a < b:
+        raise ValueError(f"trunc_normal_: a must be below b, got a={a}, b={b}")
+    with no_grad():
+        tensor.normal_(mean, std, generator=generator)
+        for _ in range(100):
+            outside = tensor.clamp(a, b) != tensor
+            if not bool(outside.any()):
+                return tensor
+            fresh = empty_like(tensor).normal_(mean, std, generator=generator)
+            tensor.copy_(where(outside, fresh, tensor))
+        raise ValueError(
+            f"trunc_normal_: [a, b] = [{a}, {b}] is too far in the tail of N({mean}, {std}^2)"
+        )
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
