@@ -113,7 +113,7 @@ def test_run_config_from_json_refuses_bad_hyperparameters():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"model": "resnet50"}, "unknown model 'resnet50'; known models: lenet5"),
+        ({"model": "zfnet"}, "unknown model 'zfnet'; known models: lenet5"),
         ({"model": "lenet5", "dataset": "cifar10"}, "unknown dataset 'cifar10'; known"),
         ({"model": "lenet5", "optimizer": "rmsprop"}, "unknown optimizer 'rmsprop'"),
         ({"model": "lenet5", "epochs": 0}, "epochs must be at least 1"),
@@ -201,9 +201,9 @@ def test_restore_model_refuses_weights_of_another_model(bar_digits, tmp_path):
     with pytest.raises(CheckpointError, match=r"model.safetensors does not fit the model LeNet5"):
         training.restore_model(tmp_path)
 
-    config["model"]["name"] = "alexnet"
+    config["model"]["name"] = "zfnet"
     checkpoint.write_json(tmp_path / "config.json", config)
-    with pytest.raises(CheckpointError, match="asks for model 'alexnet'"):
+    with pytest.raises(CheckpointError, match="asks for model 'zfnet'"):
         training.restore_model(tmp_path)
 
 

@@ -83,14 +83,14 @@ OUTPUTS = [
 ]
 
 
-def _close(actual, expected, what, floor=0.0):
+def _close(actual, expected, what, floor=0.0, tol=1e-3):
     """Equal to float32 accuracy, measured against the tensor's own scale (or ``floor``).
 
     ``floor`` is for gradients that are zero in exact arithmetic (a conv bias that BatchNorm
     removes): both libraries leave rounding noise there, far below the model's real gradients.
     """
     scale = max(float(np.abs(expected).max()), floor) + 1e-12
-    np.testing.assert_allclose(actual, expected, rtol=1e-3, atol=1e-3 * scale, err_msg=what)
+    np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol * scale, err_msg=what)
 
 
 @pytest.mark.parametrize(("name", "kwargs", "shape"), OUTPUTS)
@@ -105,9 +105,12 @@ def test_torchvision_weights_give_torchvision_outputs_and_the_same_train_step(
     theirs.eval(), ours.eval()
     with torch.no_grad():
         expected = theirs(torch.tensor(x)).numpy()
-    _close(ours(juanji.tensor(x)).detach().numpy(), expected, "eval output")
+    _close(ours(juanji.tensor(x)).detach().numpy(), expected, "eval output", tol=1e-4)
     # One SGD step in train mode (BatchNorm batch statistics; dropout off for comparability):
-    # the loss, every parameter's gradient, the running statistics, the stepped weights.
+    # the loss, every parameter's gradient, the running statistics, the stepped weights. In
+    # float64: a float32 gradient summed over a deep net has rounding noise of about 1 % in
+    # its small entries, in PyTorch as in juanji, which would hide a real difference.
+    theirs, ours, x = theirs.double(), ours.double(), x.astype(np.float64)
     for model in (theirs, ours):
         model.train()
         for m in model.modules():
@@ -129,13 +132,13 @@ def test_torchvision_weights_give_torchvision_outputs_and_the_same_train_step(
     opt_j = juanji.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9)
     loss_t.backward(), loss_j.backward()
     grads_t = dict(theirs.named_parameters())
-    floor = 1e-4 * max(float(p.grad.abs().max()) for p in theirs.parameters())
+    floor = 1e-3 * max(float(p.grad.abs().max()) for p in theirs.parameters())
     for key, p in ours.named_parameters():
-        _close(p.grad.numpy(), grads_t[key].grad.numpy(), f"grad of {key}", floor)
+        _close(p.grad.numpy(), grads_t[key].grad.numpy(), f"grad of {key}", floor, tol=1e-7)
     opt_t.step(), opt_j.step()
     sd_t = theirs.state_dict()
     for key, value in ours.state_dict().items():
-        _close(value.detach().numpy(), sd_t[key].numpy(), key)
+        _close(value.detach().numpy(), sd_t[key].numpy(), key, floor=1e-6, tol=1e-7)
 
 
 def test_weights_other_than_none_say_how_to_load_a_local_state_dict():

@@ -85,7 +85,7 @@ class MobileNetV2(nn.Module):
 
     Example:
         >>> import juanji
-        >>> model = MobileNetV2(num_classes=10, width_mult=0.25)
+        >>> model = MobileNetV2(num_classes=10, width_mult=0.25).eval()
         >>> model(juanji.zeros(1, 3, 32, 32)).shape
         (1, 10)
     """

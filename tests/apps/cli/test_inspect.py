@@ -54,11 +54,14 @@ def test_summary_default_input_and_alias(capsys):
 
 
 def test_summary_unknown_model_lists_known_ones(capsys):
-    err = one_line_error(capsys, "summary", "alexnet")
+    err = one_line_error(capsys, "summary", "zfnet")
+    import juanji.models
+
     assert err == (
-        "juanji summary: unknown model 'alexnet' (and no such run directory); "
-        "known models: lenet5, lenet5-classic"
+        "juanji summary: unknown model 'zfnet' (and no such run directory); "
+        f"known models: {', '.join(juanji.models.list_models())}"
     )
+    assert "lenet5, lenet5-classic, " in err and "resnet18" in err
 
 
 @pytest.mark.parametrize(
