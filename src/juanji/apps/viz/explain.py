@@ -554,7 +554,16 @@ TOPICS: dict[str, Callable[[], Explanation]] = {
     "pool": explain_pool,
     "channels": explain_channels,
     "im2col": explain_im2col,
+    # The chapter after LeNet (explain_modern.py), imported when asked for.
+    "batchnorm": lambda: _modern("explain_batchnorm"),
+    "residual": lambda: _modern("explain_residual"),
 }
+
+
+def _modern(name: str) -> Explanation:
+    from juanji.apps.viz import explain_modern
+
+    return getattr(explain_modern, name)()
 
 
 def explain(topic: str) -> Explanation:
