@@ -124,6 +124,8 @@ def test_run_config_from_json_refuses_bad_hyperparameters():
         ({"model": "lenet5", "lr": float("nan")}, "lr must be a finite number, got nan"),
         ({"model": "lenet5", "lr": float("inf")}, "lr must be a finite number, got inf"),
         ({"model": "lenet5", "weight_decay": float("inf")}, "weight_decay must be a finite"),
+        ({"model": "lenet5", "label_smoothing": 1.0}, r"label smoothing must be in \[0, 1\)"),
+        ({"model": "lenet5", "label_smoothing": float("nan")}, "label_smoothing must be a fin"),
     ],
 )
 def test_make_config_refuses_bad_settings(kwargs, message):
@@ -274,3 +276,43 @@ def test_a_batch_larger_than_the_data_is_said(bar_digits, tmp_path):
     training.train_run(config, tmp_path, stream=out)
     assert "note: batch size 100000 is larger than the 192 training images" in out.getvalue()
     assert "one step of 192 images" in out.getvalue()
+
+
+def test_flips_and_label_smoothing_are_recipe_fields_old_configs_lack():
+    config = training.make_config("lenet5", label_smoothing=0.1, flip=True)
+    data = config.to_json()
+    assert data["hyperparameters"]["flip"] is True
+    assert data["hyperparameters"]["label_smoothing"] == 0.1
+    assert training.make_config("lenet5", flip=True, augment=False).hyperparameters.flip is False
+    # a config.json written before these fields existed reads with them off
+    for key in ("flip", "label_smoothing"):
+        del data["hyperparameters"][key]
+    old = training.RunConfig.from_json(data).hyperparameters
+    assert (old.flip, old.label_smoothing) == (False, 0.0)
+
+
+def test_the_flip_mirrors_about_half_the_images_and_nothing_else():
+    config = training.make_config("lenet5")
+    images = np.zeros((400, 28, 28), np.uint8)
+    images[:, :, :5] = 255  # a bar on the left
+    flip = training.make_transform(config, 0, juanji.Generator().manual_seed(0), flip=True)
+    plain = training.make_transform(config, 0, None)
+    out, reference = np.asarray(flip.batch(images)), np.asarray(plain.batch(images))
+    pairs = list(zip(out, reference, strict=True))
+    mirrored = np.array([np.array_equal(o, r[..., ::-1]) for o, r in pairs])
+    kept = np.array([np.array_equal(o, r) for o, r in pairs])
+    assert np.all(mirrored | kept) and 150 < mirrored.sum() < 250
+
+
+def test_label_smoothing_reaches_the_training_loss_only(bar_digits, tmp_path, monkeypatch):
+    seen = []
+    real = juanji.nn.functional.cross_entropy
+
+    def spy(scores, targets, **kwargs):
+        seen.append(kwargs.get("label_smoothing", 0.0))
+        return real(scores, targets, **kwargs)
+
+    monkeypatch.setattr(juanji.nn.functional, "cross_entropy", spy)
+    config = training.make_config("lenet5", epochs=1, batch_size=64, label_smoothing=0.2)
+    training.train_run(config, tmp_path)
+    assert 0.2 in seen and 0.0 in seen  # training steps smoothed, the test loss plain

@@ -250,3 +250,54 @@ def test_command_output_implies_a_picture(tmp_path, capsys):
     out = tmp_path / "rf.pdf"
     assert main(["receptive-field", "lenet5", "-o", str(out)]) == 0
     assert out.read_bytes().startswith(b"%PDF-")
+
+
+# ------------------------------------------------- plain stacks only (the modern-CNN models)
+@pytest.mark.parametrize(
+    ("name", "last", "size"),
+    [("vgg11", "features.20", 150), ("alexnet", "features.12", 195), ("nin", "net.7.4", 47)],
+)
+def test_plain_stacks_of_the_modern_chapter(name, last, size):
+    """VGG-11: 3x3 convs and 2x2 pools give 3, 4, 8, 10, 18, 26, 30, 46, 62, 70, 102, 134, 150;
+    AlexNet's 11/4, 3/2 pools, 5 and 3x3s give 195; NiN's 11/4 start and 3/2 pools give 47."""
+    from juanji.models import get_model
+
+    table = receptive_field_table(get_model(name))
+    assert table.rows[-1].name == last
+    assert table.rows[-1].fields[0].size == size
+
+
+class _Residual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, 3, padding=1)
+        self.after = nn.Conv2d(1, 1, 3)
+
+    def forward(self, x):
+        return self.after(x + self.conv(x))
+
+
+class _FunctionalReLU(nn.Module):
+    """A plain stack whose activation is a function call, not a module."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Conv2d(1, 2, 3), nn.Conv2d(2, 1, 3)
+
+    def forward(self, x):
+        return self.b(nn.functional.relu(self.a(x)).flatten(1).reshape(1, 2, 6, 6))
+
+
+@pytest.mark.parametrize("name", ["resnet18", "googlenet", "densenet121", "mobilenet_v2"])
+def test_branching_networks_are_refused_with_the_reason(name):
+    from juanji.models import get_model
+
+    with pytest.raises(ValueError, match=r"is not a plain stack: the input of \S+ .*alone"):
+        receptive_field_table(get_model(name))
+
+
+def test_a_shortcut_is_found_and_functional_steps_are_not_branches():
+    with pytest.raises(ValueError, match="_Residual is not a plain stack: the input of after"):
+        receptive_field_table(_Residual(), (1, 8, 8))
+    table = receptive_field_table(_FunctionalReLU(), (1, 8, 8))
+    assert [row.fields[0].size for row in table.rows] == [3, 5]

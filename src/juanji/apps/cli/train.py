@@ -79,10 +79,15 @@ def _register_train(subparsers: Any) -> None:
     train.add_argument(
         "--weight-decay", type=float, help=f"decoupled for adamw ({default('weight_decay')})"
     )
-    train.add_argument("--seed", type=int, help="seeds weights, shuffling, shifts (default: 0)")
-    shifts = ", ".join(f"{m} +-{r.shift} px" for m, r in RECIPES.items())
     train.add_argument(
-        "--no-augment", action="store_true", help=f"turn off the random shifts ({shifts})"
+        "--label-smoothing", type=float, help=f"of the training loss ({default('label_smoothing')})"
+    )
+    train.add_argument("--seed", type=int, help="seeds weights, shuffling, shifts (default: 0)")
+    shifts = ", ".join(
+        f"{m} +-{r.shift} px" + (" and flips" if r.flip else "") for m, r in RECIPES.items()
+    )
+    train.add_argument(
+        "--no-augment", action="store_true", help=f"turn off the random shifts/flips ({shifts})"
     )
     train.add_argument("--out", help="run directory (default runs/MODEL-DATASET-TIME)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
@@ -109,6 +114,7 @@ _RECIPE_FLAGS = {
     "lr": "--lr",
     "optimizer": "--optimizer",
     "weight_decay": "--weight-decay",
+    "label_smoothing": "--label-smoothing",
     "seed": "--seed",
     "no_augment": "--no-augment",
     "out": "--out",
@@ -129,6 +135,7 @@ def _new_config(args: argparse.Namespace) -> Any:
             lr=args.lr,
             optimizer=args.optimizer,
             weight_decay=args.weight_decay,
+            label_smoothing=args.label_smoothing,
         )
     except ValueError as error:  # a value the model or optimiser refuses
         raise JuanjiError(str(error)) from error
@@ -178,6 +185,10 @@ def _plural(count: int, word: str) -> str:
 def _describe(config: Any, run: Path) -> str:
     hp = config.hyperparameters
     shift = f"shifts of up to {hp.shift} px" if hp.shift else "no augmentation"
+    if hp.flip:
+        shift += " and left-right flips"
+    if hp.label_smoothing:
+        shift += f", label smoothing {hp.label_smoothing:g}"
     return (
         f"{config.model} on {config.dataset}: {_plural(hp.epochs, 'epoch')}, batch "
         f"{hp.batch_size}, {hp.optimizer} one-cycle to lr {hp.lr:g}, {shift}, seed "

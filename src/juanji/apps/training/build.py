@@ -78,9 +78,13 @@ def build_optimizer(
 
 
 def make_transform(
-    config: RunConfig | Mapping[str, Any], shift: int = 0, generator: Generator | None = None
+    config: RunConfig | Mapping[str, Any],
+    shift: int = 0,
+    generator: Generator | None = None,
+    *,
+    flip: bool = False,
 ) -> transforms.Compose:
-    """The preprocessing of a run: to [0, 1], pad to the model's input, shift, normalise.
+    """The preprocessing of a run: to [0, 1], pad to the model's input, flip, shift, normalise.
 
     Works on one image (28, 28) or a batch (N, 28, 28), uint8 (scaled by 1/255) or float in
     [0, 1] (kept), as ``juanji.data.transforms`` does.
@@ -88,7 +92,8 @@ def make_transform(
     Args:
         config: a run's config (its ``preprocessing``).
         shift: largest random shift in pixels (training augmentation); 0 for none.
-        generator: the random source of the shifts.
+        generator: the random source of the flips and shifts.
+        flip: mirror half the images left-right (training augmentation).
 
     Example:
         >>> import numpy as np
@@ -101,6 +106,8 @@ def make_transform(
     steps: list[Any] = [transforms.ToTensor()]
     if prep.pad:
         steps.append(transforms.Pad(prep.pad))
+    if flip:
+        steps.append(transforms.RandomHorizontalFlip(generator=generator))
     if shift:
         steps.append(transforms.RandomShift(shift, generator=generator))
     steps.append(transforms.Normalize(list(prep.mean), list(prep.std)))
@@ -139,7 +146,7 @@ def build_loaders(
         root=root,
         train=True,
         download=download,
-        transform=make_transform(config, hp.shift, generator),
+        transform=make_transform(config, hp.shift, generator, flip=hp.flip),
     )
     train_loader = DataLoader(
         train_set, batch_size=hp.batch_size, shuffle=True, generator=generator

@@ -41,6 +41,10 @@ class Hyperparameters:
         weight_decay: L2 penalty (decoupled for AdamW).
         pct_start: fraction of the steps spent warming up.
         shift: largest random shift of a training image, in pixels (0: no augmentation).
+        flip: mirror each training image left-right with probability 1/2 (Fashion-MNIST's
+            items are symmetric; digits are not, so the LeNet recipes leave it off).
+        label_smoothing: the training loss's ``label_smoothing`` (PyTorch's meaning); the test
+            loss is always plain cross-entropy.
         seed: seeds the initial weights, the shuffling and the augmentation.
         schedule: the learning-rate schedule (only ``'onecycle'``).
         loss: the loss (only ``'cross_entropy'``).
@@ -55,6 +59,8 @@ class Hyperparameters:
     weight_decay: float
     pct_start: float
     shift: int
+    flip: bool = False
+    label_smoothing: float = 0.0
     seed: int = 0
     schedule: str = "onecycle"
     loss: str = "cross_entropy"
@@ -74,7 +80,7 @@ class Hyperparameters:
             raise JuanjiError(
                 f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
             )
-        for name in ("lr", "momentum", "weight_decay", "pct_start"):
+        for name in ("lr", "momentum", "weight_decay", "pct_start", "label_smoothing"):
             if not math.isfinite(getattr(self, name)):
                 raise JuanjiError(f"{name} must be a finite number, got {getattr(self, name)}")
         for name in ("epochs", "batch_size"):
@@ -86,6 +92,8 @@ class Hyperparameters:
             raise JuanjiError(f"weight decay must be >= 0, got {self.weight_decay}")
         if self.shift < 0:
             raise JuanjiError(f"shift must be >= 0, got {self.shift}")
+        if not 0 <= self.label_smoothing < 1:
+            raise JuanjiError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
         return self
 
 

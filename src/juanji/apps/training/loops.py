@@ -334,6 +334,7 @@ def fit(
     test_loader: Iterable[Any] | None = None,
     start_epoch: int = 0,
     loss_fn: LossFn = F.cross_entropy,
+    test_loss_fn: LossFn | None = None,
     on_epoch_end: Callable[[EpochStats], None] | None = None,
     progress: bool = False,
     stream: TextIO | None = None,
@@ -349,6 +350,7 @@ def fit(
         test_loader: evaluated after every epoch, if given.
         start_epoch: epochs already done (when resuming).
         loss_fn: ``loss_fn(scores, targets)``.
+        test_loss_fn: the loss reported on ``test_loader`` (default: ``loss_fn``).
         on_epoch_end: called with each epoch's ``EpochStats`` (to write a checkpoint).
         progress: show a progress bar per epoch on stderr.
         stream: where to print the per-epoch table (None: print nothing).
@@ -373,7 +375,7 @@ def fit(
             )
         except DivergenceError as error:
             raise DivergenceError(f"epoch {epoch}: {error}", epoch, error.step) from None
-        test = _checked_evaluation(model, test_loader, loss_fn, epoch)
+        test = _checked_evaluation(model, test_loader, test_loss_fn or loss_fn, epoch)
         stats = EpochStats(
             epoch=epoch,
             train_loss=result.loss,

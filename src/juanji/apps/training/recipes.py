@@ -120,7 +120,7 @@ def make_config(
         model: a name ``juanji.models.get_model`` knows (``lenet5``, ``lenet5-classic``).
         dataset: a key of ``DATASETS``.
         seed: seeds the initial weights, the shuffling and the augmentation.
-        augment: False turns the random shifts off.
+        augment: False turns the random shifts and flips off.
         **overrides: ``Hyperparameters`` fields to change (``epochs=2``...); None is ignored.
 
     Returns:
@@ -147,7 +147,7 @@ def make_config(
         raise TypeError(f"make_config: unknown hyperparameters {unknown}")
     hyper = replace(RECIPES.get(name, RECIPES["lenet5"]), seed=seed, **changes)
     if not augment:
-        hyper = replace(hyper, shift=0)
+        hyper = replace(hyper, shift=0, flip=False)
     model_class = type(get_model(name))
     takes_classes = "num_classes" in inspect.signature(model_class).parameters
     kwargs = {"num_classes": len(info.classes)} if takes_classes else {}

@@ -10,6 +10,7 @@ is refused, naming the tensor.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from juanji.apps.training.loops import (
 )
 from juanji.apps.training.recipes import DATASETS
 from juanji.errors import CheckpointError
+from juanji.nn import functional as F
 from juanji.nn.module import Module
 from juanji.optim import lr_scheduler
 from juanji.optim.optimizer import Optimizer
@@ -233,6 +235,8 @@ def train_run(
             scheduler=scheduler,
             test_loader=test_loader,
             start_epoch=0 if state is None else state.epoch,
+            loss_fn=_training_loss(hp.label_smoothing),
+            test_loss_fn=F.cross_entropy,
             on_epoch_end=session.save,
             progress=progress,
             stream=stream,
@@ -246,6 +250,13 @@ def train_run(
             error.step,
         ) from None
     return _metrics(config, session.history, session.seconds)
+
+
+def _training_loss(label_smoothing: float) -> Any:
+    """The training loss: cross-entropy, with ``label_smoothing`` when it is not 0."""
+    if not label_smoothing:
+        return F.cross_entropy
+    return functools.partial(F.cross_entropy, label_smoothing=label_smoothing)
 
 
 def _note_batch_size(batch_size: int, images: int, stream: TextIO | None) -> None:

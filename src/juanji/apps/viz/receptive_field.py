@@ -40,8 +40,8 @@ from juanji._shapes import (
     pool_output_size,
     receptive_fields,
 )
-from juanji.autograd import no_grad
 from juanji.nn.module import Module
+from juanji.nn.parameter import Parameter
 from juanji.tensor.creation import zeros
 
 __all__ = [
@@ -159,33 +159,71 @@ def format_table(table: FieldTable) -> str:
 
 # ---------------------------------------------------------------------------- tracing
 def _leaf_calls(model: Module, input_size: Sequence[int]) -> list[tuple[str, Module, Any, Any]]:
-    """``(name, module, input shape, output shape)`` of every leaf-module call, in order."""
+    """``(name, module, input, output)`` tensors of every leaf-module call, in call order.
+
+    The forward pass records autograd (the model's own parameters are left untouched), so
+    ``_check_plain`` can follow each layer's input back through the graph.
+    """
     names = {id(m): n for n, m in model.named_modules()}
     calls: list[tuple[str, Module, Any, Any]] = []
 
     def hook(module: Module, args: tuple, output: Any) -> None:
-        first = args[0] if args else None
-        calls.append(
-            (
-                names.get(id(module), ""),
-                module,
-                getattr(first, "shape", None),
-                getattr(output, "shape", None),
-            )
-        )
+        calls.append((names.get(id(module), ""), module, args[0] if args else None, output))
 
     leaves = [m for m in model.modules() if not list(m.children())]
     handles = [m.register_forward_hook(hook) for m in leaves]
     was_training = model.training
     model.eval()
+    image = zeros(1, *input_size, requires_grad=True)
     try:
-        with no_grad():
-            model(zeros(1, *input_size))
+        calls.insert(0, ("input", model, None, image))
+        model(image)
     finally:
         model.train(was_training)
         for handle in handles:
             handle.remove()
     return calls
+
+
+def _single_path(tensor: Any, source: Any) -> bool:
+    """Whether ``tensor`` is computed from ``source`` alone, by a chain of one-input steps.
+
+    Walks the autograd graph back from ``tensor``: every node on the way may read parameters
+    but only one other tensor. A branch (a residual add, a concatenation of Inception's paths)
+    reads two, so it is not a single path.
+    """
+    node = getattr(tensor, "grad_fn", None)
+    target = getattr(source, "grad_fn", None)
+    while tensor is not source:
+        if node is None:
+            return False
+        if target is not None and node is target:
+            return True
+        if not hasattr(node, "next_functions"):  # a leaf other than source
+            return False
+        parents = [
+            n for n, _ in node.next_functions
+            if n is not None and not isinstance(getattr(n, "variable", None), Parameter)
+        ]
+        if len(parents) != 1:
+            return False
+        node = parents[0]
+        tensor = getattr(node, "variable", None)  # a leaf: the network's input, or not source
+    return True
+
+
+def _check_plain(before: tuple, call: tuple, model: Module) -> None:
+    """A ValueError unless layer ``call`` reads the output of ``before`` through one path."""
+    (before_name, _, _, output), (name, module, inputs, _) = before, call
+    if not _single_path(inputs, output):
+        raise ValueError(
+            f"receptive_field_table: {type(model).__name__} is not a plain stack: the input "
+            f"of {name} ({type(module).__name__}) is not computed from {before_name}, the layer "
+            "called before it, alone (a shortcut, a concatenation or a parallel branch joins "
+            "there). A branching network's receptive field is the largest over its paths, "
+            "which this table does not compute; it covers plain stacks (LeNet, AlexNet, VGG, "
+            "NiN)"
+        )
 
 
 def _pairs(
@@ -234,7 +272,8 @@ def receptive_field_table(model: Module, input_size: Sequence[int] | None = None
         A ``FieldTable`` (print it for the table).
 
     Raises:
-        ValueError: no input size, or a window layer whose attributes do not explain its output.
+        ValueError: no input size, a network that is not a plain stack (shortcuts or
+            parallel branches), or a window layer whose attributes do not explain its output.
 
     Example:
         >>> from juanji.models import LeNet5
@@ -252,13 +291,16 @@ def receptive_field_table(model: Module, input_size: Sequence[int] | None = None
     spatial_dims = len(input_size) - 1
     layers = []  # (name, type, output shape, kernel, stride, pads, dilation)
     stopped = None
-    for name, module, in_shape, out_shape in _leaf_calls(model, input_size):
+    calls = _leaf_calls(model, input_size)
+    for before, (name, module, inputs, output) in zip(calls, calls[1:], strict=False):
         kind = type(module).__name__
+        in_shape, out_shape = getattr(inputs, "shape", None), getattr(output, "shape", None)
         if out_shape is None or in_shape is None:
             continue
         if len(in_shape) != spatial_dims + 2 or len(out_shape) != spatial_dims + 2:
             stopped = (name, kind)
             break
+        _check_plain(before, (name, module, inputs, output), model)
         in_spatial, out_spatial = in_shape[2:], out_shape[2:]
         if not hasattr(module, "kernel_size"):
             if tuple(in_spatial) == tuple(out_spatial):
