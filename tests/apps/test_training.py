@@ -114,7 +114,12 @@ def test_run_config_from_json_refuses_bad_hyperparameters():
     ("kwargs", "message"),
     [
         ({"model": "zfnet"}, "unknown model 'zfnet'; known models: lenet5"),
-        ({"model": "lenet5", "dataset": "cifar10"}, "unknown dataset 'cifar10'; known"),
+        ({"model": "lenet5", "dataset": "svhn"}, "unknown dataset 'svhn'; known"),
+        (
+            {"model": "lenet5", "dataset": "cifar10"},
+            "lenet5 takes 3-channel 28 x 28 images and this dataset's are 3-channel 32 x 32",
+        ),
+        ({"model": "lenet5", "schedule": "cosine"}, "unknown schedule 'cosine'; choose one of"),
         ({"model": "lenet5", "optimizer": "rmsprop"}, "unknown optimizer 'rmsprop'"),
         ({"model": "lenet5", "epochs": 0}, "epochs must be at least 1"),
         ({"model": "lenet5", "batch_size": -4}, "batch_size must be at least 1"),

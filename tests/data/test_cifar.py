@@ -3,14 +3,17 @@ is not reachable here): served from 127.0.0.1, unpacked, checked, read safely; I
 
 import hashlib
 import io
+import json
 import os
 import pickle
+import re
 import tarfile
 
 import numpy as np
 import pytest
 
 import juanji
+import juanji.apps.training
 from juanji.data import CIFAR10, CIFAR100, DataLoader, ImageFolder, transforms
 from juanji.errors import DataError
 
@@ -149,3 +152,49 @@ def test_image_folder_reads_one_folder_per_class(tmp_path):
     with pytest.raises(FileNotFoundError, match="no valid file for the class bird"):
         ImageFolder(tmp_path)
     assert len(ImageFolder(tmp_path, allow_empty=True)) == 3
+
+
+def test_juanji_train_eval_and_predict_resnet20_on_cifar10(monkeypatch, server, isolated, tmp_path,
+                                                          capsys):
+    """The CIFAR-10 recipe end to end on a generated archive: download, 4-px shifts and flips,
+    per-channel normalisation, a run directory that eval and predict (a colour photo) read."""
+    pytest.importorskip("safetensors")
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    from juanji.apps.cli import main
+
+    archive, _ = make_cifar(CIFAR10, monkeypatch, sizes=(16, 16, 16, 16, 16), test=8)
+    monkeypatch.setattr(CIFAR10, "url", server.serve("/c.tgz", archive))
+    run = tmp_path / "run"
+    code = main(["train", "resnet20", "--dataset", "cifar10", "--epochs", "1", "--batch-size",
+                 "40", "--out", str(run), "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "resnet20 on cifar10: 1 epoch, batch 40, sgd one-cycle to lr 0.2, shifts of up to " \
+        "4 px and left-right flips" in out
+    config = juanji.apps.training.load_run_config(run)
+    assert config.preprocessing.input_size == (3, 32, 32) and config.preprocessing.pad == 0
+    assert config.preprocessing.mean == (0.4914, 0.4822, 0.4465)
+    assert config.classes[0] == "airplane" and config.hyperparameters.flip
+    assert main(["eval", str(run)]) == 0
+    assert re.search(r"test accuracy [\d.]+ % \(\d / 8\b", capsys.readouterr().out)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (48, 64, 3), np.uint8)).save(photo)
+    assert main(["predict", str(run), str(photo), "--json"]) == 0
+    assert config.classes.index(json.loads(capsys.readouterr().out)[0]["label"]) >= 0
+
+
+def test_the_paper_schedule_divides_by_ten_at_half_and_three_quarters():
+    from juanji.apps import training
+
+    config = training.make_config("resnet20", "cifar10", schedule="step", epochs=4, lr=0.1)
+    model = training.build_model(config)
+    optimizer, scheduler = training.build_optimizer(config, model, steps_per_epoch=10)
+    rates = []
+    for _ in range(40):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert rates[19] == pytest.approx(0.1) and rates[20] == pytest.approx(0.01)
+    assert rates[29] == pytest.approx(0.01) and rates[30] == pytest.approx(0.001)

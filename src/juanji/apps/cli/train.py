@@ -55,7 +55,7 @@ def register(subparsers: Any) -> None:
 
 def _register_train(subparsers: Any) -> None:
     """``juanji train``: the recipe flags show each model's default, read from RECIPES."""
-    from juanji.apps.training import DATASETS, OPTIMIZERS, RECIPES
+    from juanji.apps.training import DATASETS, OPTIMIZERS, RECIPES, SCHEDULES
 
     def default(field: str) -> str:
         return "default: " + ", ".join(f"{m} {getattr(r, field):g}" for m, r in RECIPES.items())
@@ -78,6 +78,10 @@ def _register_train(subparsers: Any) -> None:
     train.add_argument("--optimizer", help=f"{', '.join(OPTIMIZERS)} (default: {optimizers})")
     train.add_argument(
         "--weight-decay", type=float, help=f"decoupled for adamw ({default('weight_decay')})"
+    )
+    train.add_argument(
+        "--schedule", help=f"{' or '.join(SCHEDULES)}: one-cycle, or /10 at 1/2 and 3/4 (default: "
+        + ", ".join(f"{m} {r.schedule}" for m, r in RECIPES.items()) + ")"
     )
     train.add_argument(
         "--label-smoothing", type=float, help=f"of the training loss ({default('label_smoothing')})"
@@ -115,6 +119,7 @@ _RECIPE_FLAGS = {
     "optimizer": "--optimizer",
     "weight_decay": "--weight-decay",
     "label_smoothing": "--label-smoothing",
+    "schedule": "--schedule",
     "seed": "--seed",
     "no_augment": "--no-augment",
     "out": "--out",
@@ -136,6 +141,7 @@ def _new_config(args: argparse.Namespace) -> Any:
             optimizer=args.optimizer,
             weight_decay=args.weight_decay,
             label_smoothing=args.label_smoothing,
+            schedule=args.schedule,
         )
     except ValueError as error:  # a value the model or optimiser refuses
         raise JuanjiError(str(error)) from error
@@ -182,6 +188,9 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
+_SCHEDULE_WORDS = {"onecycle": "one-cycle to", "step": "step schedule from"}
+
+
 def _describe(config: Any, run: Path) -> str:
     hp = config.hyperparameters
     shift = f"shifts of up to {hp.shift} px" if hp.shift else "no augmentation"
@@ -191,8 +200,8 @@ def _describe(config: Any, run: Path) -> str:
         shift += f", label smoothing {hp.label_smoothing:g}"
     return (
         f"{config.model} on {config.dataset}: {_plural(hp.epochs, 'epoch')}, batch "
-        f"{hp.batch_size}, {hp.optimizer} one-cycle to lr {hp.lr:g}, {shift}, seed "
-        f"{hp.seed}\nrun directory: {run}"
+        f"{hp.batch_size}, {hp.optimizer} {_SCHEDULE_WORDS[hp.schedule]} lr {hp.lr:g}, {shift}, "
+        f"seed {hp.seed}\nrun directory: {run}"
     )
 
 
@@ -431,6 +440,20 @@ def prepare_digit(
     return field
 
 
+def prepare_photo(path: str | os.PathLike, side: int) -> np.ndarray:
+    """A colour picture resized whole to ``side`` x ``side`` (H, W, 3) in [0, 1], as CIFAR's.
+
+    The whole picture is squeezed to a square (torchvision's ``Resize((side, side))``): CIFAR's
+    images are whole photos, so there is no object to find and centre as for digits.
+    """
+    from juanji.apps.viz import plot
+
+    picture = plot.read_image(path)  # checks the file and Pillow; gray pictures get 3 planes
+    if picture.ndim == 2:
+        picture = np.repeat(picture[:, :, None], 3, axis=2)
+    return np.clip(plot.resize_image(picture, side, side), 0.0, 1.0).astype(np.float32)
+
+
 def run_predict(args: argparse.Namespace) -> int:
     """The ``juanji predict`` command.
 
@@ -445,9 +468,13 @@ def run_predict(args: argparse.Namespace) -> int:
     model, config = training.restore_model(args.run_dir)
     prep = config.preprocessing
     fields, paths, failed = [], [], 0
+    side = prep.input_size[1] - 2 * prep.pad  # the dataset's image side (28, CIFAR's 32)
     for path in args.images:
         try:
-            fields.append(prepare_digit(read_image(path), 28, prep.box, prep.centre))
+            if prep.centre == "resize":  # a colour photo, taken whole (CIFAR)
+                fields.append(prepare_photo(path, side))
+            else:
+                fields.append(prepare_digit(read_image(path), side, prep.box, prep.centre))
             paths.append(path)
         except JuanjiError as error:
             message = str(error)

@@ -12,7 +12,13 @@
 """
 
 from juanji.apps.training.build import build_loaders, build_model, build_optimizer, make_transform
-from juanji.apps.training.config import OPTIMIZERS, Hyperparameters, Preprocessing, RunConfig
+from juanji.apps.training.config import (
+    OPTIMIZERS,
+    SCHEDULES,
+    Hyperparameters,
+    Preprocessing,
+    RunConfig,
+)
 from juanji.apps.training.loops import (
     EPOCH_HEADER,
     DivergenceError,
@@ -50,6 +56,7 @@ __all__ = [
     "format_epoch_row",
     "train_one_epoch",
     "OPTIMIZERS",
+    "SCHEDULES",
     "Hyperparameters",
     "Preprocessing",
     "RunConfig",

@@ -41,8 +41,11 @@ def build_model(config: RunConfig | Mapping[str, Any]) -> Module:
 
 def build_optimizer(
     config: RunConfig, model: Module, steps_per_epoch: int
-) -> tuple[Optimizer, lr_scheduler.OneCycleLR]:
-    """The optimiser and one-cycle schedule of ``config.hyperparameters``.
+) -> tuple[Optimizer, lr_scheduler.LRScheduler]:
+    """The optimiser and learning-rate schedule of ``config.hyperparameters``.
+
+    Both schedules are stepped after every batch: ``'onecycle'`` is ``OneCycleLR``, ``'step'``
+    a ``MultiStepLR`` dividing by 10 at half and three quarters of the steps.
 
     Example:
         >>> from juanji.apps.training import make_config
@@ -66,6 +69,11 @@ def build_optimizer(
         cls = AdamW if hp.optimizer == "adamw" else Adam
         optimizer = cls(params, lr=hp.lr, weight_decay=hp.weight_decay)
         cycle_momentum = True
+    if hp.schedule == "step":
+        total = hp.epochs * steps_per_epoch
+        return optimizer, lr_scheduler.MultiStepLR(
+            optimizer, milestones=[total // 2, total * 3 // 4], gamma=0.1
+        )
     scheduler = lr_scheduler.OneCycleLR(
         optimizer,
         max_lr=hp.lr,

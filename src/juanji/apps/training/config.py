@@ -22,9 +22,13 @@ from juanji._version import __version__
 from juanji.errors import CheckpointError, JuanjiError
 from juanji.serialization import checkpoint
 
-__all__ = ["Hyperparameters", "Preprocessing", "RunConfig", "OPTIMIZERS"]
+__all__ = ["Hyperparameters", "Preprocessing", "RunConfig", "OPTIMIZERS", "SCHEDULES"]
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+# 'onecycle': OneCycleLR to ``lr`` (warm-up ``pct_start``, cosine down); 'step': ``lr`` divided
+# by 10 after half and after three quarters of the steps (He et al. 2016's CIFAR schedule:
+# 0.1, /10 at 32k and 48k of 64k iterations).
+SCHEDULES = ("onecycle", "step")
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class Hyperparameters:
         epochs: passes over the training set.
         batch_size: images per step.
         optimizer: ``'sgd'`` (with momentum), ``'adam'`` or ``'adamw'``.
-        lr: the peak learning rate of the one-cycle schedule.
+        lr: the peak learning rate of the schedule.
         momentum: SGD momentum (cycled 0.85..0.95 by the schedule when > 0).
         nesterov: Nesterov momentum for SGD.
         weight_decay: L2 penalty (decoupled for AdamW).
@@ -46,7 +50,7 @@ class Hyperparameters:
         label_smoothing: the training loss's ``label_smoothing`` (PyTorch's meaning); the test
             loss is always plain cross-entropy.
         seed: seeds the initial weights, the shuffling and the augmentation.
-        schedule: the learning-rate schedule (only ``'onecycle'``).
+        schedule: the learning-rate schedule, one of ``SCHEDULES``.
         loss: the loss (only ``'cross_entropy'``).
     """
 
@@ -80,6 +84,10 @@ class Hyperparameters:
             raise JuanjiError(
                 f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
             )
+        if self.schedule not in SCHEDULES:
+            raise JuanjiError(
+                f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}"
+            )
         for name in ("lr", "momentum", "weight_decay", "pct_start", "label_smoothing"):
             if not math.isfinite(getattr(self, name)):
                 raise JuanjiError(f"{name} must be a finite number, got {getattr(self, name)}")
@@ -107,7 +115,8 @@ class Preprocessing:
         mean: per channel, subtracted after scaling to [0, 1].
         std: per channel, divided by after that.
         box: ``predict`` fits the object into ``box`` x ``box`` pixels of the 28 x 28 field.
-        centre: ``'mass'`` centres by centre of mass (MNIST), ``'box'`` by bounding box.
+        centre: ``'mass'`` centres by centre of mass (MNIST), ``'box'`` by bounding box;
+            ``'resize'``: a colour photo is resized whole to the input (CIFAR).
     """
 
     input_size: tuple[int, int, int]
