@@ -321,3 +321,35 @@ def test_label_smoothing_reaches_the_training_loss_only(bar_digits, tmp_path, mo
     config = training.make_config("lenet5", epochs=1, batch_size=64, label_smoothing=0.2)
     training.train_run(config, tmp_path)
     assert 0.2 in seen and 0.0 in seen  # training steps smoothed, the test loss plain
+
+
+def test_mirror_averaged_is_the_mean_of_the_two_probabilities():
+    juanji.manual_seed(0)
+    model = juanji.nn.Sequential(juanji.nn.Flatten(), juanji.nn.Linear(12, 3))
+    x = juanji.randn(4, 1, 3, 4)
+    with juanji.no_grad():
+        out = training.MirrorAveraged(model)(x)
+        direct = juanji.nn.functional.softmax(model(x), dim=1).numpy()
+        mirrored = juanji.nn.functional.softmax(model(x.flip(-1)), dim=1).numpy()
+    np.testing.assert_allclose(np.exp(out.numpy()), (direct + mirrored) / 2, rtol=1e-6)
+    assert list(training.MirrorAveraged(model).parameters()) == list(model.parameters())
+    assert not np.allclose(direct, mirrored)  # the mirror matters for this model
+
+
+def test_test_flip_is_used_by_training_and_eval(bar_digits, tmp_path, monkeypatch):
+    calls = []
+    real = training.MirrorAveraged.forward
+
+    def spy(self, x):
+        calls.append(x.shape[0])
+        return real(self, x)
+
+    monkeypatch.setattr(training.MirrorAveraged, "forward", spy)
+    config = training.make_config("lenet5", epochs=1, batch_size=64, test_flip=True)
+    metrics = training.train_run(config, tmp_path)
+    during_training = len(calls)
+    assert during_training > 0
+    _, result = training.evaluate_run(tmp_path)
+    assert len(calls) > during_training
+    assert result.accuracy == pytest.approx(metrics["test_accuracy"])
+    assert training.load_run_config(tmp_path).hyperparameters.test_flip

@@ -84,6 +84,12 @@ def _register_train(subparsers: Any) -> None:
         + ", ".join(f"{m} {r.schedule}" for m, r in RECIPES.items()) + ")"
     )
     train.add_argument(
+        "--test-flip",
+        action=argparse.BooleanOptionalAction,
+        help="test on each image and its mirror, probabilities averaged (default: "
+        + ", ".join(f"{m} {'on' if r.test_flip else 'off'}" for m, r in RECIPES.items()) + ")",
+    )
+    train.add_argument(
         "--label-smoothing", type=float, help=f"of the training loss ({default('label_smoothing')})"
     )
     train.add_argument("--seed", type=int, help="seeds weights, shuffling, shifts (default: 0)")
@@ -119,6 +125,7 @@ _RECIPE_FLAGS = {
     "optimizer": "--optimizer",
     "weight_decay": "--weight-decay",
     "label_smoothing": "--label-smoothing",
+    "test_flip": "--test-flip",
     "schedule": "--schedule",
     "seed": "--seed",
     "no_augment": "--no-augment",
@@ -142,6 +149,7 @@ def _new_config(args: argparse.Namespace) -> Any:
             weight_decay=args.weight_decay,
             label_smoothing=args.label_smoothing,
             schedule=args.schedule,
+            test_flip=args.test_flip,
         )
     except ValueError as error:  # a value the model or optimiser refuses
         raise JuanjiError(str(error)) from error
@@ -166,7 +174,8 @@ def _resume_config(args: argparse.Namespace) -> tuple[Path, Any]:
     given = [
         flag
         for key, flag in _RECIPE_FLAGS.items()
-        if getattr(args, key) is not None and getattr(args, key) is not False
+        if getattr(args, key) is not None
+        and (getattr(args, key) is not False or key == "test_flip")  # --no-test-flip: False
     ]
     if given:
         raise JuanjiError(
@@ -198,6 +207,8 @@ def _describe(config: Any, run: Path) -> str:
         shift += " and left-right flips"
     if hp.label_smoothing:
         shift += f", label smoothing {hp.label_smoothing:g}"
+    if hp.test_flip:
+        shift += ", tested with flips"
     return (
         f"{config.model} on {config.dataset}: {_plural(hp.epochs, 'epoch')}, batch "
         f"{hp.batch_size}, {hp.optimizer} {_SCHEDULE_WORDS[hp.schedule]} lr {hp.lr:g}, {shift}, "
@@ -486,8 +497,9 @@ def run_predict(args: argparse.Namespace) -> int:
     results = []
     if fields:
         batch = training.make_transform(config).batch(np.stack(fields))
+        tested = training.for_testing(model, config)  # with the run's test-time flips
         with no_grad():
-            probabilities = F.softmax(model(Tensor(batch)), dim=1).numpy()
+            probabilities = F.softmax(tested(Tensor(batch)), dim=1).numpy()
         for path, row in zip(paths, probabilities, strict=True):
             index = int(row.argmax())
             results.append(

@@ -11,7 +11,14 @@
   ``evaluate_run``.
 """
 
-from juanji.apps.training.build import build_loaders, build_model, build_optimizer, make_transform
+from juanji.apps.training.build import (
+    MirrorAveraged,
+    build_loaders,
+    build_model,
+    build_optimizer,
+    for_testing,
+    make_transform,
+)
 from juanji.apps.training.config import (
     OPTIMIZERS,
     SCHEDULES,
@@ -68,7 +75,9 @@ __all__ = [
     "build_loaders",
     "build_model",
     "build_optimizer",
+    "for_testing",
     "make_transform",
+    "MirrorAveraged",
     "completed_epochs",
     "evaluate_run",
     "load_run_config",

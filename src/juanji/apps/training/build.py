@@ -12,6 +12,7 @@ from juanji.apps.training.recipes import DATASETS
 from juanji.data import DataLoader, transforms
 from juanji.errors import CheckpointError
 from juanji.models import get_model, list_models
+from juanji.nn import functional as F
 from juanji.nn.module import Module
 from juanji.optim import SGD, Adam, AdamW, lr_scheduler
 from juanji.optim.optimizer import Optimizer
@@ -37,6 +38,28 @@ def build_model(config: RunConfig | Mapping[str, Any]) -> Module:
             f"config.json asks for model {config.model!r} with {config.model_kwargs}, which this "
             f"juanji {__version__} cannot build ({error}); known models: {', '.join(list_models())}"
         ) from error
+
+
+class MirrorAveraged(Module):
+    """``model`` applied to an image and to its mirror image, probabilities averaged.
+
+    The output is the log of the averaged probabilities, so ``argmax`` is the prediction,
+    ``softmax`` gives the averaged probabilities back and ``cross_entropy`` is their negative
+    log-likelihood. It holds no parameters of its own (``model``'s are shared).
+    """
+
+    def __init__(self, model: Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: Any) -> Any:
+        probabilities = F.softmax(self.model(x), dim=1) + F.softmax(self.model(x.flip(-1)), dim=1)
+        return (probabilities * 0.5).log()
+
+
+def for_testing(model: Module, config: RunConfig) -> Module:
+    """The model as the run is tested: ``MirrorAveraged`` when ``test_flip`` is set."""
+    return MirrorAveraged(model) if config.hyperparameters.test_flip else model
 
 
 def build_optimizer(

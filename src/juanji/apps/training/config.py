@@ -49,6 +49,8 @@ class Hyperparameters:
             items are symmetric; digits are not, so the LeNet recipes leave it off).
         label_smoothing: the training loss's ``label_smoothing`` (PyTorch's meaning); the test
             loss is always plain cross-entropy.
+        test_flip: test-time augmentation: the model sees each test image and its mirror
+            image, and their class probabilities are averaged (``eval``/``predict`` too).
         seed: seeds the initial weights, the shuffling and the augmentation.
         schedule: the learning-rate schedule, one of ``SCHEDULES``.
         loss: the loss (only ``'cross_entropy'``).
@@ -65,6 +67,7 @@ class Hyperparameters:
     shift: int
     flip: bool = False
     label_smoothing: float = 0.0
+    test_flip: bool = False
     seed: int = 0
     schedule: str = "onecycle"
     loss: str = "cross_entropy"

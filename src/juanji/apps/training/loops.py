@@ -309,16 +309,16 @@ def format_epoch_row(stats: EpochStats) -> str:
 
 
 def _checked_evaluation(
-    model: Module, loader: Iterable[Any] | None, loss_fn: LossFn, epoch: int
+    model: Module, tested: Module, loader: Iterable[Any] | None, loss_fn: LossFn, epoch: int
 ) -> Evaluation | None:
-    """Check the weights after an epoch, then evaluate; a DivergenceError if either fails."""
+    """Check ``model``'s weights, then evaluate ``tested``; a DivergenceError if either fails."""
     bad = first_non_finite(model.state_dict().items())
     if bad is not None:
         raise DivergenceError(f"epoch {epoch}: the weight {bad!r} became NaN or infinite", epoch)
     if loader is None:
         return None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        test = evaluate(model, loader, loss_fn=loss_fn)
+        test = evaluate(tested, loader, loss_fn=loss_fn)
     if not math.isfinite(test.loss):
         raise DivergenceError(f"epoch {epoch}: the test loss became {test.loss}", epoch)
     return test
@@ -335,6 +335,7 @@ def fit(
     start_epoch: int = 0,
     loss_fn: LossFn = F.cross_entropy,
     test_loss_fn: LossFn | None = None,
+    test_model: Module | None = None,
     on_epoch_end: Callable[[EpochStats], None] | None = None,
     progress: bool = False,
     stream: TextIO | None = None,
@@ -351,6 +352,7 @@ def fit(
         start_epoch: epochs already done (when resuming).
         loss_fn: ``loss_fn(scores, targets)``.
         test_loss_fn: the loss reported on ``test_loader`` (default: ``loss_fn``).
+        test_model: what is evaluated (default: ``model``; e.g. ``MirrorAveraged(model)``).
         on_epoch_end: called with each epoch's ``EpochStats`` (to write a checkpoint).
         progress: show a progress bar per epoch on stderr.
         stream: where to print the per-epoch table (None: print nothing).
@@ -375,7 +377,9 @@ def fit(
             )
         except DivergenceError as error:
             raise DivergenceError(f"epoch {epoch}: {error}", epoch, error.step) from None
-        test = _checked_evaluation(model, test_loader, test_loss_fn or loss_fn, epoch)
+        test = _checked_evaluation(
+            model, test_model or model, test_loader, test_loss_fn or loss_fn, epoch
+        )
         stats = EpochStats(
             epoch=epoch,
             train_loss=result.loss,

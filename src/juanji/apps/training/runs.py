@@ -16,7 +16,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from juanji.apps.training.build import build_loaders, build_model, build_optimizer
+from juanji.apps.training.build import (
+    build_loaders,
+    build_model,
+    build_optimizer,
+    for_testing,
+)
 from juanji.apps.training.config import RunConfig
 from juanji.apps.training.loops import (
     DivergenceError,
@@ -89,7 +94,8 @@ def evaluate_run(
     """The test-set loss, accuracy and confusion matrix of a trained run."""
     model, config = restore_model(run_dir)
     _, test_loader = build_loaders(config, root=root, download=download, test_only=True)
-    return config, evaluate(model, test_loader, num_classes=config.num_classes)
+    tested = for_testing(model, config)
+    return config, evaluate(tested, test_loader, num_classes=config.num_classes)
 
 
 def _load_weights(model: Module, state: Mapping[str, Any], path: Path) -> None:
@@ -237,6 +243,7 @@ def train_run(
             start_epoch=0 if state is None else state.epoch,
             loss_fn=_training_loss(hp.label_smoothing),
             test_loss_fn=F.cross_entropy,
+            test_model=for_testing(model, config),
             on_epoch_end=session.save,
             progress=progress,
             stream=stream,
