@@ -56,3 +56,30 @@ def test_every_registered_model_builds_by_name_with_underscores_or_hyphens():
     names = jm.list_models()
     assert {"resnet18", "vgg11-bn", "mobilenet-v2", "resnet20", "nin"} <= set(names)
     assert type(jm.get_model("VGG11_BN", num_classes=3)).__name__ == "VGG"
+
+
+def test_s2d_vgg_by_hand_and_against_the_same_layers_in_torch():
+    """Fashion-MNIST's network: parameters by hand; one float64 train step equal to PyTorch's
+    with the layer list built from torch.nn."""
+    torch = pytest.importorskip("torch")
+    # convs 4->32, 32->64, 64->128, 128->128 (3x3, no bias), 2 BN values per channel, fc 128->10
+    by_hand = (4 * 32 + 32 * 64 + 64 * 128 + 128 * 128) * 9 + 2 * (32 + 64 + 128 + 128) + 1290
+    model = jm.get_model("s2d-vgg")
+    assert _count(model) == by_hand == 242_762 and model.input_size == (1, 28, 28)
+    theirs = torch.nn.Sequential(*jm.s2d_vgg_layers(torch.nn)).double()
+    model = model.double()
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                            for k, v in model.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((6, 1, 28, 28))
+    y = np.array([0, 1, 2, 3, 4, 5])
+    ours_loss = juanji.nn.functional.cross_entropy(model(juanji.tensor(x)), juanji.tensor(y),
+                                                   label_smoothing=0.1)
+    their_loss = torch.nn.functional.cross_entropy(theirs(torch.from_numpy(x)),
+                                                   torch.from_numpy(y), label_smoothing=0.1)
+    ours_loss.backward()
+    their_loss.backward()
+    np.testing.assert_allclose(ours_loss.item(), their_loss.item(), rtol=1e-10)
+    theirs_grads = dict(theirs.named_parameters())
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), theirs_grads[name].grad.numpy(),
+                                   rtol=1e-7, atol=1e-10, err_msg=name)

@@ -16,6 +16,8 @@ Registered models (aliases in brackets):
 * the modern-CNN chapter at MNIST/CIFAR size (``juanji.models.small``): ``lenet5-bn``, ``nin``,
   ``vgg-small``, ``googlenet-small``, ``resnet18-small``, ``resnet20``/``32``/``56`` (He et al.'s
   CIFAR networks), ``densenet-small``; ``in_channels=1`` (28x28) or ``3`` (32x32).
+* ``s2d-vgg``: ``S2DVGG``, the network of the Fashion-MNIST main job (space-to-depth stem, four
+  BN convolutions at 14x14 and 7x7, global average pooling).
 
 The building blocks of ``LeNet5Classic`` (``ScaledTanh``, ``Subsampling2d``, ``TableConv2d``,
 ``EuclideanRBF``, ``c3_connection_table``, ``digit_bitmaps``, ``map_loss``) live in
@@ -37,6 +39,7 @@ from juanji.models.lenet import LeNet5, LeNet5Classic, map_loss
 from juanji.models.mobilenet import MobileNetV2, mobilenet_v2
 from juanji.models.resnet import ResNet, resnet18, resnet34, resnet50, resnet101, resnet152
 from juanji.models.small import (
+    S2DVGG,
     CifarResNet,
     DenseNetSmall,
     GoogLeNetSmall,
@@ -47,6 +50,7 @@ from juanji.models.small import (
     resnet20,
     resnet32,
     resnet56,
+    s2d_vgg_layers,
 )
 from juanji.models.squeezenet import SqueezeNet, squeezenet1_0, squeezenet1_1
 from juanji.models.vgg import (
@@ -74,17 +78,17 @@ _TORCHVISION = {
 _SMALL = {
     "lenet5-bn": LeNetBN, "nin": NiN, "vgg-small": VGGSmall, "googlenet-small": GoogLeNetSmall,
     "resnet18-small": ResNet18Small, "resnet20": resnet20, "resnet32": resnet32,
-    "resnet56": resnet56, "densenet-small": DenseNetSmall,
+    "resnet56": resnet56, "densenet-small": DenseNetSmall, "s2d-vgg": S2DVGG,
 }
 
 __all__ = [
     "VGG", "AlexNet", "CifarResNet", "DenseNet", "DenseNetSmall", "GoogLeNet",
     "GoogLeNetSmall", "LeNet5", "LeNet5Classic", "LeNetBN", "MobileNetV2", "NiN", "ResNet",
-    "ResNet18Small", "SqueezeNet", "VGGSmall", "alexnet", "densenet121", "densenet161",
+    "ResNet18Small", "S2DVGG", "SqueezeNet", "VGGSmall", "alexnet", "densenet121", "densenet161",
     "densenet169", "densenet201", "get_model", "googlenet", "list_models", "map_loss",
     "mobilenet_v2", "resnet18", "resnet20", "resnet32", "resnet34", "resnet50", "resnet56",
-    "resnet101", "resnet152", "squeezenet1_0", "squeezenet1_1", "vgg11", "vgg11_bn", "vgg13",
-    "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+    "resnet101", "resnet152", "s2d_vgg_layers", "squeezenet1_0", "squeezenet1_1", "vgg11",
+    "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
 ]
 
 # name -> constructor; the first name of each model is its canonical one (list_models order).

@@ -28,7 +28,7 @@ from juanji.tensor.functions import cat, flatten
 from juanji.tensor.tensor import Tensor
 
 __all__ = ["CifarResNet", "DenseNetSmall", "GoogLeNetSmall", "LeNetBN", "NiN", "ResNet18Small",
-           "VGGSmall", "resnet20", "resnet32", "resnet56"]
+           "S2DVGG", "VGGSmall", "resnet20", "resnet32", "resnet56", "s2d_vgg_layers"]
 
 
 def _size(in_channels: int) -> tuple[int, int, int]:
@@ -291,3 +291,42 @@ class DenseNetSmall(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
+
+
+def _conv_bn_relu(nn: Any, in_channels: int, out_channels: int) -> list[Any]:
+    return [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels), nn.ReLU()]
+
+
+def s2d_vgg_layers(nn: Any, num_classes: int = 10, in_channels: int = 1,
+                   width: int = 32) -> list[Any]:
+    """The layers of ``S2DVGG`` from the module namespace ``nn`` (juanji.nn or torch.nn).
+
+    ``juanji bench`` builds the same network in PyTorch from this one list.
+    """
+    return [
+        nn.PixelUnshuffle(2),  # (C, 28, 28) -> (4C, 14, 14): every pixel kept, 4x fewer positions
+        *_conv_bn_relu(nn, 4 * in_channels, width),
+        *_conv_bn_relu(nn, width, 2 * width),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        *_conv_bn_relu(nn, 2 * width, 4 * width),
+        *_conv_bn_relu(nn, 4 * width, 4 * width),
+        nn.AdaptiveAvgPool2d((1, 1)),
+        nn.Flatten(),
+        nn.Linear(4 * width, num_classes),
+    ]
+
+
+class S2DVGG(nn.Sequential):
+    """Fashion-MNIST's network for ``juanji train``: space-to-depth, four BN convs, average pool.
+
+    ``PixelUnshuffle(2)`` turns each 2x2 block of pixels into four channels (the "patchify"
+    stem of later networks, without loss: it is a reshape), so the four 3x3 convolutions with
+    BatchNorm run at 14x14 and 7x7 instead of 28x28 and 14x14: a quarter of the positions of a
+    VGG at full size, for the same receptive field in input pixels. Global average pooling and
+    one Linear layer classify, as in NiN and ResNet. 242,762 parameters at ``width`` 32.
+    """
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, width: int = 32) -> None:
+        super().__init__(*s2d_vgg_layers(nn, num_classes, in_channels, width))
+        self.input_size = _size(in_channels)

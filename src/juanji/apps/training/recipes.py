@@ -107,6 +107,21 @@ RECIPES: dict[str, Hyperparameters] = {
         pct_start=0.25,
         shift=1,
     ),
+    # Fashion-MNIST's main job (see docs/after-lenet.md for the measurements behind it).
+    "s2d-vgg": Hyperparameters(
+        epochs=6,
+        batch_size=128,
+        optimizer="sgd",
+        lr=0.2,
+        momentum=0.9,
+        nesterov=True,
+        weight_decay=5e-4,
+        pct_start=0.25,
+        shift=2,
+        flip=True,
+        label_smoothing=0.1,
+        test_flip=True,
+    ),
     # CIFAR-10 (not run here: CIFAR cannot be downloaded on this machine). He et al. 2016 train
     # ResNet-20 for 64k iterations of batch 128 (164 epochs) with SGD 0.1, momentum 0.9, weight
     # decay 1e-4, lr /10 at 32k and 48k, 4-px crops and flips, and report 91.25 % (8.75 % error):
