@@ -129,3 +129,24 @@ def test_tiny_warns_that_its_numbers_mean_nothing(capsys):
     suite.run(_args("--only", "maxpool 2x2"))
     out = capsys.readouterr().out
     assert "--tiny" in out and "mean nothing" in out
+
+
+@pytest.mark.skipif(not os.environ.get("JUANJI_DATA"), reason="needs Fashion-MNIST in JUANJI_DATA")
+def test_fashion_time_to_accuracy_runs_the_same_recipe_on_both_sides(monkeypatch):
+    """The Fashion-MNIST main job's row on a slice (two epochs of its recipe): s2d-vgg with its
+    flips, label smoothing and test-time flips on both sides, from the same initial weights."""
+    torch = pytest.importorskip("torch")
+    from dataclasses import replace
+
+    from juanji.apps.bench import mnist
+    from juanji.apps.training import RECIPES
+
+    monkeypatch.setitem(RECIPES, "s2d-vgg", replace(RECIPES["s2d-vgg"], epochs=2))
+    result = mnist.time_to_accuracy(0.999, torch, tiny=True, job=mnist.FASHION)
+    assert result["job"] == ["s2d-vgg", "fashion-mnist"] and result["epochs"] == 2
+    for side in ("juanji", "torch"):
+        assert len(result[side]["accuracies"]) == 2 and result[side]["seconds"] is None
+    # one training step apart at most: the same network, weights and batches on both sides
+    np.testing.assert_allclose(result["juanji"]["accuracies"][0],
+                               result["torch"]["accuracies"][0], atol=0.05)
+    assert suite.format_accuracy(result).startswith("time to 99.9% accuracy")

@@ -1,4 +1,7 @@
-"""``juanji train lenet5`` on real MNIST, next to the same recipe in PyTorch.
+"""The two main jobs of ``juanji train`` on real data, next to the same recipe in PyTorch.
+
+``LENET`` is ``juanji train lenet5`` on MNIST, ``FASHION`` the Fashion-MNIST main job,
+``juanji train s2d-vgg --dataset fashion-mnist``.
 
 juanji's side is the training command's own code: ``juanji.apps.training.make_config`` (the default
 recipe), ``build_model``, ``build_loaders``, ``build_optimizer``, ``train_one_epoch`` and
@@ -18,12 +21,29 @@ from typing import Any
 from juanji.apps.bench.workloads import lenet5
 
 DATA_HINT = "MNIST not found: set JUANJI_DATA or run `juanji train lenet5` once to fetch it"
+# (model, dataset) of the two main jobs
+LENET = ("lenet5", "mnist")
+FASHION = ("s2d-vgg", "fashion-mnist")
 
 
-def _config(epochs: int | None) -> Any:
+def _config(epochs: int | None, job: tuple[str, str] = LENET) -> Any:
     from juanji.apps.training import make_config  # noqa: PLC0415
 
-    return make_config("lenet5", epochs=epochs)
+    return make_config(job[0], job[1], epochs=epochs)
+
+
+def _torch_model(torch: Any, config: Any) -> Any:
+    """The run's network in PyTorch, with the initial weights juanji's run starts from."""
+    from juanji.apps.training import build_model  # noqa: PLC0415
+    from juanji.models import s2d_vgg_layers  # noqa: PLC0415
+
+    if config.model == "lenet5":
+        return lenet5(torch)
+    reference = build_model(config)  # seeded by the caller as _JuanjiRun is
+    model = torch.nn.Sequential(*s2d_vgg_layers(torch.nn, **config.model_kwargs))
+    state = {k: torch.from_numpy(v.numpy().copy()) for k, v in reference.state_dict().items()}
+    model.load_state_dict(state)
+    return model
 
 
 def _loaders(config: Any, root: Any, tiny: bool) -> tuple[Any, Any]:
@@ -73,9 +93,10 @@ class _TorchRun:
         from juanji.random import manual_seed  # noqa: PLC0415
 
         self.torch = torch
+        self.hp = config.hyperparameters
         torch.manual_seed(config.hyperparameters.seed)
         manual_seed(config.hyperparameters.seed)  # juanji's initial weights, as _JuanjiRun
-        self.model = lenet5(torch)
+        self.model = _torch_model(torch, config)
         self.train_loader, self.test_loader = _loaders(config, root, tiny)
         self.optimizer, self.scheduler = _torch_optimizer(
             torch, config.hyperparameters, self.model, len(self.train_loader)
@@ -94,7 +115,7 @@ class _TorchRun:
         correct: Any = 0
         for x, y in self._batches(self.train_loader):
             scores = self.model(x)
-            loss = F.cross_entropy(scores, y)
+            loss = F.cross_entropy(scores, y, label_smoothing=self.hp.label_smoothing)
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
@@ -109,19 +130,25 @@ class _TorchRun:
         correct = count = 0
         with self.torch.no_grad():
             for x, y in self._batches(self.test_loader):
-                correct += int((self.model(x).argmax(1) == y).sum())
+                scores = self.model(x).softmax(1)
+                if self.hp.test_flip:  # as juanji.apps.training.MirrorAveraged
+                    scores = scores + self.model(x.flip(-1)).softmax(1)
+                correct += int((scores.argmax(1) == y).sum())
                 count += y.shape[0]
         return correct / count
 
 
 class _JuanjiRun:
-    """juanji's side: exactly what ``juanji train lenet5`` builds."""
+    """juanji's side: exactly what ``juanji train`` builds for the config."""
 
     def __init__(self, config: Any, root: Any, tiny: bool) -> None:
         from juanji.apps.training import build_model, build_optimizer  # noqa: PLC0415
+        from juanji.apps.training.runs import _training_loss  # noqa: PLC0415
         from juanji.random import manual_seed  # noqa: PLC0415
 
         manual_seed(config.hyperparameters.seed)
+        self.config = config
+        self.loss = _training_loss(config.hyperparameters.label_smoothing)
         self.model = build_model(config)
         self.train_loader, self.test_loader = _loaders(config, root, tiny)
         self.optimizer, self.scheduler = build_optimizer(config, self.model, len(self.train_loader))
@@ -129,12 +156,18 @@ class _JuanjiRun:
     def epoch(self) -> None:
         from juanji.apps.training import train_one_epoch  # noqa: PLC0415
 
-        train_one_epoch(self.model, self.optimizer, self.train_loader, scheduler=self.scheduler)
+        train_one_epoch(
+            self.model,
+            self.optimizer,
+            self.train_loader,
+            scheduler=self.scheduler,
+            loss_fn=self.loss,
+        )
 
     def accuracy(self) -> float:
-        from juanji.apps.training import evaluate  # noqa: PLC0415
+        from juanji.apps.training import evaluate, for_testing  # noqa: PLC0415
 
-        return evaluate(self.model, self.test_loader).accuracy
+        return evaluate(for_testing(self.model, self.config), self.test_loader).accuracy
 
 
 def epoch_calls(
@@ -156,16 +189,21 @@ def epoch_calls(
 
 
 def time_to_accuracy(
-    target: float, torch: Any, root: Any = None, tiny: bool = False, stream: Any = None
+    target: float,
+    torch: Any,
+    root: Any = None,
+    tiny: bool = False,
+    stream: Any = None,
+    job: tuple[str, str] = LENET,
 ) -> Any:
-    """Train the default recipe on each side until test accuracy reaches ``target``.
+    """Train the default recipe of ``job`` on each side until test accuracy reaches ``target``.
 
     Returns, per side, the epochs trained, the wall seconds (training and the evaluation after
     each epoch) when the target was first reached (None if the recipe's epochs ran out), and
     the accuracy after every epoch.
     """
-    config = _config(None)
-    result: Any = {"target": target, "epochs": config.hyperparameters.epochs}
+    config = _config(None, job)
+    result: Any = {"target": target, "epochs": config.hyperparameters.epochs, "job": list(job)}
     sides: dict[str, Callable[[], Any]] = {"juanji": lambda: _JuanjiRun(config, root, tiny)}
     if torch is not None:
         sides["torch"] = lambda: _TorchRun(torch, config, root, tiny)
