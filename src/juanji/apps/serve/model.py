@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from juanji.apps import training
+from juanji.apps.training.latest import newest_run
 from juanji.apps.viz.digits import prepare_digit
 from juanji.apps.viz.features import feature_maps
 from juanji.apps.viz.receptive_field import FieldRow, receptive_field_table
@@ -70,18 +71,7 @@ def find_run(run_dir: str | Path | None = None, runs_root: str | Path = "runs") 
         if checkpoint.committed_epoch(path) < 1:
             raise CheckpointError(f"{path}: the run has no finished epoch yet")
         return path
-    root = Path(runs_root)
-    if not root.is_dir():
-        return None
-    found = []
-    for path in root.iterdir():
-        config = path / checkpoint.CONFIG_FILE
-        try:
-            if config.is_file() and checkpoint.committed_epoch(path) >= 1:
-                found.append((config.stat().st_mtime, path))
-        except (CheckpointError, OSError):
-            continue  # a damaged run is skipped, not served
-    return max(found)[1] if found else None
+    return newest_run(runs_root)
 
 
 def decode_image(body: bytes) -> np.ndarray:
