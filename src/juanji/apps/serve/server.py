@@ -158,10 +158,8 @@ class App:
         if run is None:
             raise RequestError("run: no run yet", 404)
         path = Path(run)
-        files = sorted(
-            {"name": str(p.relative_to(path)), "bytes": p.stat().st_size}
-            for p in path.rglob("*") if p.is_file()
-        ) if path.is_dir() else []  # fmt: skip
+        paths = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+        files = [{"name": str(p.relative_to(path)), "bytes": p.stat().st_size} for p in paths]
         try:
             metrics = checkpoint.load_metrics(path)
         except JuanjiError:
@@ -178,7 +176,14 @@ class App:
                 f"explain: unknown topic {topic!r}; topics: {', '.join(TOPICS)}", 404
             )
         with ENGINE_LOCK:
-            result = explain(topic)
+            model = self.model
+            if topic == "first-layer" and model is not None:  # the model on the page
+                from juanji.apps.viz.explain_notes import explain_first_layer
+
+                source = f"{model.config.model} from {model.run_dir}"
+                result = explain_first_layer(model.model, source)
+            else:
+                result = explain(topic)
         return {"topic": topic, "text": result.text}
 
 
