@@ -141,7 +141,8 @@ class ServedModel:
             digit = prepare_digit(gray, 28, prep.box, prep.centre)
         except JuanjiError as error:
             raise RequestError(f"predict: {error}", 422) from None
-        return digit, self.transform.batch(digit[None])  # (28, 28), (1, C, H, W)
+        with ENGINE_LOCK:  # the transform makes tensors: keep off the training's steps
+            return digit, self.transform.batch(digit[None])  # (28, 28), (1, C, H, W)
 
     def analyse(self, gray: np.ndarray) -> dict[str, Any]:
         """Prediction, probabilities, every window layer's maps, saliency, zero_grad numbers.

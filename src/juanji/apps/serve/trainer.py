@@ -9,9 +9,9 @@ accuracy of each step after ``since``, the epochs' test results and the first la
 as they are now; ``stop()`` ends the run after the current step (the weights so far are saved
 as a last, shorter epoch).
 
-Each step holds ``ENGINE_LOCK`` from the moment its batch is handed to the loop until the next
-batch is asked for (forward, backward, optimiser step), so the page's own requests run between
-steps and never see the grad mode the training switched.
+Each step holds ``ENGINE_LOCK`` from reading its batch to the end of its optimiser step, and so
+do the evaluation and the checkpoint: the page's own requests run between steps and never see
+the grad mode the training switched (juanji's grad mode is one switch for all threads).
 """
 
 from __future__ import annotations
@@ -198,7 +198,8 @@ class Trainer:
             "lenet5", epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr,
             seed=settings.seed,
         )  # fmt: skip
-        train_set, test_set = self.data(config, settings)
+        with ENGINE_LOCK:  # building the data may run transforms (tensors, grad mode)
+            train_set, test_set = self.data(config, settings)
         generator = Generator().manual_seed(settings.seed + 2)
         loader = DataLoader(
             train_set, batch_size=settings.batch_size, shuffle=True, generator=generator
@@ -253,13 +254,19 @@ class Trainer:
         raise JuanjiError(f"cannot find a free run folder name under {self.runs_root}")
 
     def _batches(self, loader: Iterable[Any]) -> Iterator[Any]:
-        """The loader's batches, each step under ENGINE_LOCK; ends early when stopped."""
-        for batch in loader:  # the next batch is read while the page may use the engine
-            if self._stop.is_set():
-                return
+        """The loader's batches, each step under ENGINE_LOCK; ends early when stopped.
+
+        The lock is held from reading a batch (transforms may switch grad mode too) to the
+        end of its step; the page's requests run in between.
+        """
+        batches = iter(loader)
+        while not self._stop.is_set():
             ENGINE_LOCK.acquire()
             self._holding = True
             try:
+                batch = next(batches, None)
+                if batch is None:
+                    return
                 yield batch  # forward, backward and the optimiser step run now
             finally:
                 self._release()
