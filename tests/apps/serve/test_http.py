@@ -366,3 +366,15 @@ def test_the_command_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
 
     assert main(["serve", str(tmp_path), "--port", "0"]) == 1
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_bodies_are_read_even_when_unused_so_keep_alive_works(served):
+    # One connection, several requests: an unread body would become the next request line.
+    with closing(http.client.HTTPConnection(served.url.removeprefix("http://"), timeout=10)) as c:
+        for path in ("/api/train/stop", "/api/train/stop", "/api/conv"):
+            c.request("POST", path, body=b"{}", headers={"Content-Type": "application/json"})
+            response = c.getresponse()
+            assert response.status == 200, response.read()
+            assert "error" not in json.loads(response.read())
+        c.request("GET", "/api/info")
+        assert c.getresponse().status == 200

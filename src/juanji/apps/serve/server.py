@@ -233,8 +233,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise RequestError(f"the body is {size:,} bytes; the limit is {limit:,}", 413)
         return self.rfile.read(size) if size else b""
 
-    def _json_body(self) -> Any:
-        body = self._body(MAX_JSON_BYTES)
+    @staticmethod
+    def _parse(body: bytes) -> Any:
         if not body:
             return {}
         try:
@@ -276,18 +276,24 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/run": lambda q: app.run_files(),
         }
         post = {
-            "/api/predict": lambda q: app.predict(self._body(MAX_IMAGE_BYTES)),
-            "/api/conv": lambda q: app.conv(self._json_body()),
-            "/api/train": lambda q: app.trainer.start(TrainSettings.from_json(self._json_body())),
-            "/api/train/stop": lambda q: app.trainer.stop(),
-            "/api/train/use": lambda q: app.use_trained(),
+            "/api/predict": lambda body: app.predict(body),
+            "/api/conv": lambda body: app.conv(self._parse(body)),
+            "/api/train": lambda body: app.trainer.start(
+                TrainSettings.from_json(self._parse(body))
+            ),
+            "/api/train/stop": lambda body: app.trainer.stop(),
+            "/api/train/use": lambda body: app.use_trained(),
         }
         if method in ("GET", "HEAD") and path.startswith("/api/explain/"):
             topic = path.removeprefix("/api/explain/")
             return lambda q: app.explain(topic)
-        table = get if method in ("GET", "HEAD") else post
-        if path in table:
-            return table[path]
+        if method == "POST" and path in post:
+            # Read every POST body, used or not: left unread it would start the next request
+            # on this connection.
+            body = self._body(MAX_IMAGE_BYTES if path == "/api/predict" else MAX_JSON_BYTES)
+            return lambda q: post[path](body)
+        if method in ("GET", "HEAD") and path in get:
+            return get[path]
         if path in get or path in post:
             self.close_connection = method == "POST"  # a body we will not read
             raise RequestError(f"{method} is not allowed on {path}", 405)

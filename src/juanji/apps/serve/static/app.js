@@ -299,10 +299,14 @@ function playgroundSettings() {
 }
 
 let convRequest = 0;
-async function runPlayground() {
+function showPlaygroundFields() {
   $("pg-grid-label").hidden = $("pg-input").value !== "grid";
   $("pg-custom-label").hidden = $("pg-kernel").value !== "custom";
   $("pg-pairs-label").hidden = $("pg-padding").value !== "pairs";
+}
+
+async function runPlayground() {
+  showPlaygroundFields();
   const mine = ++convRequest;
   try {
     const result = await postJSON("/api/conv", playgroundSettings());
@@ -360,7 +364,7 @@ function setUpPlayground(info) {
   select.append(el("option", { value: "custom", text: "your own numbers…" }));
   select.value = "sobel-x";
   let timer = null;
-  const later = () => { clearTimeout(timer); timer = setTimeout(runPlayground, 150); };
+  const later = () => { showPlaygroundFields(); clearTimeout(timer); timer = setTimeout(runPlayground, 150); };
   $("pg-form").addEventListener("input", later);
   $("pg-form").addEventListener("change", later);
   runPlayground();
