@@ -6,8 +6,8 @@ the page's word: the drawing is read back from the canvas and classified here by
 model (``pages.model_prediction``), the playground's grid is compared with ``F.conv2d`` and
 torch, the training's run folder is opened with ``restore_model``.
 
-``JUANJI_SCREENSHOTS=DIR`` also writes the screenshots there (docs/img for the docs), as
-small palette PNGs.
+``JUANJI_SCREENSHOTS=DIR`` also writes the screenshots there, as small palette PNGs; the docs'
+come from ``JUANJI_DATA=... JUANJI_SCREENSHOTS=docs/img python -m pytest tests/apps/serve``.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def browser():
         "--no-sandbox",
         "--disable-dev-shm-usage",
         "--disable-gpu",
-        "--window-size=1360,1000",
+        "--window-size=1300,1400",
         "--force-device-scale-factor=1",
     ):
         options.add_argument(argument)  # fmt: skip
@@ -235,7 +235,9 @@ def test_start_and_stop_a_training(page, served, tmp_path):
     section = page.find_element(By.ID, "training-section")
     page.execute_script("arguments[0].scrollIntoView()", section)
     state = _find(page, "train-state")
-    for field, value in (("tr-images", "400"), ("tr-epochs", "2"), ("tr-test", "100")):
+    # For the docs' screenshot (JUANJI_SCREENSHOTS) a run long enough to look like one (~10 s).
+    images = "5000" if os.environ.get("JUANJI_SCREENSHOTS") and have_mnist() else "400"
+    for field, value in (("tr-images", images), ("tr-epochs", "2"), ("tr-test", "500")):
         _set_text(page.find_element(By.ID, field), value)
     _find(page, "train-start").click()
     WebDriverWait(page, 180).until(lambda d: state.get_attribute("data-state") == "done")

@@ -207,7 +207,7 @@ function renderLayer(layer) {
     [el("span", { text: `${layer.type} · ${channels}×${h}×${w}` +
       (layer.field ? ` · receptive field ${layer.field.size[0]}×${layer.field.size[1]}` : "") })]);
   const maps = el("div", { class: "maps" });
-  const zoom = Math.max(2, Math.min(4, Math.floor(84 / Math.max(h, w))));
+  const zoom = Math.max(2, Math.min(8, Math.floor(84 / Math.max(h, w))));
   const scale = Math.max(Math.abs(layer.range[0]), Math.abs(layer.range[1])) || 1;
   layer.maps.forEach((grid, c) => {
     const canvas = el("canvas", { "data-channel": String(c), title: `map ${c}` });
