@@ -405,20 +405,21 @@ def explain_first_layer(model: Any = None, source: str = "") -> Explanation:
     lines += [
         f"Mean best |cosine|: learned {score.mean():.2f}; random {size}x{size} kernels "
         f"{baseline.mean():.2f} (2000 draws, the chance level).",
-        *_verdict(float(score.mean()), float(baseline.mean())),
+        *_verdict(score, float(baseline.mean())),
     ]
     output = np.stack([np.array(angles)[best], score, np.full(len(score), baseline.mean()),
                        np.arange(len(score))], axis=1)  # fmt: skip
     return Explanation("first-layer", "\n".join(lines), output, output.copy())
 
 
-def _verdict(learned: float, chance: float) -> list[str]:
-    if learned > chance + 0.05:
+def _verdict(scores: np.ndarray, chance: float) -> list[str]:
+    best = int(scores.argmax())
+    if scores.mean() > chance + 0.05:
         return [
-            "Above the chance level: the network found edge-like detectors by itself, from digits",
-            "and gradient descent alone, as Hubel and Wiesel's V1 cells respond to oriented edges.",
-            "(Trained longer, the match grows; some kernels become blobs or centre-surround",
-            "cells instead.)",
+            f"Above the chance level (kernel {best} best, at {scores[best]:.2f}): the network "
+            "found edge-like",
+            "detectors by itself, from digits and gradient descent alone, as Hubel and Wiesel's V1",
+            "cells respond to oriented edges. Kernels with a low |cosine| are blobs or mixtures.",
         ]
     return [
         "Not above the chance level: these kernels are not (yet) edge detectors. An untrained or",
