@@ -54,14 +54,14 @@ def test_graph_size_by_hand():
 
 def test_detach_counts():
     result = explain_notes.explain_detach()
-    nodes, after_detach, after_backward, kept = result.output.astype(int)
-    saved, saved_detached, saved_after, saved_kept = result.engine.astype(int)
+    numbers = result.numbers
+    nodes, saved = numbers["nodes"], numbers["saved"]
     assert nodes > 3 and saved > 0
-    assert (after_detach, saved_detached) == (0, 0)
-    assert (after_backward, saved_after) == (1, 0)  # the root node stays, emptied
-    assert kept == 5 * nodes + 5  # five graphs and the five additions of the running total
-    assert saved_kept == 5 * saved
-    assert "Both totals agree: True" in result.text
+    assert numbers["after_detach"] == (0, 0)
+    assert numbers["after_backward"] == (1, 0)  # the root node stays, emptied
+    # Five graphs and the five additions of the running total, each graph saving as much.
+    assert numbers["kept"] == (5 * nodes + 5, 5 * saved)
+    assert result.output[0] == result.output[1]  # item() of the loss and of its detached copy
 
 
 def _sample():
@@ -76,17 +76,19 @@ def test_resolution_aliasing_numbers():
     rows, cols = explain_notes.STRIPES
     stripes = gray[rows, cols]
     # Every 4th column of period-4 stripes is the same phase: no contrast left at stride 4.
-    assert result.output[1, 0] == pytest.approx(gray[rows, cols][::4, ::4].std(), abs=1e-9)
-    assert result.output[1, 0] == pytest.approx(0.0, abs=1e-6)
+    contrast, means = result.numbers["contrast"], result.numbers["means"]
+    assert contrast[1, 0] == pytest.approx(gray[rows, cols][::4, ::4].std(), abs=1e-9)
+    assert contrast[1, 0] == pytest.approx(0.0, abs=1e-6)
     # Average pooling over blocks aligned with the region keeps its mean exactly.
-    assert result.engine[1, 2] == pytest.approx(stripes.mean(), abs=1e-6)
+    assert means[1, 2] == pytest.approx(stripes.mean(), abs=1e-6)
     pooled = torch.nn.functional.max_pool2d(torch.tensor(gray)[None, None], 4)[0, 0].numpy()
     part = pooled[rows.start // 4 : rows.stop // 4, cols.start // 4 : cols.stop // 4]
-    assert result.engine[1, 1] == pytest.approx(part.mean(), abs=1e-9)
+    assert means[1, 1] == pytest.approx(part.mean(), abs=1e-9)
 
 
 def test_multi_scale_responses_match_torch():
     result = explain_notes.explain_multi_scale()
+    responses = result.numbers["responses"]
     gray = torch.tensor(_sample())[None, None]
     kernel = torch.tensor([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=torch.float64)[None, None]
     rows, cols = explain_notes.STRIPES
@@ -96,9 +98,9 @@ def test_multi_scale_responses_match_torch():
         part = out[
             rows.start // factor : rows.stop // factor, cols.start // factor : cols.stop // factor
         ]
-        assert result.output[i, 0] == pytest.approx(part[1:-1, 1:-1].mean(), abs=1e-9)
-    assert result.output[0, 0] > result.output[0, 1]  # full size: the stripes answer
-    assert result.output[2, 0] < 0.05 < result.output[2, 1]  # quarter: only the disc's edge
+        assert responses[i, 0] == pytest.approx(part[1:-1, 1:-1].mean(), abs=1e-9)
+    assert responses[0, 0] > responses[0, 1]  # full size: the stripes answer
+    assert responses[2, 0] < 0.05 < responses[2, 1]  # quarter: only the disc's edge
 
 
 def test_oriented_edges():
@@ -117,7 +119,8 @@ def test_first_layer_finds_a_planted_edge_detector():
     with juanji.no_grad():
         model.features[0].weight[1, 0] = juanji.tensor(3.0 * target + 0.5)  # scaled, offset
     result = explain_notes.explain_first_layer(model, "a planted kernel")
-    angle, score, chance = result.output[1, :3]
+    numbers = result.numbers
+    angle, score, chance = numbers["angles"][1], numbers["scores"][1], numbers["chance"]
     assert angle == 90 and score == pytest.approx(1.0)
     assert 0.2 < chance < 0.3  # random 5x5 kernels, the stated baseline
     assert "a planted kernel" in result.text

@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,7 @@ from juanji.tensor.creation import randn, tensor
 from juanji.tensor.tensor import Tensor
 
 __all__ = [
+    "NotesExplanation",
     "explain_zero_grad",
     "explain_detach",
     "explain_resolution",
@@ -45,6 +47,24 @@ __all__ = [
     "graph_size",
     "oriented_edges",
 ]
+
+
+@dataclass
+class NotesExplanation(Explanation):
+    """An ``Explanation`` with the measured numbers its text quotes, by name (for tests, pages).
+
+    ``output`` is a step computed by hand (NumPy) and ``engine`` the same step by juanji, as in
+    every ``Explanation``; ``numbers`` holds the rest (counts, contrasts, similarities).
+    """
+
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+
+def _agree(ours: np.ndarray, engine: np.ndarray, what: str) -> str:
+    # As explain._same: if the hand computation and juanji ever differ, the lesson is wrong.
+    if np.shape(ours) != np.shape(engine) or not np.allclose(ours, engine, rtol=1e-5, atol=1e-6):
+        raise AssertionError(f"explain: the hand computation differs from {what}")
+    return f"{what} gives the same numbers."
 
 
 # ------------------------------------------------------------------------------ zero_grad
@@ -91,10 +111,9 @@ def explain_zero_grad() -> Explanation:
         lines.append(
             f"  {step + 1:>4}   {a[1]:>20.4g}   {a[2]:>7.4g}    |  {b[1]:>15.4g}   {b[2]:>7.4g}"
         )
-    same = np.allclose(output, engine)
     lines += [
-        f"By hand (the sum of all gradients so far when not cleared): "
-        f"{'the same numbers' if same else 'DIFFERENT (a bug)'}.",
+        "By hand (the sum of all gradients so far when not cleared): "
+        + _agree(output, engine, "juanji's autograd"),
         "",
         "With zero_grad each step follows the gradient at the current w and w walks to "
         f"y/x = {_number(y / x)}.",
@@ -103,7 +122,7 @@ def explain_zero_grad() -> Explanation:
         "",
         *_half_batches(),
     ]
-    return Explanation("zero-grad", "\n".join(lines), output, engine)
+    return NotesExplanation("zero-grad", "\n".join(lines), output, engine)
 
 
 def _half_batches() -> list[str]:
@@ -154,9 +173,9 @@ def explain_detach() -> Explanation:
     """What a loss tensor holds on to, and what ``detach()``, ``item()`` and backward free.
 
     Example:
-        >>> result = explain_detach()
-        >>> int(result.output[1]), int(result.output[2])   # nodes after detach, after backward
-        (0, 1)
+        >>> numbers = explain_detach().numbers
+        >>> numbers["after_detach"], numbers["after_backward"]   # (nodes, bytes saved)
+        ((0, 0), (1, 0))
     """
     manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
@@ -197,11 +216,15 @@ def explain_detach() -> Explanation:
         f"  total = total + loss over 5 batches: {kept[0]} nodes, {kept[1]:,} bytes kept alive",
         f"  (5 graphs of {nodes} nodes plus the additions: memory grows with every batch)",
         f"  total += loss.item() over the same batches: {number:.4f}, a float: nothing kept.",
-        f"  Both totals agree: {abs(float(total) - number) < 1e-4}.",
     ]
-    output = np.array([nodes, after_detach[0], after_backward[0], kept[0]], dtype=float)
-    engine = np.array([saved, after_detach[1], after_backward[1], kept[1]], dtype=float)
-    return Explanation("detach", "\n".join(lines), output, engine)
+    output = np.array([value, value, number])  # Python floats, summed by hand
+    engine = np.array([float(loss), float(detached), float(total)])  # juanji's tensors
+    lines.append(
+        "  The loss, its detached copy and the tensor total: " + _agree(output, engine, "item()")
+    )
+    counts = {"nodes": nodes, "saved": saved, "after_detach": after_detach,
+              "after_backward": after_backward, "kept": kept}  # fmt: skip
+    return NotesExplanation("detach", "\n".join(lines), output, engine, counts)
 
 
 # ------------------------------------------------------------------------------ pictures
@@ -238,7 +261,7 @@ def explain_resolution() -> Explanation:
     """Down-sampling the sample picture by stride and by pooling, at factors 2 and 4.
 
     Example:
-        >>> explain_resolution().output.shape   # (factor, method): stripes' contrast
+        >>> explain_resolution().numbers["contrast"].shape   # (factor 2 or 4, method)
         (2, 3)
     """
     gray = _sample_gray()
@@ -281,14 +304,20 @@ def explain_resolution() -> Explanation:
         "CNNs pool (or blur) before they drop resolution, and why a strided conv has to learn to",
         "smooth first.",
     ]
-    return Explanation("resolution", "\n".join(lines), contrast, means)
+    rows, cols = STRIPES  # average pooling by hand: the mean of each 4 x 4 block
+    region = gray[rows, cols]
+    ours = region.reshape(region.shape[0] // 4, 4, region.shape[1] // 4, 4).mean(axis=(1, 3))
+    engine = _region(_downsample(x, "avg", 4), STRIPES, 4)
+    lines.append("The mean of each 4 x 4 block, by hand: " + _agree(ours, engine, "avg_pool2d(4)"))
+    numbers = {"contrast": contrast, "means": means, "picture_mean": float(full.mean())}
+    return NotesExplanation("resolution", "\n".join(lines), ours, engine, numbers)
 
 
 def explain_multi_scale() -> Explanation:
     """One 3x3 Laplacian kernel on the picture at full, half and quarter size.
 
     Example:
-        >>> explain_multi_scale().output.shape   # per scale: stripes, disc edge responses
+        >>> explain_multi_scale().numbers["responses"].shape   # per scale: stripes, disc edge
         (3, 2)
     """
     from juanji.apps import filters
@@ -329,7 +358,13 @@ def explain_multi_scale() -> Explanation:
         "reason for image pyramids, and for CNNs whose later layers work on pooled maps with the",
         "same 3x3 kernels (VGG), or use several kernel sizes side by side (GoogLeNet).",
     ]
-    return Explanation("multi-scale", "\n".join(lines), responses, responses.copy())
+    # The Laplacian by hand at full size: up + down + left + right - 4 * centre.
+    padded = np.pad(gray, 1)
+    ours = (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+            - 4 * gray)  # fmt: skip
+    engine = F.conv2d(tensor(gray[None, None]), weight, padding=1).numpy()[0, 0]
+    lines.append("The Laplacian as shifted sums, by hand: " + _agree(ours, engine, "F.conv2d"))
+    return NotesExplanation("multi-scale", "\n".join(lines), ours, engine, {"responses": responses})
 
 
 # ------------------------------------------------------------------------------ V1 cells
@@ -376,8 +411,8 @@ def explain_first_layer(model: Any = None, source: str = "") -> Explanation:
 
     Example:
         >>> from juanji.models import LeNet5
-        >>> explain_first_layer(LeNet5(), "an untrained LeNet5").output.shape[1]
-        4
+        >>> explain_first_layer(LeNet5(), "an untrained LeNet5").numbers["scores"].shape
+        (6,)
     """
     if model is None:
         model, source = _untrained()
@@ -407,9 +442,27 @@ def explain_first_layer(model: Any = None, source: str = "") -> Explanation:
         f"{baseline.mean():.2f} (2000 draws, the chance level).",
         *_verdict(score, float(baseline.mean())),
     ]
-    output = np.stack([np.array(angles)[best], score, np.full(len(score), baseline.mean()),
-                       np.arange(len(score))], axis=1)  # fmt: skip
-    return Explanation("first-layer", "\n".join(lines), output, output.copy())
+    ours, engine = _cosines_two_ways(weight, detectors)
+    lines.append(
+        "The |cosines| by hand: " + _agree(ours, engine, "F.conv2d (detectors as kernels)")
+    )
+    numbers = {"angles": np.array(angles)[best], "scores": score, "chance": float(baseline.mean())}
+    return NotesExplanation("first-layer", "\n".join(lines), ours, engine, numbers)
+
+
+def _cosines_two_ways(kernels: np.ndarray, detectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """|cosine| of each zero-mean, unit kernel with each detector: by NumPy and by conv2d.
+
+    A detector the size of the kernel, used as a conv2d weight without padding, gives one
+    output: the dot product, the cosine of two unit vectors.
+    """
+    flat = kernels.astype(np.float64) - kernels.mean(axis=(1, 2), keepdims=True)
+    flat = (
+        flat / np.maximum(np.linalg.norm(flat.reshape(len(flat), -1), axis=1), 1e-12)[:, None, None]
+    )
+    ours = np.abs(np.einsum("kij,dij->kd", flat, detectors))
+    engine = F.conv2d(tensor(flat[:, None]), tensor(detectors[:, None])).numpy()[:, :, 0, 0]
+    return ours, np.abs(engine)
 
 
 def _verdict(scores: np.ndarray, chance: float) -> list[str]:
