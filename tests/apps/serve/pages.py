@@ -127,12 +127,15 @@ def drawing(kind: str) -> np.ndarray:
 def model_prediction(run_dir: Path, gray: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     """What the run's model says for ``gray``, computed here: (index, probabilities, input)."""
     import juanji
+    from juanji.apps.serve.model import ENGINE_LOCK
     from juanji.apps.viz.digits import prepare_digit
 
-    model, config = training.restore_model(run_dir)
-    prep = config.preprocessing
-    digit = prepare_digit(gray, 28, prep.box, prep.centre)
-    batch = training.make_transform(config).batch(digit[None])
-    with juanji.no_grad():
-        probabilities = juanji.nn.functional.softmax(model(juanji.tensor(batch)), dim=1).numpy()[0]
+    with ENGINE_LOCK:  # grad mode is one switch for all threads: take turns with the server
+        model, config = training.restore_model(run_dir)
+        prep = config.preprocessing
+        digit = prepare_digit(gray, 28, prep.box, prep.centre)
+        batch = training.make_transform(config).batch(digit[None])
+        with juanji.no_grad():
+            logits = model(juanji.tensor(batch))
+            probabilities = juanji.nn.functional.softmax(logits, dim=1).numpy()[0]
     return int(probabilities.argmax()), probabilities, batch

@@ -102,3 +102,30 @@ def test_use_the_trained_model(served, trained_run):
     from pathlib import Path
 
     assert result["index"] == model_prediction(Path(status["run_dir"]), gray)[0]
+
+
+def test_the_trainer_switches_grad_mode_only_under_the_engine_lock(tmp_path, monkeypatch):
+    # juanji's grad mode is global: a no_grad() entered by the training thread without the
+    # lock could flip it under a request the page is serving (and the reverse).
+    import threading
+
+    from apps.serve.pages import synthetic_data
+    from juanji.apps.serve.model import ENGINE_LOCK
+    from juanji.apps.serve.trainer import Trainer, TrainSettings
+    from juanji.autograd import grad_mode
+
+    unlocked = []
+    for cls in (grad_mode.no_grad, grad_mode.enable_grad, grad_mode.set_grad_enabled):
+        original = cls.__enter__
+
+        def enter(self, original=original):
+            if threading.current_thread().name == "juanji-serve-train" and not ENGINE_LOCK.locked():
+                unlocked.append(type(self).__name__)
+            return original(self)
+
+        monkeypatch.setattr(cls, "__enter__", enter)
+    trainer = Trainer(tmp_path, synthetic_data)
+    trainer.start(TrainSettings(images=100, test_images=50, epochs=2, batch_size=16))
+    assert trainer.wait(120)
+    assert trainer.status()["state"] == "done", trainer.status()["message"]
+    assert unlocked == []

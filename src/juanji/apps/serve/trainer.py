@@ -194,10 +194,8 @@ class Trainer:
             self.message = message or self.message
 
     def _train(self, settings: TrainSettings) -> str:
-        config = training.make_config(
-            "lenet5", epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr,
-            seed=settings.seed,
-        )  # fmt: skip
+        with ENGINE_LOCK:  # make_config builds the model once (initialisers use no_grad)
+            config = self._config(settings)
         with ENGINE_LOCK:  # building the data may run transforms (tensors, grad mode)
             train_set, test_set = self.data(config, settings)
         generator = Generator().manual_seed(settings.seed + 2)
@@ -239,6 +237,13 @@ class Trainer:
             self._save(run, config, model, history)
             self._snapshot(model)
         return "stopped" if self._stop.is_set() else "done"
+
+    @staticmethod
+    def _config(settings: TrainSettings) -> RunConfig:
+        return training.make_config(
+            "lenet5", epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr,
+            seed=settings.seed,
+        )  # fmt: skip
 
     def _new_run_dir(self, config: RunConfig) -> Path:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")

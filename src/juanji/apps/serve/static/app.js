@@ -466,6 +466,9 @@ const QUESTION_TITLES = {
   "zero-grad": "Why optimizer.zero_grad()?", detach: "What does loss.detach().item() free?",
   resolution: "Stride or pooling: how resolution drops", "first-layer": "Learned kernels vs edge detectors",
   "multi-scale": "One 3×3 kernel, several resolutions",
+  conv: "How a convolution computes", pad: "Why padding", stride: "What stride does",
+  pool: "Why pooling", channels: "Several channels", im2col: "im2col + GEMM",
+  batchnorm: "Batch normalisation", residual: "Residual connections",
 };
 
 function setUpQuestions(topics) {
@@ -503,6 +506,7 @@ async function start() {
   renderInfo(state.info);
   setUpPlayground(state.info);
   setUpQuestions(state.info.topics);
+  drawCurves([], 0);
   if (state.info.training && state.info.training.state !== "idle") { renderTraining(state.info.training); poll(); }
   document.body.dataset.ready = "1";
 }
