@@ -222,6 +222,18 @@ def test_playground_output_is_conv2d(page, tmp_path):
     assert "left 1, right 0" in page.find_element(By.ID, "pg-pad-note").text
     pooled = F.max_pool2d(juanji.tensor(expected[None, None]), 2, 2).numpy()[0, 0]
     np.testing.assert_allclose(_shown_grid(page, "pool-output"), pooled, atol=1e-4)
+    # Hover output (1, 2): its 2x3 window starts at padded (2, 4) with stride 2.
+    cell = page.find_elements(By.CSS_SELECTOR, "#pg-output table tr")[1].find_elements(
+        By.TAG_NAME, "td"
+    )[2]
+    ActionChains(page).move_to_element(cell).perform()
+    hot = page.execute_script(
+        "return Array.from(document.querySelectorAll('#pg-padded td.hot')).map("
+        "(td) => [td.parentElement.rowIndex, td.cellIndex])"
+    )
+    assert sorted(hot) == [[r, c] for r in (2, 3) for c in (4, 5, 6)]
+    column = page.find_elements(By.CSS_SELECTOR, "#pg-im2col td.hot")
+    assert len(column) == 6  # column 1*4 + 2 of im2col: the same window, flattened
     _shoot(page, section, "serve-playground.png", tmp_path)
     _set_text(page.find_element(By.ID, "pg-stride"), "9")  # one output fits; then padding none
     Select(page.find_element(By.ID, "pg-padding")).select_by_value("valid")

@@ -350,11 +350,34 @@ function renderPlayground(r) {
   $("pg-gemm").replaceChildren(
     el("div", { class: "small", text: `kernel row (1 × ${r.kernel_row.length}): ${r.kernel_row.map(fmt).join(" ")}` }),
     gridOrPicture(r.gemm, { mode: "signed" }));
+  linkWindows(r);
   const note = $("pg-gemm-note");
   note.className = "small " + (r.gemm_matches ? "ok" : "bad");
   note.textContent = r.gemm_matches
     ? `same as F.conv2d (largest difference ${r.gemm_max_difference.toExponential(1)})`
     : `differs from F.conv2d by ${r.gemm_max_difference}`;
+}
+
+// Hover an output number: the padded-input cells its window covers and its im2col column.
+function linkWindows(r) {
+  const padded = $("pg-padded").querySelector("table"), output = $("pg-output").querySelector("table");
+  const columns = $("pg-im2col").querySelector("table");
+  if (!padded || !output) return;
+  const [kh, kw] = [r.kernel.length, r.kernel[0].length];
+  const [sh, sw] = r.stride, [dh, dw] = r.dilation, outW = r.output[0].length;
+  const mark = (i, j, on) => {
+    for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) {
+      const cell = padded.rows[i * sh + a * dh] && padded.rows[i * sh + a * dh].cells[j * sw + b * dw];
+      if (cell) cell.classList.toggle("hot", on);
+    }
+    const l = i * outW + j;
+    if (columns) for (const row of columns.rows) if (row.cells[l]) row.cells[l].classList.toggle("hot", on);
+    output.rows[i].cells[j].classList.toggle("hot", on);
+  };
+  Array.from(output.rows).forEach((row, i) => Array.from(row.cells).forEach((cell, j) => {
+    cell.addEventListener("mouseenter", () => mark(i, j, true));
+    cell.addEventListener("mouseleave", () => mark(i, j, false));
+  }));
 }
 
 function setUpPlayground(info) {
