@@ -236,6 +236,11 @@ def _add_explain(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("topic", choices=[*TOPICS, "all"], help="what to explain")
+    parser.add_argument(
+        "--run",
+        metavar="RUN_DIR",
+        help="for first-layer: the trained run whose kernels to show (default: newest in runs/)",
+    )
     parser.set_defaults(func=run_explain)
 
 
@@ -244,6 +249,19 @@ def run_explain(args: argparse.Namespace) -> int:
     from juanji.apps.viz.explain import TOPICS, explain
 
     topics = list(TOPICS) if args.topic == "all" else [args.topic]
-    texts = [explain(topic).text for topic in topics]
+    texts = [_first_layer(args.run) if t == "first-layer" else explain(t).text for t in topics]
     print(("\n\n" + "=" * 80 + "\n\n").join(texts))
     return 0
+
+
+def _first_layer(run_dir: str | None) -> str:
+    """``explain first-layer`` on a trained run: ``--run``, else the newest under runs/."""
+    from juanji.apps import training
+    from juanji.apps.training.latest import newest_run
+    from juanji.apps.viz.explain_notes import explain_first_layer
+
+    run = run_dir if run_dir is not None else newest_run("runs")
+    if run is None:
+        return explain_first_layer().text  # an untrained LeNet5, as the text says
+    model, config = training.restore_model(run)
+    return explain_first_layer(model, f"{config.model} from {run}").text

@@ -557,6 +557,12 @@ TOPICS: dict[str, Callable[[], Explanation]] = {
     # The chapter after LeNet (explain_modern.py), imported when asked for.
     "batchnorm": lambda: _modern("explain_batchnorm"),
     "residual": lambda: _modern("explain_residual"),
+    # The notes' last questions (explain_notes.py), imported when asked for.
+    "zero-grad": lambda: _notes("explain_zero_grad"),
+    "detach": lambda: _notes("explain_detach"),
+    "resolution": lambda: _notes("explain_resolution"),
+    "first-layer": lambda: _notes("explain_first_layer"),
+    "multi-scale": lambda: _notes("explain_multi_scale"),
 }
 
 
@@ -564,6 +570,12 @@ def _modern(name: str) -> Explanation:
     from juanji.apps.viz import explain_modern
 
     return getattr(explain_modern, name)()
+
+
+def _notes(name: str) -> Explanation:
+    from juanji.apps.viz import explain_notes
+
+    return getattr(explain_notes, name)()
 
 
 def explain(topic: str) -> Explanation:

@@ -1,0 +1,348 @@
+"""The HTTP side of ``juanji serve``: the page's files and its JSON API, on the standard library.
+
+``App`` holds what the page talks to (the served model, the trainer); ``make_server`` puts it
+behind a ``ThreadingHTTPServer``. The routes (documented in docs/serve.md):
+
+======  ==========================  ==================================================
+GET     ``/``, ``/static/NAME``     the page's own files (a fixed list read from the
+                                    package at start: nothing else can be named)
+GET     ``/api/info``               the served run, the kernels, padding modes, topics
+POST    ``/api/predict``            body: a PNG/JPEG -> label, probabilities, layers...
+GET     ``/api/unit?id=&layer=...`` one unit of one map: kernel, patch, field
+POST    ``/api/conv``               JSON settings -> the playground's numbers
+POST    ``/api/train``              JSON settings -> starts a short LeNet training
+POST    ``/api/train/stop``         stops it after the current step
+GET     ``/api/train/status``       ``?since=N``: progress since step N
+POST    ``/api/train/use``          serve the run just trained
+GET     ``/api/run``                the served or trained run's files and metrics
+GET     ``/api/explain/TOPIC``      a worked example (``juanji explain TOPIC``)
+======  ==========================  ==================================================
+
+Every error is JSON ``{"error": message}`` with a 4xx status (413 past ``MAX_IMAGE_BYTES`` or
+``MAX_JSON_BYTES``, the body left unread and the connection closed); an unexpected exception
+is a 500 and the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import traceback
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import parse_qs, urlsplit
+
+from juanji._shapes import PADDING_STRINGS
+from juanji._version import __version__
+from juanji.apps.serve import playground
+from juanji.apps.serve.model import RequestError, ServedModel, decode_image, find_run
+from juanji.apps.serve.trainer import Trainer, TrainSettings
+from juanji.errors import JuanjiError
+from juanji.serialization import checkpoint
+
+__all__ = ["App", "make_server", "MAX_IMAGE_BYTES", "MAX_JSON_BYTES", "static_files"]
+
+MAX_IMAGE_BYTES = 2 * 1024 * 1024  # a drawing is a few kB; a phone photo fits
+MAX_JSON_BYTES = 256 * 1024
+_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+          ".js": "text/javascript; charset=utf-8", ".png": "image/png",
+          ".svg": "image/svg+xml"}  # fmt: skip
+
+
+def static_files() -> dict[str, bytes]:
+    """The page's files by URL path (``/`` is ``index.html``), read once from the package."""
+    folder = resources.files("juanji.apps.serve") / "static"
+    files = {}
+    for entry in folder.iterdir():
+        suffix = Path(entry.name).suffix
+        if entry.is_file() and suffix in _TYPES:
+            files[f"/static/{entry.name}"] = entry.read_bytes()
+    files["/"] = files["/static/index.html"]
+    return files
+
+
+class App:
+    """What the page talks to: the served model (if any) and the trainer.
+
+    Args:
+        run_dir: the run to serve (else the newest under ``runs_root``, else none).
+        runs_root: where runs are looked for and trained into.
+        trainer: a ``Trainer`` (tests pass one with small synthetic data).
+    """
+
+    def __init__(
+        self,
+        run_dir: str | Path | None = None,
+        runs_root: str | Path = "runs",
+        trainer: Trainer | None = None,
+    ) -> None:
+        self.runs_root = Path(runs_root)
+        found = find_run(run_dir, self.runs_root)
+        self.model: ServedModel | None = None if found is None else ServedModel(found)
+        self.trainer = trainer or Trainer(self.runs_root)
+        self.files = static_files()
+        self._swap = threading.Lock()
+
+    # ------------------------------------------------------------------ API handlers
+    def info(self) -> dict[str, Any]:
+        """The page's start-up data."""
+        from juanji.apps.viz.explain import TOPICS
+
+        model = self.model
+        return {
+            "version": __version__,
+            "model": None if model is None else model.describe(),
+            "runs_root": str(self.runs_root.resolve()),
+            "kernels": playground.KERNELS,
+            "padding_strings": list(PADDING_STRINGS),
+            "default_grid": playground.DEFAULT_GRID,
+            "topics": list(TOPICS),
+            "training": self.trainer.status(since=10**9),
+        }
+
+    def need_model(self) -> ServedModel:
+        """The served model, or a 409 error saying how to get one."""
+        if self.model is None:
+            raise RequestError(
+                "no trained model yet: train one on this page (Live training), or run "
+                "`juanji train lenet5` and restart `juanji serve`",
+                409,
+            )
+        return self.model
+
+    def predict(self, body: bytes) -> dict[str, Any]:
+        """``POST /api/predict``."""
+        gray = decode_image(body)
+        return self.need_model().analyse(gray)
+
+    def unit(self, query: dict[str, str]) -> dict[str, Any]:
+        """``GET /api/unit``."""
+        try:
+            numbers = {k: int(query[k]) for k in ("id", "channel", "y", "x")}
+        except (KeyError, ValueError):
+            raise RequestError(
+                "unit: give id, layer, channel, y and x (integers but layer)"
+            ) from None
+        if "layer" not in query:
+            raise RequestError("unit: give the layer's name (layer=features.0)")
+        model = self.need_model()
+        return model.unit(
+            numbers["id"], query["layer"], numbers["channel"], numbers["y"], numbers["x"]
+        )
+
+    def conv(self, settings: Any) -> dict[str, Any]:
+        """``POST /api/conv``."""
+        if not isinstance(settings, dict):
+            raise RequestError("playground: the body must be a JSON object of settings")
+        model = self.model
+        return playground.convolve(settings, None if model is None else model.digit)
+
+    def use_trained(self) -> dict[str, Any]:
+        """``POST /api/train/use``: serve the run the trainer wrote."""
+        status = self.trainer.status(since=10**9)
+        if status["run_dir"] is None or not status["epochs"]:
+            raise RequestError("train: no trained run to use yet (wait for the first epoch)", 409)
+        with self._swap:
+            self.model = ServedModel(status["run_dir"])
+        return self.info()
+
+    def run_files(self) -> dict[str, Any]:
+        """``GET /api/run``: the trained (else served) run's files and metrics."""
+        run = self.trainer.status(since=10**9)["run_dir"]
+        if run is None and self.model is not None:
+            run = str(self.model.run_dir.resolve())
+        if run is None:
+            raise RequestError("run: no run yet", 404)
+        path = Path(run)
+        paths = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+        files = [{"name": str(p.relative_to(path)), "bytes": p.stat().st_size} for p in paths]
+        try:
+            metrics = checkpoint.load_metrics(path)
+        except JuanjiError:
+            metrics = None
+        return {"run_dir": run, "files": files, "metrics": metrics}
+
+    def explain(self, topic: str) -> dict[str, Any]:
+        """``GET /api/explain/TOPIC``: the text ``juanji explain TOPIC`` prints."""
+        from juanji.apps.serve.model import ENGINE_LOCK
+        from juanji.apps.viz.explain import TOPICS, explain
+
+        if topic not in TOPICS:
+            raise RequestError(
+                f"explain: unknown topic {topic!r}; topics: {', '.join(TOPICS)}", 404
+            )
+        with ENGINE_LOCK:
+            model = self.model
+            if topic == "first-layer" and model is not None:  # the model on the page
+                from juanji.apps.viz.explain_notes import explain_first_layer
+
+                source = f"{model.config.model} from {model.run_dir}"
+                result = explain_first_layer(model.model, source)
+            else:
+                result = explain(topic)
+        return {"topic": topic, "text": result.text}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Routes one request to ``App``; every failure becomes a JSON error."""
+
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = f"juanji/{__version__}"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    # ------------------------------------------------------------------ replies
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, data: Any, status: int = 200) -> None:
+        body = json.dumps(data, allow_nan=False).encode()
+        self._send(status, body, "application/json")
+
+    def _error(self, status: int, message: str) -> None:
+        self._json({"error": message, "status": status}, status)
+
+    def _body(self, limit: int) -> bytes:
+        length = self.headers.get("Content-Length")
+        try:
+            size = int(length) if length is not None else 0
+        except ValueError:
+            self.close_connection = True
+            raise RequestError(f"the Content-Length {length!r} is not a number") from None
+        if size < 0:
+            self.close_connection = True
+            raise RequestError("the Content-Length is negative")
+        if size > limit:
+            self.close_connection = True  # the body stays unread
+            raise RequestError(f"the body is {size:,} bytes; the limit is {limit:,}", 413)
+        return self.rfile.read(size) if size else b""
+
+    @staticmethod
+    def _parse(body: bytes) -> Any:
+        if not body:
+            return {}
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise RequestError(f"the body is not valid JSON ({error})") from None
+
+    # ------------------------------------------------------------------ routing
+    def _handle(self, method: str) -> None:
+        url = urlsplit(self.path)
+        try:
+            route = self._route(method, url.path)
+            if route is None:
+                return
+            self._json(route(parse_qs(url.query)))
+        except RequestError as error:
+            self._error(error.status, str(error))
+        except JuanjiError as error:
+            self._error(HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
+        except Exception as error:  # a bug: answer, log it, keep serving
+            traceback.print_exc(file=self.server.stream)
+            self._error(500, f"internal error ({type(error).__name__}: {error})")
+
+    def _route(self, method: str, path: str) -> Any:
+        app = self.server.app
+        if method in ("GET", "HEAD") and path in app.files:
+            suffix = Path(path if path != "/" else "/index.html").suffix
+            self._send(200, app.files[path], _TYPES[suffix])
+            return None
+        single = {"id", "layer", "channel", "y", "x", "since"}
+
+        def flat(query: dict[str, list[str]]) -> dict[str, str]:
+            return {k: v[-1] for k, v in query.items() if k in single}
+
+        get = {
+            "/api/info": lambda q: app.info(),
+            "/api/unit": lambda q: app.unit(flat(q)),
+            "/api/train/status": lambda q: app.trainer.status(_since(flat(q))),
+            "/api/run": lambda q: app.run_files(),
+        }
+        post = {
+            "/api/predict": lambda body: app.predict(body),
+            "/api/conv": lambda body: app.conv(self._parse(body)),
+            "/api/train": lambda body: app.trainer.start(
+                TrainSettings.from_json(self._parse(body))
+            ),
+            "/api/train/stop": lambda body: app.trainer.stop(),
+            "/api/train/use": lambda body: app.use_trained(),
+        }
+        if method in ("GET", "HEAD") and path.startswith("/api/explain/"):
+            topic = path.removeprefix("/api/explain/")
+            return lambda q: app.explain(topic)
+        if method == "POST" and path in post:
+            # Read every POST body, used or not: left unread it would start the next request
+            # on this connection.
+            body = self._body(MAX_IMAGE_BYTES if path == "/api/predict" else MAX_JSON_BYTES)
+            return lambda q: post[path](body)
+        if method in ("GET", "HEAD") and path in get:
+            return get[path]
+        if path in get or path in post:
+            self.close_connection = method == "POST"  # a body we will not read
+            raise RequestError(f"{method} is not allowed on {path}", 405)
+        raise RequestError(f"nothing at {path}", 404)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's names)
+        """Answer a GET."""
+        self._handle("GET")
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        """Answer a HEAD (a GET without the body)."""
+        self._handle("HEAD")
+
+    def do_POST(self) -> None:  # noqa: N802
+        """Answer a POST."""
+        self._handle("POST")
+
+
+def _since(query: dict[str, str]) -> int:
+    try:
+        return max(0, int(query.get("since", "0")))
+    except ValueError:
+        raise RequestError(
+            f"train status: since must be an integer, got {query['since']!r}"
+        ) from None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], app: App, stream: TextIO, verbose: bool) -> None:
+        self.app, self.stream, self.verbose = app, stream, verbose
+        super().__init__(address, _Handler)
+
+
+def make_server(
+    app: App,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    stream: TextIO | None = None,
+    verbose: bool = False,
+) -> ThreadingHTTPServer:
+    """A server for ``app`` bound to ``host:port`` (port 0: a free one, in ``server_address``).
+
+    Raises:
+        JuanjiError: the address cannot be bound (in use, or not this machine's).
+    """
+    try:
+        return _Server((host, port), app, stream or sys.stderr, verbose)
+    except OSError as error:
+        raise JuanjiError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
