@@ -103,14 +103,17 @@ def _safe_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _check_supported(nodes: list[Node], opset: int, domains: set[str]) -> None:
+def _check_supported(nodes: list[Node], opset: int, domains: list[str]) -> None:
     if opset < MIN_OPSET:
         raise OnnxImportError(
             f"juanji.onnx.load: opset {opset} is older than the oldest juanji reads "
             f"({MIN_OPSET}); convert it with onnx.version_converter first"
         )
-    missing = sorted({n.op_type for n in nodes if n.op_type not in _ops.OPS})
-    foreign = sorted(d for d in domains if d not in ("", "ai.onnx"))
+    default = ("", "ai.onnx")
+    missing = sorted({n.op_type for n, d in zip(nodes, domains, strict=True)
+                      if d in default and n.op_type not in _ops.OPS})
+    foreign = sorted({f"{d}.{n.op_type}" for n, d in zip(nodes, domains, strict=True)
+                      if d not in default})
     if missing or foreign:
         parts = []
         if missing:
@@ -146,7 +149,7 @@ class OnnxModule(Module):
             )
             for n in graph.node
         ]
-        _check_supported(self.nodes, self.opset, {n.domain for n in graph.node})
+        _check_supported(self.nodes, self.opset, [n.domain for n in graph.node])
         self.constants: dict[str, np.ndarray] = {}
         self.value_names: dict[str, str] = {}  # onnx name -> attribute name
         taken: set[str] = set()

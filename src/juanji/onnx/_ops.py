@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 
 from juanji._ops import movement
+from juanji._ops.activation import erf
+from juanji.autograd.function import Function
+from juanji.backend import xp_of
 from juanji.nn import functional as F
 from juanji.onnx import _ops_nn
 from juanji.onnx._ops_nn import NodeError
@@ -68,6 +71,32 @@ def _variadic(method: Callable[[Any, Any], Any], mean: bool = False) -> Runner:
         return [out / len(inputs) if mean else out]
 
     return run
+
+
+class _Erf(Function):
+    """The error function; its derivative is ``2 / sqrt(pi) * exp(-x^2)``."""
+
+    def forward(self, x: Any) -> Any:
+        if self.requires_grad:
+            self.save_for_backward(x)
+        return erf(x).astype(x.dtype, copy=False)
+
+    def backward(self, grad_output: Any) -> Any:
+        (x,) = self.saved_tensors
+        slope = x.dtype.type(2 / np.sqrt(np.pi)) * xp_of(x).exp(-x * x)
+        return grad_output * slope
+
+
+def _erf(opset: int, inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
+    return [Tensor._apply(_Erf, inputs[0])]
+
+
+def _gelu(opset: int, inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
+    return [F.gelu(inputs[0], approximate=attrs.get("approximate", "none"))]
+
+
+def _celu(opset: int, inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
+    return [F.celu(inputs[0], attrs.get("alpha", 1.0))]
 
 
 def _leaky_relu(opset: int, inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
@@ -353,6 +382,10 @@ OPS: dict[str, Runner] = {
     "Softplus": _unary(F.softplus),
     "Softsign": _unary(F.softsign),
     "LeakyRelu": _leaky_relu,
+    "Erf": _erf,
+    "Gelu": _gelu,
+    "Celu": _celu,
+    "HardSwish": _unary(F.hardswish),
     "Elu": _elu,
     "Selu": _selu,
     "HardSigmoid": _hard_sigmoid,

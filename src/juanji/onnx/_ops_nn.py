@@ -327,14 +327,17 @@ def _resize_target(
     else:
         sizes = inputs[3] if len(inputs) > 3 else None
         scale_input = inputs[2] if len(inputs) > 2 else None
+        axes = [a % x.ndim for a in attrs.get("axes") or range(x.ndim)]
         if sizes is not None and _array(sizes).size:
-            if attrs.get("axes") is not None:
-                raise NodeError("Resize with an axes attribute")
-            full = [int(v) for v in _array(sizes)]
+            full = list(x.shape)
+            for axis, size in zip(axes, _array(sizes), strict=True):
+                full[axis] = int(size)
             if full[:2] != list(x.shape[:2]):
                 raise NodeError("Resize of the batch or channel axis")
             return tuple(full[2:]), None
-        scales = [float(v) for v in _array(scale_input)]
+        scales = [1.0] * x.ndim
+        for axis, scale in zip(axes, _array(scale_input), strict=True):
+            scales[axis] = float(scale)
     if len(scales) != x.ndim or scales[:2] != [1.0, 1.0]:
         raise NodeError("Resize of the batch or channel axis (scales must start 1, 1)")
     out = tuple(int(math.floor(n * s)) for n, s in zip(x.shape[2:], scales[2:], strict=True))
@@ -398,8 +401,9 @@ def _interpolating(
         raise NodeError(f"Resize {mode} with coordinate_transformation_mode {coordinates!r}")
     if mode == "cubic" and attrs.get("cubic_coeff_a", -0.75) != -0.75:
         raise NodeError("Resize cubic with cubic_coeff_a other than -0.75 (PyTorch's)")
-    if coordinates == "half_pixel" and any(o == 1 for o in out):
-        raise NodeError("Resize half_pixel to one pixel (PyTorch's coordinates differ there)")
+    if coordinates == "pytorch_half_pixel" and any(o == 1 for o in out):
+        # ONNX names this after an older PyTorch; PyTorch (and juanji) use half_pixel there.
+        raise NodeError("Resize pytorch_half_pixel to one pixel (then ONNX reads pixel 0)")
     juanji_mode = {"linear": "linear", "cubic": "bicubic"}.get(mode)
     if juanji_mode is None or (mode == "cubic" and len(out) != 2):
         raise NodeError(f"Resize mode {mode!r} over {len(out)} axes")
