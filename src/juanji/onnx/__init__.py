@@ -61,6 +61,7 @@ def export(
     dynamic_batch: bool = True,
     input_names: Any = None,
     output_names: Any = None,
+    metadata: Any = None,
 ) -> Any:
     """Write ``model`` as an ONNX file, from the ops one forward pass on ``example_input`` runs.
 
@@ -72,6 +73,8 @@ def export(
         dynamic_batch: make the first axis of inputs and outputs a named, free dimension.
         input_names: names of the graph inputs. Default: ``input``, ``input_1``...
         output_names: names of the graph outputs. Default: ``output``, ``output_1``...
+        metadata: a dict of strings stored as the model's ``metadata_props`` (``juanji
+            export`` keeps the run's config there, so ``juanji eval`` preprocesses alike).
 
     Returns:
         The ``onnx.ModelProto`` written.
@@ -83,7 +86,8 @@ def export(
     from juanji.onnx._export import export_model
 
     return export_model(
-        model, example_input, path, opset_version, dynamic_batch, input_names, output_names
+        model, example_input, path, opset_version, dynamic_batch, input_names, output_names,
+        metadata,
     )
 
 

@@ -195,7 +195,7 @@ def _output_tensors(outputs: Any) -> list[Tensor]:
 
 def export_model(
     model: Any, example_input: Any, path: Any, opset_version: Any, dynamic_batch: bool,
-    input_names: Any, output_names: Any,
+    input_names: Any, output_names: Any, metadata: Any = None,
 ) -> Any:
     """``juanji.onnx.export``; see its docstring."""
     if not isinstance(model, Module):
@@ -218,8 +218,21 @@ def export_model(
                           [(n, tracer.key(t), t) for n, t in zip(out_names, out_tensors,
                                                                  strict=True)])
     onnx = _onnx()
+    _add_metadata(proto, metadata)
     onnx.checker.check_model(proto, full_check=True)
     from juanji.serialization.safetensors import atomic_write_bytes
 
     atomic_write_bytes(target, proto.SerializeToString())
     return proto
+
+
+def _add_metadata(proto: Any, metadata: Any) -> None:
+    if metadata is None:
+        return
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise OnnxExportError(
+            f"juanji.onnx.export: metadata must be a dict of strings, got {metadata!r}"
+        )
+    _onnx().helper.set_model_props(proto, metadata)

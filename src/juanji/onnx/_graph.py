@@ -158,8 +158,12 @@ class OnnxModule(Module):
             self._add_initialiser(init.name, array, trainable, taken)
         initialised = {i.name for i in graph.initializer}
         self.input_names = [i.name for i in graph.input if i.name not in initialised]
+        declared = {i.name: tuple(d.dim_value if d.HasField("dim_value") else d.dim_param or None
+                                  for d in i.type.tensor_type.shape.dim) for i in graph.input}
+        self.input_shapes = [declared[n] for n in self.input_names]  # ints, names or None
         self.output_names = [o.name for o in graph.output]
         self.trainable = trainable
+        self.metadata = {p.key: p.value for p in model.metadata_props}
 
     def _add_initialiser(self, name: str, array: Any, trainable: bool, taken: set[str]) -> None:
         if array.dtype.kind != "f":
