@@ -274,3 +274,35 @@ def test_pooling_with_ceil_mode_keeps_pytorch_sizes(tmp_path, include, size, ker
         _round_trip(pools, (2, size, size), tmp_path)
     except JuanjiError as error:  # the one case ONNX cannot express is refused, by name
         assert include and "ceil_mode with count_include_pad" in str(error)
+
+
+class _Norms(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 6, 3, padding=1)
+        self.group = nn.GroupNorm(3, 6)
+        self.group_plain = nn.GroupNorm(2, 6, affine=False)
+        self.instance = nn.InstanceNorm2d(6, affine=True)
+        self.tracked = nn.InstanceNorm2d(6, track_running_stats=True)
+        self.layer = nn.LayerNorm([5, 5])
+        self.layer_plain = nn.LayerNorm(5, elementwise_affine=False)
+
+    def forward(self, x):
+        x = self.group(self.conv(x))
+        x = self.instance(self.group_plain(x)) + self.tracked(x)
+        return self.layer_plain(self.layer(x))
+
+
+def test_group_instance_and_layer_norm_round_trip(tmp_path):
+    juanji.manual_seed(0)
+    model = _Norms()
+    with juanji.no_grad():
+        for p in model.parameters():
+            p.add_(juanji.randn(*p.shape) * 0.3)
+        model.tracked.running_mean.add_(juanji.randn(6) * 0.2)
+    proto = _round_trip(model, (2, 5, 5), tmp_path)
+    ops = [n.op_type for n in proto.graph.node]
+    assert {"InstanceNormalization", "LayerNormalization", "BatchNormalization"} <= set(ops)
+    with pytest.raises(JuanjiError, match="layer norm needs opset 17"):
+        juanji.onnx.export(model, juanji.randn(2, 2, 5, 5), tmp_path / "old.onnx",
+                           opset_version=16)

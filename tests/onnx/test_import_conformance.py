@@ -41,7 +41,8 @@ _UNSIGNED = "juanji has no unsigned 16/32/64-bit dtype (PyTorch has none either)
 #: most of its 116 cases convert to float8/float4/int4 types that neither juanji nor NumPy has.
 OTHER_OPS = [
     "Abs", "Celu", "Clip", "Constant", "ConstantOfShape", "Div", "Elu", "Erf", "Exp", "Gather",
-    "Gelu", "HardSigmoid", "HardSwish", "Identity", "InstanceNormalization", "LRN", "Log", "Max",
+    "Gelu", "HardSigmoid", "HardSwish", "Identity", "InstanceNormalization", "LayerNormalization",
+    "LRN", "Log", "Max",
     "Mean", "Min", "Mul", "Neg", "PRelu", "Pow", "Reciprocal", "ReduceMax", "ReduceMean",
     "ReduceSum", "Resize", "Selu", "Shape", "Slice", "Softplus", "Softsign", "Split", "Sqrt",
     "Squeeze", "Sub", "Sum", "Tile", "Transpose", "Unsqueeze", "Upsample",

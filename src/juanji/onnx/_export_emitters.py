@@ -137,20 +137,78 @@ def _conv_transpose(b: GraphBuilder, event: Any, ins: list[Any], outs: list[str]
 
 
 def _normalize(b: GraphBuilder, event: Any, ins: list[Any], outs: list[str]) -> None:
+    """Batch norm (eval), instance, layer and group norm: juanji's one fused Function."""
     p, fn = event.params, event.op
-    shape = event.shapes_in[0]
-    batch_norm = p["axes"] == (0, *range(2, len(shape))) and tuple(p["stat_shape"]) == shape
-    if not batch_norm:
-        raise CannotExpress("layer, group and instance norm are not written yet")
-    if fn.use_batch_stats:
+    shape = tuple(event.shapes_in[0])
+    rank, stat, axes = len(shape), tuple(p["stat_shape"]), tuple(p["axes"])
+    channels = shape[1] if rank > 1 else 1
+    dtype = event.dtype
+    if stat == shape and not fn.use_batch_stats and axes in ((0, *range(2, rank)),
+                                                             tuple(range(2, rank))):
+        # batch norm in eval, or instance norm with running statistics: the same formula
+        scale = ins[1] if ins[1] is not None else b.const(np.ones(channels, dtype), "ones")
+        bias = ins[2] if ins[2] is not None else b.const(np.zeros(channels, dtype), "zeros")
+        mean = b.array_input(p["mean"], "running_mean")
+        var = b.array_input(p["var"], "running_var")
+        b.node("BatchNormalization", [ins[0], scale, bias, mean, var], outs, epsilon=p["eps"])
+    elif stat == shape and axes == (0, *range(2, rank)):
         raise CannotExpress("batch norm with batch statistics (training mode)")
-    channels = shape[1]
+    elif stat == shape and axes == tuple(range(2, rank)) and tuple(p["affine_shape"]) == (
+        1, channels, *(1,) * (rank - 2)
+    ):
+        _instance_norm(b, event, ins, outs, ins[0], channels)
+    elif stat == shape and axes == tuple(range(rank - len(axes), rank)) and axes[0] > 0:
+        _layer_norm(b, event, ins, outs, shape[axes[0]:])
+    elif len(stat) == 3 and axes == (2,) and stat[0] == shape[0]:
+        _group_norm(b, event, ins, outs, stat[1])
+    else:
+        raise CannotExpress(f"a normalisation over axes {axes} of {stat}")
+
+
+def _layer_norm(b: GraphBuilder, event: Any, ins: list[Any], outs: list[str],
+                normalized: tuple[int, ...]) -> None:
+    if b.opset < 17:
+        raise CannotExpress("layer norm needs opset 17 (LayerNormalization)")
+    dtype = event.dtype
+    scale = ins[1] if ins[1] is not None else b.const(np.ones(normalized, dtype), "ones")
+    inputs = [ins[0], scale] + ([ins[2]] if ins[2] is not None else [])
+    b.node("LayerNormalization", inputs, outs, axis=-len(normalized),
+           epsilon=event.params["eps"])
+
+
+def _instance_norm(b: GraphBuilder, event: Any, ins: list[Any], outs: list[str], x: str,
+                   channels: int) -> None:
     dtype = event.dtype
     scale = ins[1] if ins[1] is not None else b.const(np.ones(channels, dtype), "ones")
     bias = ins[2] if ins[2] is not None else b.const(np.zeros(channels, dtype), "zeros")
-    mean = b.array_input(p["mean"], "running_mean")
-    var = b.array_input(p["var"], "running_var")
-    b.node("BatchNormalization", [ins[0], scale, bias, mean, var], outs, epsilon=p["eps"])
+    b.node("InstanceNormalization", [x, scale, bias], outs, epsilon=event.params["eps"])
+
+
+def _group_norm(b: GraphBuilder, event: Any, ins: list[Any], outs: list[str], groups: int) -> None:
+    """Instance norm of the input seen as (N, G, -1), then the per-channel affine."""
+    shape, dtype = tuple(event.shapes_in[0]), event.dtype
+    grouped, normed = b.fresh("grouped"), b.fresh("normed")
+    lead = 0 if b.dynamic else shape[0]
+    b.node("Reshape", [ins[0], b.ints([lead, groups, -1])], [grouped])
+    b.node("InstanceNormalization", [grouped, b.const(np.ones(groups, dtype), "ones"),
+                                     b.const(np.zeros(groups, dtype), "zeros")], [normed],
+           epsilon=event.params["eps"])
+    weight, bias = ins[1], ins[2]
+    affine = (1, -1) + (1,) * (len(shape) - 2)
+    steps = [("Reshape", [normed, b.ints([lead, *shape[1:]])])]
+    if weight is not None:
+        column = b.fresh("scale")
+        b.node("Reshape", [weight, b.ints(affine)], [column])
+        steps.append(("Mul", [column]))
+    if bias is not None:
+        column = b.fresh("shift")
+        b.node("Reshape", [bias, b.ints(affine)], [column])
+        steps.append(("Add", [column]))
+    current = None
+    for index, (op_type, args) in enumerate(steps):
+        target = outs[0] if index == len(steps) - 1 else b.fresh("group_norm")
+        b.node(op_type, args if current is None else [current, *args], [target])
+        current = target
 
 
 def _linear(b: GraphBuilder, event: Any, ins: list[Any], outs: list[str]) -> None:

@@ -271,6 +271,21 @@ def _instance_norm(opset: int, inputs: list[Any], attrs: dict[str, Any]) -> list
     return [out * scale.reshape(shape) + bias.reshape(shape)]
 
 
+def _layer_norm(opset: int, inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
+    x, scale = inputs[0], inputs[1]
+    bias = inputs[2] if len(inputs) > 2 else None
+    axis = attrs.get("axis", -1) % x.ndim
+    eps = float(attrs.get("epsilon", 1e-5))
+    out = F.layer_norm(x, tuple(x.shape[axis:]), eps=eps) * scale
+    out = out if bias is None else out + bias
+    if attrs.get("_outputs", 1) == 1:
+        return [out]
+    dims = tuple(range(axis, x.ndim))  # the optional Mean and InvStdDev outputs
+    mean = x.mean(dim=dims, keepdim=True)
+    var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
+    return [out, mean, 1.0 / (var + eps).sqrt()]
+
+
 def _lrn(opset: int, inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
     x = inputs[0]
     size = int(attrs["size"])
@@ -422,6 +437,7 @@ OPS = {
     "GlobalMaxPool": _global("max"),
     "BatchNormalization": _batch_norm,
     "InstanceNormalization": _instance_norm,
+    "LayerNormalization": _layer_norm,
     "LRN": _lrn,
     "Pad": _pad,
     "Resize": _resize("Resize"),
