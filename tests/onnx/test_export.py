@@ -306,3 +306,32 @@ def test_group_instance_and_layer_norm_round_trip(tmp_path):
     with pytest.raises(JuanjiError, match="layer norm needs opset 17"):
         juanji.onnx.export(model, juanji.randn(2, 2, 5, 5), tmp_path / "old.onnx",
                            opset_version=16)
+
+
+class _Interpolate(nn.Module):
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.kwargs = kwargs
+
+    def forward(self, x):
+        return F.interpolate(x, **self.kwargs)
+
+
+@pytest.mark.parametrize(("mode", "align_corners"), [
+    ("nearest", None), ("nearest-exact", None), ("bilinear", None), ("bilinear", True),
+    ("bicubic", None), ("bicubic", True),
+])  # align_corners applies to the interpolating modes only (PyTorch's rule)
+@pytest.mark.parametrize("resize", [{"scale_factor": 2}, {"scale_factor": 0.5},
+                                    {"size": (7, 3)}, {"scale_factor": (1.5, 3)}])
+def test_interpolate_modes_round_trip(tmp_path, mode, resize, align_corners):
+    model = _Interpolate(mode=mode, align_corners=align_corners, **resize)
+    proto = _round_trip(model, (2, 6, 5), tmp_path)
+    assert [n.op_type for n in proto.graph.node] == ["Resize", "Identity"]
+
+
+def test_reflect_padded_convolution_and_circular_padding(tmp_path):
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=2, padding_mode="reflect"),
+                          nn.Conv2d(2, 2, 3, padding=1, padding_mode="circular"))
+    _round_trip(model, (1, 6, 7), tmp_path, opset_version=19)
+    with pytest.raises(JuanjiError, match="circular padding needs opset 19"):
+        juanji.onnx.export(model, juanji.randn(1, 1, 6, 7), tmp_path / "c.onnx")
