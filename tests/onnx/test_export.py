@@ -335,3 +335,17 @@ def test_reflect_padded_convolution_and_circular_padding(tmp_path):
     _round_trip(model, (1, 6, 7), tmp_path, opset_version=19)
     with pytest.raises(JuanjiError, match="circular padding needs opset 19"):
         juanji.onnx.export(model, juanji.randn(1, 1, 6, 7), tmp_path / "c.onnx")
+
+
+@pytest.mark.parametrize(("layers", "shape"), [
+    ([nn.Conv1d(2, 3, 3, stride=2, padding=(1,)), nn.BatchNorm1d(3),
+      nn.MaxPool1d(2, ceil_mode=True), nn.AvgPool1d(2, padding=1), nn.AdaptiveMaxPool1d(1)],
+     (2, 11)),
+    ([nn.Conv3d(1, 2, (2, 3, 3), dilation=(1, 2, 1), padding=(0, 2, 1)), nn.BatchNorm3d(2),
+      nn.MaxPool3d(2, stride=1, dilation=(1, 2, 1)), nn.AvgPool3d(2, ceil_mode=True),
+      nn.AdaptiveAvgPool3d((1, 2, 1))], (1, 5, 9, 8)),
+])
+def test_one_and_three_dimensional_stacks_round_trip(tmp_path, layers, shape):
+    model = nn.Sequential(*layers)
+    _perturb_statistics(model)
+    _round_trip(model, shape, tmp_path)
