@@ -349,3 +349,21 @@ def test_one_and_three_dimensional_stacks_round_trip(tmp_path, layers, shape):
     model = nn.Sequential(*layers)
     _perturb_statistics(model)
     _round_trip(model, shape, tmp_path)
+
+
+class _PartlyNoGrad(nn.Module):
+    """A forward that computes a branch under no_grad: still traced, not baked in."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3)
+
+    def forward(self, x):
+        with juanji.no_grad():
+            scale = x.abs().mean(dim=(1, 2, 3), keepdim=True) + 1.0
+        return self.conv(x) / scale
+
+
+def test_values_computed_under_no_grad_stay_in_the_graph(tmp_path):
+    proto = _round_trip(_PartlyNoGrad(), (1, 5, 5), tmp_path)
+    assert {"Abs", "ReduceMean", "Div"} <= {n.op_type for n in proto.graph.node}

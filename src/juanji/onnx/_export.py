@@ -63,6 +63,7 @@ class Tracer:
     events: list[Event] = field(default_factory=list)
     keep: list[Any] = field(default_factory=list)  # holds every tensor seen, so ids stay unique
     muted: int = 0
+    produced: dict[int, Key] = field(default_factory=dict)  # id(output Tensor) -> its key
 
     def key(self, value: Any) -> Any:
         if not isinstance(value, Tensor):
@@ -70,7 +71,9 @@ class Tracer:
         self.keep.append(value)
         if value._ctx is not None:
             return Key("node", id(value._ctx), value._output_index)
-        return Key("leaf", id(value))
+        # A recorded op's output without a graph node (made under no_grad inside the model)
+        # is still that op's output, not a constant.
+        return self.produced.get(id(value), Key("leaf", id(value)))
 
     def __call__(self, fn: Any, inputs: tuple[Any, ...], params: dict[str, Any], out: Any) -> None:
         if self.muted:
@@ -85,8 +88,9 @@ class Tracer:
             next((t._data.dtype for t in inputs if isinstance(t, Tensor)), None),
             outs,
         ))
-        for o in outs:
+        for index, o in enumerate(outs):
             self.keep.append(o)
+            self.produced[id(o)] = Key("node", id(fn), index)
 
     def hooks(self, model: Module) -> list[Any]:
         """Record each composite layer as one event, muting the Functions inside it."""
