@@ -200,6 +200,20 @@ def test_trainable_initialisers_are_parameters_with_torch_gradients(rng):
         np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
+def test_batch_norm_statistics_stay_buffers_when_trainable():
+    c = 3
+    arrays = [("s", np.ones(c, np.float32)), ("b", np.zeros(c, np.float32)),
+              ("m", np.full(c, 0.5, np.float32)), ("v", np.full(c, 2.0, np.float32))]
+    node = helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"])
+    module = juanji.onnx.load(_model([node], [("x", (1, c, 2, 2))], ["y"], 15, arrays),
+                              trainable=True)
+    assert [n for n, _ in module.named_parameters()] == ["s", "b"]
+    assert [n for n, _ in module.named_buffers()] == ["m", "v"]
+    x = np.ones((1, c, 2, 2), np.float32)
+    np.testing.assert_allclose(module(x).detach().numpy(), (1 - 0.5) / np.sqrt(2 + 1e-5),
+                               rtol=1e-6)
+
+
 def test_loaded_graph_passes_gradcheck_in_float64(rng):
     model = _conv_model(rng)
     for init in model.graph.initializer:

@@ -38,7 +38,8 @@ def load(path_or_model_proto: Any, trainable: bool = False) -> Any:
 
     Args:
         path_or_model_proto: a path to a ``.onnx`` file, its bytes, or an ``onnx.ModelProto``.
-        trainable: make the float initialisers ``Parameter``s (else buffers). Default: False.
+        trainable: make the float initialisers ``Parameter``s (else buffers), except the
+            running statistics BatchNormalization reads. Default: False.
 
     Returns:
         An ``OnnxModule``; call it with the graph's inputs (Tensors or arrays).

@@ -153,9 +153,13 @@ class OnnxModule(Module):
         self.constants: dict[str, np.ndarray] = {}
         self.value_names: dict[str, str] = {}  # onnx name -> attribute name
         taken: set[str] = set()
+        # BatchNormalization's running mean and variance are statistics, not weights: buffers
+        statistics = {name for n in self.nodes if n.op_type == "BatchNormalization"
+                      for name in n.inputs[3:5]}
         for init in graph.initializer:
             array = onnx.numpy_helper.to_array(init)
-            self._add_initialiser(init.name, array, trainable, taken)
+            learn = trainable and init.name not in statistics
+            self._add_initialiser(init.name, array, learn, taken)
         initialised = {i.name for i in graph.initializer}
         self.input_names = [i.name for i in graph.input if i.name not in initialised]
         declared = {i.name: tuple(d.dim_value if d.HasField("dim_value") else d.dim_param or None
