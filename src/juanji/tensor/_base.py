@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from juanji import _dtype
-from juanji.autograd import grad_mode
+from juanji.autograd import grad_mode, trace
 from juanji.backend import Device, device_of
 from juanji.tensor._args import dim_index, to_array
 from juanji.tensor._size import Size
@@ -116,6 +116,8 @@ class TensorBase:
                 fn.parents = _edges(inputs, needs)
                 result._ctx = fn
                 result.requires_grad = True
+            if trace._recorder is not None:
+                trace._recorder(fn, inputs, params, result)
             return result
         results = tuple(cls._wrap(o) for o in out)
         if record:
@@ -125,6 +127,8 @@ class TensorBase:
             for index, r in enumerate(results):
                 if r._data.dtype.kind == "f":  # integer outputs (indices) are not differentiable
                     r._ctx, r._output_index, r.requires_grad = fn, index, True
+        if trace._recorder is not None:
+            trace._recorder(fn, inputs, params, results)
         return results
 
     @staticmethod

@@ -1,6 +1,7 @@
 """The ``juanji`` command: argparse wiring and the one place where errors become one line.
 
-Each topic module (``train``, ``inspect``, ``image``, ``experiment``, ``bench``, ``serve``) exposes
+Each topic module (``train``, ``inspect``, ``image``, ``experiment``, ``bench``, ``export``,
+``serve``) exposes
 ``register(subparsers)``, which adds its subcommands and sets ``func`` on each; heavy libraries
 (matplotlib, Pillow) are imported inside those functions, so ``juanji --help`` stays fast.
 
@@ -21,7 +22,7 @@ from juanji._version import __version__
 from juanji.errors import JuanjiError
 
 # Topic modules, in the order their commands appear in --help.
-_TOPICS = ("train", "inspect", "image", "experiment", "bench", "serve")
+_TOPICS = ("train", "inspect", "image", "experiment", "bench", "export", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -54,8 +54,11 @@ def _add_summary(subparsers: Any) -> None:
         "multiply-adds, with totals and memory.",
     )
     parser.add_argument(
-        "model", metavar="MODEL", help="a registered model, e.g. lenet5, or a RUN_DIR"
+        "model", metavar="MODEL",
+        help="a registered model, e.g. lenet5, a RUN_DIR, an .onnx file, or a .pt state_dict",
     )
+    parser.add_argument("--model", dest="model_name", metavar="NAME",
+                        help="the registered model a .pt state_dict belongs to")
     parser.add_argument(
         "--input",
         metavar="CxHxW",
@@ -66,10 +69,18 @@ def _add_summary(subparsers: Any) -> None:
 
 def run_summary(args: argparse.Namespace) -> int:
     """Print the layer table of ``args.model``, a model name or a RUN_DIR (``args.input``)."""
+    from juanji.apps.cli import export
     from juanji.apps.viz.summary import summary
 
-    model = _model_or_run(args.model)
     input_size = None if args.input is None else _sizes("--input", args.input, max_dims=None)
+    if args.model.lower().endswith(".onnx"):
+        module, _ = export.open_model(args.model)
+        print(export.onnx_summary(module, input_size or export.onnx_input_size(module)))
+        return 0
+    if args.model.lower().endswith(export.STATE_SUFFIXES):
+        model, _ = export.open_model(args.model, args.model_name)
+    else:
+        model = _model_or_run(args.model)
     expected = getattr(model, "input_size", None)
     if input_size is not None and expected is not None and len(input_size) != len(expected):
         raise JuanjiError(

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from juanji.apps.cli._data import data_source
+from juanji.apps.cli.export import add_model_options, open_model
 from juanji.apps.viz.digits import prepare_digit
 from juanji.errors import JuanjiError
 from juanji.serialization import checkpoint
@@ -38,8 +39,10 @@ def register(subparsers: Any) -> None:
     evaluate = subparsers.add_parser(
         "eval", help="test accuracy and confusion matrix of a trained run"
     )
-    evaluate.add_argument("run_dir", metavar="RUN_DIR")
+    evaluate.add_argument("run_dir", metavar="RUN_DIR",
+                          help="a run directory, an .onnx file, or a .pt state_dict (--model)")
     _data_arguments(evaluate)
+    add_model_options(evaluate)
     evaluate.set_defaults(func=run_eval)
 
     predict = subparsers.add_parser(
@@ -48,8 +51,10 @@ def register(subparsers: Any) -> None:
         description="Classify PNG/JPEG images of any size, dark-on-light or light-on-dark: "
         "each is centred and scaled as MNIST digits are. Prints PATH<TAB>LABEL<TAB>PROBABILITY.",
     )
-    predict.add_argument("run_dir", metavar="RUN_DIR")
+    predict.add_argument("run_dir", metavar="RUN_DIR",
+                         help="a run directory, an .onnx file, or a .pt state_dict (--model)")
     predict.add_argument("images", metavar="IMAGE", nargs="+")
+    add_model_options(predict)
     predict.add_argument("--json", action="store_true", help="print JSON instead of lines")
     predict.set_defaults(func=run_predict)
 
@@ -306,17 +311,19 @@ def run_eval(args: argparse.Namespace) -> int:
     """The ``juanji eval`` command."""
     from juanji.apps import training
 
-    model, config = training.restore_model(args.run_dir)
+    model, config = open_model(args.run_dir, args.model, args.dataset)
     source = data_source(args, config.dataset, train=False)
     if source:
         print(source, file=sys.stderr, flush=True)
     _, test_loader = training.build_loaders(
         config, root=args.data_dir, download=not args.no_download, test_only=True
     )
-    result = training.evaluate(model, test_loader, num_classes=config.num_classes)
+    tested = training.for_testing(model, config)  # with the run's test-time flips
+    result = training.evaluate(tested, test_loader, num_classes=config.num_classes)
     correct = int(np.trace(result.confusion))
+    name = "ONNX graph" if args.run_dir.lower().endswith(".onnx") else config.model
     print(
-        f"{config.model} on {config.dataset} ({args.run_dir}): test accuracy "
+        f"{name} on {config.dataset} ({args.run_dir}): test accuracy "
         f"{100 * result.accuracy:.2f} % ({correct} / {result.count}), loss {result.loss:.4f}"
     )
     print("confusion matrix (rows: true class, columns: predicted class)")
@@ -403,7 +410,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from juanji.nn import functional as F
     from juanji.tensor.tensor import Tensor
 
-    model, config = training.restore_model(args.run_dir)
+    model, config = open_model(args.run_dir, args.model, args.dataset)
     prep = config.preprocessing
     fields, paths, failed = [], [], 0
     side = prep.input_size[1] - 2 * prep.pad  # the dataset's image side (28, CIFAR's 32)

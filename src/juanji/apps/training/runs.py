@@ -249,14 +249,19 @@ def train_run(
             stream=stream,
         )
     except DivergenceError as error:
-        kept = error.epoch - 1
-        what = f"epoch {kept} is the last checkpoint in {run}" if kept else "nothing was saved"
-        raise DivergenceError(
-            f"training diverged: {error}; {what}. Lower the learning rate (--lr, now {hp.lr:g})",
-            error.epoch,
-            error.step,
-        ) from None
+        raise _diverged(error, run, hp.lr) from None
     return _metrics(config, session.history, session.seconds)
+
+
+def _diverged(error: DivergenceError, run: Path, lr: float) -> DivergenceError:
+    """``error`` told with what the run directory kept and what to change."""
+    kept = error.epoch - 1
+    what = f"epoch {kept} is the last checkpoint in {run}" if kept else "nothing was saved"
+    return DivergenceError(
+        f"training diverged: {error}; {what}. Lower the learning rate (--lr, now {lr:g})",
+        error.epoch,
+        error.step,
+    )
 
 
 def _training_loss(label_smoothing: float) -> Any:
