@@ -19,7 +19,9 @@ torch = pytest.importorskip("torch")
 
 from reference import run_optimizers  # noqa: E402 - after the torch check
 
-TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-11, atol=1e-12)}
+# float32 over 30 steps: rounding differences (FMA or not, summation order) compound; on one CPU
+# NAdam with momentum_decay 0.1 drifted to 1.2e-4 relative by step 25. float64 pins the maths.
+TOLERANCE = {np.float32: dict(rtol=3e-4, atol=3e-5), np.float64: dict(rtol=1e-11, atol=1e-12)}
 NAMES = ["Adadelta", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam"]
 
 
