@@ -19,9 +19,7 @@ torch = pytest.importorskip("torch")
 
 from reference import run_optimizers  # noqa: E402 - after the torch check
 
-# float32 over 30 steps: rounding differences (FMA or not, summation order) compound; on one CPU
-# NAdam with momentum_decay 0.1 drifted to 1.2e-4 relative by step 25. float64 pins the maths.
-TOLERANCE = {np.float32: dict(rtol=3e-4, atol=3e-5), np.float64: dict(rtol=1e-11, atol=1e-12)}
+TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-11, atol=1e-12)}
 NAMES = ["Adadelta", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam"]
 
 
@@ -112,8 +110,10 @@ CASES = [
     ids=lambda o: o if isinstance(o, str) else ",".join(f"{k}={v}" for k, v in o.items()),
 )
 def test_option_combinations_match_torch_over_many_steps(name, kwargs, dtype):
-    # RAdam with betas[1]=0.9 passes rho_t > 5 at step 7: 30 steps cover both branches.
-    run_both(name, kwargs, dtype, steps=30)
+    # RAdam with betas[1]=0.9 passes rho_t > 5 at step 7: 30 steps cover both branches. float32
+    # stops at 15: on some CPUs rounding differences (FMA or not) grow along a sensitive path
+    # (NAdam, momentum_decay 0.1: 1e-4 apart at step 25, 4e-4 at 27); float64 pins the maths.
+    run_both(name, kwargs, dtype, steps=30 if dtype == np.float64 else 15)
 
 
 @pytest.mark.parametrize("name", NAMES)
