@@ -61,7 +61,7 @@ def register(subparsers: Any) -> None:
 
 def _register_train(subparsers: Any) -> None:
     """``juanji train``: the recipe flags show each model's default, read from RECIPES."""
-    from juanji.apps.training import DATASETS, OPTIMIZERS, RECIPES, SCHEDULES
+    from juanji.apps.training import DATASETS, OPTIMIZERS, RECIPES
 
     def default(field: str) -> str:
         return "default: " + ", ".join(f"{m} {getattr(r, field):g}" for m, r in RECIPES.items())
@@ -85,19 +85,7 @@ def _register_train(subparsers: Any) -> None:
     train.add_argument(
         "--weight-decay", type=float, help=f"decoupled for adamw ({default('weight_decay')})"
     )
-    train.add_argument(
-        "--schedule", help=f"{' or '.join(SCHEDULES)}: one-cycle, or /10 at 1/2 and 3/4 (default: "
-        + ", ".join(f"{m} {r.schedule}" for m, r in RECIPES.items()) + ")"
-    )
-    train.add_argument(
-        "--test-flip",
-        action=argparse.BooleanOptionalAction,
-        help="test on each image and its mirror, probabilities averaged (default: "
-        + ", ".join(f"{m} {'on' if r.test_flip else 'off'}" for m, r in RECIPES.items()) + ")",
-    )
-    train.add_argument(
-        "--label-smoothing", type=float, help=f"of the training loss ({default('label_smoothing')})"
-    )
+    _recipe_arguments(train)
     train.add_argument("--seed", type=int, help="seeds weights, shuffling, shifts (default: 0)")
     shifts = ", ".join(
         f"{m} +-{r.shift} px" + (" and flips" if r.flip else "") for m, r in RECIPES.items()
@@ -113,6 +101,31 @@ def _register_train(subparsers: Any) -> None:
         "--threads", type=int, help="threads for matrix products (default: one per core)"
     )
     train.set_defaults(func=run_train)
+
+
+def _recipe_arguments(train: argparse.ArgumentParser) -> None:
+    """The flags of the recipe fields after LeNet's: schedule, test-time flips, smoothing."""
+    from juanji.apps.training import RECIPES, SCHEDULES
+
+    def defaults(text: Any) -> str:
+        return "(default: " + ", ".join(f"{m} {text(r)}" for m, r in RECIPES.items()) + ")"
+
+    train.add_argument(
+        "--schedule",
+        help=f"{' or '.join(SCHEDULES)}: one-cycle, or /10 at 1/2 and 3/4 "
+        + defaults(lambda r: r.schedule),
+    )
+    train.add_argument(
+        "--test-flip",
+        action=argparse.BooleanOptionalAction,
+        help="test on each image and its mirror, probabilities averaged "
+        + defaults(lambda r: "on" if r.test_flip else "off"),
+    )
+    train.add_argument(
+        "--label-smoothing",
+        type=float,
+        help="of the training loss " + defaults(lambda r: f"{r.label_smoothing:g}"),
+    )
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -399,22 +412,11 @@ def prepare_photo(path: str | os.PathLike, side: int) -> np.ndarray:
     return np.clip(plot.resize_image(picture, side, side), 0.0, 1.0).astype(np.float32)
 
 
-def run_predict(args: argparse.Namespace) -> int:
-    """The ``juanji predict`` command.
-
-    Every readable image is classified; each bad one is reported on stderr, and the exit code
-    is 1 if there was any.
-    """
-    from juanji.apps import training
-    from juanji.autograd import no_grad
-    from juanji.nn import functional as F
-    from juanji.tensor.tensor import Tensor
-
-    model, config = open_model(args.run_dir, args.model, args.dataset)
-    prep = config.preprocessing
-    fields, paths, failed = [], [], 0
+def _prepared_images(images: list[str], prep: Any) -> tuple[list[np.ndarray], list[str]]:
+    """Each readable image as the model's dataset shows it, and its path (bad ones: stderr)."""
+    fields, paths = [], []
     side = prep.input_size[1] - 2 * prep.pad  # the dataset's image side (28, CIFAR's 32)
-    for path in args.images:
+    for path in images:
         try:
             if prep.centre == "resize":  # a colour photo, taken whole (CIFAR)
                 fields.append(prepare_photo(path, side))
@@ -427,7 +429,23 @@ def run_predict(args: argparse.Namespace) -> int:
                 f"juanji predict: {message if message.startswith(path) else f'{path}: {message}'}",
                 file=sys.stderr,
             )
-            failed += 1
+    return fields, paths
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """The ``juanji predict`` command.
+
+    Every readable image is classified; each bad one is reported on stderr, and the exit code
+    is 1 if there was any.
+    """
+    from juanji.apps import training
+    from juanji.autograd import no_grad
+    from juanji.nn import functional as F
+    from juanji.tensor.tensor import Tensor
+
+    model, config = open_model(args.run_dir, args.model, args.dataset)
+    fields, paths = _prepared_images(args.images, config.preprocessing)
+    failed = len(args.images) - len(paths)
     results = []
     if fields:
         batch = training.make_transform(config).batch(np.stack(fields))

@@ -324,6 +324,22 @@ def _checked_evaluation(
     return test
 
 
+def _epoch_stats(
+    epoch: int, result: EpochResult, test: Evaluation | None, seconds: float
+) -> EpochStats:
+    """One row of the table; ``seconds`` counts the training and the test pass together."""
+    return EpochStats(
+        epoch=epoch,
+        train_loss=result.loss,
+        train_accuracy=result.accuracy,
+        test_loss=None if test is None else test.loss,
+        test_accuracy=None if test is None else test.accuracy,
+        lr=result.lr,
+        seconds=seconds,
+        images_per_second=result.images / max(result.seconds, 1e-9),
+    )
+
+
 def fit(
     model: Module,
     optimizer: Optimizer,
@@ -380,16 +396,7 @@ def fit(
         test = _checked_evaluation(
             model, test_model or model, test_loader, test_loss_fn or loss_fn, epoch
         )
-        stats = EpochStats(
-            epoch=epoch,
-            train_loss=result.loss,
-            train_accuracy=result.accuracy,
-            test_loss=None if test is None else test.loss,
-            test_accuracy=None if test is None else test.accuracy,
-            lr=result.lr,
-            seconds=time.perf_counter() - epoch_start,  # training and evaluation
-            images_per_second=result.images / max(result.seconds, 1e-9),
-        )
+        stats = _epoch_stats(epoch, result, test, time.perf_counter() - epoch_start)
         history.append(stats)
         if stream is not None:
             print(format_epoch_row(stats), file=stream, flush=True)
