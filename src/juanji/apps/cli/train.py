@@ -246,7 +246,8 @@ def run_train(args: argparse.Namespace) -> int:
         run, config = _resume_config(args)
     elif not args.model:
         raise JuanjiError(
-            "give a MODEL to train (lenet5, lenet5-classic) or --resume RUN_DIR; see --help"
+            "give a MODEL to train (lenet5, lenet5-classic, s2d-vgg, resnet20: the ones with a "
+            "recipe; any name of juanji.models.list_models() works) or --resume RUN_DIR; see --help"
         )
     else:
         config = _new_config(args)
