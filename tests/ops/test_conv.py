@@ -394,9 +394,9 @@ def test_backends_conv_setting_and_context_manager():
         settings_.algorithm = "auto"
 
 
-@pytest.mark.parametrize("name", ["winograd", "", None, 3])
+@pytest.mark.parametrize("name", ["no_such_algorithm", "", None, 3])
 def test_backends_conv_unknown_algorithm_lists_the_available_ones(name):
-    message = r"juanji.backends.conv.algorithm: unknown algorithm .*; available: 'auto', 'gemm'"
+    message = r"juanji.backends.conv.algorithm: unknown algorithm .*; available: 'auto', .*'gemm'"
     with pytest.raises(ValueError, match=message):
         juanji.backends.conv.algorithm = name
     with pytest.raises(ValueError, match=message), juanji.backends.conv.use(name):
@@ -420,7 +420,7 @@ def test_forcing_an_algorithm_that_does_not_apply_is_an_error(monkeypatch):
         with pytest.raises(
             ValueError,
             match=r"algorithm = 'only3x3' does not apply to this convolution \(kernel \(2, 2\).*"
-            r"algorithms that do: 'gemm', 'reference', or 'auto'",
+            r"algorithms that do: .*'gemm', 'reference', or 'auto'",
         ):
             F.conv2d(juanji.ones(1, 1, 4, 4), juanji.ones(1, 1, 2, 2))
 

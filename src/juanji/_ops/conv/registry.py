@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from juanji._ops.conv.algorithm import Algorithm, Geometry
 from juanji._ops.conv.gemm import Gemm
+from juanji._ops.conv.numba_depthwise import NumbaDepthwise
 from juanji._ops.conv.reference import Reference
 
-ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (Gemm(), Reference())}
+ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (NumbaDepthwise(), Gemm(), Reference())}
 AUTO = "auto"
 _setting = {"algorithm": AUTO}
 
