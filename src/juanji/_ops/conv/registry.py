@@ -10,9 +10,12 @@ from __future__ import annotations
 from juanji._ops.conv.algorithm import Algorithm, Geometry
 from juanji._ops.conv.gemm import Gemm
 from juanji._ops.conv.numba_depthwise import NumbaDepthwise
+from juanji._ops.conv.pointwise import Pointwise
 from juanji._ops.conv.reference import Reference
 
-ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (NumbaDepthwise(), Gemm(), Reference())}
+ALGORITHMS: dict[str, Algorithm] = {
+    a.name: a for a in (NumbaDepthwise(), Pointwise(), Gemm(), Reference())
+}
 AUTO = "auto"
 _setting = {"algorithm": AUTO}
 

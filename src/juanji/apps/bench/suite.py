@@ -24,6 +24,7 @@ from juanji.apps.bench import memory, mnist
 from juanji.apps.bench.timing import alternate
 from juanji.apps.bench.workloads import WORKLOADS, juanji_api, lenet5_train_step
 from juanji.backend import get_num_threads, set_num_threads
+from juanji.backends import conv
 
 MEMORY_ROW = "peak memory, lenet5 train step"
 
@@ -64,6 +65,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="DIR", help="MNIST folder (default: as juanji train)")
     parser.add_argument("--no-torch", action="store_true", help="time juanji alone")
     parser.add_argument(
+        "--algorithm",
+        metavar="NAME",
+        help="force juanji.backends.conv.algorithm NAME for every row (rows it does not apply "
+        "to are skipped); default: auto",
+    )
+    parser.add_argument(
         "--tiny",
         action="store_true",
         help="tiny shapes, one quick round: checks that the runner works; its times and "
@@ -101,6 +108,10 @@ def check_arguments(args: argparse.Namespace) -> None:
     for option, value, valid, expected in rules:
         if not valid:
             raise JuanjiError(f"{option} must be {expected}, got {value}")
+    algorithm = getattr(args, "algorithm", None)
+    if algorithm is not None and algorithm not in conv.available():
+        known = ", ".join(conv.available())
+        raise JuanjiError(f"--algorithm must be one of {known}, got {algorithm!r}")
     if args.json:
         check_output(args.json, "--json", figure=None)
 
@@ -173,6 +184,7 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
             "min_round_seconds": min_round,
             "settle_seconds": settle,
             "tiny": args.tiny,
+            "conv_algorithm": args.algorithm or "auto",
         },
         "rows": [],
         "skipped": {},
@@ -185,9 +197,17 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
     for workload in WORKLOADS:
         if not _selected(workload.name, args.only):
             continue
-        calls = {side: workload.build(lib, args.tiny) for side, lib in libraries.items()}
-        images = workload.tiny_images if args.tiny else workload.images
-        row = alternate(workload.name, images, calls, rounds, min_round, settle).summary()
+        with conv.use(args.algorithm or "auto"):
+            try:
+                calls = {side: workload.build(lib, args.tiny) for side, lib in libraries.items()}
+                images = workload.tiny_images if args.tiny else workload.images
+                row = alternate(workload.name, images, calls, rounds, min_round, settle).summary()
+            except ValueError as error:
+                if "does not apply" not in str(error):
+                    raise
+                report["skipped"][workload.name] = f"{args.algorithm} does not apply"
+                print(f"({workload.name}: {args.algorithm} does not apply)", file=stream)
+                continue
         report["rows"].append(row)
         print(format_row(row), file=stream, flush=True)
     if _selected(MEMORY_ROW, args.only):
