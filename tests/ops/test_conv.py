@@ -123,7 +123,9 @@ def _arrays(cfg):
     return x, w, b
 
 
-@ALGORITHMS
+# winograd applies to 2-d 3x3 stride-1 ungrouped calls only, which these small random draws
+# almost never make (hypothesis gives up filtering): its cases are in test_conv_algorithms.py.
+@pytest.mark.parametrize("algorithm", [a for a in registry.ALGORITHMS if a != "winograd"])
 @settings(max_examples=60)
 @given(cfg=conv_configs())
 def test_conv_nd_matches_torch(algorithm, cfg):

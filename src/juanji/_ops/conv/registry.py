@@ -12,9 +12,10 @@ from juanji._ops.conv.gemm import Gemm
 from juanji._ops.conv.numba_depthwise import NumbaDepthwise
 from juanji._ops.conv.pointwise import Pointwise
 from juanji._ops.conv.reference import Reference
+from juanji._ops.conv.winograd import Winograd
 
 ALGORITHMS: dict[str, Algorithm] = {
-    a.name: a for a in (NumbaDepthwise(), Pointwise(), Gemm(), Reference())
+    a.name: a for a in (NumbaDepthwise(), Pointwise(), Gemm(), Winograd(), Reference())
 }
 AUTO = "auto"
 _setting = {"algorithm": AUTO}
