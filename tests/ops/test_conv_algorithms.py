@@ -158,3 +158,53 @@ def test_compiled_enabled_follows_the_environment(monkeypatch):
     monkeypatch.setitem(compiled._state, "enabled", None)
     monkeypatch.setenv("JUANJI_NUMBA", "1")
     assert compiled.enabled() is compiled._numba_importable()
+
+
+def test_auto_uses_the_default_table():
+    def geometry(C_in, C_out, groups, kernel, stride=(1, 1), pads=((1, 1), (1, 1))):
+        return registry.Geometry(2, C_in, C_out, groups, (8, 8), kernel, stride, pads, (1, 1), 4)
+
+    numba = compiled.enabled()
+    assert registry.choose(geometry(8, 8, 8, (3, 3))).name == (
+        "numba_depthwise" if numba else "gemm"
+    )
+    assert registry.choose(geometry(8, 4, 1, (1, 1), pads=((0, 0), (0, 0)))).name == "1x1"
+    assert registry.choose(geometry(32, 32, 1, (3, 3))).name == ("winograd" if numba else "gemm")
+    assert registry.choose(geometry(4, 32, 1, (3, 3))).name == "gemm"  # too narrow
+    assert registry.choose(geometry(32, 32, 1, (3, 3), stride=(2, 2))).name == "gemm"
+
+
+def test_benchmark_mode_times_once_per_key_and_keeps_the_winner(monkeypatch):
+    settings = juanji.backends.conv
+    timed = []
+    real = registry.selection._seconds
+
+    def counting(algorithm, *args):
+        timed.append(algorithm.name)
+        return real(algorithm, *args)
+
+    monkeypatch.setattr(registry.selection, "_seconds", counting)
+    settings.reset_benchmark()
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 16, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    assert settings.benchmark is False
+    settings.benchmark = True
+    try:
+        for _ in range(3):  # the same key: timed on the first call only
+            compare_op(
+                lambda x, w: F.conv2d(x, w, padding=1),
+                lambda x, w: TF.conv2d(x, w, padding=1),
+                [x, w],
+            )
+        results = settings.benchmark_results()
+    finally:
+        settings.benchmark = False
+        settings.reset_benchmark()
+    applicable = {"gemm", "winograd"}  # reference is not auto; 1x1 and depthwise do not apply
+    assert len(results) == 1 and sorted(timed) == sorted(applicable)
+    ((key, (winner, times)),) = results.items()
+    assert set(times) == applicable and winner == min(times, key=times.get)
+    assert key[2][:2] == (True, True)  # which inputs needed a gradient is part of the key
+    with pytest.raises(TypeError, match="benchmark: expected a bool"):
+        settings.benchmark = "yes"

@@ -34,6 +34,9 @@ from numba import uintp
 
 _JIT = {"cache": True, "parallel": True, "nogil": True, "fastmath": {"contract"}}
 _INLINE = {"cache": True, "inline": "always", "fastmath": {"contract"}}
+# grad_w's kernels: Numba inlines _dot into its caller with the CALLER's flags, so the
+# reassociation its vector lanes need is set on the caller (measured 6x faster).
+_JIT_SUMS = dict(_JIT, fastmath={"contract", "reassoc"})
 
 
 @numba.njit(**_INLINE)
@@ -130,7 +133,7 @@ def grad_input_plane(gy, w, gx, B, ph, pw, dh, dw):
                 dst[uintp(q)] = acc[uintp(start + q)]
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT_SUMS)
 def grad_weight_plane(gy, x, gw, B, ph, pw, dh, dw):
     A, C, H, WB = x.shape
     O, OH, OWB = gy.shape[1], gy.shape[2], gy.shape[3]
@@ -199,7 +202,7 @@ def grad_input_rows(gy, w, gx, B, sh, sw, ph, pw, dh, dw):
                             _axpy(dst, (ow * sw + off) * B, grow, ow * B, w[o, i, j], B)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT_SUMS)
 def grad_weight_rows(gy, x, gw, B, sh, sw, ph, pw, dh, dw):
     A, C, H, WB = x.shape
     O, OH, OWB = gy.shape[1], gy.shape[2], gy.shape[3]
