@@ -92,7 +92,9 @@ def max_forward(x: Any, g: Any, S: int) -> tuple[Any, Any, Planes]:
     planes = Planes(x, S)
     y = planes.empty_out(g.out, x.dtype)
     idx = planes.empty_out(g.out, "int64")
-    compiled.kernels("pool").max_forward(planes.x, y, idx, planes.B, *_window(g, S))
+    compiled.kernels("pool", planes.x.size * 4).max_forward(
+        planes.x, y, idx, planes.B, *_window(g, S)
+    )
     planes.release()
     return y, idx, planes
 
@@ -101,7 +103,7 @@ def max_backward(grad_output: Any, idx: Any, planes: Planes) -> Any:
     """grad_input of a max pooling from the saved indices (canonical arrangement)."""
     gx = xp_of(idx).empty(planes.shape, dtype=grad_output.dtype)
     gy = planes.grad_planes(grad_output)
-    compiled.kernels("pool").max_backward(gy, idx, gx, planes.B)
+    compiled.kernels("pool", gx.size).max_backward(gy, idx, gx, planes.B)
     return planes.restore(gx)
 
 
@@ -113,7 +115,9 @@ def avg_forward(x: Any, g: Any, S: int, divisor: Any) -> tuple[Any, Any, Planes]
     out2 = (1, *g.out) if S == 1 else g.out
     full = xp.ascontiguousarray(xp.broadcast_to(xp.asarray(divisor, x.dtype), out2))
     kh, kw, sh, sw, ph, pw, _, _ = _window(g, S)
-    compiled.kernels("pool").avg_forward(planes.x, y, full, planes.B, kh, kw, sh, sw, ph, pw)
+    compiled.kernels("pool", planes.x.size * 4).avg_forward(
+        planes.x, y, full, planes.B, kh, kw, sh, sw, ph, pw
+    )
     planes.release()
     return planes.restore(y), full, planes
 
@@ -123,5 +127,7 @@ def avg_backward(grad_output: Any, g: Any, S: int, full: Any, planes: Planes) ->
     gx = xp_of(full).empty(planes.shape, dtype=grad_output.dtype)
     gy = planes.grad_planes(grad_output)
     kh, kw, sh, sw, ph, pw, _, _ = _window(g, S)
-    compiled.kernels("pool").avg_backward(gy, full, gx, planes.B, kh, kw, sh, sw, ph, pw)
+    compiled.kernels("pool", gx.size * 4).avg_backward(
+        gy, full, gx, planes.B, kh, kw, sh, sw, ph, pw
+    )
     return planes.restore(gx)

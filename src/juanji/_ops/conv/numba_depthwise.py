@@ -107,7 +107,8 @@ def _run(kernel: str, *args: Any) -> None:
     The last argument is (sh, sw, ph, pw, dh, dw); the stride-1 ("plane") kernels take no stride.
     """
     *arrays, (sh, sw, ph, pw, dh, dw) = args
-    kernels = compiled.kernels("depthwise")
+    big = max(arrays[:4], key=lambda a: getattr(a, "size", 0))
+    kernels = compiled.kernels("depthwise", work=big.size * 9)
     if sh == sw == 1:
         getattr(kernels, f"{kernel}_plane")(*arrays, ph, pw, dh, dw)
     else:

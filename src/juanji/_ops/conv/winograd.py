@@ -129,13 +129,13 @@ def _winograd(xb: Any, U: Any, out_size: tuple[int, int]) -> tuple[Any, Any]:
     fused = _fused(xb)
     with op_threads(macs, splits=True) as tasks:
         if fused:
-            compiled.kernels("winograd").input_transform(xb, V, C, th, tw, N)
+            compiled.kernels("winograd", V.size).input_transform(xb, V, C, th, tw, N)
         else:
             run_tasks([partial(_input_transform, xb, th, tw, c, V) for c in _parts(tasks, C)])
         Vk = V.reshape(16, C, -1)
         run_tasks([partial(_gemms, U, Vk, M, ks) for ks in _split(tasks, list(range(16)))])
         if fused:
-            compiled.kernels("winograd").output_transform(M, yb, O, th, tw, N)
+            compiled.kernels("winograd", M.size).output_transform(M, yb, O, th, tw, N)
         else:
             M6 = M.reshape(4, 4, O, th, tw, N)
             run_tasks([partial(_output_transform, M6, yb, o) for o in _parts(tasks, O)])
@@ -214,7 +214,7 @@ class Winograd(Algorithm):
         gb = batch_last(grad_output, ((0, 2 * th - g.out[0]), (0, 2 * tw - g.out[1])))
         Gm = xp.empty((4, 4, g.C_out, th, tw, N), dtype=grad_output.dtype)
         if _fused(gb):
-            compiled.kernels("winograd").grad_output_transform(gb, Gm, g.C_out, th, tw, N)
+            compiled.kernels("winograd", Gm.size).grad_output_transform(gb, Gm, g.C_out, th, tw, N)
         else:
             _grad_output_transform(gb, th, tw, Gm)
         Gk, Vk = Gm.reshape(16, g.C_out, -1), V.reshape(16, g.C_in, -1)

@@ -557,6 +557,9 @@ TOPICS: dict[str, Callable[[], Explanation]] = {
     # The chapter after LeNet (explain_modern.py), imported when asked for.
     "batchnorm": lambda: _modern("explain_batchnorm"),
     "residual": lambda: _modern("explain_residual"),
+    # Fast convolution (explain_fast.py).
+    "winograd": lambda: _fast("explain_winograd"),
+    "algorithms": lambda: _fast("explain_algorithms"),
 }
 
 
@@ -564,6 +567,12 @@ def _modern(name: str) -> Explanation:
     from juanji.apps.viz import explain_modern
 
     return getattr(explain_modern, name)()
+
+
+def _fast(name: str) -> Explanation:
+    from juanji.apps.viz import explain_fast
+
+    return getattr(explain_fast, name)()
 
 
 def explain(topic: str) -> Explanation:
