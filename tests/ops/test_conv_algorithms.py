@@ -208,3 +208,23 @@ def test_benchmark_mode_times_once_per_key_and_keeps_the_winner(monkeypatch):
     assert key[2][:2] == (True, True)  # which inputs needed a gradient is part of the key
     with pytest.raises(TypeError, match="benchmark: expected a bool"):
         settings.benchmark = "yes"
+
+
+@pytest.mark.parametrize("algorithm", ["winograd", "gemm"])
+def test_float32_error_against_float64_stays_near_rounding(algorithm):
+    # benchmarks/README.md reports the same measure on the bench's 64->64 3x3 layer: the
+    # largest error over the largest value, for the output and both gradients.
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((2, 64, 8, 8)), 0.1 * rng.standard_normal((64, 64, 3, 3))
+    g = rng.standard_normal((2, 64, 8, 8))
+
+    def run(dtype, name):
+        X, W = (juanji.tensor(a.astype(dtype), requires_grad=True) for a in (x, w))
+        with juanji.backends.conv.use(name):
+            y = F.conv2d(X, W, padding=1)
+            y.backward(juanji.tensor(g.astype(dtype)))
+        return [a.astype(np.float64) for a in (y.detach().numpy(), X.grad.numpy(), W.grad.numpy())]
+
+    exact = run(np.float64, "reference")
+    for got, want in zip(run(np.float32, algorithm), exact, strict=True):
+        assert np.abs(got - want).max() / np.abs(want).max() < 3e-6
