@@ -71,6 +71,7 @@ def kernels(name: str, work: int = PARALLEL_MIN_WORK) -> Any:
     """
     modules = _state["modules"]
     if name not in modules:
+        _choose_threading_layer()
         modules[name] = importlib.import_module(f"juanji._ops.compiled.{name}")
     import numba  # noqa: PLC0415 - optional, and already imported by the kernel module
 
@@ -80,6 +81,20 @@ def kernels(name: str, work: int = PARALLEL_MIN_WORK) -> Any:
     if numba.get_num_threads() != threads:
         numba.set_num_threads(threads)
     return modules[name]
+
+
+def _choose_threading_layer() -> None:
+    """Numba's own thread pool ("workqueue") unless NUMBA_THREADING_LAYER says otherwise.
+
+    Numba picks OpenMP when it finds it, and then shares GNU OpenMP with PyTorch in the same
+    process: its ``set_num_threads`` became PyTorch's too (measured: after one compiled call,
+    ``torch.get_num_threads()`` read 2 where it had been set to 1, and PyTorch's LeNet5 step
+    went from 48 to 394 ms on this busy machine; with workqueue, 46 and 31 ms).
+    """
+    import numba  # noqa: PLC0415 - optional: juanji[fast]
+
+    if "NUMBA_THREADING_LAYER" not in os.environ:
+        numba.config.THREADING_LAYER = "workqueue"
 
 
 def is_batch_last(x: Any) -> bool:
