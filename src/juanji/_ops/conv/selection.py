@@ -27,12 +27,12 @@ from juanji.backend import get_num_threads, xp_of
 
 # (algorithm, rule, the measurement behind it: single-thread CPU ms, fwd+bwd)
 DEFAULTS: tuple[tuple[str, Callable[[Geometry], bool], str], ...] = (
-    ("numba_depthwise", lambda g: True, "depthwise 64 3x3: 11.8 vs gemm 43.2; conv1 3.7 vs 6.5"),
-    ("1x1", lambda g: True, "64->256 1x1 on 16x16: 18.5 vs gemm 20.1"),
+    ("numba_depthwise", lambda g: True, "depthwise 64 3x3: 13.5 vs gemm 45.8; conv1 4.0 vs 6.9"),
+    ("1x1", lambda g: True, "64->256 1x1 on 16x16: 16.6 vs gemm 18.8"),
     (
         "winograd",
         lambda g: compiled.enabled() and min(g.C_in, g.C_out) >= 16,
-        "64->64 3x3 on 32x32: 115 vs gemm 139 (NumPy transforms: 148, so gemm)",
+        "64->64 3x3 on 32x32: 133 vs gemm 142 (NumPy transforms: 158 vs 137, so gemm)",
     ),
     ("gemm", lambda g: True, "im2col + GEMM: every call"),
 )
