@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import juanji
 import juanji.nn.functional as F
+from juanji._ops import compiled
 from juanji._ops.conv import registry
 from juanji.testing import gradcheck
 from reference import compare_op, torch
@@ -125,7 +126,20 @@ def _arrays(cfg):
 
 # winograd applies to 2-d 3x3 stride-1 ungrouped calls only, which these small random draws
 # almost never make (hypothesis gives up filtering): its cases are in test_conv_algorithms.py.
-@pytest.mark.parametrize("algorithm", [a for a in registry.ALGORITHMS if a != "winograd"])
+# Without Numba (or with JUANJI_NUMBA=0) numba_depthwise applies to nothing: skipped.
+@pytest.mark.parametrize(
+    "algorithm",
+    [
+        pytest.param(
+            a,
+            marks=pytest.mark.skipif(
+                a == "numba_depthwise" and not compiled.enabled(), reason="compiled kernels off"
+            ),
+        )
+        for a in registry.ALGORITHMS
+        if a != "winograd"
+    ],
+)
 @settings(max_examples=60)
 @given(cfg=conv_configs())
 def test_conv_nd_matches_torch(algorithm, cfg):
