@@ -4,8 +4,8 @@
 whose rule holds wins. The rules come from ``python -m benchmarks.algorithms`` on the bench's
 conv rows (benchmarks/README.md has the tables): compiled depthwise beats im2col 2-4x wherever
 it applies, the plain 1x1 GEMM beats im2col's 1x1 path, Winograd beats im2col on wide 3x3
-layers when its transforms are compiled (with NumPy transforms it is 10-15 % slower), and
-``gemm`` takes everything else.
+layers on one thread when its transforms are compiled (with NumPy transforms it is 10-15 %
+slower; at 2 threads its hand-offs eat the gain), and ``gemm`` takes everything else.
 
 **Benchmark mode** (``juanji.backends.conv.benchmark = True``, as
 ``torch.backends.cudnn.benchmark``): the first call with a new key (the geometry: shapes,
@@ -31,8 +31,9 @@ DEFAULTS: tuple[tuple[str, Callable[[Geometry], bool], str], ...] = (
     ("1x1", lambda g: True, "64->256 1x1 on 16x16: 16.6 vs gemm 18.8"),
     (
         "winograd",
-        lambda g: compiled.enabled() and min(g.C_in, g.C_out) >= 16,
-        "64->64 3x3 on 32x32: 133 vs gemm 142 (NumPy transforms: 158 vs 137, so gemm)",
+        lambda g: compiled.enabled() and get_num_threads() == 1 and min(g.C_in, g.C_out) >= 16,
+        "64->64 3x3 on 32x32, 1 thread: 133 vs gemm 142 (NumPy transforms: 158 vs 137, so "
+        "gemm); at 2 threads wall time it tied or lost (146 vs 127 ms), so gemm",
     ),
     ("gemm", lambda g: True, "im2col + GEMM: every call"),
 )
