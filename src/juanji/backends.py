@@ -3,8 +3,15 @@
 ``juanji.backends.conv`` chooses how every convolution (``conv1d/2d/3d``, ``nn.Conv*``) is
 computed. The choice changes speed and memory, never the result beyond float rounding:
 
-* ``"auto"`` (default): per call, the first registered algorithm that applies (today ``gemm``);
-* ``"gemm"``: im2col + matrix products in cache-sized slabs, threaded;
+* ``"auto"`` (default): per call, from a per-shape table of measurements
+  (``_ops/conv/selection.py``), or, with ``benchmark = True``, the fastest algorithm timed on
+  the first call of each shape (as ``torch.backends.cudnn.benchmark``);
+* ``"gemm"``: im2col + matrix products in cache-sized slabs, threaded (any convolution);
+* ``"1x1"``: a 1x1 convolution as plain matrix products over channels, no im2col;
+* ``"winograd"``: F(2x2, 3x3) for stride-1 3x3 ungrouped convolutions (16 products per 2x2
+  output tile instead of 36);
+* ``"numba_depthwise"``: a compiled direct loop for depthwise convolutions (one input channel
+  per group), with ``pip install juanji[fast]`` (Numba); without it, it applies to nothing;
 * ``"reference"``: the textbook formula as a loop over the kernel's taps (slow; for teaching
   and as a test oracle).
 
@@ -12,7 +19,7 @@ Example:
     >>> import juanji
     >>> import juanji.nn.functional as F
     >>> juanji.backends.conv.available()
-    ('auto', 'gemm', 'reference')
+    ('auto', 'numba_depthwise', '1x1', 'gemm', 'winograd', 'reference')
     >>> x, w = juanji.ones(1, 2, 5, 5), juanji.ones(3, 2, 3, 3)
     >>> with juanji.backends.conv.use("reference"):
     ...     slow = F.conv2d(x, w, padding=1)
@@ -25,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from juanji._ops.conv import registry
+from juanji._ops.conv import registry, selection
 
 __all__ = ["conv"]
 
@@ -46,6 +53,27 @@ class _ConvSettings:
     def algorithm(self, name: str) -> None:
         registry.set_(name)
 
+    @property
+    def benchmark(self) -> bool:
+        """Whether "auto" times the applicable algorithms on each new shape (default False).
+
+        The key is the call's geometry (shapes, dtype, stride, padding, dilation, groups), the
+        thread count and which inputs need gradients; the winner is kept for the process.
+        """
+        return bool(registry._setting["benchmark"])
+
+    @benchmark.setter
+    def benchmark(self, on: bool) -> None:
+        registry.set_benchmark(on)
+
+    def benchmark_results(self) -> dict:
+        """Benchmark mode's choices so far: key -> (winner, {algorithm: seconds})."""
+        return selection.results()
+
+    def reset_benchmark(self) -> None:
+        """Forget benchmark mode's choices (the next call of each shape is timed again)."""
+        selection.reset()
+
     def available(self) -> tuple[str, ...]:
         """The names ``algorithm`` accepts: ``"auto"`` first, then every registered algorithm."""
         return registry.names()
@@ -61,7 +89,7 @@ class _ConvSettings:
             registry.set_(previous)
 
     def __repr__(self) -> str:
-        return f"juanji.backends.conv(algorithm={self.algorithm!r})"
+        return f"juanji.backends.conv(algorithm={self.algorithm!r}, benchmark={self.benchmark})"
 
 
 conv = _ConvSettings()

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import juanji
 import juanji.nn.functional as F
+from juanji._ops import compiled
 from juanji._ops.conv import registry
 from juanji.testing import gradcheck
 from reference import compare_op, torch
@@ -123,7 +124,22 @@ def _arrays(cfg):
     return x, w, b
 
 
-@ALGORITHMS
+# winograd applies to 2-d 3x3 stride-1 ungrouped calls only, which these small random draws
+# almost never make (hypothesis gives up filtering): its cases are in test_conv_algorithms.py.
+# Without Numba (or with JUANJI_NUMBA=0) numba_depthwise applies to nothing: skipped.
+@pytest.mark.parametrize(
+    "algorithm",
+    [
+        pytest.param(
+            a,
+            marks=pytest.mark.skipif(
+                a == "numba_depthwise" and not compiled.enabled(), reason="compiled kernels off"
+            ),
+        )
+        for a in registry.ALGORITHMS
+        if a != "winograd"
+    ],
+)
 @settings(max_examples=60)
 @given(cfg=conv_configs())
 def test_conv_nd_matches_torch(algorithm, cfg):
@@ -394,9 +410,9 @@ def test_backends_conv_setting_and_context_manager():
         settings_.algorithm = "auto"
 
 
-@pytest.mark.parametrize("name", ["winograd", "", None, 3])
+@pytest.mark.parametrize("name", ["no_such_algorithm", "", None, 3])
 def test_backends_conv_unknown_algorithm_lists_the_available_ones(name):
-    message = r"juanji.backends.conv.algorithm: unknown algorithm .*; available: 'auto', 'gemm'"
+    message = r"juanji.backends.conv.algorithm: unknown algorithm .*; available: 'auto', .*'gemm'"
     with pytest.raises(ValueError, match=message):
         juanji.backends.conv.algorithm = name
     with pytest.raises(ValueError, match=message), juanji.backends.conv.use(name):
@@ -420,7 +436,7 @@ def test_forcing_an_algorithm_that_does_not_apply_is_an_error(monkeypatch):
         with pytest.raises(
             ValueError,
             match=r"algorithm = 'only3x3' does not apply to this convolution \(kernel \(2, 2\).*"
-            r"algorithms that do: 'gemm', 'reference', or 'auto'",
+            r"algorithms that do: .*'gemm', 'reference', or 'auto'",
         ):
             F.conv2d(juanji.ones(1, 1, 4, 4), juanji.ones(1, 1, 2, 2))
 

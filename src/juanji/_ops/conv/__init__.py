@@ -4,7 +4,10 @@ The package (see ``docs/architecture.md``, "to add a conv algorithm"):
 
 * ``algorithm.py``: ``Geometry`` (the call's sizes) and ``Algorithm``, the one interface;
 * ``registry.py``: the list of algorithms, the setting (``juanji.backends.conv``), the choice;
-* ``gemm.py``: im2col + GEMM in cache-sized slabs, threaded (the default);
+* ``selection.py``: how ``"auto"`` chooses (the per-shape table; benchmark mode);
+* ``gemm.py``: im2col + GEMM in cache-sized slabs, threaded (the general case);
+* ``pointwise.py`` (``1x1``), ``winograd.py`` (F(2x2, 3x3)), ``numba_depthwise.py`` (compiled
+  direct depthwise, with ``juanji[fast]``);
 * ``reference.py``: the formula as a loop over kernel taps (teaching, test oracle).
 """
 
@@ -39,7 +42,9 @@ class ConvNd(Function):
         groups: int,
     ) -> Any:
         self.geometry = Geometry.of(x, weight, stride, padding, dilation, groups)
-        self.algorithm = registry.choose(self.geometry)
+        self.algorithm = registry.choose(
+            self.geometry, lambda: ((x, weight, bias), tuple(self.needs_input_grad))
+        )
         return self.algorithm.forward(self, x, weight, bias, self.geometry)
 
     def backward(self, grad_output: Any) -> tuple[Any, Any, Any]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from juanji._shapes import conv_output_size
+from juanji.backend import xp_of
 
 Ints = tuple[int, ...]
 Pads = tuple[tuple[int, int], ...]
@@ -42,6 +43,8 @@ class Geometry:
     padding: Pads
     dilation: Ints
     itemsize: int
+    dtype: str = "float32"  # x's dtype name
+    numpy: bool = True  # whether x is a NumPy array (compiled kernels need one)
 
     @classmethod
     def of(cls, x: Any, weight: Any, stride: Ints, padding: Pads, dilation: Ints, groups: int):
@@ -49,6 +52,7 @@ class Geometry:
         return cls(
             x.shape[0], x.shape[1], weight.shape[0], groups, tuple(x.shape[2:]),
             tuple(weight.shape[2:]), tuple(stride), tuple(padding), tuple(dilation), x.itemsize,
+            x.dtype.name, xp_of(x).__name__ == "numpy",
         )  # fmt: skip
 
     @property

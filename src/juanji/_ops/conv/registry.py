@@ -1,19 +1,28 @@
 """The one list of convolution algorithms, the current setting, and the choice per call.
 
-To add an algorithm: write ``_ops/conv/<name>.py`` with a subclass of ``algorithm.Algorithm``
-and append an instance to ``ALGORITHMS`` (order = preference of ``"auto"``). The public face of
-the setting is ``juanji.backends.conv``.
+To add an algorithm: write ``_ops/conv/<name>.py`` with a subclass of ``algorithm.Algorithm``,
+append an instance to ``ALGORITHMS``, and give it a row in ``selection.DEFAULTS`` (the per-shape
+table ``"auto"`` reads) where measurements say it wins. The public face of the setting is
+``juanji.backends.conv``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from juanji._ops.conv import selection
 from juanji._ops.conv.algorithm import Algorithm, Geometry
 from juanji._ops.conv.gemm import Gemm
+from juanji._ops.conv.numba_depthwise import NumbaDepthwise
+from juanji._ops.conv.pointwise import Pointwise
 from juanji._ops.conv.reference import Reference
+from juanji._ops.conv.winograd import Winograd
 
-ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (Gemm(), Reference())}
+ALGORITHMS: dict[str, Algorithm] = {
+    a.name: a for a in (NumbaDepthwise(), Pointwise(), Gemm(), Winograd(), Reference())
+}
 AUTO = "auto"
-_setting = {"algorithm": AUTO}
+_setting: dict[str, object] = {"algorithm": AUTO, "benchmark": False}
 
 
 def names() -> tuple[str, ...]:
@@ -41,8 +50,19 @@ def set_(name: str) -> None:
     _setting["algorithm"] = check_name(name)
 
 
-def choose(geometry: Geometry) -> Algorithm:
-    """The algorithm for one call: the forced one (if it applies), or the first auto one that does.
+def set_benchmark(on: bool) -> None:
+    """Turn benchmark mode on or off (``selection.py``)."""
+    if not isinstance(on, bool):
+        raise TypeError(f"juanji.backends.conv.benchmark: expected a bool, got {on!r}")
+    _setting["benchmark"] = on
+
+
+def choose(geometry: Geometry, trial: Callable[[], tuple] | None = None) -> Algorithm:
+    """The algorithm for one call: the forced one (if it applies), else auto's choice.
+
+    Auto's choice is the default table's (``selection.DEFAULTS``), or in benchmark mode the
+    fastest applicable algorithm on this call's arrays: ``trial()`` returns
+    ``((x, weight, bias), needs_input_grad)`` (without it, the table decides).
 
     Raises:
         ValueError: if the forced algorithm does not compute this geometry.
@@ -59,7 +79,7 @@ def choose(geometry: Geometry) -> Algorithm:
                 f"{', '.join(repr(n) for n in usable)}, or 'auto'"
             )
         return algorithm
-    for algorithm in ALGORITHMS.values():
-        if algorithm.auto and algorithm.applies(geometry):
-            return algorithm
-    raise AssertionError("gemm applies to every geometry")  # pragma: no cover
+    if _setting["benchmark"] and trial is not None:
+        arrays, needs = trial()
+        return selection.benchmarked(ALGORITHMS, geometry, arrays, needs)
+    return selection.default(ALGORITHMS, geometry)

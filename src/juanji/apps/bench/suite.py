@@ -24,6 +24,7 @@ from juanji.apps.bench import memory, mnist
 from juanji.apps.bench.timing import alternate
 from juanji.apps.bench.workloads import WORKLOADS, juanji_api, lenet5_train_step
 from juanji.backend import get_num_threads, set_num_threads
+from juanji.backends import conv
 
 MEMORY_ROW = "peak memory, lenet5 train step"
 
@@ -61,13 +62,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip the MNIST epoch and time-to-accuracy (they need MNIST and minutes)",
     )
-    parser.add_argument(
-        "--fashion",
-        action="store_true",
-        help="also the Fashion-MNIST main job's time to 92.5%% on each side (tens of minutes)",
-    )
+    fashion = "also the Fashion-MNIST job's time to 92.5%% on each side (tens of minutes)"
+    parser.add_argument("--fashion", action="store_true", help=fashion)
     parser.add_argument("--data", metavar="DIR", help="MNIST folder (default: as juanji train)")
     parser.add_argument("--no-torch", action="store_true", help="time juanji alone")
+    parser.add_argument(
+        "--algorithm",
+        metavar="NAME",
+        help="force juanji.backends.conv.algorithm NAME for every row (rows it does not apply "
+        "to are skipped); default: auto",
+    )
     parser.add_argument(
         "--tiny",
         action="store_true",
@@ -106,6 +110,10 @@ def check_arguments(args: argparse.Namespace) -> None:
     for option, value, valid, expected in rules:
         if not valid:
             raise JuanjiError(f"{option} must be {expected}, got {value}")
+    algorithm = getattr(args, "algorithm", None)
+    if algorithm is not None and algorithm not in conv.available():
+        known = ", ".join(conv.available())
+        raise JuanjiError(f"--algorithm must be one of {known}, got {algorithm!r}")
     if args.json:
         check_output(args.json, "--json", figure=None)
 
@@ -178,6 +186,7 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
             "min_round_seconds": min_round,
             "settle_seconds": settle,
             "tiny": args.tiny,
+            "conv_algorithm": args.algorithm or "auto",
         },
         "rows": [],
         "skipped": {},
@@ -187,14 +196,7 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
     print(format_header(report), file=stream, flush=True)
     juanji = juanji_api()
     libraries = {"juanji": juanji} if torch is None else {"juanji": juanji, "torch": torch}
-    for workload in WORKLOADS:
-        if not _selected(workload.name, args.only):
-            continue
-        calls = {side: workload.build(lib, args.tiny) for side, lib in libraries.items()}
-        images = workload.tiny_images if args.tiny else workload.images
-        row = alternate(workload.name, images, calls, rounds, min_round, settle).summary()
-        report["rows"].append(row)
-        print(format_row(row), file=stream, flush=True)
+    _workload_rows(args, libraries, report, stream)
     if _selected(MEMORY_ROW, args.only):
         row = _memory_row(libraries, args.tiny)
         report["memory"] = row
@@ -210,6 +212,30 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
         text = json.dumps(report, indent=2, allow_nan=False) + "\n"
         write_atomic(Path(args.json), text.encode(), "JSON report")
     return report
+
+
+def _workload_rows(
+    args: argparse.Namespace, libraries: dict[str, Any], report: dict[str, Any], stream: TextIO
+) -> None:
+    """The timed rows of ``WORKLOADS`` that ``--only`` selects, under ``--algorithm``."""
+    rounds, min_round = args.rounds, args.min_round
+    settle = 0.0 if args.tiny else args.settle
+    for workload in WORKLOADS:
+        if not _selected(workload.name, args.only):
+            continue
+        with conv.use(args.algorithm or "auto"):
+            try:
+                calls = {side: workload.build(lib, args.tiny) for side, lib in libraries.items()}
+                images = workload.tiny_images if args.tiny else workload.images
+                row = alternate(workload.name, images, calls, rounds, min_round, settle).summary()
+            except ValueError as error:
+                if "does not apply" not in str(error):
+                    raise
+                report["skipped"][workload.name] = f"{args.algorithm} does not apply"
+                print(f"({workload.name}: {args.algorithm} does not apply)", file=stream)
+                continue
+        report["rows"].append(row)
+        print(format_row(row), file=stream, flush=True)
 
 
 def _memory_row(libraries: dict[str, Any], tiny: bool) -> dict[str, Any]:

@@ -180,6 +180,49 @@ CONV2 = ConvSpec(128, 6, 16, 14, 5)
 CONV3X3 = ConvSpec(32, 64, 64, 32, 3, padding=1)
 CONV7X7 = ConvSpec(32, 3, 64, 64, 7, stride=2, padding=3, input_grad=False)
 DEPTHWISE = ConvSpec(32, 64, 64, 32, 3, padding=1, groups=64)
+POINTWISE = ConvSpec(32, 64, 256, 16, 1)
+
+
+# ------------------------------------------------------------------- ResNet basic block
+def resnet_block_train_step(lib: Any, tiny: bool) -> Callable[[], Any]:
+    """One SGD step of a ResNet basic block (64 channels, 16x16, BatchNorm) and a linear head.
+
+    conv3x3-BN-ReLU-conv3x3-BN, plus the identity, ReLU, global average pool, Linear(64, 10),
+    cross-entropy; batch 32. The weights are drawn here and copied into both libraries.
+    """
+    nn = lib.nn
+    C, H, N = (4, 6, 2) if tiny else (64, 16, 32)
+
+    class Block(nn.Module):  # type: ignore[name-defined, misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(C, C, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(C)
+            self.conv2 = nn.Conv2d(C, C, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(C)
+            self.head = nn.Linear(C, 10)
+
+        def forward(self, x: Any) -> Any:
+            out = nn.functional.relu(self.bn1(self.conv1(x)))
+            out = nn.functional.relu(self.bn2(self.conv2(out)) + x)
+            return self.head(nn.functional.adaptive_avg_pool2d(out, 1).flatten(1))
+
+    model = Block()
+    state = model.state_dict()
+    for i, key in enumerate(sorted(state)):  # conv and linear weights drawn here, BN as built
+        if key.startswith(("conv", "head")):
+            state[key] = _tensor(lib, 0.1 * _random(tuple(state[key].shape), 20 + i))
+    model.load_state_dict(state)
+    optimizer = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = _tensor(lib, _random((N, C, H, H), 10))
+    y = _tensor(lib, np.random.default_rng(11).integers(0, 10, N))
+
+    def step() -> None:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+    return step
 
 
 # ---------------------------------------------------------------------------------- pooling
@@ -215,6 +258,9 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("conv 3->64 7x7 s2 fwd+bwd", 32, _conv(CONV7X7, True)),
     Workload("depthwise 64 3x3 fwd (32x32)", 32, _conv(DEPTHWISE, False)),
     Workload("depthwise 64 3x3 fwd+bwd", 32, _conv(DEPTHWISE, True)),
+    Workload("conv 64->256 1x1 fwd (16x16)", 32, _conv(POINTWISE, False)),
+    Workload("conv 64->256 1x1 fwd+bwd", 32, _conv(POINTWISE, True)),
+    Workload("resnet basic block train step", 32, resnet_block_train_step),
     Workload("maxpool 2x2 fwd+bwd (6x28x28)", 128, _pool("max", LENET_MAPS, 2, 2, 0)),
     Workload("avgpool 2x2 fwd+bwd (6x28x28)", 128, _pool("avg", LENET_MAPS, 2, 2, 0)),
     Workload("maxpool 3x3 s2 fwd+bwd (64x32x32)", 32, _pool("max", WIDE_MAPS, 3, 2, 1)),

@@ -563,6 +563,9 @@ TOPICS: dict[str, Callable[[], Explanation]] = {
     "resolution": lambda: _notes("explain_resolution"),
     "first-layer": lambda: _notes("explain_first_layer"),
     "multi-scale": lambda: _notes("explain_multi_scale"),
+    # Fast convolution (explain_fast.py).
+    "winograd": lambda: _fast("explain_winograd"),
+    "algorithms": lambda: _fast("explain_algorithms"),
 }
 
 
@@ -576,6 +579,12 @@ def _notes(name: str) -> Explanation:
     from juanji.apps.viz import explain_notes
 
     return getattr(explain_notes, name)()
+
+
+def _fast(name: str) -> Explanation:
+    from juanji.apps.viz import explain_fast
+
+    return getattr(explain_fast, name)()
 
 
 def explain(topic: str) -> Explanation:

@@ -1,0 +1,232 @@
+"""Every registered conv algorithm on the cases it was written for, forward and every gradient.
+
+``test_conv.py`` draws random small configurations (most of which a specialised algorithm such
+as ``winograd`` or ``numba_depthwise`` does not apply to); the cases below are the shapes each
+specialised algorithm claims, with its edge cases (asymmetric padding, dilation, channel
+multipliers, 1-d, batch-last inputs and gradients), checked against PyTorch in float32 and
+float64 and by float64 gradcheck. A case an algorithm does not apply to is skipped.
+
+With Numba missing, or ``JUANJI_NUMBA=0`` (CI's second pass), the compiled algorithms do not
+apply and their cases are skipped; ``test_compiled_off_means_numpy_only`` checks that.
+"""
+
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+
+import juanji
+import juanji.nn.functional as F
+from juanji._ops import compiled
+from juanji._ops.conv import registry
+from juanji.testing import gradcheck
+from reference import compare_op, torch
+
+TF = torch.nn.functional
+CONV = {1: (F.conv1d, TF.conv1d), 2: (F.conv2d, TF.conv2d)}
+ALGORITHMS = pytest.mark.parametrize("algorithm", list(registry.ALGORITHMS))
+
+# (name, S, N, C_in, C_out, groups, size, kernel, conv kwargs)
+CASES = [
+    ("dw 3x3 p1", 2, 3, 4, 4, 4, (7, 6), 3, {"padding": 1}),
+    ("dw 3x3 multiplier 2", 2, 2, 3, 6, 3, (6, 6), 3, {"padding": 1}),
+    ("dw 3x3 s2 p1", 2, 2, 4, 4, 4, (9, 8), 3, {"stride": 2, "padding": 1}),
+    ("dw 5x5 dilated", 2, 2, 2, 2, 2, (9, 9), 5, {"padding": 2, "dilation": 2}),
+    ("dw pairs, s(1,2)", 2, 2, 3, 3, 3, (6, 7), (3, 2), {"stride": (1, 2), "padding": 1}),
+    ("dw same, no bias", 2, 1, 2, 4, 2, (5, 5), 3, {"padding": "same", "bias": False}),
+    ("dw 1d", 1, 2, 3, 3, 3, (9,), 3, {"padding": 1, "stride": 2}),
+    ("one input channel", 2, 4, 1, 3, 1, (8, 8), 5, {"padding": 2}),
+    ("3x3 dense p1", 2, 2, 5, 4, 1, (7, 9), 3, {"padding": 1}),
+    ("3x3 dense valid", 2, 3, 3, 6, 1, (6, 6), 3, {}),
+    ("3x3 dense pairs", 2, 2, 4, 3, 1, (5, 8), 3, {"padding": ((2, 0), (0, 1))}),
+    ("3x3 grouped", 2, 2, 4, 6, 2, (6, 7), 3, {"padding": 1}),
+    ("1x1", 2, 3, 6, 5, 1, (5, 4), 1, {}),
+    ("1x1 stride 2", 2, 2, 4, 6, 1, (7, 6), 1, {"stride": 2}),
+    ("1x1 grouped", 2, 2, 6, 4, 2, (3, 5), 1, {}),
+    ("1x1 1d", 1, 3, 4, 2, 1, (7,), 1, {}),
+]
+IDS = [case[0] for case in CASES]
+
+
+@contextmanager
+def forced(algorithm):
+    """Force ``algorithm``; skip the case where it does not apply."""
+    with juanji.backends.conv.use(algorithm):
+        try:
+            yield
+        except ValueError as error:
+            if "does not apply" not in str(error):
+                raise
+            pytest.skip(f"{algorithm} does not apply")
+
+
+def _arrays(case, dtype, seed=0):
+    _, S, N, C_in, C_out, groups, size, kernel, kwargs = case
+    kernel = (kernel,) * S if isinstance(kernel, int) else kernel
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, C_in) + size).astype(dtype)
+    w = rng.standard_normal((C_out, C_in // groups) + kernel).astype(dtype)
+    b = rng.standard_normal(C_out).astype(dtype) if kwargs.get("bias", True) else None
+    conv_kwargs = {k: v for k, v in kwargs.items() if k != "bias"}
+    return x, w, b, dict(conv_kwargs, groups=groups)
+
+
+def _torch_kwargs(kwargs, S):
+    padding = kwargs.get("padding", 0)
+    if isinstance(padding, tuple) and isinstance(padding[0], tuple):  # pairs: pad explicitly
+        return dict(kwargs, padding=0), [p for pair in reversed(padding) for p in pair]
+    return kwargs, None
+
+
+def _pair(case, dtype):
+    x, w, b, kwargs = _arrays(case, dtype)
+    S = case[1]
+    t_kwargs, explicit = _torch_kwargs(kwargs, S)
+
+    def ours(x, w, b):
+        return CONV[S][0](x, w, b, **kwargs)
+
+    def theirs(x, w, b):
+        return CONV[S][1](TF.pad(x, explicit) if explicit else x, w, b, **t_kwargs)
+
+    return ours, theirs, [x, w, b]
+
+
+@ALGORITHMS
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_algorithm_matches_torch(algorithm, case, dtype):
+    ours, theirs, inputs = _pair(case, dtype)
+    with forced(algorithm):
+        compare_op(ours, theirs, inputs)
+
+
+@ALGORITHMS
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_algorithm_with_batch_last_input_and_gradient(algorithm, case):
+    # After a gemm conv, activations and their gradients are (C, *sizes, N) in memory; every
+    # algorithm takes them in that layout (and NCHW), and gives torch's numbers. Here x is a
+    # batch-last view, and a gemm 1x1 conv after the algorithm's hands it a batch-last
+    # grad_output.
+    ours, theirs, (x, w, b) = _pair(case, np.float64)
+    x_view = np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 0, -1)), -1, 0)
+    assert x_view.shape == x.shape and (x.shape[0] == 1 or not x_view.flags.c_contiguous)
+    S, C_out = case[1], case[4]
+    w2 = np.random.default_rng(9).standard_normal((3, C_out) + (1,) * S)
+
+    def ours_then_gemm(x, w, b, w2):
+        y = ours(x, w, b)
+        with juanji.backends.conv.use("gemm"):
+            return CONV[S][0](y, w2)
+
+    def theirs_then_conv(x, w, b, w2):
+        return CONV[S][1](theirs(x, w, b), w2)
+
+    with forced(algorithm):
+        compare_op(ours_then_gemm, theirs_then_conv, [x_view, w, b, w2])
+
+
+@ALGORITHMS
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_algorithm_gradcheck(algorithm, case):
+    x, w, b, kwargs = _arrays(case, np.float64, seed=1)
+    S = case[1]
+    tensors = [juanji.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+
+    def fn(*args):
+        return CONV[S][0](args[0], args[1], args[2] if len(args) > 2 else None, **kwargs)
+
+    with forced(algorithm):
+        assert gradcheck(fn, tuple(tensors), mode="random", seed=0)
+
+
+def test_compiled_off_means_numpy_only(monkeypatch):
+    # JUANJI_NUMBA=0 (or no Numba): no compiled algorithm applies, auto falls back to NumPy.
+    monkeypatch.setitem(compiled._state, "enabled", False)
+    geometry = registry.Geometry(2, 4, 4, 4, (8, 8), (3, 3), (1, 1), ((1, 1),) * 2, (1, 1), 4)
+    assert not registry.ALGORITHMS["numba_depthwise"].applies(geometry)
+    assert registry.choose(geometry).name != "numba_depthwise"
+    x, w = juanji.randn(2, 4, 8, 8), juanji.randn(4, 1, 3, 3)
+    with juanji.backends.conv.use("numba_depthwise"), pytest.raises(ValueError, match="apply"):
+        F.conv2d(x, w, padding=1, groups=4)
+
+
+def test_compiled_enabled_follows_the_environment(monkeypatch):
+    monkeypatch.setitem(compiled._state, "enabled", None)
+    monkeypatch.setenv("JUANJI_NUMBA", "0")
+    assert compiled.enabled() is False
+    monkeypatch.setitem(compiled._state, "enabled", None)
+    monkeypatch.setenv("JUANJI_NUMBA", "1")
+    assert compiled.enabled() is compiled._numba_importable()
+
+
+def test_auto_uses_the_default_table():
+    def geometry(C_in, C_out, groups, kernel, stride=(1, 1), pads=((1, 1), (1, 1))):
+        return registry.Geometry(2, C_in, C_out, groups, (8, 8), kernel, stride, pads, (1, 1), 4)
+
+    numba = compiled.enabled()
+    assert registry.choose(geometry(8, 8, 8, (3, 3))).name == (
+        "numba_depthwise" if numba else "gemm"
+    )
+    assert registry.choose(geometry(8, 4, 1, (1, 1), pads=((0, 0), (0, 0)))).name == "1x1"
+    one_thread = juanji.backend.get_num_threads() == 1
+    wide = "winograd" if numba and one_thread else "gemm"
+    assert registry.choose(geometry(32, 32, 1, (3, 3))).name == wide
+    assert registry.choose(geometry(4, 32, 1, (3, 3))).name == "gemm"  # too narrow
+    assert registry.choose(geometry(32, 32, 1, (3, 3), stride=(2, 2))).name == "gemm"
+
+
+def test_benchmark_mode_times_once_per_key_and_keeps_the_winner(monkeypatch):
+    settings = juanji.backends.conv
+    timed = []
+    real = registry.selection._seconds
+
+    def counting(algorithm, *args):
+        timed.append(algorithm.name)
+        return real(algorithm, *args)
+
+    monkeypatch.setattr(registry.selection, "_seconds", counting)
+    settings.reset_benchmark()
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 16, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    assert settings.benchmark is False
+    settings.benchmark = True
+    try:
+        for _ in range(3):  # the same key: timed on the first call only
+            compare_op(
+                lambda x, w: F.conv2d(x, w, padding=1),
+                lambda x, w: TF.conv2d(x, w, padding=1),
+                [x, w],
+            )
+        results = settings.benchmark_results()
+    finally:
+        settings.benchmark = False
+        settings.reset_benchmark()
+    applicable = {"gemm", "winograd"}  # reference is not auto; 1x1 and depthwise do not apply
+    assert len(results) == 1 and sorted(timed) == sorted(applicable)
+    ((key, (winner, times)),) = results.items()
+    assert set(times) == applicable and winner == min(times, key=times.get)
+    assert key[2][:2] == (True, True)  # which inputs needed a gradient is part of the key
+    with pytest.raises(TypeError, match="benchmark: expected a bool"):
+        settings.benchmark = "yes"
+
+
+@pytest.mark.parametrize("algorithm", ["winograd", "gemm"])
+def test_float32_error_against_float64_stays_near_rounding(algorithm):
+    # benchmarks/README.md reports the same measure on the bench's 64->64 3x3 layer: the
+    # largest error over the largest value, for the output and both gradients.
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((2, 64, 8, 8)), 0.1 * rng.standard_normal((64, 64, 3, 3))
+    g = rng.standard_normal((2, 64, 8, 8))
+
+    def run(dtype, name):
+        X, W = (juanji.tensor(a.astype(dtype), requires_grad=True) for a in (x, w))
+        with juanji.backends.conv.use(name):
+            y = F.conv2d(X, W, padding=1)
+            y.backward(juanji.tensor(g.astype(dtype)))
+        return [a.astype(np.float64) for a in (y.detach().numpy(), X.grad.numpy(), W.grad.numpy())]
+
+    exact = run(np.float64, "reference")
+    for got, want in zip(run(np.float32, algorithm), exact, strict=True):
+        assert np.abs(got - want).max() / np.abs(want).max() < 3e-6
