@@ -301,15 +301,9 @@ class Trainer:
             self.kernels = kernels
 
     def _save(self, run: Path, config: RunConfig, model: Any, history: list[dict]) -> None:
-        last = history[-1]
+        seconds = float(np.sum([h["seconds"] for h in history]))
         metrics = {
-            "model": config.model,
-            "dataset": config.dataset,
-            "epochs_completed": len(history),
-            "epochs": history,
-            "test_accuracy": last["test_accuracy"],
-            "test_loss": last["test_loss"],
-            "train_seconds": float(np.sum([h["seconds"] for h in history])),
+            **training.run_metrics(config, history, seconds),
             "trained_by": "juanji serve",
             "stopped_early": self._stop.is_set(),
         }

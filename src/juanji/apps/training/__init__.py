@@ -49,6 +49,7 @@ from juanji.apps.training.runs import (
     evaluate_run,
     load_run_config,
     restore_model,
+    run_metrics,
     train_run,
 )
 
@@ -82,5 +83,6 @@ __all__ = [
     "evaluate_run",
     "load_run_config",
     "restore_model",
+    "run_metrics",
     "train_run",
 ]

@@ -45,6 +45,7 @@ __all__ = [
     "completed_epochs",
     "restore_model",
     "evaluate_run",
+    "run_metrics",
     "train_run",
 ]
 
@@ -109,7 +110,11 @@ def _load_weights(model: Module, state: Mapping[str, Any], path: Path) -> None:
         ) from error
 
 
-def _metrics(config: RunConfig, history: list[dict], seconds: float) -> dict[str, Any]:
+def run_metrics(config: RunConfig, history: list[dict], seconds: float) -> dict[str, Any]:
+    """The ``metrics.json`` object of a run: the last epoch's test result and every epoch's row.
+
+    ``history`` holds ``asdict(EpochStats)`` rows; ``seconds`` is the training time in all.
+    """
     last = history[-1]
     return {
         "model": config.model,
@@ -169,7 +174,7 @@ class _Session:
             self.run,
             epoch=stats.epoch,
             model_state=self.model.state_dict(),
-            metrics=_metrics(self.config, self.history, self.seconds),
+            metrics=run_metrics(self.config, self.history, self.seconds),
             optimizer_state=self.optimizer.state_dict(),
             training_state={
                 "scheduler": self.scheduler.state_dict(),
@@ -250,7 +255,7 @@ def train_run(
         )
     except DivergenceError as error:
         raise _diverged(error, run, hp.lr) from None
-    return _metrics(config, session.history, session.seconds)
+    return run_metrics(config, session.history, session.seconds)
 
 
 def _diverged(error: DivergenceError, run: Path, lr: float) -> DivergenceError:
