@@ -9,10 +9,12 @@ differently and a gradient routed to the wrong place cannot pass).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+import pytest
 
 import juanji
 
@@ -245,3 +247,15 @@ def run_optimizers(make, kwargs, dtype, tolerance, steps=6, seed=0, groups=None,
                 p._data, tp.detach().numpy(), **tolerance[dtype], err_msg=f"step {k}"
             )
     return opt, topt, ours, theirs
+
+
+@contextmanager
+def forced(algorithm: str, skip: Callable[[str], Any] = pytest.skip) -> Iterator[None]:
+    """Run the block with conv ``algorithm`` forced; ``skip`` the case where it does not apply."""
+    with juanji.backends.conv.use(algorithm):
+        try:
+            yield
+        except ValueError as error:
+            if "does not apply" not in str(error):
+                raise
+            skip(f"{algorithm} does not apply")

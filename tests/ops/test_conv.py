@@ -7,7 +7,6 @@ are derived here from the definition, not taken from juanji.
 """
 
 import math
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -19,25 +18,13 @@ import juanji.nn.functional as F
 from juanji._ops import compiled
 from juanji._ops.conv import registry
 from juanji.testing import gradcheck
-from reference import compare_op, torch
+from reference import compare_op, forced, torch
 
 TF = torch.nn.functional
 CONV = {1: (F.conv1d, TF.conv1d), 2: (F.conv2d, TF.conv2d), 3: (F.conv3d, TF.conv3d)}
 KINDS = ("int", "tuple", "pairs", "valid", "same", "same_lower")
 # Every torch comparison and gradcheck below runs once per registered algorithm.
 ALGORITHMS = pytest.mark.parametrize("algorithm", list(registry.ALGORITHMS))
-
-
-@contextmanager
-def forced(algorithm, skip=pytest.skip):
-    """Run the block with ``algorithm`` forced; skip the case where it does not apply."""
-    with juanji.backends.conv.use(algorithm):
-        try:
-            yield
-        except ValueError as error:
-            if "does not apply" not in str(error):
-                raise
-            skip(f"{algorithm} does not apply")
 
 
 def _same_pairs(sizes, kernel, stride, dilation, lower):

@@ -10,7 +10,6 @@ With Numba missing, or ``JUANJI_NUMBA=0`` (CI's second pass), the compiled algor
 apply and their cases are skipped; ``test_compiled_off_means_numpy_only`` checks that.
 """
 
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ import juanji.nn.functional as F
 from juanji._ops import compiled
 from juanji._ops.conv import registry
 from juanji.testing import gradcheck
-from reference import compare_op, torch
+from reference import compare_op, forced, torch
 
 TF = torch.nn.functional
 CONV = {1: (F.conv1d, TF.conv1d), 2: (F.conv2d, TF.conv2d)}
@@ -46,18 +45,6 @@ CASES = [
     ("1x1 1d", 1, 3, 4, 2, 1, (7,), 1, {}),
 ]
 IDS = [case[0] for case in CASES]
-
-
-@contextmanager
-def forced(algorithm):
-    """Force ``algorithm``; skip the case where it does not apply."""
-    with juanji.backends.conv.use(algorithm):
-        try:
-            yield
-        except ValueError as error:
-            if "does not apply" not in str(error):
-                raise
-            pytest.skip(f"{algorithm} does not apply")
 
 
 def _arrays(case, dtype, seed=0):
