@@ -205,35 +205,42 @@ def make_config(
     if not augment:
         hyper = replace(hyper, shift=0, flip=False)
     model_class = type(get_model(name))
-    kwargs = _model_kwargs(name, model_class, info)
+    kwargs, model = _model_for(name, model_class, info)
     return RunConfig(
         model=name,
         model_kwargs=kwargs,
         dataset=dataset,
         classes=info.classes,
-        preprocessing=_preprocessing(model_class(**kwargs), info),
+        preprocessing=_preprocessing(model, info),
         hyperparameters=hyper.checked(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
 
 
-def _model_kwargs(name: str, model_class: type, info: DatasetInfo) -> dict[str, Any]:
-    """``num_classes``, and ``in_channels`` where the default does not fit ``info``'s images."""
+def _model_for(
+    name: str, model_class: type, info: DatasetInfo
+) -> tuple[dict[str, Any], Module]:
+    """The model's keyword arguments for ``info``'s images, and the model they build.
+
+    ``num_classes`` always, ``in_channels`` only where the default does not fit the images.
+    """
     parameters = inspect.signature(model_class).parameters
     kwargs: dict[str, Any] = {}
     if "num_classes" in parameters:
         kwargs["num_classes"] = len(info.classes)
     channels = info.size[0]
-    if "in_channels" in parameters and model_class(**kwargs).input_size[0] != channels:
+    model = model_class(**kwargs)
+    if "in_channels" in parameters and model.input_size[0] != channels:
         kwargs["in_channels"] = channels
-    model_channels, side = model_class(**kwargs).input_size[:2]
+        model = model_class(**kwargs)
+    model_channels, side = model.input_size[:2]
     if model_channels != channels or side < info.size[1]:
         raise JuanjiError(
             f"{name} takes {model_channels}-channel {side} x {side} images and this dataset's "
             f"are {channels}-channel {info.size[1]} x {info.size[2]}; choose a model built for "
             f"them (for CIFAR: resnet20, resnet32, resnet56, resnet18-small, vgg-small, nin)"
         )
-    return kwargs
+    return kwargs, model
 
 
 def _preprocessing(model: Module, info: DatasetInfo) -> Preprocessing:
