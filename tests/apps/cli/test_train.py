@@ -101,6 +101,17 @@ def test_train_default_out_is_under_runs(bars, tmp_path, monkeypatch, capsys):
     assert config["hyperparameters"]["shift"] == 0 and config["hyperparameters"]["seed"] == 4
 
 
+def test_train_shift_and_flip_flags_reach_the_recipe(bars, tmp_path, capsys):
+    run = tmp_path / "run"
+    argv = ["train", "lenet5", "--epochs", "1", "--shift", "0", "--flip", "--out", str(run)]
+    assert main(argv) == 0
+    assert "left-right flips, seed 0" in capsys.readouterr().out
+    hyper = checkpoint.load_config(run)["hyperparameters"]
+    assert (hyper["shift"], hyper["flip"]) == (0, True)
+    _one_line_error(capsys, ["train", "lenet5", "--shift", "-1"], "shift must be >= 0, got -1")
+    _one_line_error(capsys, ["train", "--resume", str(run), "--no-flip"], "leave out --flip")
+
+
 def test_train_without_matplotlib_says_the_plot_was_skipped(bars, tmp_path, monkeypatch, capsys):
     from juanji.apps.viz import curves
 

@@ -126,6 +126,18 @@ def _recipe_arguments(train: argparse.ArgumentParser) -> None:
         type=float,
         help="of the training loss " + defaults(lambda r: f"{r.label_smoothing:g}"),
     )
+    train.add_argument(
+        "--shift",
+        type=int,
+        metavar="PX",
+        help="largest random shift of a training image " + defaults(lambda r: f"{r.shift}"),
+    )
+    train.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        help="random left-right flips of training images "
+        + defaults(lambda r: "on" if r.flip else "off"),
+    )
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -145,6 +157,8 @@ _RECIPE_FLAGS = {
     "weight_decay": "--weight-decay",
     "label_smoothing": "--label-smoothing",
     "test_flip": "--test-flip",
+    "shift": "--shift",
+    "flip": "--flip",
     "schedule": "--schedule",
     "seed": "--seed",
     "no_augment": "--no-augment",
@@ -169,6 +183,8 @@ def _new_config(args: argparse.Namespace) -> Any:
             label_smoothing=args.label_smoothing,
             schedule=args.schedule,
             test_flip=args.test_flip,
+            shift=args.shift,
+            flip=args.flip,
         )
     except ValueError as error:  # a value the model or optimiser refuses
         raise JuanjiError(str(error)) from error
@@ -194,7 +210,7 @@ def _resume_config(args: argparse.Namespace) -> tuple[Path, Any]:
         flag
         for key, flag in _RECIPE_FLAGS.items()
         if getattr(args, key) is not None
-        and (getattr(args, key) is not False or key == "test_flip")  # --no-test-flip: False
+        and (getattr(args, key) is not False or key in ("test_flip", "flip"))  # --no-X: False
     ]
     if given:
         raise JuanjiError(
@@ -221,9 +237,9 @@ _SCHEDULE_WORDS = {"onecycle": "one-cycle to", "step": "step schedule from"}
 
 def _describe(config: Any, run: Path) -> str:
     hp = config.hyperparameters
-    shift = f"shifts of up to {hp.shift} px" if hp.shift else "no augmentation"
-    if hp.flip:
-        shift += " and left-right flips"
+    augment = [f"shifts of up to {hp.shift} px"] if hp.shift else []
+    augment += ["left-right flips"] if hp.flip else []
+    shift = " and ".join(augment) or "no augmentation"
     if hp.label_smoothing:
         shift += f", label smoothing {hp.label_smoothing:g}"
     if hp.test_flip:
