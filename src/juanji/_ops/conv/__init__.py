@@ -6,8 +6,8 @@ The package (see ``docs/architecture.md``, "to add a conv algorithm"):
 * ``registry.py``: the list of algorithms, the setting (``juanji.backends.conv``), the choice;
 * ``selection.py``: how ``"auto"`` chooses (the per-shape table; benchmark mode);
 * ``gemm.py``: im2col + GEMM in cache-sized slabs, threaded (the general case);
-* ``pointwise.py`` (``1x1``), ``winograd.py`` (F(2x2, 3x3)), ``numba_depthwise.py`` (compiled
-  direct depthwise, with ``juanji[fast]``);
+* ``pointwise.py`` (``1x1``), ``winograd.py`` (``winograd`` F(2x2, 3x3) and ``winograd4``
+  F(4x4, 3x3)), ``numba_depthwise.py`` (compiled direct depthwise, with ``juanji[fast]``);
 * ``reference.py``: the formula as a loop over kernel taps (teaching, test oracle).
 """
 

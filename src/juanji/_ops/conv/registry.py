@@ -16,10 +16,10 @@ from juanji._ops.conv.gemm import Gemm
 from juanji._ops.conv.numba_depthwise import NumbaDepthwise
 from juanji._ops.conv.pointwise import Pointwise
 from juanji._ops.conv.reference import Reference
-from juanji._ops.conv.winograd import Winograd
+from juanji._ops.conv.winograd import Winograd, Winograd4
 
 ALGORITHMS: dict[str, Algorithm] = {
-    a.name: a for a in (NumbaDepthwise(), Pointwise(), Gemm(), Winograd(), Reference())
+    a.name: a for a in (NumbaDepthwise(), Pointwise(), Gemm(), Winograd(), Winograd4(), Reference())
 }
 AUTO = "auto"
 _setting: dict[str, object] = {"algorithm": AUTO, "benchmark": False}

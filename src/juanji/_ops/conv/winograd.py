@@ -1,18 +1,32 @@
-"""The ``winograd`` algorithm: F(2x2, 3x3), 16 products per 2x2 output tile instead of 36.
+"""The Winograd algorithms: ``winograd`` F(2x2, 3x3) and ``winograd4`` F(4x4, 3x3).
 
-Applies to 2-d, 3x3, stride 1, dilation 1, ungrouped calls (any padding). Lavin and Gray's
-minimal filtering: for one 4x4 input tile d (overlapping its neighbours by 2) and a 3x3 filter g,
+Both apply to 2-d, 3x3, stride 1, dilation 1, ungrouped calls (any padding). Lavin and Gray's
+minimal filtering F(m x m, 3x3): for one input tile d of alpha x alpha = (m + 2) x (m + 2)
+numbers (overlapping its neighbours by 2, so the tiles sit at stride m) and a 3x3 filter g,
 
-    Y (2x2) = A^T [ (G g G^T) * (B^T d B) ] A             * : element-wise, on 4x4 tiles
+    Y (m x m) = A^T [ (G g G^T) * (B^T d B) ] A             * : element-wise, on alpha^2 tiles
+
+F(2x2, 3x3) (``winograd``), points 0, 1, -1 and infinity: 16 products per 2x2 outputs (36 direct)
 
     B^T = [[1, 0, -1,  0],    G = [[1,    0,   0],    A^T = [[1, 1,  1,  0],
            [0, 1,  1,  0],         [1/2,  1/2, 1/2],         [0, 1, -1, -1]]
            [0, -1, 1,  0],         [1/2, -1/2, 1/2],
            [0, 1,  0, -1]]         [0,    0,   1]]
 
-Summed over input channels, the element-wise products become 16 GEMMs (one per tile entry k):
-``M[k] = U[k] (C_out, C_in) @ V[k] (C_in, tiles * N)``, with ``U = G g G^T`` and ``V = B^T d B``.
-That is 16/36 of im2col's multiply-adds; the transforms are additions over strided views.
+F(4x4, 3x3) (``winograd4``), points 0, 1, -1, 2, -2 and infinity: 36 products per 4x4 outputs
+(144 direct, and 64 for four F(2x2) tiles), from 6x6 tiles
+
+    B^T = [[4,  0, -5,  0, 1, 0],    G = [[ 1/4,     0,    0],    A^T = [[1, 1,  1, 1,  1, 0],
+           [0, -4, -4,  1, 1, 0],         [-1/6,  -1/6, -1/6],           [0, 1, -1, 2, -2, 0],
+           [0,  4, -4, -1, 1, 0],         [-1/6,   1/6, -1/6],           [0, 1,  1, 4,  4, 0],
+           [0, -2, -1,  2, 1, 0],         [ 1/24, 1/12,  1/6],           [0, 1, -1, 8, -8, 1]]
+           [0,  2, -1, -2, 1, 0],         [ 1/24, -1/12, 1/6],
+           [0,  4,  0, -5, 0, 1]]         [ 0,       0,    1]]
+
+Summed over input channels, the element-wise products become alpha^2 GEMMs (one per tile entry
+k): ``M[k] = U[k] (C_out, C_in) @ V[k] (C_in, tiles * N)``, with ``U = G g G^T`` and
+``V = B^T d B``: 16/36 (F2) or 36/144 (F4) of im2col's multiply-adds, for the transforms.
+U is computed in float64 and rounded once (G's sixths are not exact in binary).
 
 Backward, both passes are the adjoints of the same identity:
 
@@ -24,126 +38,187 @@ Backward, both passes are the adjoints of the same identity:
 
 Everything runs batch-last (``(C, H, W, N)``, as ``gemm``): every transform is a handful of
 array additions whose contiguous runs are ``N`` (or ``tiles * N``) long. With threads, the
-transforms are split over channels and the 16 GEMMs over k on juanji's task pool. With
-``juanji[fast]`` the transforms are fused Numba loops instead (``compiled/winograd.py``, one
-read of each tile; the NumPy transforms took as long as the 16 GEMMs).
+transforms are split over channels and the GEMMs over k on juanji's task pool. With
+``juanji[fast]`` the transforms are fused Numba loops instead (``compiled/winograd.py`` and
+``compiled/winograd4.py``, one read of each tile, ``prange`` over channels and tile rows).
 
-Float32 error (measured, benchmarks/README.md): the transforms add and halve exactly; the
-products sum C_in terms as im2col does, so the error stays within a few float32 ulps of the
-output scale (F(2x2, 3x3) has the smallest error of the Winograd family).
+Float32 error against float64: ``max |err| / max |exact|``, the largest of output,
+grad_input and grad_weight (batch 8, 16x16, 64 filters of N(0, 1/(9 C_in)), padding 1, float64
+gemm as the exact result; per quantity, and rms errors, in benchmarks/README.md):
+
+    C_in      gemm      winograd (F2)   winograd4 (F4, compiled / NumPy transforms)
+    16        5.6e-7    2.8e-7          6.0e-6 / 5.0e-6
+    64        8.0e-7    8.3e-7          8.3e-6 / 6.7e-6
+    256       5.5e-7    7.5e-7          1.1e-5 / 1.3e-5
+
+F(2x2)'s transforms add and halve, exact in binary, so it stays at im2col's level. F(4x4)'s
+B^T and A^T scale by up to 5 and 8, so an entry of a transformed tile can be much larger than
+the outputs it feeds, and its rounding error lands on them: about 10x im2col's error, growing
+slowly with C_in. ``tests/ops/test_conv_algorithms.py`` holds it to 3e-5 (gemm and F2 to
+3e-6). For training that is far below SGD's noise; to compare with float64 to 1e-6, force
+``gemm`` or ``winograd``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 from juanji._ops import compiled
 from juanji._ops.conv.algorithm import Algorithm, Geometry
 from juanji._ops.conv.gemm import _split, batch_first, batch_last
 from juanji.backend import op_threads, run_tasks, xp_of
 
-_G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
+Matrix = tuple[tuple[float, ...], ...]
 
 
-def _tiles(size: int) -> int:
-    """Number of 2-wide output tiles covering ``size`` outputs."""
-    return -(-size // 2)
+@dataclass(frozen=True)
+class Tiles:
+    """One member of the family, F(m x m, 3x3): its matrices and its fused transforms' module."""
+
+    m: int
+    BT: Matrix  # (alpha, alpha), alpha = m + 2: the input transform
+    G: Matrix  # (alpha, 3): the filter transform
+    AT: Matrix  # (m, alpha): the output transform
+    kernels: str  # juanji._ops.compiled.<kernels>: input, output and grad_output transforms
+
+    @property
+    def alpha(self) -> int:
+        """Width of an input tile."""
+        return self.m + 2
+
+    def count(self, size: int) -> int:
+        """Number of m-wide output tiles covering ``size`` outputs."""
+        return -(-size // self.m)
 
 
-def _input_rows(d: Any, axis: int, count: int, out: Any) -> None:
-    """out[0..3] = B^T applied along ``axis`` to the 4-tall windows at stride 2 of d."""
+F2 = Tiles(
+    2,
+    BT=((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1)),
+    G=((1, 0, 0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0, 0, 1)),
+    AT=((1, 1, 1, 0), (0, 1, -1, -1)),
+    kernels="winograd",
+)
+F4 = Tiles(
+    4,
+    BT=((4, 0, -5, 0, 1, 0), (0, -4, -4, 1, 1, 0), (0, 4, -4, -1, 1, 0),
+        (0, -2, -1, 2, 1, 0), (0, 2, -1, -2, 1, 0), (0, 4, 0, -5, 0, 1)),
+    G=((1 / 4, 0, 0), (-1 / 6, -1 / 6, -1 / 6), (-1 / 6, 1 / 6, -1 / 6),
+       (1 / 24, 1 / 12, 1 / 6), (1 / 24, -1 / 12, 1 / 6), (0, 0, 1)),
+    AT=((1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0), (0, 1, 1, 4, 4, 0), (0, 1, -1, 8, -8, 1)),
+    kernels="winograd4",
+)  # fmt: skip
 
-    def rows(r: int) -> Any:
-        index = [slice(None)] * d.ndim
-        index[axis] = slice(r, r + 2 * count, 2)
-        return d[tuple(index)]
 
-    xp = xp_of(d)
-    xp.subtract(rows(0), rows(2), out=out[0])
-    xp.add(rows(1), rows(2), out=out[1])
-    xp.subtract(rows(2), rows(1), out=out[2])
-    xp.subtract(rows(1), rows(3), out=out[3])
+def _transposed(matrix: Matrix) -> Matrix:
+    return tuple(zip(*matrix, strict=True))
 
 
-def _input_transform(xb: Any, th: int, tw: int, channels: slice, V: Any) -> None:
-    """V[a, b, channels] = (B^T d B)[a, b] for every tile: (4, 4, C, th, tw, N)."""
-    xp = xp_of(xb)
+def _combine(matrix: Matrix, views: list[Any], out: Any) -> None:
+    """out[a] = sum_i matrix[a][i] * views[i] for every row a: additions where an entry is +-1."""
+    xp = xp_of(views[0])
+    for a, row in enumerate(matrix):
+        terms = sorted(
+            ((c, v) for c, v in zip(row, views, strict=True) if c), key=lambda t: t[0] != 1
+        )
+        (c, v), rest = terms[0], terms[1:]
+        if c == 1 and rest and abs(rest[0][0]) == 1:
+            (xp.add if rest[0][0] > 0 else xp.subtract)(v, rest[0][1], out=out[a])
+            rest = rest[1:]
+        else:
+            xp.multiply(v, c, out=out[a])
+        for c, v in rest:
+            if abs(c) == 1:
+                (xp.add if c > 0 else xp.subtract)(out[a], v, out=out[a])
+            else:
+                out[a] += c * v
+
+
+def _windows(d: Any, axis: int, step: int, count: int, entries: int) -> list[Any]:
+    """Entry i of every tile along ``axis``, for i < entries: d[i : i + step * count : step]."""
+    before = (slice(None),) * axis
+    return [d[before + (slice(i, i + step * count, step),)] for i in range(entries)]
+
+
+def _input_transform(f: Tiles, xb: Any, th: int, tw: int, channels: slice, V: Any) -> None:
+    """V[a, b, channels] = (B^T d B)[a, b] for every tile d: V (alpha, alpha, C, th, tw, N)."""
     part = xb[channels]
-    rows = xp.empty((4,) + part.shape[:1] + (th,) + part.shape[2:], dtype=xb.dtype)
-    _input_rows(part, 1, th, rows)
-    for a in range(4):
-        _input_rows(rows[a], 2, tw, V[a, :, channels])
+    shape = (f.alpha,) + part.shape[:1] + (th,) + part.shape[2:]
+    rows = xp_of(xb).empty(shape, dtype=xb.dtype)  # (alpha, c, th, W, N): B^T along H
+    _combine(f.BT, _windows(part, 1, f.m, th, f.alpha), rows)
+    for a in range(f.alpha):
+        _combine(f.BT, _windows(rows[a], 2, f.m, tw, f.alpha), V[a, :, channels])
 
 
-def _output_transform(M: Any, yb: Any, channels: slice) -> None:
-    """yb[channels] (O, 2th, 2tw, N) = A^T M A per tile, M: (4, 4, O, th, tw, N)."""
-    xp = xp_of(M)
-    m = M[:, :, channels]
-    r0 = m[0] + m[1] + m[2]  # (4, o, th, tw, N): A^T along the first tile axis
-    r1 = m[1] - m[2] - m[3]
-    for i, r in enumerate((r0, r1)):
-        xp.add(r[0] + r[1], r[2], out=yb[channels, i::2, 0::2])
-        xp.subtract(r[1] - r[2], r[3], out=yb[channels, i::2, 1::2])
+def _output_transform(f: Tiles, M: Any, yb: Any, channels: slice) -> None:
+    """yb[channels] (O, m th, m tw, N) = A^T M A per tile, M: (alpha, alpha, O, th, tw, N)."""
+    part = M[:, :, channels]
+    rows = xp_of(M).empty((f.m,) + part.shape[1:], dtype=M.dtype)  # (m, alpha, o, th, tw, N)
+    _combine(f.AT, list(part), rows)
+    for i in range(f.m):
+        _combine(f.AT, list(rows[i]), [yb[channels, i :: f.m, j :: f.m] for j in range(f.m)])
 
 
-def _grad_output_transform(gb: Any, th: int, tw: int, Gm: Any) -> None:
-    """Gm (4, 4, O, th, tw, N) = A grad_Y A^T per tile, gb: (O, 2th, 2tw, N)."""
-    xp = xp_of(gb)
-    y0, y1 = gb[:, 0::2], gb[:, 1::2]  # (O, th, 2tw, N)
-    rows = (y0, y0 + y1, y0 - y1, -y1)
-    for a, s in enumerate(rows):
-        c0, c1 = s[:, :, 0::2], s[:, :, 1::2]
-        xp.copyto(Gm[a, 0], c0)
-        xp.add(c0, c1, out=Gm[a, 1])
-        xp.subtract(c0, c1, out=Gm[a, 2])
-        xp.negative(c1, out=Gm[a, 3])
+def _grad_output_transform(f: Tiles, gb: Any, th: int, tw: int, Gm: Any) -> None:
+    """Gm (alpha, alpha, O, th, tw, N) = A grad_Y A^T per tile, gb: (O, m th, m tw, N)."""
+    rows = xp_of(gb).empty((f.alpha, gb.shape[0], th) + gb.shape[2:], dtype=gb.dtype)
+    _combine(_transposed(f.AT), _windows(gb, 1, f.m, th, f.m), rows)  # (alpha, O, th, m tw, N)
+    for a in range(f.alpha):
+        _combine(_transposed(f.AT), _windows(rows[a], 2, f.m, tw, f.m), Gm[a])
 
 
-def _weight_transform(weight: Any) -> Any:
-    """U (16, C_out, C_in) = G g G^T for every filter."""
-    xp = xp_of(weight)
-    G = xp.asarray(_G, dtype=weight.dtype)
-    U = xp.einsum("ai,ocij,bj->aboc", G, weight, G)
-    return U.reshape((16,) + weight.shape[:2])
+def _weight_transform(f: Tiles, weight: Any) -> Any:
+    """U (alpha^2, C_out, C_in) = G g G^T for every filter, in float64, rounded once."""
+    O, C = weight.shape[:2]  # noqa: E741 - gemm.py's notation
+    GG = _g_kron(f, weight)
+    with op_threads(GG.size * O * C):  # one BLAS thread: K = 9 is too short to share
+        U = GG @ weight.reshape(O * C, 9).astype(GG.dtype).T  # (alpha^2, C_out * C_in)
+    return U.reshape(f.alpha**2, O, C).astype(weight.dtype)
 
 
-def _gemms(U: Any, V: Any, out: Any, ks: list[int]) -> None:
+def _g_kron(f: Tiles, like: Any) -> Any:
+    """kron(G, G) (alpha^2, 9) in float64: U[a, b] = G g G^T is one product with the 9 taps."""
+    G = xp_of(like).asarray(f.G, dtype="float64")
+    return xp_of(like).kron(G, G)
+
+
+def _gemms(left: Any, right: Any, out: Any, ks: list[int], transposed: bool = False) -> None:
+    """out[k] = left[k] @ right[k] (or @ right[k].T) for k in ks: one task's products."""
     for k in ks:
-        xp_of(U).matmul(U[k], V[k], out=out[k])
+        other = right[k].swapaxes(-1, -2) if transposed else right[k]
+        xp_of(left).matmul(left[k], other, out=out[k])
 
 
-def _winograd(xb: Any, U: Any, out_size: tuple[int, int]) -> tuple[Any, Any]:
+def _winograd(f: Tiles, xb: Any, U: Any, out_size: tuple[int, int]) -> tuple[Any, Any]:
     """(yb (O, Ho, Wo, N) view, V) of the stride-1 3x3 conv of the padded batch-last xb.
 
-    xb is (C, 2*th + 2, 2*tw + 2, N): padded, and extended so that the tiles cover the output.
+    xb is (C, m th + 2, m tw + 2, N): padded, and extended so that the tiles cover the output.
     """
-    xp = xp_of(xb)
-    C, N = xb.shape[0], xb.shape[-1]
-    O = U.shape[1]  # noqa: E741 - the notation of gemm.py
-    th, tw = _tiles(out_size[0]), _tiles(out_size[1])
-    V = xp.empty((4, 4, C, th, tw, N), dtype=xb.dtype)
-    M = xp.empty((16, O, th * tw * N), dtype=xb.dtype)
-    yb = xp.empty((O, 2 * th, 2 * tw, N), dtype=xb.dtype)
-    macs = 16 * O * C * th * tw * N
+    xp, k = xp_of(xb), f.alpha
+    C, N, O = xb.shape[0], xb.shape[-1], U.shape[1]  # noqa: E741 - gemm.py's notation
+    th, tw = f.count(out_size[0]), f.count(out_size[1])
+    V = xp.empty((k, k, C, th, tw, N), dtype=xb.dtype)
+    M = xp.empty((k * k, O, th * tw * N), dtype=xb.dtype)
+    yb = xp.empty((O, f.m * th, f.m * tw, N), dtype=xb.dtype)
     fused = _fused(xb)
-    with op_threads(macs, splits=True) as tasks:
+    with op_threads(k * k * O * C * th * tw * N, splits=True) as tasks:
         if fused:
-            compiled.kernels("winograd", V.size).input_transform(xb, V, C, th, tw, N)
+            compiled.kernels(f.kernels, V.size).input_transform(xb, V, C, th, tw, N)
         else:
-            run_tasks([partial(_input_transform, xb, th, tw, c, V) for c in _parts(tasks, C)])
-        Vk = V.reshape(16, C, -1)
-        run_tasks([partial(_gemms, U, Vk, M, ks) for ks in _split(tasks, list(range(16)))])
+            run_tasks([partial(_input_transform, f, xb, th, tw, c, V) for c in _parts(tasks, C)])
+        Vk = V.reshape(k * k, C, -1)
+        run_tasks([partial(_gemms, U, Vk, M, ks) for ks in _split(tasks, list(range(k * k)))])
         if fused:
-            compiled.kernels("winograd", M.size).output_transform(M, yb, O, th, tw, N)
+            compiled.kernels(f.kernels, M.size).output_transform(M, yb, O, th, tw, N)
         else:
-            M6 = M.reshape(4, 4, O, th, tw, N)
-            run_tasks([partial(_output_transform, M6, yb, o) for o in _parts(tasks, O)])
+            M6 = M.reshape(k, k, O, th, tw, N)
+            run_tasks([partial(_output_transform, f, M6, yb, o) for o in _parts(tasks, O)])
     return yb[:, : out_size[0], : out_size[1]], V
 
 
 def _fused(a: Any) -> bool:
-    """Whether the compiled transforms (``compiled/winograd.py``) take this array."""
+    """Whether the compiled transforms (``compiled/winograd*.py``) take this array."""
     return compiled.enabled() and xp_of(a).__name__ == "numpy" and a.flags.c_contiguous
 
 
@@ -152,10 +227,10 @@ def _parts(tasks: int, size: int) -> list[slice]:
     return [slice(p[0], p[-1] + 1) for p in _split(tasks, list(range(size))) if p]
 
 
-def _extended(pads: tuple[tuple[int, int], ...], in_size: tuple[int, ...], out: tuple) -> tuple:
+def _extended(f: Tiles, pads: tuple, in_size: tuple[int, ...], out: tuple) -> tuple:
     """The pads plus the rows/columns the last tile needs past the padded input."""
     return tuple(
-        (b, a + 2 * _tiles(o) + 2 - (n + b + a))
+        (b, a + f.m * f.count(o) + 2 - (n + b + a))
         for (b, a), n, o in zip(pads, in_size, out, strict=True)
     )
 
@@ -164,21 +239,17 @@ class Winograd(Algorithm):
     """F(2x2, 3x3) Winograd convolution, batch-last, forward and both backward passes."""
 
     name = "winograd"
+    tiles: ClassVar[Tiles] = F2
 
     def applies(self, geometry: Geometry) -> bool:
         g = geometry
-        return (
-            g.kernel_size == (3, 3)
-            and g.stride == (1, 1)
-            and g.dilation == (1, 1)
-            and g.groups == 1
-            and g.N >= 1
-        )
+        one = g.stride == g.dilation == (1, 1) and g.groups == 1 and g.N >= 1
+        return one and g.kernel_size == (3, 3)
 
     def forward(self, ctx: Any, x: Any, weight: Any, bias: Any, geometry: Geometry) -> Any:
-        g = geometry
-        xb = batch_last(x, _extended(g.padding, g.in_size, g.out))
-        yb, V = _winograd(xb, _weight_transform(weight), g.out)
+        g, f = geometry, self.tiles
+        xb = batch_last(x, _extended(f, g.padding, g.in_size, g.out))
+        yb, V = _winograd(f, xb, _weight_transform(f, weight), g.out)
         if bias is not None:
             yb += bias.reshape(-1, 1, 1, 1)  # yb is fresh: in place is safe
         if ctx.requires_grad:
@@ -187,7 +258,7 @@ class Winograd(Algorithm):
         return batch_first(yb)
 
     def backward(self, ctx: Any, grad_output: Any) -> tuple[Any, Any, Any]:
-        g, xp = ctx.geometry, xp_of(grad_output)
+        g, f, xp = ctx.geometry, self.tiles, xp_of(grad_output)
         V, weight = ctx.saved_tensors
         needs_x, needs_w, needs_b = (tuple(ctx.needs_input_grad) + (False,))[:3]
         grad_input = grad_weight = grad_bias = None
@@ -200,32 +271,41 @@ class Winograd(Algorithm):
             # by 2: its output is the gradient of the padded input; crop the padding off.
             flipped = xp.ascontiguousarray(weight[:, :, ::-1, ::-1].swapaxes(0, 1))
             padded = tuple(n + b + a for n, (b, a) in zip(g.in_size, g.padding, strict=True))
-            gb = batch_last(grad_output, _extended(((2, 2), (2, 2)), g.out, padded))
-            gxb, _ = _winograd(gb, _weight_transform(flipped), padded)
+            gb = batch_last(grad_output, _extended(f, ((2, 2), (2, 2)), g.out, padded))
+            gxb, _ = _winograd(f, gb, _weight_transform(f, flipped), padded)
             (top, _), (left, _) = g.padding
             H, W = g.in_size
             grad_input = batch_first(gxb[:, top : top + H, left : left + W])
         return grad_input, grad_weight, grad_bias
 
-    @staticmethod
-    def _grad_weight(grad_output: Any, V: Any, g: Geometry) -> Any:
-        xp = xp_of(grad_output)
+    def _grad_weight(self, grad_output: Any, V: Any, g: Geometry) -> Any:
+        xp, f, k = xp_of(grad_output), self.tiles, self.tiles.alpha
         th, tw, N = V.shape[3], V.shape[4], V.shape[5]
-        gb = batch_last(grad_output, ((0, 2 * th - g.out[0]), (0, 2 * tw - g.out[1])))
-        Gm = xp.empty((4, 4, g.C_out, th, tw, N), dtype=grad_output.dtype)
+        gb = batch_last(grad_output, ((0, f.m * th - g.out[0]), (0, f.m * tw - g.out[1])))
+        Gm = xp.empty((k, k, g.C_out, th, tw, N), dtype=grad_output.dtype)
         if _fused(gb):
-            compiled.kernels("winograd", Gm.size).grad_output_transform(gb, Gm, g.C_out, th, tw, N)
+            compiled.kernels(f.kernels, Gm.size).grad_output_transform(gb, Gm, g.C_out, th, tw, N)
         else:
-            _grad_output_transform(gb, th, tw, Gm)
-        Gk, Vk = Gm.reshape(16, g.C_out, -1), V.reshape(16, g.C_in, -1)
-        grad_U = xp.empty((16, g.C_out, g.C_in), dtype=grad_output.dtype)
-        with op_threads(16 * g.C_out * g.C_in * Vk.shape[-1], splits=True) as tasks:
-            jobs = [partial(_grad_u, Gk, Vk, grad_U, ks) for ks in _split(tasks, list(range(16)))]
-            run_tasks(jobs)
-        G = xp.asarray(_G, dtype=grad_output.dtype)
-        return xp.einsum("ai,aboc,bj->ocij", G, grad_U.reshape(4, 4, g.C_out, g.C_in), G)
+            _grad_output_transform(f, gb, th, tw, Gm)
+        Gk, Vk = Gm.reshape(k * k, g.C_out, -1), V.reshape(k * k, g.C_in, -1)
+        grad_U = xp.empty((k * k, g.C_out, g.C_in), dtype=grad_output.dtype)
+        with op_threads(k * k * g.C_out * g.C_in * Vk.shape[-1], splits=True) as tasks:
+            ks = _split(tasks, list(range(k * k)))
+            run_tasks([partial(_gemms, Gk, Vk, grad_U, part, True) for part in ks])
+        return _grad_filter(f, grad_U).astype(grad_output.dtype)
 
 
-def _grad_u(Gk: Any, Vk: Any, out: Any, ks: list[int]) -> None:
-    for k in ks:
-        xp_of(Gk).matmul(Gk[k], Vk[k].swapaxes(-1, -2), out=out[k])
+def _grad_filter(f: Tiles, grad_U: Any) -> Any:
+    """grad_g (C_out, C_in, 3, 3) = G^T grad_U G in float64; grad_U: (alpha^2, C_out, C_in)."""
+    xp, (_, O, C) = xp_of(grad_U), grad_U.shape  # noqa: E741 - gemm.py's notation
+    GG = _g_kron(f, grad_U)
+    with op_threads(GG.size * O * C):
+        grad_g = GG.T @ grad_U.reshape(-1, O * C).astype(GG.dtype)  # (9, C_out * C_in)
+    return xp.ascontiguousarray(grad_g.T).reshape(O, C, 3, 3)
+
+
+class Winograd4(Winograd):
+    """F(4x4, 3x3) Winograd convolution: 36 products per 4x4 outputs, a larger float32 error."""
+
+    name = "winograd4"
+    tiles: ClassVar[Tiles] = F4
