@@ -148,17 +148,22 @@ def test_compiled_enabled_follows_the_environment(monkeypatch):
 
 
 def test_auto_uses_the_default_table():
-    def geometry(C_in, C_out, groups, kernel, stride=(1, 1), pads=((1, 1), (1, 1))):
-        return registry.Geometry(2, C_in, C_out, groups, (8, 8), kernel, stride, pads, (1, 1), 4)
+    def geometry(C_in, C_out, groups, kernel, stride=(1, 1), pads=((1, 1), (1, 1)), size=8):
+        return registry.Geometry(
+            2, C_in, C_out, groups, (size, size), kernel, stride, pads, (1, 1), 4
+        )
 
     numba = compiled.enabled()
     assert registry.choose(geometry(8, 8, 8, (3, 3))).name == (
         "numba_depthwise" if numba else "gemm"
     )
     assert registry.choose(geometry(8, 4, 1, (1, 1), pads=((0, 0), (0, 0)))).name == "1x1"
-    one_thread = juanji.backend.get_num_threads() == 1
-    wide = "winograd" if numba and one_thread else "gemm"
+    wide = "winograd4" if numba else "gemm"  # at any thread count
     assert registry.choose(geometry(32, 32, 1, (3, 3))).name == wide
+    assert registry.choose(geometry(32, 64, 1, (3, 3), size=7)).name == wide
+    assert registry.choose(geometry(16, 16, 1, (3, 3), size=8)).name == wide  # 4x4 tiles fit
+    assert registry.choose(geometry(16, 32, 1, (3, 3), size=14)).name == "gemm"  # they do not
+    assert registry.choose(geometry(256, 256, 1, (3, 3), size=4)).name == "gemm"  # too small
     assert registry.choose(geometry(4, 32, 1, (3, 3))).name == "gemm"  # too narrow
     assert registry.choose(geometry(32, 32, 1, (3, 3), stride=(2, 2))).name == "gemm"
 

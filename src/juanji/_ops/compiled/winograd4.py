@@ -28,8 +28,7 @@ _INLINE = {"cache": True, "inline": "always"}
 @numba.njit(**_INLINE)
 def _constants(a):
     """(2, 4, 5, 8) in a's dtype."""
-    t = a.dtype.type
-    return t(2), t(4), t(5), t(8)
+    return a.dtype.type(2), a.dtype.type(4), a.dtype.type(5), a.dtype.type(8)
 
 
 @numba.njit(**_INLINE)
@@ -116,9 +115,8 @@ def grad_output_transform(gb, Gm, O, th, tw, N):
             for j in range(4):  # A down column j of the 4x4 tile
                 for n in range(N):
                     w = 4 * u + j
-                    column = (
-                        gb[o, i, w, n], gb[o, i + 1, w, n], gb[o, i + 2, w, n], gb[o, i + 3, w, n]
-                    )  # fmt: skip
+                    column = (gb[o, i, w, n], gb[o, i + 1, w, n],
+                              gb[o, i + 2, w, n], gb[o, i + 3, w, n])  # fmt: skip
                     values = _a(column, c)
                     for a in range(6):
                         s[a, j, n] = values[a]

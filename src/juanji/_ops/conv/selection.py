@@ -3,9 +3,12 @@
 **The default table** (``DEFAULTS``): the first row whose algorithm applies to the call and
 whose rule holds wins. The rules come from ``python -m benchmarks.algorithms`` on the bench's
 conv rows (benchmarks/README.md has the tables): compiled depthwise beats im2col 2-4x wherever
-it applies, the plain 1x1 GEMM beats im2col's 1x1 path, Winograd beats im2col on wide 3x3
-layers on one thread when its transforms are compiled (with NumPy transforms it is 10-15 %
-slower; at 2 threads its hand-offs eat the gain), and ``gemm`` takes everything else.
+it applies, the plain 1x1 GEMM beats im2col's 1x1 path, Winograd F(4x4, 3x3) beats im2col on
+3x3 layers of 32+ channels (16+ on maps that its 4x4 tiles cover exactly) at 1 and 2 threads
+when its transforms are compiled (with NumPy transforms it loses), and ``gemm`` takes
+everything else. F(2x2, 3x3) (``winograd``) has no row: where it beat gemm, F(4x4) beat it
+(64->64 on 32x32, fwd+bwd: 122 against 72 ms), and elsewhere it lost or tied with gemm;
+benchmark mode still times it.
 
 **Benchmark mode** (``juanji.backends.conv.benchmark = True``, as
 ``torch.backends.cudnn.benchmark``): the first call with a new key (the geometry: shapes,
@@ -25,15 +28,22 @@ from juanji._ops import compiled
 from juanji._ops.conv.algorithm import Algorithm, Geometry
 from juanji.backend import get_num_threads, xp_of
 
-# (algorithm, rule, the measurement behind it: single-thread CPU ms, fwd+bwd)
+
+def _wide_enough_for_4x4_tiles(g: Geometry) -> bool:
+    """32+ channels on 7x7 maps or more; 16+ when 4x4 tiles cover the output exactly."""
+    narrow, exact = min(g.C_in, g.C_out), all(o % 4 == 0 for o in g.out)
+    return min(g.out) >= 7 and (narrow >= 32 or (narrow >= 16 and exact))
+
+
+# (algorithm, rule, the measurement behind it: single-thread CPU ms, fwd+bwd, unless it says)
 DEFAULTS: tuple[tuple[str, Callable[[Geometry], bool], str], ...] = (
     ("numba_depthwise", lambda g: True, "depthwise 64 3x3: 13.5 vs gemm 45.8; conv1 4.0 vs 6.9"),
     ("1x1", lambda g: True, "64->256 1x1 on 16x16: 16.6 vs gemm 18.8"),
     (
-        "winograd",
-        lambda g: compiled.enabled() and get_num_threads() == 1 and min(g.C_in, g.C_out) >= 16,
-        "64->64 3x3 on 32x32, 1 thread: 133 vs gemm 142 (NumPy transforms: 158 vs 137, so "
-        "gemm); at 2 threads wall time it tied or lost (146 vs 127 ms), so gemm",
+        "winograd4",
+        lambda g: compiled.enabled() and _wide_enough_for_4x4_tiles(g),
+        "wall ms, 1 / 2 threads: 64->64 on 32x32 72 / 75 vs gemm 117 / 125; 128->128 on 7x7 "
+        "54 / 53 vs 74 / 84; lost on 16->32 14x14, 256->256 4x4 and with NumPy transforms",
     ),
     ("gemm", lambda g: True, "im2col + GEMM: every call"),
 )

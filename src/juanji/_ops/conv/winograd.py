@@ -111,10 +111,6 @@ F4 = Tiles(
 )  # fmt: skip
 
 
-def _transposed(matrix: Matrix) -> Matrix:
-    return tuple(zip(*matrix, strict=True))
-
-
 def _combine(matrix: Matrix, views: list[Any], out: Any) -> None:
     """out[a] = sum_i matrix[a][i] * views[i] for every row a: additions where an entry is +-1."""
     xp = xp_of(views[0])
@@ -162,10 +158,11 @@ def _output_transform(f: Tiles, M: Any, yb: Any, channels: slice) -> None:
 
 def _grad_output_transform(f: Tiles, gb: Any, th: int, tw: int, Gm: Any) -> None:
     """Gm (alpha, alpha, O, th, tw, N) = A grad_Y A^T per tile, gb: (O, m th, m tw, N)."""
-    rows = xp_of(gb).empty((f.alpha, gb.shape[0], th) + gb.shape[2:], dtype=gb.dtype)
-    _combine(_transposed(f.AT), _windows(gb, 1, f.m, th, f.m), rows)  # (alpha, O, th, m tw, N)
+    A, shape = tuple(zip(*f.AT, strict=True)), (f.alpha, gb.shape[0], th) + gb.shape[2:]
+    rows = xp_of(gb).empty(shape, dtype=gb.dtype)  # (alpha, O, th, m tw, N): A along H
+    _combine(A, _windows(gb, 1, f.m, th, f.m), rows)
     for a in range(f.alpha):
-        _combine(_transposed(f.AT), _windows(rows[a], 2, f.m, tw, f.m), Gm[a])
+        _combine(A, _windows(rows[a], 2, f.m, tw, f.m), Gm[a])
 
 
 def _weight_transform(f: Tiles, weight: Any) -> Any:
