@@ -127,6 +127,16 @@ def test_algorithm_gradcheck(algorithm, case):
         assert gradcheck(fn, tuple(tensors), mode="random", seed=0)
 
 
+@ALGORITHMS
+@pytest.mark.parametrize("which", [[0], [1], [2], [0, 2], [1, 2]], ids=str)
+def test_algorithm_with_gradients_for_a_subset_of_inputs(algorithm, which):
+    # The algorithm saves only what the needed gradients use (Winograd: V for grad_weight, the
+    # filters for grad_input) and returns None for the others.
+    ours, theirs, inputs = _pair(CASES[IDS.index("3x3 dense p2, partial tiles")], np.float64)
+    with forced(algorithm):
+        compare_op(ours, theirs, inputs, grads=which)
+
+
 def test_compiled_off_means_numpy_only(monkeypatch):
     # JUANJI_NUMBA=0 (or no Numba): no compiled algorithm applies, auto falls back to NumPy.
     monkeypatch.setitem(compiled._state, "enabled", False)

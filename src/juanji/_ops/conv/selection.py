@@ -42,8 +42,8 @@ DEFAULTS: tuple[tuple[str, Callable[[Geometry], bool], str], ...] = (
     (
         "winograd4",
         lambda g: compiled.enabled() and _wide_enough_for_4x4_tiles(g),
-        "wall ms, 1 / 2 threads: 64->64 on 32x32 72 / 75 vs gemm 117 / 125; 128->128 on 7x7 "
-        "54 / 53 vs 74 / 84; lost on 16->32 14x14, 256->256 4x4 and with NumPy transforms",
+        "wall ms, 1 / 2 threads: 64->64 on 32x32 66 / 69 vs gemm 109 / 124; 128->128 on 7x7 "
+        "58 / 59 vs 74 / 81; lost on 16->32 14x14, 256->256 4x4 and with NumPy transforms",
     ),
     ("gemm", lambda g: True, "im2col + GEMM: every call"),
 )
