@@ -10,6 +10,8 @@ computed. The choice changes speed and memory, never the result beyond float rou
 * ``"1x1"``: a 1x1 convolution as plain matrix products over channels, no im2col;
 * ``"winograd"``: F(2x2, 3x3) for stride-1 3x3 ungrouped convolutions (16 products per 2x2
   output tile instead of 36);
+* ``"winograd4"``: F(4x4, 3x3) for the same convolutions (36 products per 4x4 tile instead of
+  144), with about 10x gemm's float32 rounding error (benchmarks/README.md);
 * ``"numba_depthwise"``: a compiled direct loop for depthwise convolutions (one input channel
   per group), with ``pip install juanji[fast]`` (Numba); without it, it applies to nothing;
 * ``"reference"``: the textbook formula as a loop over the kernel's taps (slow; for teaching
@@ -19,7 +21,7 @@ Example:
     >>> import juanji
     >>> import juanji.nn.functional as F
     >>> juanji.backends.conv.available()
-    ('auto', 'numba_depthwise', '1x1', 'gemm', 'winograd', 'reference')
+    ('auto', 'numba_depthwise', '1x1', 'gemm', 'winograd', 'winograd4', 'reference')
     >>> x, w = juanji.ones(1, 2, 5, 5), juanji.ones(3, 2, 3, 3)
     >>> with juanji.backends.conv.use("reference"):
     ...     slow = F.conv2d(x, w, padding=1)
