@@ -31,3 +31,12 @@ def test_a_long_function_fails_unless_listed_and_a_stale_entry_fails(loc, tmp_pa
     monkeypatch.setattr(loc, "FUNCTION_EXCEPTIONS", {"m.py::long": "why", "m.py::short": "why"})
     (problem,) = loc.check_functions(tmp_path)
     assert "m.py::short" in problem and "not over the limit" in problem
+
+
+def test_a_layer_over_its_budget_or_without_one_fails(loc, monkeypatch):
+    monkeypatch.setattr(loc, "LAYER_BUDGETS", {"nn": (10, "why")})
+    assert loc.check_layers({"nn": 10}) == []
+    (over,) = loc.check_layers({"nn": 11})
+    assert "nn" in over and "over its budget of 10" in over
+    (missing,) = loc.check_layers({"nn": 1, "new": 1})
+    assert "new" in missing and "no budget" in missing

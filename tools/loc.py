@@ -1,8 +1,8 @@
 """Count code lines per file and layer (docstrings, comments, blanks excluded); enforce budgets.
 
 Usage: python tools/loc.py [--quiet]. Exits 1 if a file passes the hard limit, a function passes
-FUNCTION_LIMIT (unless FUNCTION_EXCEPTIONS lists it, with the reason), or the core passes its
-budget. Budgets change only in a commit that says why (CONVENTIONS.md, "Tooling").
+FUNCTION_LIMIT (unless FUNCTION_EXCEPTIONS lists it, with the reason), or a layer passes its
+budget. Budgets change only in a commit that says why (docs/architecture.md, "Size").
 """
 
 from __future__ import annotations
@@ -32,45 +32,39 @@ FUNCTION_EXCEPTIONS: dict[str, str] = {
     ),
     "nn/functional/conv.py::_conv_nd": "being reworked (the convolution algorithm seam, issue 8)",
 }
-CORE = (
-    "backend",
-    "autograd",
-    "_ops",
-    "tensor",
-    "nn",
-    "optim",
-    "_dtype.py",
-    "_shapes.py",
-    "random.py",
-)
-# Started at 4 000 (CONVENTIONS). Raised to 6 000 when the core issue's full surface landed: three
-# padding families for conv, unfold/fold in 1-3-D, twelve pooling functions, the whole Module
-# API with PyTorch's state_dict/repr/hooks, six schedulers and their error messages.
-# Raised to 6 400 when the Tensor became a package: its method families (_shape, _reduce,
-# _inplace, _args, _printing), 289 lines that sat beside tensor.py uncounted, now count as core.
-# Raised by 550 to 6 950 for the PyTorch surface real scripts use (issue 10, items 7-8): version
-# counters and autograd through indexed writes (~170), trigonometry, new_*, Size, type names,
-# legacy constructors and Variable, meshgrid/normal/eq... (~380).
-# Raised by 1 600 for normalisation (one fused Normalize Function for batch/instance/layer/group
-# norm with its analytic backward, LRN), the lazy modules and 17 activations, 6 losses, 4 dropouts.
-# Raised by 1 100 for transposed convolution 1-3-D, interpolate (seven modes), pixel shuffle,
-# fifteen padding layers, max-unpooling and LP pooling.
-# Raised by 700 for the optimisers and schedulers real training scripts use (issue 10, item 6):
-# six optimisers (about 340 lines) and eight schedulers (about 360 lines), each with PyTorch's
-# options, checks and state_dict.
-# Raised by 100 for integer division and remainder with PyTorch's ZeroDivisionError and the
-# wrapping of out-of-range Python ints (issue 9, items 4 and 8).
-# Raised by 100 for the Tensor's base class (its storage, graph recording and metadata in
-# one file the method families inherit, with their type-only declarations) and the backend
-# split into array, BLAS, task and memory files (issue 8).
-# Raised by 200 for the convolution's algorithm seam (the Algorithm interface, the registry and
-# its setting, the reference algorithm) and the one padding normaliser (issue 8).
-# Raised by 650 for the optional compiled kernels (issue 12): _ops/compiled (Numba depthwise
-# conv and max/avg pooling, the layout helpers), the numba_depthwise algorithm behind the conv
-# seam and pooling's compiled path (_ops/pool_compiled.py). Then by 400 for the 1x1 and
-# Winograd F(2x2, 3x3) algorithms (forward and both backward passes, NumPy and fused Numba
-# transforms) and the per-shape choice with its benchmark mode.
-CORE_BUDGET = 11800
+# Code lines allowed per layer (the first folder or file under src/juanji), each with the size
+# it had when the budget was set and why it may grow. The single core budget this replaces was
+# raised ten times (4 000 to 11 800) and had stopped meaning anything (issue 26): growth is now
+# a decision per layer, made in the commit that needs it, with the reason written here.
+# A layer missing from this table fails the check, so a new top-level folder needs a line.
+LAYER_BUDGETS: dict[str, tuple[int, str]] = {
+    "apps": (7000, "6 271 at issue 26; the serve and CLI hardening of issue 25 and the run "
+                   "directory's owner (issue 26)"),
+    "nn": (5600, "4 337 at issue 26; the PyTorch surface of issue 28: nn.utils, all of nn.init, "
+                 "the missing layers and losses, affine_grid/grid_sample"),
+    "_ops": (3500, "3 132 at issue 26; the grid-sampling Function (issue 28) and fused kernels "
+                   "(issues 22, 23)"),
+    "data": (2700, "2 160 at issue 26; transforms.functional and PIL/HWC inputs (issue 28)"),
+    "tensor": (2500, "2 012 at issue 26; the Tensor methods and error checks of issues 25, 28"),
+    "onnx": (1750, "1 616 at issue 26; size checks on untrusted models (issue 25)"),
+    "optim": (2000, "1 488 at issue 26; LBFGS, Rprop, ASGD, CyclicLR, swa_utils (issue 28)"),
+    "models": (1300, "1 198 at issue 26; torchvision's pretrained= keyword (issue 28)"),
+    "serialization": (1150, "930 at issue 26; size checks on untrusted files (issue 25)"),
+    "backend": (300, "269 at issue 26"),
+    "autograd": (300, "257 at issue 26"),
+    "utils": (100, "2 at issue 26; torch.utils' module paths (issue 28)"),
+    "distributed": (600, "new: data-parallel training over MPI (issue 27)"),
+    "testing.py": (200, "161 at issue 26"),
+    "_shapes.py": (160, "146 at issue 26"),
+    "__init__.py": (200, "141 at issue 26; the torch namespace's names (issue 28)"),
+    "_dtype.py": (120, "104 at issue 26"),
+    "random.py": (80, "55 at issue 26"),
+    "cuda.py": (80, "38 at issue 26; device-selection names of a CPU-only PyTorch (issue 28)"),
+    "backends.py": (80, "35 at issue 26; torch.backends' flags (issues 26, 28)"),
+    "errors.py": (20, "4 at issue 26"),
+    "__main__.py": (5, "2 at issue 26"),
+    "_version.py": (5, "1 at issue 26"),
+}
 
 
 def code_lines(source: str) -> int:
@@ -143,6 +137,20 @@ def check_functions(root: pathlib.Path) -> list[str]:
     return problems
 
 
+def check_layers(layers: dict[str, int]) -> list[str]:
+    """Problems with the per-layer budgets: a layer over its budget, or one with no budget."""
+    problems = []
+    for layer, n in sorted(layers.items()):
+        if layer not in LAYER_BUDGETS:
+            problems.append(f"{n:6d}  {layer}  has no budget: add a line to LAYER_BUDGETS")
+        elif n > LAYER_BUDGETS[layer][0]:
+            problems.append(
+                f"{n:6d}  {layer}  over its budget of {LAYER_BUDGETS[layer][0]}: raise it in a "
+                "commit that says why, or shrink the code"
+            )
+    return problems
+
+
 def main(argv: list[str]) -> int:
     root = pathlib.Path(__file__).resolve().parents[1] / "src" / "juanji"
     counts = {
@@ -164,11 +172,13 @@ def main(argv: list[str]) -> int:
     for line in problems:
         print(line)
     failed |= bool(problems)
-    core = sum(n for name, n in counts.items() if name.split("/")[0] in CORE)
-    print(f"core: {core} code lines (budget {CORE_BUDGET}); whole package: {sum(counts.values())}")
-    if core > CORE_BUDGET:
-        print("core is over budget: raise it in a commit that says why, or shrink the code")
+    layers: dict[str, int] = {}
+    for name, n in counts.items():
+        layers[name.split("/")[0]] = layers.get(name.split("/")[0], 0) + n
+    for line in check_layers(layers):
+        print(line)
         failed = True
+    print(f"whole package: {sum(counts.values())} code lines in {len(layers)} layers")
     return 1 if failed else 0
 
 

@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # noqa: ANN202 - lazy alias, see CONVENTIONS "Settled decisions"
+def __getattr__(name: str):  # noqa: ANN202 - a lazy alias (docs/architecture.md)
     if name == "gradcheck":
         import importlib
 
