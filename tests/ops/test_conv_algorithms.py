@@ -157,7 +157,10 @@ def test_compiled_enabled_follows_the_environment(monkeypatch):
     assert compiled.enabled() is compiled._numba_importable()
 
 
-def test_auto_uses_the_default_table():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_auto_uses_the_default_table(monkeypatch, threads):
+    monkeypatch.setattr(registry.selection, "get_num_threads", lambda: threads)
+
     def geometry(C_in, C_out, groups, kernel, stride=(1, 1), pads=((1, 1), (1, 1)), size=8):
         return registry.Geometry(
             2, C_in, C_out, groups, (size, size), kernel, stride, pads, (1, 1), 4
@@ -168,10 +171,13 @@ def test_auto_uses_the_default_table():
         "numba_depthwise" if numba else "gemm"
     )
     assert registry.choose(geometry(8, 4, 1, (1, 1), pads=((0, 0), (0, 0)))).name == "1x1"
-    wide = "winograd4" if numba else "gemm"  # at any thread count
-    assert registry.choose(geometry(32, 32, 1, (3, 3))).name == wide
-    assert registry.choose(geometry(32, 64, 1, (3, 3), size=7)).name == wide
-    assert registry.choose(geometry(16, 16, 1, (3, 3), size=8)).name == wide  # 4x4 tiles fit
+    wide = "winograd4" if numba else "gemm"
+    small = wide if threads == 1 else "gemm"  # maps under 16x16 keep F(4x4) on 1 thread only
+    assert registry.choose(geometry(32, 32, 1, (3, 3), size=16)).name == wide
+    assert registry.choose(geometry(64, 64, 1, (3, 3), size=32)).name == wide
+    assert registry.choose(geometry(32, 32, 1, (3, 3))).name == small
+    assert registry.choose(geometry(32, 64, 1, (3, 3), size=7)).name == small
+    assert registry.choose(geometry(16, 16, 1, (3, 3), size=8)).name == small  # 4x4 tiles fit
     assert registry.choose(geometry(16, 32, 1, (3, 3), size=14)).name == "gemm"  # they do not
     assert registry.choose(geometry(256, 256, 1, (3, 3), size=4)).name == "gemm"  # too small
     assert registry.choose(geometry(4, 32, 1, (3, 3))).name == "gemm"  # too narrow
