@@ -1,8 +1,9 @@
 """Optimisers and learning-rate schedulers, with PyTorch's names (``torch.optim``).
 
 ``Optimizer`` holds parameter groups and per-parameter state; ``SGD``, ``Adam``, ``AdamW``,
-``Adadelta``, ``Adagrad``, ``RMSprop``, ``Adamax``, ``NAdam`` and ``RAdam`` update parameters in
-place from their ``.grad``; ``lr_scheduler`` changes ``group['lr']`` between steps.
+``Adadelta``, ``Adagrad``, ``RMSprop``, ``Adamax``, ``NAdam``, ``RAdam``, ``Rprop``, ``ASGD``
+and ``LBFGS`` update parameters in place from their ``.grad``; ``lr_scheduler`` changes
+``group['lr']`` between steps; ``swa_utils`` averages weights (SWA, EMA).
 
 Example:
     >>> import juanji
@@ -21,7 +22,8 @@ from juanji.optim.adam import Adam, AdamW
 from juanji.optim.adam_variants import Adamax, NAdam, RAdam
 from juanji.optim.adaptive import Adadelta, Adagrad, RMSprop
 from juanji.optim.optimizer import Optimizer
+from juanji.optim.rprop import ASGD, Rprop
 from juanji.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]
-__all__ += ["Adadelta", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam"]
+__all__ += ["Adadelta", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"]
