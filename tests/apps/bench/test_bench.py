@@ -150,3 +150,48 @@ def test_fashion_time_to_accuracy_runs_the_same_recipe_on_both_sides(monkeypatch
     np.testing.assert_allclose(result["juanji"]["accuracies"][0],
                                result["torch"]["accuracies"][0], atol=0.05)
     assert suite.format_accuracy(result).startswith("time to 99.9% accuracy")
+
+
+def test_each_side_runs_in_its_own_process_by_default(monkeypatch):
+    started = []
+    original = suite.Worker.__init__
+
+    def spy(self, side, threads):
+        started.append((side, threads))
+        original(self, side, threads)
+
+    monkeypatch.setattr(suite.Worker, "__init__", spy)
+    report = suite.run(_args("--only", "maxpool 2x2", "--threads", "1"))
+    assert report["settings"]["processes"] == "one per side"
+    assert sorted(started) == [("juanji", 1), ("torch", 1)]
+    assert "torch" not in sys.modules or report["rows"][0]["torch_ms"] > 0
+
+
+def test_in_process_mode_starts_no_worker(monkeypatch):
+    monkeypatch.setattr(suite.Worker, "__init__", lambda *a: pytest.fail("a worker started"))
+    report = suite.run(_args("--only", "maxpool 2x2", "--in-process"))
+    assert report["settings"]["processes"] == "one"
+    assert report["rows"][0]["juanji_ms"] > 0
+
+
+def test_a_loaded_machine_is_named_before_the_table(monkeypatch, capsys):
+    monkeypatch.setattr(suite.os, "getloadavg", lambda: (3.5, 2.0, 1.0))
+    suite.run(_args("--only", "maxpool 2x2", "--no-torch"))
+    out = capsys.readouterr().out
+    assert "load average is 3.50 (above 1)" in out and "void" in out
+    assert "load average at the end: 3.50" in out
+
+
+def test_a_failing_worker_raises_with_its_message():
+    from juanji.apps.bench.processes import BenchError, Worker
+
+    worker = Worker("juanji", 1)
+    try:
+        with pytest.raises(BenchError, match="juanji worker failed: .*no workload is named"):
+            worker.request(cmd="build", row="no such row", tiny=True)
+        row = "maxpool 2x2 fwd+bwd (6x28x28)"
+        assert worker.request(cmd="build", row=row, tiny=True)["seconds"] > 0
+        assert worker.request(cmd="time", reps=2)["seconds"] > 0
+    finally:
+        worker.close()
+    assert worker.process.returncode == 0

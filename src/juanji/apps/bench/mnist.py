@@ -170,22 +170,84 @@ class _JuanjiRun:
         return evaluate(for_testing(self.model, self.config), self.test_loader).accuracy
 
 
-def epoch_calls(
-    rounds: int, torch: Any, root: Any = None, tiny: bool = False
-) -> tuple[dict[str, Callable[[], Any]], int]:
-    """One training epoch per call for each side, and the images of an epoch.
+EPOCH_ROW = "mnist epoch (juanji train lenet5)"
+
+
+def _run(side: str, torch: Any, config: Any, root: Any, tiny: bool) -> Any:
+    return (
+        _JuanjiRun(config, root, tiny) if side == "juanji" else _TorchRun(torch, config, root, tiny)
+    )
+
+
+def epoch_call(
+    side: str, rounds: int, root: Any = None, tiny: bool = False, torch: Any = None
+) -> Callable[[], Any]:
+    """One training epoch per call on ``side`` (``"juanji"`` or ``"torch"``).
 
     The one-cycle schedule spans the warm-up call and the rounds, so it never runs out.
 
     Raises:
         DataError: MNIST is not on this machine (nothing is downloaded here).
     """
-    config = _config(rounds + 1)
-    run = _JuanjiRun(config, root, tiny)
+    if side == "torch" and torch is None:
+        import torch  # noqa: PLC0415 - the torch side of a bench worker
+
+    return _run(side, torch, _config(rounds + 1), root, tiny).epoch
+
+
+def epoch_calls(
+    rounds: int, torch: Any, root: Any = None, tiny: bool = False
+) -> tuple[dict[str, Callable[[], Any]], int]:
+    """``epoch_call`` for juanji and, when given, PyTorch; and the images of an epoch."""
+    run = _JuanjiRun(_config(rounds + 1), root, tiny)
     calls: dict[str, Callable[[], Any]] = {"juanji": run.epoch}
     if torch is not None:
-        calls["torch"] = _TorchRun(torch, config, root, tiny).epoch
+        calls["torch"] = epoch_call("torch", rounds, root, tiny, torch)
     return calls, len(run.train_loader.dataset)
+
+
+def epoch_images(tiny: bool) -> int:
+    """Training images in one epoch of the bench's MNIST row."""
+    return 8 * _config(1).hyperparameters.batch_size if tiny else 60_000
+
+
+def side_time_to_accuracy(
+    side: str,
+    target: float,
+    job: tuple[str, str] = LENET,
+    root: Any = None,
+    tiny: bool = False,
+    stream: Any = None,
+    torch: Any = None,
+) -> dict[str, Any]:
+    """Train ``job``'s default recipe on ``side`` until test accuracy reaches ``target``.
+
+    Returns the wall seconds (training and the evaluation after each epoch) when the target
+    was first reached (None if the recipe's epochs ran out), the total seconds and the
+    accuracy after every epoch.
+    """
+    if side == "torch" and torch is None:
+        import torch  # noqa: PLC0415 - the torch side of a bench worker
+
+    config = _config(None, job)
+    run = _run(side, torch, config, root, tiny)
+    seconds, accuracies, reached = 0.0, [], None
+    for epoch in range(1, config.hyperparameters.epochs + 1):
+        start = time.perf_counter()
+        run.epoch()
+        accuracies.append(run.accuracy())
+        seconds += time.perf_counter() - start
+        if stream is not None:
+            print(
+                f"  {side}: epoch {epoch}, test accuracy {100 * accuracies[-1]:.2f}%, "
+                f"{seconds:.1f} s",
+                file=stream,
+                flush=True,
+            )
+        if accuracies[-1] >= target:
+            reached = seconds
+            break
+    return {"seconds": reached, "accuracies": accuracies, "total_seconds": seconds}
 
 
 def time_to_accuracy(
@@ -196,34 +258,9 @@ def time_to_accuracy(
     stream: Any = None,
     job: tuple[str, str] = LENET,
 ) -> Any:
-    """Train the default recipe of ``job`` on each side until test accuracy reaches ``target``.
-
-    Returns, per side, the epochs trained, the wall seconds (training and the evaluation after
-    each epoch) when the target was first reached (None if the recipe's epochs ran out), and
-    the accuracy after every epoch.
-    """
-    config = _config(None, job)
-    result: Any = {"target": target, "epochs": config.hyperparameters.epochs, "job": list(job)}
-    sides: dict[str, Callable[[], Any]] = {"juanji": lambda: _JuanjiRun(config, root, tiny)}
-    if torch is not None:
-        sides["torch"] = lambda: _TorchRun(torch, config, root, tiny)
-    for side, make in sides.items():
-        run = make()
-        seconds, accuracies, reached = 0.0, [], None
-        for epoch in range(1, config.hyperparameters.epochs + 1):
-            start = time.perf_counter()
-            run.epoch()
-            accuracies.append(run.accuracy())
-            seconds += time.perf_counter() - start
-            if stream is not None:
-                print(
-                    f"  {side}: epoch {epoch}, test accuracy {100 * accuracies[-1]:.2f}%, "
-                    f"{seconds:.1f} s",
-                    file=stream,
-                    flush=True,
-                )
-            if accuracies[-1] >= target:
-                reached = seconds
-                break
-        result[side] = {"seconds": reached, "accuracies": accuracies, "total_seconds": seconds}
+    """``side_time_to_accuracy`` for juanji and, when given, PyTorch, in this process."""
+    result: Any = {"target": target, "epochs": _config(None, job).hyperparameters.epochs}
+    result["job"] = list(job)
+    for side in ("juanji",) if torch is None else ("juanji", "torch"):
+        result[side] = side_time_to_accuracy(side, target, job, root, tiny, stream, torch)
     return result

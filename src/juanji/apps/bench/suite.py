@@ -1,26 +1,32 @@
 """Run the workloads, print the table, write the JSON: what ``juanji bench`` does.
 
-Every workload alternates juanji and PyTorch rounds in this process (``timing.alternate``), at
-the same thread count on both sides (``--threads``, default 2: PyTorch's intra-op threads and
-the threads of NumPy's BLAS). Without PyTorch installed, juanji runs alone and the PyTorch
-columns stay empty.
+Every workload alternates juanji and PyTorch rounds (``timing.alternate``), at the same thread
+count on both sides (``--threads``, default 2: PyTorch's intra-op threads and the threads of
+NumPy's BLAS and Numba). By default each side runs in a process of its own, as users run them
+(``processes``); ``--in-process`` runs both here, where their thread pools contend. The load
+average is printed before and after, with a warning when it starts above 1: such a table
+measures the load, not the engines. Without PyTorch installed, juanji runs alone and the
+PyTorch columns stay empty.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import importlib.util
 import json
 import math
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
 from juanji.apps.bench import memory, mnist
+from juanji.apps.bench.processes import BenchError, RemoteTimer, Worker
 from juanji.apps.bench.timing import alternate
 from juanji.apps.bench.workloads import WORKLOADS, juanji_api, lenet5_train_step
 from juanji.backend import get_num_threads, set_num_threads
@@ -67,6 +73,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="DIR", help="MNIST folder (default: as juanji train)")
     parser.add_argument("--no-torch", action="store_true", help="time juanji alone")
     parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run both sides in this process (default: each in its own process, as users run "
+        "them; in one process the libraries' thread pools contend)",
+    )
+    parser.add_argument(
         "--algorithm",
         metavar="NAME",
         help="force juanji.backends.conv.algorithm NAME for every row (rows it does not apply "
@@ -80,6 +92,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+LOAD_WARNING = (
+    "warning: the load average is {load:.2f} (above 1): other jobs share the cores, and "
+    "PyTorch's times swing 2-10x under load; a table taken now is void (benchmarks/README.md)"
+)
 TINY_WARNING = (
     "note: --tiny times tiny shapes over one round to check that the runner works; "
     "its times and ratios mean nothing (run without --tiny to measure)"
@@ -155,14 +171,25 @@ def _selected(name: str, only: Sequence[str] | None) -> bool:
 def run(args: argparse.Namespace, stream: TextIO | None = None) -> dict[str, Any]:
     """Run the selected workloads and return the report (also printed, row by row).
 
-    The thread settings of both libraries are restored afterwards.
+    In-process, the thread settings of both libraries are restored afterwards; otherwise the
+    worker processes end with the run.
     """
     check_arguments(args)
+    stream = sys.stdout if stream is None else stream
+    if not getattr(args, "in_process", False):
+        sides = Sides(args.threads, _torch_installed(args.no_torch))
+        try:
+            return _run(args, sides, stream)
+        finally:
+            sides.close()
     torch = _import_torch(args.no_torch)
     torch_threads = None if torch is None else torch.get_num_threads()
     blas_threads = get_num_threads()
     try:
-        return _run(args, torch, sys.stdout if stream is None else stream)
+        if torch is not None:
+            torch.set_num_threads(args.threads)
+        set_num_threads(args.threads)
+        return _run(args, Sides(args.threads, torch is not None, torch, local=True), stream)
     finally:
         if torch is not None:
             torch.set_num_threads(torch_threads)
@@ -170,18 +197,48 @@ def run(args: argparse.Namespace, stream: TextIO | None = None) -> dict[str, Any
             set_num_threads(blas_threads)
 
 
-def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]:
-    if torch is not None:
-        torch.set_num_threads(args.threads)
-    blas_set = set_num_threads(args.threads)
+def _torch_installed(disabled: bool) -> bool:
+    if disabled or ("torch" in sys.modules and sys.modules["torch"] is None):
+        return False
+    return importlib.util.find_spec("torch") is not None
+
+
+class Sides:
+    """The sides of a run: in this process (``local``) or each in a worker process."""
+
+    def __init__(self, threads: int, with_torch: bool, torch: Any = None, local: bool = False):
+        self.threads, self.torch, self.local = threads, torch, local
+        self.workers: dict[str, Worker] = {}
+        self.names = ("juanji", "torch") if with_torch else ("juanji",)
+        self.libraries = {"juanji": juanji_api(), **({"torch": torch} if torch else {})}
+
+    def worker(self, side: str) -> Worker:
+        """The side's worker process, started on first use."""
+        if side not in self.workers:
+            self.workers[side] = Worker(side, self.threads)
+        return self.workers[side]
+
+    def torch_version(self) -> str | None:
+        """PyTorch's version, without importing it here."""
+        if "torch" not in self.names:
+            return None
+        return self.torch.__version__ if self.local else importlib.metadata.version("torch")
+
+    def close(self) -> None:
+        """End the worker processes."""
+        for worker in self.workers.values():
+            worker.close()
+
+
+def _run(args: argparse.Namespace, sides: Sides, stream: TextIO) -> dict[str, Any]:
     rounds, min_round = args.rounds, args.min_round
     settle = 0.0 if args.tiny else args.settle
     report: dict[str, Any] = {
         "machine": machine(),
         "settings": {
             "threads": args.threads,
-            "blas_threads": get_num_threads() if blas_set else None,
-            "torch": None if torch is None else torch.__version__,
+            "processes": "one" if sides.local else "one per side",
+            "torch": sides.torch_version(),
             "rounds": rounds,
             "min_round_seconds": min_round,
             "settle_seconds": settle,
@@ -193,19 +250,21 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
     }
     if args.tiny:
         print(TINY_WARNING, file=stream, flush=True)
+    load = report["machine"]["load_average"]
+    if load is not None and load[0] > 1:
+        print(LOAD_WARNING.format(load=load[0]), file=stream, flush=True)
     print(format_header(report), file=stream, flush=True)
-    juanji = juanji_api()
-    libraries = {"juanji": juanji} if torch is None else {"juanji": juanji, "torch": torch}
-    _workload_rows(args, libraries, report, stream)
+    _workload_rows(args, sides, report, stream)
     if _selected(MEMORY_ROW, args.only):
-        row = _memory_row(libraries, args.tiny)
+        row = _memory_row(sides, args.tiny)
         report["memory"] = row
         print(format_memory(row), file=stream, flush=True)
     if not args.no_mnist:
-        _mnist_rows(args, torch, report, stream)
-    report["machine"]["load_average_end"] = (
-        list(os.getloadavg()) if hasattr(os, "getloadavg") else None
-    )
+        _mnist_rows(args, sides, report, stream)
+    end = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    report["machine"]["load_average_end"] = end
+    if end is not None:
+        print(f"load average at the end: {', '.join(f'{x:.2f}' for x in end)}", file=stream)
     if args.json:
         from juanji.apps.viz.plot import write_atomic  # noqa: PLC0415
 
@@ -214,8 +273,15 @@ def _run(args: argparse.Namespace, torch: Any, stream: TextIO) -> dict[str, Any]
     return report
 
 
+def _timers(sides: Sides, build: Callable[[Any], Any], **remote: Any) -> dict[str, Any]:
+    """Per side: a local callable built by ``build(library)``, or a timer on its worker."""
+    if sides.local or remote.get("row") is None:
+        return {side: build(sides.libraries[side]) for side in sides.names}
+    return {side: RemoteTimer(sides.worker(side), **remote) for side in sides.names}
+
+
 def _workload_rows(
-    args: argparse.Namespace, libraries: dict[str, Any], report: dict[str, Any], stream: TextIO
+    args: argparse.Namespace, sides: Sides, report: dict[str, Any], stream: TextIO
 ) -> None:
     """The timed rows of ``WORKLOADS`` that ``--only`` selects, under ``--algorithm``."""
     rounds, min_round = args.rounds, args.min_round
@@ -225,10 +291,16 @@ def _workload_rows(
             continue
         with conv.use(args.algorithm or "auto"):
             try:
-                calls = {side: workload.build(lib, args.tiny) for side, lib in libraries.items()}
+                calls = _timers(
+                    sides,
+                    lambda lib, w=workload: w.build(lib, args.tiny),
+                    row=workload.name,
+                    tiny=args.tiny,
+                    algorithm=args.algorithm,
+                )
                 images = workload.tiny_images if args.tiny else workload.images
                 row = alternate(workload.name, images, calls, rounds, min_round, settle).summary()
-            except ValueError as error:
+            except (ValueError, BenchError) as error:
                 if "does not apply" not in str(error):
                     raise
                 report["skipped"][workload.name] = f"{args.algorithm} does not apply"
@@ -238,39 +310,64 @@ def _workload_rows(
         print(format_row(row), file=stream, flush=True)
 
 
-def _memory_row(libraries: dict[str, Any], tiny: bool) -> dict[str, Any]:
+def _memory_row(sides: Sides, tiny: bool) -> dict[str, Any]:
     row: dict[str, Any] = {"name": MEMORY_ROW}
-    row["juanji_bytes"] = memory.peak_bytes_juanji(lenet5_train_step(libraries["juanji"], tiny))
-    if "torch" in libraries:
-        row["torch_bytes"] = memory.peak_bytes_torch(lenet5_train_step(libraries["torch"], tiny))
-        if row["torch_bytes"]:
-            row["ratio"] = row["juanji_bytes"] / row["torch_bytes"]
+    for side in sides.names:
+        if sides.local:
+            peak = memory.peak_bytes_torch if side == "torch" else memory.peak_bytes_juanji
+            value = peak(lenet5_train_step(sides.libraries[side], tiny))
+        else:
+            value = sides.worker(side).request(cmd="memory", tiny=tiny)["bytes"]
+        row[f"{side}_bytes"] = value
+    if row.get("torch_bytes"):
+        row["ratio"] = row["juanji_bytes"] / row["torch_bytes"]
     return row
 
 
+def _time_to_accuracy(
+    args: argparse.Namespace, sides: Sides, stream: TextIO, target: float, job: tuple[str, str]
+) -> dict[str, Any]:
+    if sides.local:
+        return mnist.time_to_accuracy(target, sides.torch, args.data, args.tiny, stream, job)
+    result: dict[str, Any] = {"target": target, "job": list(job)}
+    for side in sides.names:
+        result[side] = sides.worker(side).request(
+            cmd="accuracy", target=target, job=list(job), data=args.data, tiny=args.tiny
+        )
+    return result
+
+
 def _mnist_rows(
-    args: argparse.Namespace, torch: Any, report: dict[str, Any], stream: TextIO
+    args: argparse.Namespace, sides: Sides, report: dict[str, Any], stream: TextIO
 ) -> None:
     from juanji.errors import DataError  # noqa: PLC0415
 
-    name = "mnist epoch (juanji train lenet5)"
     try:
-        if _selected(name, args.only):
+        if _selected(mnist.EPOCH_ROW, args.only):
             rounds = 1 if args.tiny else min(args.rounds, 3)
-            calls, images = mnist.epoch_calls(rounds, torch, args.data, args.tiny)
-            row = alternate(name, images, calls, rounds, 0.0).summary()
+            if sides.local:
+                calls, images = mnist.epoch_calls(rounds, sides.torch, args.data, args.tiny)
+            else:
+                calls = _timers(
+                    sides,
+                    lambda lib: None,
+                    row=mnist.EPOCH_ROW,
+                    tiny=args.tiny,
+                    rounds=rounds,
+                    data=args.data,
+                )
+                images = mnist.epoch_images(args.tiny)
+            row = alternate(mnist.EPOCH_ROW, images, calls, rounds, 0.0).summary()
             report["rows"].append(row)
             print(format_row(row), file=stream, flush=True)
         if _selected("time to 99% accuracy", args.only):
             print("time to 99% test accuracy, default recipe:", file=stream, flush=True)
-            result = mnist.time_to_accuracy(0.99, torch, args.data, args.tiny, stream)
+            result = _time_to_accuracy(args, sides, stream, 0.99, mnist.LENET)
             report["time_to_accuracy"] = result
             print(format_accuracy(result), file=stream, flush=True)
         if args.fashion:
             print("time to 92.5% test accuracy, s2d-vgg on Fashion-MNIST:", file=stream, flush=True)
-            result = mnist.time_to_accuracy(
-                0.925, torch, args.data, args.tiny, stream, job=mnist.FASHION
-            )
+            result = _time_to_accuracy(args, sides, stream, 0.925, mnist.FASHION)
             report["fashion_time_to_accuracy"] = result
             print(format_accuracy(result), file=stream, flush=True)
     except DataError:
@@ -293,8 +390,8 @@ def format_header(report: dict[str, Any]) -> str:
         [
             f"machine: {m['cpu']}, {m['cores']} cores; numpy {m['numpy']} ({m['blas']}); "
             f"torch {s['torch'] or 'not installed'}",
-            f"threads: {s['threads']} on both sides; rounds: {s['rounds']} (A/B alternating); "
-            f"load average at start: {load}",
+            f"threads: {s['threads']} on both sides; processes: {s['processes']}; rounds: "
+            f"{s['rounds']} (A/B alternating); load average at start: {load}",
             "ratio = median over rounds of juanji time / torch time (min, max over rounds)",
             _COLUMNS,
         ]
@@ -344,7 +441,8 @@ def format_accuracy(result: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m benchmarks [options]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks", description="juanji against PyTorch, A/B in one process"
+        prog="python -m benchmarks",
+        description="juanji against PyTorch, A/B rounds, each side in its own process",
     )
     add_arguments(parser)
     run(parser.parse_args(argv))

@@ -55,15 +55,33 @@ def _time_calls(call: Callable[[], Any], reps: int) -> float:
     return (time.perf_counter() - start) / reps
 
 
+class LocalTimer:
+    """A workload called in this process: the in-process mode's timer."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self.call = call
+
+    def warm(self) -> float:
+        """Run once (first-call costs); its seconds."""
+        return _time_calls(self.call, 1)
+
+    def time(self, reps: int) -> float:
+        """Mean seconds per call over ``reps`` calls."""
+        return _time_calls(self.call, reps)
+
+
 def alternate(
     name: str,
     images: int,
-    calls: dict[str, Callable[[], Any]],
+    calls: dict[str, Any],
     rounds: int,
     min_round_seconds: float,
     settle_seconds: float = 0.0,
 ) -> Timing:
-    """Time ``calls`` (side -> zero-argument callable) in alternating rounds.
+    """Time ``calls`` (side -> zero-argument callable, or a timer) in alternating rounds.
+
+    A timer has ``warm()`` and ``time(reps)`` (``LocalTimer``; ``processes.RemoteTimer`` runs
+    the side in its own process); a plain callable is timed here, as a ``LocalTimer``.
 
     Every side is warmed up by one call (first-call costs: allocations, caches, oneDNN's JIT),
     whose time calibrates ``reps``; then each round runs every side once, in the order of
@@ -76,13 +94,14 @@ def alternate(
         >>> sorted(t.seconds), len(t.seconds["juanji"])
         (['juanji', 'torch'], 3)
     """
+    timers = {side: c if hasattr(c, "warm") else LocalTimer(c) for side, c in calls.items()}
     reps = {}
-    for side, call in calls.items():
-        once = _time_calls(call, 1)  # warm-up; its time (an upper bound) calibrates reps
+    for side, timer in timers.items():
+        once = timer.warm()  # warm-up; its time (an upper bound) calibrates reps
         reps[side] = max(1, math.ceil(min_round_seconds / max(once, 1e-9)))
-    timing = Timing(name, images, {side: [] for side in calls})
+    timing = Timing(name, images, {side: [] for side in timers})
     for _ in range(rounds):
-        for side, call in calls.items():
+        for side, timer in timers.items():
             time.sleep(settle_seconds)
-            timing.seconds[side].append(_time_calls(call, reps[side]))
+            timing.seconds[side].append(timer.time(reps[side]))
     return timing

@@ -1,4 +1,4 @@
-"""``juanji bench``: juanji against PyTorch, A/B in one process (see ``juanji.apps.bench``)."""
+"""``juanji bench``: juanji against PyTorch, A/B rounds, each side in its own process."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ def register(subparsers: Any) -> None:
 
     parser = subparsers.add_parser(
         "bench",
-        help="time juanji against PyTorch (A/B rounds in one process)",
+        help="time juanji against PyTorch (A/B rounds, each side in its own process)",
         description="Time LeNet5, convolutions and poolings in juanji and PyTorch, alternating "
-        "rounds in one process, and print medians, per-round ratios and images/s.",
+        "rounds between two worker processes (--in-process: both in this one), and print "
+        "medians, per-round ratios and images/s, with the load average before and after.",
     )
     add_arguments(parser)
     parser.set_defaults(func=run_bench)
