@@ -55,9 +55,13 @@ class Generator:
         self.numpy = np.random.default_rng(self._seed)
 
     def manual_seed(self, seed: int) -> Generator:
-        """Reset the stream to ``seed`` (any int; negative and huge ones are folded like torch)."""
+        """Reset the stream to ``seed``, a 64-bit int (a negative one is read as unsigned)."""
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
+        if not -(2**63) <= seed < 2**64:  # PyTorch's range: an int64 or a uint64
+            raise ValueError(
+                f"manual_seed: seed must be in [-2**63, 2**64 - 1] (a 64-bit int), got {seed}"
+            )
         self._seed = int(seed) % (2**64)
         self.numpy = np.random.default_rng(self._seed)
         return self
@@ -113,3 +117,26 @@ def set_rng_state(state: dict) -> None:
 def numpy_rng(generator: Generator | None) -> np.random.Generator:
     """The NumPy generator behind ``generator``, or behind the default one when it is None."""
     return (generator or default_generator).numpy
+
+
+_CHUNK = 2**20
+
+
+def sample(
+    generator: Generator | None, method: str, shape: Any, np_dtype: Any, **kwargs: Any
+) -> Any:
+    """``numpy_rng(generator).<method>(size=shape, **kwargs)`` stored as ``np_dtype``.
+
+    Draws float64 values a chunk at a time into the result, so a float32 tensor never needs a
+    float64 copy of its own size; the numbers are those of one full-size call (each draw takes
+    the next values of the stream), so a seed gives the same values in every dtype.
+    """
+    draw = getattr(numpy_rng(generator), method)
+    if np.dtype(np_dtype) == np.float64:
+        return np.asarray(draw(size=shape, **kwargs), dtype=np.float64)
+    out = np.empty(shape, dtype=np_dtype)
+    flat = out.reshape(-1)
+    for start in range(0, flat.size, _CHUNK):
+        stop = min(start + _CHUNK, flat.size)
+        flat[start:stop] = draw(size=stop - start, **kwargs)
+    return out

@@ -1,8 +1,9 @@
 """Reductions over dimensions: sum, mean, max/min, logsumexp.
 
 ``dim`` is a tuple of non-negative axes (normalised by the caller) or ``None`` for all axes.
-Tie rules (PyTorch's): a full ``max()``/``min()`` shares the gradient evenly among all equal
-extremes; ``max(dim)`` sends it to the one index it returns (the first occurrence).
+Tie rules (PyTorch's): ``amax``/``amin`` and a full ``max()``/``min()`` share the gradient evenly
+among the equal extremes of each reduced slice; ``max(dim)`` sends it to the one index it
+returns (the first occurrence). ``Norm`` gives a zero vector the gradient 0, as PyTorch does.
 """
 
 from __future__ import annotations
@@ -53,19 +54,28 @@ def _count(shape: tuple[int, ...], dim: tuple[int, ...]) -> int:
     return count
 
 
-class MaxAll(Function):
-    """``max()`` or ``min()`` of every element; ties share the gradient evenly."""
+class Extreme(Function):
+    """``amax``/``amin`` over ``dim`` (``None``: every element); ties share the gradient evenly."""
 
-    def forward(self, a: Any, largest: bool = True) -> Any:
-        out = a.max() if largest else a.min()
+    def forward(
+        self,
+        a: Any,
+        dim: tuple[int, ...] | None = None,
+        keepdim: bool = False,
+        largest: bool = True,
+    ) -> Any:
+        out = a.max(axis=dim, keepdims=True) if largest else a.min(axis=dim, keepdims=True)
         if self.requires_grad:
             self.save_for_backward(a, out)
-        return xp_of(a).asarray(out)
+        self.dim, self.keepdim = dim, keepdim
+        return out if keepdim else xp_of(a).squeeze(out, axis=dim)
 
     def backward(self, grad_output: Any) -> Any:
         a, out = self.saved_tensors
+        grad = _expand_back(grad_output, a.shape, self.dim, self.keepdim)
         mask = a == out
-        return mask * (grad_output / mask.sum()).astype(a.dtype)
+        count = mask.sum(axis=self.dim, keepdims=True)
+        return mask * (grad / count).astype(a.dtype, copy=False)
 
 
 class MaxDim(Function):
@@ -93,6 +103,54 @@ class MaxDim(Function):
         grad = xp.zeros(self.shape, dtype=grad_values.dtype)
         xp.put_along_axis(grad, indices, grad_values, axis=self.dim)
         return grad
+
+
+class Norm(Function):
+    """The vector p-norm over ``dim`` (``None``: all elements), for p = inf, -inf, 0 or any other.
+
+    The gradient is PyTorch's: ``sign(x) |x|^(p-1) / norm^(p-1)``, which is 0 where the norm is
+    0 (not NaN) and 0 at zero elements; for p = +-inf it is shared evenly among the elements
+    whose ``|x|`` equals the norm; for p = 0 (a count) it is 0.
+    """
+
+    def forward(
+        self, a: Any, p: float, dim: tuple[int, ...] | None = None, keepdim: bool = False
+    ) -> Any:
+        xp = xp_of(a)
+        magnitude = xp.abs(a)
+        if p == float("inf"):
+            out = magnitude.max(axis=dim, keepdims=True)
+        elif p == float("-inf"):
+            out = magnitude.min(axis=dim, keepdims=True)
+        elif p == 0:
+            out = (a != 0).sum(axis=dim, keepdims=True).astype(a.dtype)
+        elif p == 1:
+            out = magnitude.sum(axis=dim, keepdims=True)
+        elif p == 2:
+            out = xp.sqrt((a * a).sum(axis=dim, keepdims=True))
+        else:
+            with xp.errstate(divide="ignore"):  # p < 0 with a zero element: the norm is 0
+                out = (magnitude**p).sum(axis=dim, keepdims=True) ** (1.0 / p)
+        if self.requires_grad:
+            self.save_for_backward(a, out)
+        self.p, self.dim, self.keepdim = p, dim, keepdim
+        return out if keepdim else xp.squeeze(out, axis=dim)
+
+    def backward(self, grad_output: Any) -> Any:
+        a, out = self.saved_tensors
+        xp, p = xp_of(a), self.p
+        grad = _expand_back(grad_output, a.shape, self.dim, self.keepdim)
+        sign = xp.sign(a)
+        if p == 0:
+            return xp.zeros_like(a)
+        if p == 1:
+            return grad * sign
+        if p in (float("inf"), float("-inf")):
+            mask = xp.abs(a) == out
+            return sign * mask * (grad / mask.sum(axis=self.dim, keepdims=True))
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            scale = xp.abs(a) ** (p - 1) / out ** (p - 1) if p != 2 else a * sign / out
+        return grad * sign * xp.where((out == 0) | (a == 0), 0, scale).astype(a.dtype)
 
 
 class LogSumExp(Function):

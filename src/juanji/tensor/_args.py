@@ -6,6 +6,8 @@ share these without importing each other. Errors use PyTorch's wording where use
 
 from __future__ import annotations
 
+import math
+import os
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,8 @@ def to_array(data: Any, dtype: Any) -> Any:
             raise ValueError(
                 f"tensor: could not make a tensor of {type(data).__name__}: {error}"
             ) from None
+        if not source_is_array and (array.dtype == object or array.dtype.kind == "u"):
+            array = _big_ints(array, dtype)
         if array.dtype == object or array.dtype.kind in "USc":
             raise TypeError(
                 "tensor: expected numbers (nested lists or an array), got elements of type "
@@ -45,6 +49,62 @@ def to_array(data: Any, dtype: Any) -> Any:
     if dtype is not None:
         array = array.astype(_dtype.as_dtype(dtype, "tensor").np_dtype, copy=False)
     return array
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _big_ints(array: Any, dtype: Any) -> Any:
+    """Python ints past int64 (NumPy made uint64 or object): floats if asked, else an error.
+
+    ``tensor([2**70])`` raises ValueError as PyTorch does; with a float among the values or a
+    float ``dtype`` the numbers become floats (``tensor([1.0, 2**70])`` is ``[1.0, 1.18e21]``).
+    """
+    values = array.reshape(-1).tolist()
+    if not all(isinstance(v, (int, float)) for v in values):
+        return array  # strings, None, nested objects: the caller's TypeError
+    wants_float = dtype is not None and _dtype.as_dtype(dtype, "tensor").np_dtype.kind == "f"
+    if wants_float or any(isinstance(v, float) for v in values):
+        return array.astype(np.float64)
+    for v in values:
+        if not _INT64[0] <= v <= _INT64[1]:
+            raise ValueError(
+                f"tensor: the integer {v} does not fit in int64 (range [-2**63, 2**63 - 1]); "
+                "give it as a float or pass dtype=float64"
+            )
+    return array.astype(np.int64)
+
+
+def check_sizes(shape: tuple[int, ...], itemsize: int, fn: str) -> tuple[int, ...]:
+    """Refuse negative sizes and tensors larger than the machine's memory, before allocating.
+
+    PyTorch's errors (RuntimeError): a negative dimension, a byte count that overflows, or an
+    allocation the allocator cannot serve. juanji checks the last against the physical memory
+    up front, so ``ones(3_000_000_000, 4)`` fails at once instead of swapping or being killed.
+    """
+    for n in shape:
+        if n < 0:
+            raise RuntimeError(
+                f"{fn}: Trying to create tensor with negative dimension {n}: {list(shape)}"
+            )
+    nbytes = itemsize * math.prod(shape)
+    if nbytes > 2**63 - 1:
+        raise RuntimeError(f"{fn}: Storage size calculation overflowed with sizes={list(shape)}")
+    if nbytes > physical_memory():
+        raise RuntimeError(
+            f"{fn}: not enough memory: a tensor of shape {list(shape)} needs {nbytes} bytes "
+            f"({nbytes / 2**30:.1f} GiB), more than this machine's "
+            f"{physical_memory() / 2**30:.1f} GiB"
+        )
+    return shape
+
+
+def physical_memory() -> int:
+    """Bytes of RAM on this machine (2**63 - 1 where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 2**63 - 1
 
 
 def operand(value: Any) -> Any:
@@ -91,6 +151,8 @@ def shape_args(args: tuple, fn: str) -> tuple[int, ...]:
             n = n.item()
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
             raise TypeError(f"{fn}: sizes must be ints, got {n!r}")
+        if not _INT64[0] <= n <= _INT64[1]:
+            raise TypeError(f"{fn}: size {n} does not fit in int64")
         out.append(int(n))
     return tuple(out)
 

@@ -18,10 +18,12 @@ import builtins
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from juanji._ops import movement
 from juanji.autograd import grad_mode, version
 from juanji.backend import scatter_add, xp_of
-from juanji.random import numpy_rng
+from juanji.random import sample
 from juanji.tensor._args import index_arrays, operand
 from juanji.tensor._base import Scalar, TensorBase
 from juanji.tensor._integer import check_rounding_mode
@@ -272,15 +274,19 @@ class InplaceMethods(TensorBase):
         self, a: builtins.float = 0.0, b: builtins.float = 1.0, generator: Any = None
     ) -> Self:
         """Fill with samples from U(a, b)."""
-        values = numpy_rng(generator).uniform(a, b, size=self.shape)
+        values = sample(generator, "uniform", self.shape, self._fill_dtype(), low=a, high=b)
         return self._put("uniform_", Ellipsis, values)
 
     def normal_(
         self, mean: builtins.float = 0.0, std: builtins.float = 1.0, generator: Any = None
     ) -> Self:
         """Fill with samples from N(mean, std**2)."""
-        values = numpy_rng(generator).normal(mean, std, size=self.shape)
+        values = sample(generator, "normal", self.shape, self._fill_dtype(), loc=mean, scale=std)
         return self._put("normal_", Ellipsis, values)
+
+    def _fill_dtype(self) -> Any:
+        """The dtype random fills are drawn in: this tensor's if float (no float64 copy)."""
+        return self._data.dtype if self._data.dtype.kind == "f" else np.float64
 
 
 def _leaf_base(tensor: Any) -> Any:

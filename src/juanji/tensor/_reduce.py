@@ -91,28 +91,29 @@ class ReduceMethods(TensorBase):
         if isinstance(dim, ReduceMethods):  # max(other_tensor): the elementwise maximum
             return self.maximum(dim) if largest else self.minimum(dim)
         name = "max" if largest else "min"
-        if self._data.size == 0:
-            raise RuntimeError(f"{name}(): expected a non-empty tensor")
         if dim is None:
-            return self._apply(reduce.MaxAll, self, largest=largest)
+            _check_reducible(self, None, name, RuntimeError)
+            return self._apply(reduce.Extreme, self, largest=largest)
+        axis = dim_index(dim, self.ndim, name)
+        _check_reducible(self, (axis,), name, IndexError)
         values, indices = self._apply(
-            reduce.MaxDim,
-            self,
-            dim=dim_index(dim, self.ndim, name),
-            keepdim=keepdim,
-            largest=largest,
+            reduce.MaxDim, self, dim=axis, keepdim=keepdim, largest=largest
         )
         return MaxResult(values, indices)
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Self:
-        """Largest values over ``dim`` (values only)."""
-        if dim is None:
-            return self.max()
-        dims = dim_tuple(dim, self.ndim, "amax")
-        out = self
-        for d in sorted(dims or (), reverse=True):
-            out = out.max(d, keepdim=keepdim).values
-        return out
+    def amax(self, dim: Any = (), keepdim: bool = False) -> Self:
+        """Largest values over ``dim`` (all when ``()`` or None); ties share the gradient."""
+        return self._amax(dim, keepdim, largest=True)
+
+    def amin(self, dim: Any = (), keepdim: bool = False) -> Self:
+        """Smallest values over ``dim`` (all when ``()`` or None); ties share the gradient."""
+        return self._amax(dim, keepdim, largest=False)
+
+    def _amax(self, dim: Any, keepdim: bool, largest: bool) -> Self:
+        name = "amax" if largest else "amin"
+        dims = dim_tuple(dim, self.ndim, name)
+        _check_reducible(self, dims, name, RuntimeError if dims is None else IndexError)
+        return self._apply(reduce.Extreme, self, dim=dims, keepdim=keepdim, largest=largest)
 
     def argmax(
         self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
@@ -128,6 +129,8 @@ class ReduceMethods(TensorBase):
 
     def _arg(self, dim: int | None, keepdim: bool, name: str) -> Self:
         data = self._data
+        axes = None if dim is None else (dim_index(dim, data.ndim, name),)
+        _check_reducible(self, axes, name, IndexError)
         if dim is None:
             out = getattr(data.reshape(-1), name)()
             return self._wrap(
@@ -148,13 +151,25 @@ class ReduceMethods(TensorBase):
             keepdim=keepdim,
         )
 
-    def norm(self, p: Scalar = 2, dim: Any = None, keepdim: bool = False) -> Self:
-        """The p-norm over ``dim`` (p = 1, 2 or any positive number)."""
-        if p == 1:
-            return self.abs().sum(dim, keepdim)
-        if p == 2:
-            return (self * self).sum(dim, keepdim).sqrt()
-        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+    def norm(self, p: Scalar | str = 2, dim: Any = None, keepdim: bool = False) -> Self:
+        """The vector p-norm over ``dim`` (all elements when None), as ``torch.norm``.
+
+        ``p`` is a number (``inf``, ``-inf`` and 0 included) or ``'fro'`` (2). A zero vector's
+        gradient is 0, as in PyTorch.
+        """
+        if p == "fro":
+            p = 2
+        if isinstance(p, str) or not isinstance(p, (int, float)) or isinstance(p, bool):
+            raise RuntimeError(f"norm: p must be a number or 'fro', got {p!r}")
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(f"norm: expected a floating point tensor as input, got {self.dtype}")
+        dims = dim_tuple(dim, self.ndim, "norm")
+        if abs(p) == float("inf") and _reduced_size(self, dims) == 0:
+            raise RuntimeError(
+                "norm: cannot compute the inf norm on an empty tensor because the operation "
+                "does not have an identity"
+            )
+        return self._apply(reduce.Norm, self, p=float(p), dim=dims, keepdim=keepdim)
 
     def all(self, dim: int | None = None) -> Self:
         """True where every element is non-zero (over ``dim`` or all)."""
@@ -165,3 +180,26 @@ class ReduceMethods(TensorBase):
         """True where some element is non-zero (over ``dim`` or all)."""
         axis = None if dim is None else dim_index(dim, self.ndim, "any")
         return self._wrap(xp_of(self._data).asarray(self._data.astype(bool).any(axis=axis)))
+
+
+def _reduced_size(tensor: TensorBase, dims: tuple[int, ...] | None) -> int:
+    """How many elements each output of a reduction over ``dims`` (None: all) combines."""
+    if dims is None:
+        return tensor._data.size
+    return int(np.prod([tensor.shape[d] for d in dims]))
+
+
+def _check_reducible(
+    tensor: TensorBase, dims: tuple[int, ...] | None, name: str, error: type[Exception]
+) -> None:
+    """PyTorch's errors for a max/min/argmax over nothing (an empty tensor or dimension)."""
+    if tensor._data.size > 0:
+        return
+    if dims is None:
+        raise error(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
+    for d in dims:
+        if tensor.shape[d] == 0:
+            raise error(f"{name}(): Expected reduction dim {d} to have non-zero size.")

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from juanji import _dtype
-from juanji.random import Generator, numpy_rng
+from juanji.random import Generator, numpy_rng, sample
+from juanji.tensor._args import check_sizes as _check_sizes
 from juanji.tensor._args import operand
 from juanji.tensor._args import shape_args as _shape_args
 from juanji.tensor._size import Size
@@ -248,6 +249,10 @@ def normal(
     m, s = np.asarray(operand(mean)), np.asarray(operand(std))
     if (s < 0).any():
         raise ValueError(f"normal: std must be >= 0, got {s.min()}")
-    sample = numpy_rng(generator).standard_normal(shape) * s + m
-    out = Tensor(sample.astype(np_dtype))
+    if tensors:
+        values = (numpy_rng(generator).standard_normal(shape) * s + m).astype(np_dtype)
+    else:  # drawn in chunks into the result: no float64 copy of a float32 tensor
+        _check_sizes(tuple(shape), np.dtype(np_dtype).itemsize, "normal")
+        values = sample(generator, "normal", shape, np_dtype, loc=float(m), scale=float(s))
+    out = Tensor(values)
     return out.requires_grad_(True) if requires_grad else out

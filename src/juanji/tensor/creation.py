@@ -7,13 +7,15 @@ keeps its dtype. Random factories draw from ``generator`` or the default generat
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from juanji import _dtype
 from juanji.backend import as_device, to_device
-from juanji.random import Generator, numpy_rng
+from juanji.random import Generator, numpy_rng, sample
+from juanji.tensor._args import check_sizes as _check_sizes
 from juanji.tensor._args import shape_args as _shape_args
 from juanji.tensor._args import to_array as _to_array
 from juanji.tensor.tensor import Tensor
@@ -83,13 +85,17 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
-def _sizes(shape: tuple, size: Any, fn: str) -> tuple[int, ...]:
-    """The shape given as ``fn(2, 3)``, ``fn((2, 3))`` or ``fn(size=(2, 3))``."""
+def _sizes(shape: tuple, size: Any, fn: str, np_dtype: Any) -> tuple[int, ...]:
+    """The shape given as ``fn(2, 3)``, ``fn((2, 3))`` or ``fn(size=(2, 3))``, checked to fit.
+
+    Raises:
+        RuntimeError: a negative size, or more bytes than the machine's memory (PyTorch's type).
+    """
     if size is not None:
         if shape:
             raise TypeError(f"{fn}: give the size either positionally or as size=, not both")
-        return _shape_args((size,), fn)
-    return _shape_args(shape, fn)
+        shape = (size,)
+    return _check_sizes(_shape_args(shape, fn), np.dtype(np_dtype).itemsize, fn)
 
 
 def zeros(
@@ -100,8 +106,9 @@ def zeros(
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor of zeros; ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    shape = _sizes(shape, size, "zeros")
-    return _finish(np.zeros(shape, _float_dtype(dtype)), None, device, requires_grad)
+    np_dtype = _float_dtype(dtype)
+    shape = _sizes(shape, size, "zeros", np_dtype)
+    return _finish(np.zeros(shape, np_dtype), None, device, requires_grad)
 
 
 def ones(
@@ -112,8 +119,9 @@ def ones(
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor of ones."""
-    shape = _sizes(shape, size, "ones")
-    return _finish(np.ones(shape, _float_dtype(dtype)), None, device, requires_grad)
+    np_dtype = _float_dtype(dtype)
+    shape = _sizes(shape, size, "ones", np_dtype)
+    return _finish(np.ones(shape, np_dtype), None, device, requires_grad)
 
 
 def empty(
@@ -131,8 +139,9 @@ def full(
     size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype follows the value, like PyTorch)."""
-    shape = _shape_args((size,), "full")
-    array = np.full(shape, fill_value, dtype=_to_array(fill_value, dtype).dtype)
+    np_dtype = _to_array(fill_value, dtype).dtype
+    shape = _sizes((size,), None, "full", np_dtype)
+    array = np.full(shape, fill_value, dtype=np_dtype)
     return _finish(array, None, device, requires_grad)
 
 
@@ -152,12 +161,27 @@ def arange(
     """
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise ValueError("arange: step must be nonzero")
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     is_float = any(isinstance(v, float) for v in (start, end, step))
     default = _dtype.get_default_dtype().np_dtype if is_float else np.int64
+    _check_sizes((_arange_count(start, end, step),), np.dtype(default).itemsize, "arange")
     array = np.arange(start, end, step, dtype=default)
     return _finish(array, dtype, device, requires_grad)
+
+
+def _arange_count(start: Any, end: Any, step: Any) -> int:
+    """How many values ``arange`` gives, with PyTorch's errors (RuntimeError) for bad ranges."""
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if not all(math.isfinite(v) for v in (start, end)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end}")
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            f"arange: upper bound and lower bound inconsistent with step sign: start={start}, "
+            f"end={end}, step={step} (a positive step needs end >= start, a negative one "
+            "end <= start)"
+        )
+    return math.ceil((end - start) / step)
 
 
 def linspace(
@@ -169,6 +193,11 @@ def linspace(
     requires_grad: bool = False,
 ) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise TypeError(f"linspace: steps must be an int, got {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    _check_sizes((int(steps),), 8, "linspace")
     array = np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype))
     return _finish(array, None, device, requires_grad)
 
@@ -177,7 +206,12 @@ def eye(
     n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """An ``n x m`` identity matrix."""
-    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), None, device, requires_grad)
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and value < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {value}")
+    np_dtype = _float_dtype(dtype)
+    shape = _sizes((n, n if m is None else m), None, "eye", np_dtype)
+    return _finish(np.eye(*shape, dtype=np_dtype), None, device, requires_grad)
 
 
 def rand(
@@ -189,8 +223,8 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Samples from U[0, 1)."""
-    shape = _sizes(shape, size, "rand")
-    array = numpy_rng(generator).random(shape, dtype=np.float64).astype(_float_dtype(dtype))
+    np_dtype = _float_dtype(dtype)
+    array = sample(generator, "random", _sizes(shape, size, "rand", np_dtype), np_dtype)
     return _finish(array, None, device, requires_grad)
 
 
@@ -203,8 +237,8 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Samples from the standard normal distribution."""
-    shape = _sizes(shape, size, "randn")
-    array = numpy_rng(generator).standard_normal(shape).astype(_float_dtype(dtype))
+    np_dtype = _float_dtype(dtype)
+    array = sample(generator, "standard_normal", _sizes(shape, size, "randn", np_dtype), np_dtype)
     return _finish(array, None, device, requires_grad)
 
 
@@ -225,8 +259,8 @@ def randint(
     elif high is None:
         low, high = 0, low
     if high <= low:
-        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
-    shape = _shape_args((size,), "randint")
+        raise RuntimeError(f"randint: high ({high}) must be greater than low ({low})")
+    shape = _sizes((size,), None, "randint", np.int64)
     array = numpy_rng(generator).integers(low, high, size=shape, dtype=np.int64)
     return _finish(array, dtype, device, False)
 
@@ -235,6 +269,9 @@ def randperm(
     n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None
 ) -> Tensor:
     """A random permutation of ``0..n-1``."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"randperm: n must be an int, got {type(n).__name__}")
+    _sizes((n,), None, "randperm", np.int64)
     return _finish(numpy_rng(generator).permutation(n).astype(np.int64), dtype, device, False)
 
 

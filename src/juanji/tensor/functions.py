@@ -28,6 +28,7 @@ __all__ = [
     "max",
     "min",
     "amax",
+    "amin",
     "argmax",
     "argmin",
     "maximum",
@@ -183,9 +184,14 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
     return input.min(dim, keepdim)
 
 
-def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """Largest values over ``dim``."""
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa: A002
+    """Largest values over ``dim`` (all when ``()``); ties share the gradient evenly."""
     return input.amax(dim, keepdim)
+
+
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa: A002
+    """Smallest values over ``dim`` (all when ``()``); ties share the gradient evenly."""
+    return input.amin(dim, keepdim)
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
