@@ -12,7 +12,7 @@ How the trace is taken:
 3. Layers whose functional is a composite of several Functions (the transposed convolutions,
    a GEMM and a fold) are recorded as one node by a module hook that mutes what runs inside.
 
-Each recorded Function becomes ONNX nodes through ``_export_ops.EMITTERS``; parameters and
+Each recorded Function becomes ONNX nodes through ``_export_emitters.EMITTERS``; parameters and
 buffers become initialisers with their ``state_dict`` names. With ``dynamic_batch`` the first
 axis of the inputs and outputs is the named dimension ``batch``, and a Reshape that keeps the
 batch axis writes 0 ("copy this axis") there instead of the example's batch size.
@@ -31,8 +31,8 @@ from juanji.autograd import trace
 from juanji.autograd.grad_mode import enable_grad
 from juanji.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from juanji.nn.module import Module
-from juanji.onnx import _export_ops
-from juanji.onnx._export_ops import Key, OnnxExportError
+from juanji.onnx._export_emitters import EMITTERS
+from juanji.onnx._export_graph import GraphBuilder, Key, OnnxExportError
 from juanji.tensor.tensor import Tensor
 
 #: The opset ``export`` writes unless told otherwise, and the oldest it can write.
@@ -217,7 +217,7 @@ def export_model(
     tracer, input_keys, outputs = trace_model(model, inputs)
     out_tensors = _output_tensors(outputs)
     out_names = _names(output_names, len(out_tensors), "output", "output_names")
-    builder = _export_ops.GraphBuilder(opset, model, inputs[0].shape[0], bool(dynamic_batch))
+    builder = GraphBuilder(opset, model, inputs[0].shape[0], bool(dynamic_batch), EMITTERS)
     proto = builder.build(tracer, list(zip(in_names, input_keys, inputs, strict=True)),
                           [(n, tracer.key(t), t) for n, t in zip(out_names, out_tensors,
                                                                  strict=True)])

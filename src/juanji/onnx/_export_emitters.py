@@ -1,6 +1,6 @@
 """``EMITTERS``: for each juanji Function (by class name), the ONNX nodes that compute it.
 
-See ``_export_ops`` for the emitter signature. Decisions where ONNX leaves a choice are in
+See ``_export_graph`` for the emitter signature. Decisions where ONNX leaves a choice are in
 docs/onnx.md ("Export"); the ones that matter for numbers:
 
 * pooling with ``ceil_mode``: PyTorch drops a last window that would start in the right
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from juanji._shapes import pool_output_size
-from juanji.onnx._export_ops import CannotExpress, Emitter, GraphBuilder
+from juanji.onnx._export_graph import CannotExpress, Emitter, GraphBuilder
 
 
 def _same(op_type: str) -> Emitter:
@@ -451,7 +451,7 @@ def _lrn(b: GraphBuilder, event: Any, ins: list[Any], outs: list[str]) -> None:
 
 
 def _cast(b: GraphBuilder, event: Any, ins: list[Any], outs: list[str]) -> None:
-    from juanji.onnx._export_ops import _onnx
+    from juanji.onnx._export_graph import _onnx
 
     to = _onnx().helper.np_dtype_to_tensor_dtype(np.dtype(event.params["dtype"]))
     b.node("Cast", ins[:1], outs, to=int(to))

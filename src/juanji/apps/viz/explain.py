@@ -21,12 +21,12 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
 
 import juanji.nn.functional as F
+from juanji.apps.viz.explain_text import Explanation, format_grid, indent, number, side_by_side
 from juanji.nn.functional.padding import pairs_to_flat
 from juanji.tensor.creation import tensor
 
@@ -40,83 +40,8 @@ K2_SECOND = np.array([[1.0, 2.0], [3.0, 4.0]])
 Pairs = tuple[tuple[int, int], tuple[int, int]]
 
 
-@dataclass
-class Explanation:
-    """A worked example.
-
-    Attributes:
-        topic: the topic's name.
-        text: the explanation, ready to print.
-        output: the final grid of the example, computed step by step as the text shows.
-        engine: what juanji's own function returns for the same computation (equal to
-            ``output``; kept so tests and readers can check).
-    """
-
-    topic: str
-    text: str
-    output: np.ndarray
-    engine: np.ndarray
-
-
-# ---------------------------------------------------------------------------- formatting
-def _number(value: float) -> str:
-    value = float(value)
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.4g}"
-
-
-def format_grid(
-    array: np.ndarray, marked: set[tuple[int, int]] | None = None, width: int | None = None
-) -> list[str]:
-    r"""Lines of a 2-D grid, numbers right-aligned; ``marked`` cells are shown in brackets.
-
-    Example:
-        >>> print("\n".join(format_grid(X3, marked={(0, 0), (0, 1)})))
-        [0][1] 2
-         3  4  5
-         6  7  8
-    """
-    array = np.asarray(array)
-    cells = [[_number(v) for v in row] for row in array]
-    width = width or max((len(c) for row in cells for c in row), default=1)
-    lines = []
-    for i, row in enumerate(cells):
-        parts = []
-        for j, cell in enumerate(row):
-            text = cell.rjust(width)
-            parts.append(f"[{text}]" if marked and (i, j) in marked else f" {text} ")
-        lines.append("".join(parts).rstrip())
-    return lines
-
-
-def side_by_side(blocks: Sequence[tuple[str, list[str]]], gap: int = 6) -> list[str]:
-    """Put titled blocks of lines next to each other.
-
-    Example:
-        >>> for line in side_by_side([("a", ["1 2"]), ("b", ["3"])], gap=2):
-        ...     print(line)
-        a    b
-        1 2  3
-    """
-    widths = [max([len(title), *map(len, lines)]) for title, lines in blocks]
-    height = max(len(lines) for _, lines in blocks)
-    rows = []
-    for r in range(-1, height):
-        parts = []
-        for (title, lines), width in zip(blocks, widths, strict=True):
-            text = title if r < 0 else (lines[r] if r < len(lines) else "")
-            parts.append(text.ljust(width))
-        rows.append((" " * gap).join(parts).rstrip())
-    return rows
-
-
 def _shape(array: np.ndarray) -> str:
     return " x ".join(str(n) for n in np.shape(array))
-
-
-def _indent(lines: list[str], spaces: int = 2) -> list[str]:
-    return [" " * spaces + line if line else line for line in lines]
 
 
 def _array(t: object) -> np.ndarray:
@@ -132,7 +57,7 @@ def _same(steps: np.ndarray, engine: np.ndarray, what: str) -> str:
 
 def _inline(array: np.ndarray) -> str:
     if array.ndim == 1:
-        return "[" + ", ".join(_number(v) for v in array) + "]"
+        return "[" + ", ".join(number(v) for v in array) + "]"
     return "[" + ", ".join(_inline(row) for row in array) + "]"
 
 
@@ -154,12 +79,12 @@ def _windows(
 
 def _products(kernel: np.ndarray, window: np.ndarray) -> tuple[str, float]:
     terms = [
-        f"{_number(k)}*{_number(v)}" for k, v in zip(kernel.ravel(), window.ravel(), strict=True)
+        f"{number(k)}*{number(v)}" for k, v in zip(kernel.ravel(), window.ravel(), strict=True)
     ]
     values = kernel.ravel() * window.ravel()
     total = float(values.sum())
-    sums = " + ".join(_number(v) for v in values)
-    return f"{' + '.join(terms)} = {sums} = {_number(total)}", total
+    sums = " + ".join(number(v) for v in values)
+    return f"{' + '.join(terms)} = {sums} = {number(total)}", total
 
 
 def _conv_steps(
@@ -177,7 +102,7 @@ def _conv_steps(
     out = np.zeros((rows, cols))
     lines = []
     kh, kw = kernel.shape
-    width = max(len(_number(v)) for v in padded.ravel())
+    width = max(len(number(v)) for v in padded.ravel())
     for (i, j), (top, left) in corners.items():
         window = padded[top : top + kh, left : left + kw]
         formula, out[i, j] = _products(kernel, window)
@@ -187,7 +112,7 @@ def _conv_steps(
                 f"out[{i}, {j}]: the window at rows {top}-{top + kh - 1}, "
                 f"columns {left}-{left + kw - 1}"
             )
-            lines += _indent(format_grid(padded, cells, width), 4)
+            lines += indent(format_grid(padded, cells, width), 4)
             lines.append(f"    {formula}")
             lines.append("")
         else:
@@ -221,7 +146,7 @@ def explain_conv() -> Explanation:
     steps, out = _conv_steps(X3, K2, draw_windows=True)
     engine = _conv2d(X3, K2)
     lines += steps
-    lines += ["output (2 x 2):", *_indent(format_grid(out)), "", _same(out, engine, "F.conv2d")]
+    lines += ["output (2 x 2):", *indent(format_grid(out)), "", _same(out, engine, "F.conv2d")]
     lines += [
         "",
         "The same 4 weights are used at every position (translation invariance: one kernel for",
@@ -239,7 +164,7 @@ def _padded_example(
     steps, out = _conv_steps(X3, kernel, pads=pads)
     engine = _conv2d(X3, kernel, padding=padding)
     size = _shape(padded)
-    lines = _indent(
+    lines = indent(
         side_by_side(
             [
                 ("input (3 x 3)", format_grid(X3)),
@@ -248,7 +173,7 @@ def _padded_example(
             ]
         )
     )
-    lines += ["", *_indent(steps), "", *_indent([f"output ({_shape(out)}):", *format_grid(out)])]
+    lines += ["", *indent(steps), "", *indent([f"output ({_shape(out)}):", *format_grid(out)])]
     lines += ["  " + _same(out, engine, f"F.conv2d(padding={padding!r})"), ""]
     return lines, out, engine
 
@@ -286,7 +211,7 @@ def explain_pad() -> Explanation:
     lines += [
         "   PyTorch's padding='same' (and TensorFlow's) puts the odd pixel at the bottom/right",
         f"   instead ({even_upper}): same size, shifted content:",
-        *_indent(format_grid(upper), 4),
+        *indent(format_grid(upper), 4),
         "",
         "Padding also lets the border pixels be seen as often as the middle ones. With stride s",
         "the size is floor((n + p - k + s) / s): see `juanji explain stride`.",
@@ -322,14 +247,14 @@ def explain_stride() -> Explanation:
     lines += steps
     lines += [
         "output (2 x 2):",
-        *_indent(format_grid(out)),
+        *indent(format_grid(out)),
         _same(out, engine, "F.conv2d(stride=2)"),
     ]
     lines += [
         "",
         "Stride 1 would give n = 4 - 2 + 1 = 3 outputs per row; stride 2 keeps every second",
         "of them (rows and columns 0 and 2), for a quarter of the work:",
-        *_indent(format_grid(dense, {(0, 0), (0, 2), (2, 0), (2, 2)})),
+        *indent(format_grid(dense, {(0, 0), (0, 2), (2, 0), (2, 2)})),
         "",
         "A width of 5 would give floor((5 - 2 + 2) / 2) = 2 too: the last column is never",
         f"read (F.conv2d on 5 x 5 gives {_shape(_conv2d(np.zeros((5, 5)), K2, stride=2))}).",
@@ -342,7 +267,7 @@ def _pool_shift_lines() -> list[str]:
     dot, moved, crossed = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((4, 4))
     dot[0, 0] = moved[1, 1] = crossed[0, 2] = 1.0
     pooled = [_array(F.max_pool2d(tensor(a[None, None]), 2))[0, 0] for a in (dot, moved, crossed)]
-    lines = _indent(
+    lines = indent(
         side_by_side(
             [
                 ("a bright dot", format_grid(dot)),
@@ -352,7 +277,7 @@ def _pool_shift_lines() -> list[str]:
             gap=4,
         )
     )
-    return lines + _indent(
+    return lines + indent(
         side_by_side(
             [
                 ("max pool", format_grid(pooled[0])),
@@ -385,17 +310,17 @@ def explain_pool() -> Explanation:
         "(the notes: max pooling, like ReLU, is a function, not a layer with weights).",
         "",
         "input (4 x 4):",
-        *_indent(format_grid(x)),
+        *indent(format_grid(x)),
         "",
     ]
     for i in range(2):
         for j in range(2):
             window = x[2 * i : 2 * i + 2, 2 * j : 2 * j + 2]
             out_max[i, j], out_avg[i, j] = window.max(), window.mean()
-            values = ", ".join(_number(v) for v in window.ravel())
+            values = ", ".join(number(v) for v in window.ravel())
             lines.append(
-                f"out[{i}, {j}]: window ({values}) -> max {_number(out_max[i, j])}, "
-                f"mean {_number(out_avg[i, j])}"
+                f"out[{i}, {j}]: window ({values}) -> max {number(out_max[i, j])}, "
+                f"mean {number(out_avg[i, j])}"
             )
     lines += [
         "",
@@ -436,7 +361,7 @@ def _slice_lines(c: int, x: np.ndarray, k: np.ndarray, out: np.ndarray) -> list[
         (f"kernel slice {c}", format_grid(k)),
         (f"channel {c} * slice {c}", format_grid(out)),
     ]
-    return [*_indent(side_by_side(blocks)), ""]
+    return [*indent(side_by_side(blocks)), ""]
 
 
 def explain_channels() -> Explanation:
@@ -461,15 +386,15 @@ def explain_channels() -> Explanation:
         *_slice_lines(1, x[1], k[1], per_channel[1]),
         "   sum of the two: "
         + " ".join(
-            f"{_number(a)} + {_number(b)} = {_number(a + b)};"
+            f"{number(a)} + {number(b)} = {number(a + b)};"
             for a, b in zip(per_channel[0].ravel(), per_channel[1].ravel(), strict=True)
         ),
-        *_indent(["output channel 0:", *format_grid(summed)], 3),
+        *indent(["output channel 0:", *format_grid(summed)], 3),
         "",
         "2) C_out = 3 output channels need 3 such kernels: a weight of shape",
         "   (C_out, C_in, kH, kW) = (3, 2, 2, 2). Here kernel o is the kernel above plus o:",
     ]
-    lines += _indent(
+    lines += indent(
         side_by_side([(f"output channel {o}", format_grid(engine[o])) for o in range(3)])
     )
     lines += [
@@ -492,7 +417,7 @@ def _im2col_channel_lines() -> list[str]:
     return [
         f"  weight (3 x 2*2*2 = {_shape(w.reshape(3, -1))}) @ F.unfold (2*2*2 x 2*2 ="
         f" {_shape(cols)}) = {_shape(gemm)}, reshaped to {_shape(engine)}:",
-        *_indent(format_grid(gemm), 4),
+        *indent(format_grid(gemm), 4),
         "  " + _same(gemm.reshape(3, 2, 2), engine, "F.conv2d").replace("grid", "3 grids"),
     ]
 
@@ -519,7 +444,7 @@ def explain_im2col() -> Explanation:
         "",
         "F.unfold(input, 2): (C_in*kH*kW) x (H_out*W_out) = 4 x 4; window l starts at "
         "(l // 2, l % 2)",
-        *_indent(format_grid(cols)),
+        *indent(format_grid(cols)),
         "  (column 0 is the window at (0, 0): x[0, 0], x[0, 1], x[1, 0], x[1, 1] = 0, 1, 3, 4)",
         "",
         "The kernel flattened into a row, 1 x 4: " + _inline(row[0]),
@@ -531,7 +456,7 @@ def explain_im2col() -> Explanation:
         lines.append(f"  column {l_index}: {formula}")
     lines += [
         f"  -> {_inline(gemm[0])}, reshaped to 2 x 2:",
-        *_indent(format_grid(out)),
+        *indent(format_grid(out)),
         _same(out, engine, "F.conv2d"),
         "",
         "With channels the same holds: the notes' 2-channel input with 3 kernels is",

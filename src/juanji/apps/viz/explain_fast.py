@@ -17,7 +17,7 @@ from functools import partial
 import numpy as np
 
 import juanji.nn.functional as F
-from juanji.apps.viz.explain import Explanation, _indent, format_grid, side_by_side
+from juanji.apps.viz.explain_text import Explanation, format_grid, indent, side_by_side
 from juanji.autograd.grad_mode import no_grad
 from juanji.backends import conv
 from juanji.tensor.creation import tensor
@@ -57,17 +57,17 @@ def explain_winograd() -> Explanation:
         ),
         "",
         "1. V = B^T d B: additions only (B^T rows: d0-d2, d1+d2, d2-d1, d1-d3)",
-        *_indent(format_grid(V)),
+        *indent(format_grid(V)),
         "2. U = G g G^T: the filter's transform (halves and sums; done once per filter)",
-        *_indent(format_grid(U)),
+        *indent(format_grid(U)),
         "3. M = U * V, element by element: the 16 products",
-        *_indent(format_grid(M)),
+        *indent(format_grid(M)),
         "4. Y = A^T M A: additions only (A^T rows: m0+m1+m2, m1-m2-m3)",
-        *_indent(format_grid(Y)),
+        *indent(format_grid(Y)),
         "",
         "F.conv2d(d, g) with im2col ('gemm') and with 'winograd' "
         + ("gives the same grid:" if same else "gives a DIFFERENT grid (a bug):"),
-        *_indent(format_grid(engine)),
+        *indent(format_grid(engine)),
         "",
         "Across C input channels the element-wise products of step 3 are summed over c, so",
         "they become 16 matrix products (C_out x C_in) @ (C_in x tiles): 16/36 of im2col's",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 import juanji.nn as nn
-from juanji.apps.viz.explain import Explanation, _indent, format_grid
+from juanji.apps.viz.explain_text import Explanation, format_grid, indent
 from juanji.autograd.grad_mode import no_grad
 from juanji.tensor.creation import tensor
 
@@ -50,12 +50,12 @@ def explain_batchnorm() -> Explanation:
         "Batch normalisation: make each channel's activations mean 0, variance 1",
         "",
         "A batch of 4 samples with 2 channels (columns):",
-        *_indent(format_grid(BATCH)),
+        *indent(format_grid(BATCH)),
         "",
         "Train mode: statistics of this batch, per channel (over samples, and over positions",
         "for images), then y = weight * (x - mean) / sqrt(var + eps) + bias:",
         f"  mean {np.round(mean, 4).tolist()}, variance {np.round(var, 4).tolist()} (divided by N)",
-        *_indent(format_grid(np.round(ours, 4))),
+        *indent(format_grid(np.round(ours, 4))),
         _agree(ours, engine, "nn.BatchNorm1d(2) in train mode"),
         "",
         "Each step also updates running statistics (momentum 0.1, variance divided by N - 1):",
@@ -64,7 +64,7 @@ def explain_batchnorm() -> Explanation:
         "",
         "Eval mode uses those instead of the batch's, so one sample's output no longer depends",
         "on the others in its batch (model.eval() before testing, model.train() to go back):",
-        *_indent(format_grid(np.round(ours_eval, 4))),
+        *indent(format_grid(np.round(ours_eval, 4))),
         _agree(ours_eval, eval_out, "nn.BatchNorm1d(2) in eval mode"),
         "",
         "Why it helps: every layer sees inputs on the same scale whatever the layers before",

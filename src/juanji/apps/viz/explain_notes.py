@@ -31,7 +31,7 @@ import numpy as np
 
 import juanji.nn as nn
 import juanji.nn.functional as F
-from juanji.apps.viz.explain import Explanation, _indent, _number, format_grid, side_by_side
+from juanji.apps.viz.explain_text import Explanation, format_grid, indent, number, side_by_side
 from juanji.autograd.grad_mode import no_grad
 from juanji.random import manual_seed
 from juanji.tensor.creation import randn, tensor
@@ -100,7 +100,7 @@ def explain_zero_grad() -> Explanation:
     lines = [
         "Why optimizer.zero_grad(): backward() ADDS the new gradient to .grad",
         "",
-        f"One weight w = 0, one example x = {_number(x)}, y = {_number(y)}, "
+        f"One weight w = 0, one example x = {number(x)}, y = {number(y)}, "
         f"loss = (w*x - y)^2, SGD lr = {lr}.",
         "By hand dloss/dw = 2*x*(w*x - y). Three steps each way:",
         "",
@@ -116,7 +116,7 @@ def explain_zero_grad() -> Explanation:
         + _agree(output, engine, "juanji's autograd"),
         "",
         "With zero_grad each step follows the gradient at the current w and w walks to "
-        f"y/x = {_number(y / x)}.",
+        f"y/x = {number(y / x)}.",
         "Without it, each step uses the SUM of every gradient so far: the stale ones keep",
         "pushing, and w overshoots.",
         "",
@@ -329,7 +329,7 @@ def explain_multi_scale() -> Explanation:
     lines = [
         "Multi-scale features: the same 3x3 kernel (Laplacian) on the picture at 3 resolutions",
         "",
-        *_indent(format_grid(kernel.numpy())),
+        *indent(format_grid(kernel.numpy())),
         "",
         "Each smaller picture is avg_pool2d of the full one; a 3x3 window then spans 3, 6 or 12",
         "of the original pixels. Mean |response| in two places:",
@@ -436,7 +436,7 @@ def explain_first_layer(model: Any = None, source: str = "") -> Explanation:
             (f"kernel {k}", format_grid(np.round(weight[k], 2))),
             (f"closest: {angles[best[k]]} deg", format_grid(np.round(detectors[best[k]], 2))),
         ]
-        lines += [*_indent(side_by_side(blocks, gap=4)), f"  |cosine| = {score[k]:.2f}", ""]
+        lines += [*indent(side_by_side(blocks, gap=4)), f"  |cosine| = {score[k]:.2f}", ""]
     lines += [
         f"Mean best |cosine|: learned {score.mean():.2f}; random {size}x{size} kernels "
         f"{baseline.mean():.2f} (2000 draws, the chance level).",

@@ -1,4 +1,7 @@
-"""juanji's Functions as ONNX nodes (export): ``GraphBuilder`` and the table ``EMITTERS``.
+"""The ONNX graph an export builds: ``GraphBuilder`` and the emitter signature.
+
+The builder names values and asks an emitter table (``_export_emitters.EMITTERS``, handed in
+by ``_export``) to write each recorded op; the emitters import this module, never the reverse.
 
 An emitter is ``emit(builder, event, inputs, outputs)``: ``inputs`` are the ONNX names of the
 recorded op's Tensor inputs (None for an absent optional one) or the constants it was given,
@@ -47,8 +50,11 @@ def _onnx() -> Any:
 class GraphBuilder:
     """Names values, collects nodes and initialisers, and assembles the ``ModelProto``."""
 
-    def __init__(self, opset: int, model: Module, batch: int, dynamic: bool) -> None:
+    def __init__(
+        self, opset: int, model: Module, batch: int, dynamic: bool, emitters: dict[str, Emitter]
+    ) -> None:
         self.opset, self.batch, self.dynamic = opset, batch, dynamic
+        self.emitters = emitters
         self.names: dict[Any, str] = {}
         self.nodes: list[Any] = []
         self.initialisers: dict[str, np.ndarray] = {}
@@ -171,11 +177,9 @@ class GraphBuilder:
 
     def _try_emit(self, event: Any, leaves: dict[int, Any]) -> str | None:
         """None when written; else why not ('' when an input already failed)."""
-        from juanji.onnx._export_emitters import EMITTERS
-
         op = event.op
         name = type(op).__name__
-        emitter = EMITTERS.get("ConvTranspose" if isinstance(op, Module) else name)
+        emitter = self.emitters.get("ConvTranspose" if isinstance(op, Module) else name)
         if emitter is None:
             return f"{name} (no ONNX form)"
         mark, known = len(self.nodes), set(self.initialisers)
