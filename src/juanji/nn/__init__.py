@@ -90,6 +90,7 @@ from juanji.nn.padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from juanji.nn.parallel.sync_batchnorm import SyncBatchNorm
 from juanji.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
 from juanji.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
 from juanji.nn.pooling import (
@@ -125,7 +126,7 @@ __all__ = [
     "Flatten", "Unflatten", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
-    "InstanceNorm3d", "LayerNorm", "LocalResponseNorm",
+    "InstanceNorm3d", "LayerNorm", "LocalResponseNorm", "SyncBatchNorm",
     "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
     "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d",
     "LazyBatchNorm1d", "LazyBatchNorm2d",
@@ -143,3 +144,6 @@ __all__ = [
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d",
 ]
 # fmt: on
+
+from juanji.nn import modules as modules  # noqa: E402 - after the layers it re-exports
+from juanji.nn import utils as utils  # noqa: E402

@@ -1,9 +1,10 @@
-"""``juanji.utils.data``: the data package under the name PyTorch scripts import it by.
+"""``juanji.utils``: PyTorch's ``torch.utils`` import paths.
 
-``from torch.utils import data`` and ``torch.utils.data.DataLoader`` are how PyTorch code reaches
-datasets and loaders; in juanji they live in ``juanji.data``, which this module re-exports.
+``from torch.utils.data import DataLoader`` is the first line of most training scripts; here
+``juanji.utils.data`` is a real package (``juanji.utils.data.dataset``, ``.dataloader``,
+``.sampler`` too), each re-exporting ``juanji.data``, which holds the implementation.
 """
 
-import juanji.data as data
+from juanji.utils import data
 
 __all__ = ["data"]

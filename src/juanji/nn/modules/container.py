@@ -1,0 +1,13 @@
+"""``torch.nn.modules.container``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+
+from juanji.nn.container import (
+    ModuleDict,
+    ModuleList,
+    Sequential,
+)
+
+__all__ = [
+    "Sequential",
+    "ModuleList",
+    "ModuleDict",
+]

@@ -1,0 +1,19 @@
+"""``torch.nn.modules.dropout``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+
+from juanji.nn.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    _DropoutNd,
+)
+
+__all__ = [
+    "_DropoutNd",
+    "AlphaDropout",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+]

@@ -1,0 +1,11 @@
+"""``torch.nn.modules.flatten``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+
+from juanji.nn.linear import (
+    Flatten,
+    Unflatten,
+)
+
+__all__ = [
+    "Flatten",
+    "Unflatten",
+]

@@ -1,0 +1,13 @@
+"""``torch.nn.modules.normalization``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+
+from juanji.nn.normalization import (
+    GroupNorm,
+    LayerNorm,
+    LocalResponseNorm,
+)
+
+__all__ = [
+    "GroupNorm",
+    "LayerNorm",
+    "LocalResponseNorm",
+]

@@ -1,0 +1,11 @@
+"""``torch.nn.modules.pixelshuffle``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+
+from juanji.nn.pixelshuffle import (
+    PixelShuffle,
+    PixelUnshuffle,
+)
+
+__all__ = [
+    "PixelShuffle",
+    "PixelUnshuffle",
+]
