@@ -21,9 +21,10 @@ from juanji.optim import lr_scheduler
 from juanji.optim.adam import Adam, AdamW
 from juanji.optim.adam_variants import Adamax, NAdam, RAdam
 from juanji.optim.adaptive import Adadelta, Adagrad, RMSprop
+from juanji.optim.lbfgs import LBFGS
 from juanji.optim.optimizer import Optimizer
 from juanji.optim.rprop import ASGD, Rprop
 from juanji.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]
-__all__ += ["Adadelta", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"]
+__all__ += ["Adadelta", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS"]
