@@ -90,6 +90,10 @@ class Served:
             return status, json.loads(body)
         return status, body
 
+    def predict(self, gray: np.ndarray) -> tuple[int, dict]:
+        """``POST /api/predict`` with ``gray`` as a PNG (the page's request)."""
+        return self.request("/api/predict", png(gray), "POST", {"Content-Type": "image/png"})
+
     def post_json(self, path: str, payload) -> tuple[int, dict]:
         body = json.dumps(payload).encode()
         return self.request(path, body, "POST", {"Content-Type": "application/json"})

@@ -127,7 +127,7 @@ def test_predict_matches_the_model_run_here(served, trained_run, kind):
 
 def test_saliency_is_the_input_gradient_torch_computes(served, trained_run):
     gray = drawing("1")
-    _, result = served.request("/api/predict", png(gray), "POST")
+    _, result = served.predict(gray)
     _, _, batch = model_prediction(trained_run, gray)
     forward = _torch_lenet(trained_run)
     x = torch.tensor(batch, requires_grad=True)
@@ -137,7 +137,7 @@ def test_saliency_is_the_input_gradient_torch_computes(served, trained_run):
 
 
 def test_zero_grad_numbers_show_accumulation(served):
-    _, result = served.request("/api/predict", png(drawing("0")), "POST")
+    _, result = served.predict(drawing("0"))
     numbers = result["zero_grad"]
     assert numbers["parameter"] == "features.0.weight"
     assert numbers["after_two_backwards"] == pytest.approx(2 * numbers["after_one_backward"], 1e-5)
@@ -146,7 +146,7 @@ def test_zero_grad_numbers_show_accumulation(served):
 
 
 def test_unit_of_the_first_layer_is_its_multiply_add(served, trained_run):
-    _, result = served.request("/api/predict", png(drawing("1")), "POST")
+    _, result = served.predict(drawing("1"))
     status, unit = served.request(f"/api/unit?id={result['id']}&layer=features.0&channel=3&y=0&x=9")
     assert status == 200, unit
     model, _ = training.restore_model(trained_run)
@@ -164,7 +164,7 @@ def test_unit_of_the_first_layer_is_its_multiply_add(served, trained_run):
 
 
 def test_unit_of_a_deep_layer_has_its_field_and_kernel(served):
-    _, result = served.request("/api/predict", png(drawing("0")), "POST")
+    _, result = served.predict(drawing("0"))
     status, unit = served.request(f"/api/unit?id={result['id']}&layer=features.5&channel=0&y=2&x=1")
     assert status == 200, unit
     # The recurrence by hand, c_out = c_in + ((k-1)/2 - p) * j_in from c = 0.5: conv 5 pad 2
@@ -230,7 +230,7 @@ def test_playground_inputs_sample_and_digit(served):
     status, sample = served.post_json("/api/conv", {"input": "sample", "kernel": "sobel-y"})
     assert status == 200 and np.array(sample["input"]).shape == (30, 40)
     assert sample["im2col_shape"] == [9, 28 * 38] and len(sample["im2col"][0]) == 64
-    _, drawn = served.request("/api/predict", png(drawing("1")), "POST")
+    _, drawn = served.predict(drawing("1"))
     status, digit = served.post_json("/api/conv", {"input": "digit", "digit": drawn["id"]})
     assert status == 200
     np.testing.assert_allclose(digit["input"], drawn["digit"], atol=1e-3)
@@ -260,8 +260,9 @@ def test_playground_refuses_bad_settings(served, settings, message):
 
 # ------------------------------------------------------------------ bad requests
 def _raw(served, method, path, body=b"", headers=None):
+    kind = "image/png" if path == "/api/predict" else "application/json"
     with closing(http.client.HTTPConnection(served.url.removeprefix("http://"), timeout=10)) as c:
-        c.request(method, path, body=body, headers=headers or {})
+        c.request(method, path, body=body, headers=headers or {"Content-Type": kind})
         response = c.getresponse()
         return response.status, json.loads(response.read())
 
@@ -270,7 +271,7 @@ def _raw(served, method, path, body=b"", headers=None):
     ("method", "path", "body", "status", "message"),
     [
         ("POST", "/api/predict", b"", 400, "empty"),
-        ("POST", "/api/predict", b"GIF89a not really", 400, "not an image"),
+        ("POST", "/api/predict", b"GIF89a not really", 400, "not a PNG or JPEG"),
         ("POST", "/api/predict", None, 422, "no digit"),  # a blank page
         ("POST", "/api/conv", b"{not json", 400, "not valid JSON"),
         ("POST", "/api/conv", b"[1, 2]", 400, "JSON object"),
@@ -302,6 +303,7 @@ def test_too_large_is_413_without_reading_the_body(served):
 
     with closing(http.client.HTTPConnection(served.url.removeprefix("http://"), timeout=10)) as c:
         c.putrequest("POST", "/api/predict")
+        c.putheader("Content-Type", "image/png")
         c.putheader("Content-Length", str(MAX_IMAGE_BYTES + 1))
         c.endheaders()
         c.send(b"x" * 1000)  # a little of it: the server answers without waiting for more

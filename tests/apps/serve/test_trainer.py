@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from apps.serve.pages import drawing, model_prediction, png
+from apps.serve.pages import drawing, model_prediction
 from juanji.apps import training
 from juanji.serialization import checkpoint
 
@@ -81,7 +81,7 @@ def test_the_page_keeps_answering_while_training(served, trained_run):
     assert code == 200
     answers = []
     while not _finished(served.request("/api/train/status")[1]):
-        code, result = served.request("/api/predict", png(gray), "POST")
+        code, result = served.predict(gray)
         assert code == 200, result
         answers.append(result)
     status = served.request("/api/train/status")[1]
@@ -98,7 +98,7 @@ def test_use_the_trained_model(served, trained_run):
     code, info = served.post_json("/api/train/use", {})
     assert code == 200 and info["model"]["run_dir"] == status["run_dir"]
     gray = drawing("0")
-    code, result = served.request("/api/predict", png(gray), "POST")
+    code, result = served.predict(gray)
     from pathlib import Path
 
     assert result["index"] == model_prediction(Path(status["run_dir"]), gray)[0]

@@ -36,18 +36,38 @@ from juanji.nn.module import Module
 from juanji.serialization import checkpoint
 from juanji.tensor.tensor import Tensor
 
-__all__ = ["ENGINE_LOCK", "RequestError", "ServedModel", "find_run", "decode_image", "rounded"]
+__all__ = ["ENGINE_LOCK", "MAX_IMAGE_PIXELS", "RequestError", "ServedModel", "find_run",
+           "decode_image", "rounded"]  # fmt: skip
 
 ENGINE_LOCK = threading.Lock()
 CACHE_SIZE = 16  # analyses kept for hovering (one per drawn digit)
 
 
-class RequestError(JuanjiError):
-    """A request the page (or a script) sent that cannot be used; becomes a 4xx JSON error."""
+MAX_IMAGE_PIXELS = 4096 * 4096  # a drawing is 280 x 280; a 12-megapixel photo fits
 
-    def __init__(self, message: str, status: int = 400) -> None:
+
+class RequestError(JuanjiError):
+    """A request the page (or a script) sent that cannot be used; becomes a 4xx JSON error.
+
+    Args:
+        message: the error's text.
+        status: the HTTP status (400: not usable; 422: past a limit, or nothing to compute).
+        field: the request's setting that is past its limit (the answer names it).
+        limit: that setting's largest allowed value.
+    """
+
+    def __init__(
+        self, message: str, status: int = 400, field: str | None = None, limit: Any = None
+    ) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.field, self.limit = status, field, limit
+
+    def answer(self) -> dict[str, Any]:
+        """The JSON error body: ``error`` and ``status``, with ``field`` and ``limit`` if set."""
+        body: dict[str, Any] = {"error": str(self), "status": self.status}
+        if self.field is not None:
+            body.update(field=self.field, limit=self.limit)
+        return body
 
 
 def rounded(array: Any, digits: int = 4) -> Any:
@@ -77,19 +97,56 @@ def find_run(run_dir: str | Path | None = None, runs_root: str | Path = "runs") 
 def decode_image(body: bytes) -> np.ndarray:
     """A PNG/JPEG body as a grayscale (H, W) float32 array in [0, 1].
 
+    The header is read first: an image of more than ``MAX_IMAGE_PIXELS`` pixels (a few kB of
+    compressed zeros can declare gigabytes) is refused before anything is decoded.
+
     Raises:
-        RequestError: empty, not an image, or Pillow is missing (then status 500).
+        RequestError: empty, not a PNG or JPEG, damaged (400), too many pixels (422), or
+            Pillow is missing (500).
     """
     if not body:
         raise RequestError("predict: the request body is empty; send a PNG or JPEG image")
     from juanji.apps.viz import plot
 
+    width, height = _image_size(body)
+    if width * height > MAX_IMAGE_PIXELS:
+        raise RequestError(
+            f"predict: the image is {width} x {height} pixels ({width * height:,}); the limit "
+            f"is {MAX_IMAGE_PIXELS:,} pixels",
+            422,
+            field="image",
+            limit=MAX_IMAGE_PIXELS,
+        )
     try:
         return plot.read_image(io.BytesIO(body), gray=True)
     except JuanjiError as error:
-        message = str(error).split(": ", 1)[-1]
         status = 500 if isinstance(error, ImportError) else 400
-        raise RequestError(f"predict: the body is {message}", status) from None
+        detail = str(error).split(": ", 1)[-1]  # drop the reader's file name
+        raise RequestError(f"predict: the request body: {detail}", status) from None
+
+
+def _image_size(body: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG or JPEG header, nothing decoded (``RequestError`` if not)."""
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        message = "predict: reading images needs Pillow (pip install pillow)"
+        raise RequestError(message, 500) from None
+    try:
+        with Image.open(io.BytesIO(body), formats=("PNG", "JPEG")) as image:
+            return image.size
+    except UnidentifiedImageError:
+        raise RequestError("predict: the request body is not a PNG or JPEG image") from None
+    except Image.DecompressionBombError as error:
+        raise RequestError(
+            f"predict: the image has too many pixels ({error}); the limit is "
+            f"{MAX_IMAGE_PIXELS:,} pixels",
+            422,
+            field="image",
+            limit=MAX_IMAGE_PIXELS,
+        ) from None
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise RequestError(f"predict: the request body is a damaged image ({error})") from None
 
 
 @dataclass

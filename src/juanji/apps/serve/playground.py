@@ -12,7 +12,11 @@ a pooling window) and returns what the page draws:
 * pooling of the output (``F.max_pool2d`` or ``F.avg_pool2d``) with its size rule.
 
 Bad settings raise ``RequestError`` with juanji's own message (``conv2d: ...``), which the server
-turns into a 400 JSON error.
+turns into a 400 JSON error. Every size a request sets is bounded by what it implies before
+anything is allocated: the padded input at most ``MAX_PADDED`` per side (so the output, the
+im2col matrix and the GEMM are small), the dilated kernel, the stride and the pooling window
+within it, numbers at most ``MAX_VALUE`` in size (the output stays finite); past a bound the
+answer is a 422 naming the setting and its limit.
 
 Example:
     >>> result = convolve({"input": "grid", "grid": [[0, 1, 2], [3, 4, 5], [6, 7, 8]],
@@ -36,10 +40,13 @@ from juanji.apps.serve.model import ENGINE_LOCK, RequestError, rounded
 from juanji.nn.functional.padding import pairs_to_flat
 from juanji.tensor.creation import tensor
 
-__all__ = ["convolve", "KERNELS", "DEFAULT_GRID", "MAX_SIDE", "MAX_KERNEL"]
+__all__ = ["convolve", "KERNELS", "DEFAULT_GRID", "MAX_SIDE", "MAX_KERNEL", "MAX_PADDED",
+           "MAX_VALUE"]  # fmt: skip
 
 MAX_SIDE = 64  # largest input side the playground accepts
 MAX_KERNEL = 9
+MAX_PADDED = 128  # largest padded side (so also dilated kernel, stride, pooling window)
+MAX_VALUE = 1e6  # largest |number| in a grid or kernel: 81 products of two stay finite
 MAX_COLUMNS = 64  # im2col columns sent to the page (the matrix of a big input is long)
 # A bright 3x3 square on a dark 6x6 field: edges for the kernels to find.
 DEFAULT_GRID = np.pad(np.full((3, 3), 9.0), ((1, 2), (2, 1))).tolist()
@@ -72,6 +79,14 @@ def _grid(values: Any, what: str, limit: int) -> np.ndarray:
         )
     if not np.isfinite(array).all():
         raise RequestError(f"playground: {what} holds a value that is not a finite number")
+    if np.abs(array).max() > MAX_VALUE:
+        raise RequestError(
+            f"playground: {what} holds {np.abs(array).max():g}; numbers are at most "
+            f"{MAX_VALUE:g} in size",
+            422,
+            field=what,
+            limit=MAX_VALUE,
+        )
     return array
 
 
@@ -109,6 +124,18 @@ def _pair(value: Any, name: str) -> tuple[int, int]:
     return int(values[0]), int(values[1])
 
 
+def _within(name: str, sizes: Any, limit: int, what: str) -> None:
+    """Refuse (422) sizes past ``limit``: ``what`` says what the setting makes that large."""
+    if max(sizes) > limit:
+        shown = " x ".join(str(n) for n in sizes)
+        raise RequestError(
+            f"playground: {name} makes {what} {shown}; at most {limit} per side",
+            422,
+            field=name,
+            limit=limit,
+        )
+
+
 def _padding(value: Any) -> Any:
     """JSON's lists as the tuples juanji's padding rules take ([[1, 0], 2] -> ((1, 0), 2))."""
     if isinstance(value, list):
@@ -137,8 +164,13 @@ def convolve(
     stride = _pair(settings.get("stride", 1), "stride")
     dilation = _pair(settings.get("dilation", 1), "dilation")
     padding = _padding(settings.get("padding", 0))
+    _within("stride", stride, MAX_PADDED, "a step of")
+    extent = [d * (k - 1) + 1 for d, k in zip(dilation, kernel.shape, strict=True)]
+    _within("dilation", extent, MAX_PADDED, "the dilated kernel")
     try:
         pairs = padding_pairs("conv2d", padding, image.shape, kernel.shape, stride, dilation)
+        padded = [n + a + b for n, (a, b) in zip(image.shape, pairs, strict=True)]
+        _within("padding", padded, MAX_PADDED, "the padded input")
         with ENGINE_LOCK:
             result = _compute(image, kernel, pairs, stride, dilation)
             result["pool"] = _pool(np.asarray(result["output"]), settings.get("pool"))
@@ -198,6 +230,7 @@ def _pool(feature: np.ndarray, spec: Any) -> dict[str, Any] | None:
         raise RequestError(f"playground: pool mode must be 'max' or 'avg', got {mode!r}")
     kernel = _pair(spec.get("kernel_size", 2), "pool kernel_size")
     stride = _pair(spec.get("stride", kernel), "pool stride")
+    _within("pool stride", stride, MAX_PADDED, "a step of")
     function = F.max_pool2d if mode == "max" else F.avg_pool2d
     name = "max_pool2d" if mode == "max" else "avg_pool2d"
     x = tensor(feature[None, None])

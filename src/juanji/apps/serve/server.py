@@ -18,9 +18,16 @@ GET     ``/api/run``                the served or trained run's files and metric
 GET     ``/api/explain/TOPIC``      a worked example (``juanji explain TOPIC``)
 ======  ==========================  ==================================================
 
-Every error is JSON ``{"error": message}`` with a 4xx status (413 past ``MAX_IMAGE_BYTES`` or
-``MAX_JSON_BYTES``, the body left unread and the connection closed); an unexpected exception
-is a 500 and the server keeps serving.
+Before any route runs, ``juanji.apps.serve.guard`` checks the request: the ``Host`` it names
+(421 for a name the server was not started for: DNS rebinding), the ``Origin`` of a POST (403
+for another site's page), the body's framing (one ``Content-Length``; 411 for chunked) and its
+``Content-Type`` (415). A body is read within ``read_timeout`` seconds (408 otherwise).
+
+Every error is JSON ``{"error": message, "status": N}`` with a 4xx status, plus ``field`` and
+``limit`` when a setting is past its limit (422); 413 past ``MAX_IMAGE_BYTES`` or
+``MAX_JSON_BYTES``, the body left unread and the connection closed. ``http.server``'s own
+refusals (a garbled request line, too many headers, an unknown method: 405) are JSON too. An
+unexpected exception is a 500 and the server keeps serving.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from juanji._shapes import PADDING_STRINGS
 from juanji._version import __version__
-from juanji.apps.serve import playground
+from juanji.apps.serve import guard, playground
 from juanji.apps.serve.model import RequestError, ServedModel, decode_image, find_run
 from juanji.apps.serve.trainer import Trainer, TrainSettings
 from juanji.errors import JuanjiError
@@ -48,6 +55,9 @@ __all__ = ["App", "make_server", "MAX_IMAGE_BYTES", "MAX_JSON_BYTES", "static_fi
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024  # a drawing is a few kB; a phone photo fits
 MAX_JSON_BYTES = 256 * 1024
+READ_TIMEOUT = 10.0  # seconds a connection may keep the server waiting for its next bytes
+_EXPLAIN_SEPARATOR = "\n\n" + "=" * 80 + "\n\n"  # between topics, as `juanji explain all`
+_IMAGE_TYPES = ("image/png", "image/jpeg")
 _TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
           ".js": "text/javascript; charset=utf-8", ".png": "image/png",
           ".svg": "image/svg+xml"}  # fmt: skip
@@ -167,24 +177,26 @@ class App:
         return {"run_dir": run, "files": files, "metrics": metrics}
 
     def explain(self, topic: str) -> dict[str, Any]:
-        """``GET /api/explain/TOPIC``: the text ``juanji explain TOPIC`` prints."""
+        """``GET /api/explain/TOPIC``: the text ``juanji explain TOPIC`` prints (also ``all``)."""
         from juanji.apps.serve.model import ENGINE_LOCK
         from juanji.apps.viz.explain import TOPICS, explain
 
-        if topic not in TOPICS:
+        if topic != "all" and topic not in TOPICS:
             raise RequestError(
-                f"explain: unknown topic {topic!r}; topics: {', '.join(TOPICS)}", 404
+                f"explain: unknown topic {topic[:100]!r}; topics: {', '.join(TOPICS)}, all", 404
             )
-        with ENGINE_LOCK:
-            model = self.model
-            if topic == "first-layer" and model is not None:  # the model on the page
-                from juanji.apps.viz.explain_notes import explain_first_layer
+        texts = []
+        for name in TOPICS if topic == "all" else [topic]:
+            with ENGINE_LOCK:  # one topic at a time: a training steps in between
+                model = self.model
+                if name == "first-layer" and model is not None:  # the model on the page
+                    from juanji.apps.viz.explain_notes import explain_first_layer
 
-                source = f"{model.config.model} from {model.run_dir}"
-                result = explain_first_layer(model.model, source)
-            else:
-                result = explain(topic)
-        return {"topic": topic, "text": result.text}
+                    source = f"{model.config.model} from {model.run_dir}"
+                    texts.append(explain_first_layer(model.model, source).text)
+                else:
+                    texts.append(explain(name).text)
+        return {"topic": topic, "text": _EXPLAIN_SEPARATOR.join(texts)}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -193,6 +205,12 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     server_version = f"juanji/{__version__}"
+    _unread = 0  # bytes of this request's body not read yet (then the connection closes)
+
+    def setup(self) -> None:
+        """Give the connection's socket the server's read timeout."""
+        self.timeout = self.server.read_timeout
+        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
         if self.server.verbose:
@@ -205,6 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+        if status == HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", "GET, HEAD, POST")
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -215,48 +235,88 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.dumps(data, allow_nan=False).encode()
         self._send(status, body, "application/json")
 
-    def _error(self, status: int, message: str) -> None:
-        self._json({"error": message, "status": status}, status)
+    def _refuse(self, error: RequestError) -> None:
+        if self._unread:  # the body left would start the next request on this connection
+            self.close_connection = True
+        self._json(error.answer(), error.status)
 
-    def _body(self, limit: int) -> bytes:
-        length = self.headers.get("Content-Length")
-        try:
-            size = int(length) if length is not None else 0
-        except ValueError:
-            self.close_connection = True
-            raise RequestError(f"the Content-Length {length!r} is not a number") from None
-        if size < 0:
-            self.close_connection = True
-            raise RequestError("the Content-Length is negative")
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """``http.server``'s own refusals as JSON errors (an unknown method: 405, not 501)."""
+        self.close_connection = True  # the request was not understood: nothing more is read
+        if code == HTTPStatus.NOT_IMPLEMENTED:  # no do_METHOD
+            method = str(self.command)[:20]
+            code, message = HTTPStatus.METHOD_NOT_ALLOWED, f"{method!r} is not allowed here"
+        elif code >= 500:  # 505: a version other than HTTP/1.0 or 1.1 is the request's fault
+            code = HTTPStatus.BAD_REQUEST
+        status = HTTPStatus(code)
+        self._refuse(RequestError(message or status.phrase, status))
+
+    def _body(self, size: int, limit: int) -> bytes:
         if size > limit:
-            self.close_connection = True  # the body stays unread
             raise RequestError(f"the body is {size:,} bytes; the limit is {limit:,}", 413)
-        return self.rfile.read(size) if size else b""
+        try:
+            body = self.rfile.read(size)
+        except TimeoutError:
+            raise RequestError(
+                f"the body's {size:,} bytes did not arrive within {self.timeout:g} s", 408
+            ) from None
+        if len(body) < size:
+            raise RequestError(
+                f"the body ended after {len(body):,} of the {size:,} bytes its Content-Length "
+                "announced"
+            )
+        self._unread = 0
+        return body
 
     @staticmethod
     def _parse(body: bytes) -> Any:
         if not body:
             return {}
         try:
-            return json.loads(body)
+            data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             raise RequestError(f"the body is not valid JSON ({error})") from None
+        except RecursionError:
+            data = None  # nested deeper than the parser goes: far past the limit below
+        depth = guard.MAX_JSON_DEPTH + 1 if data is None else guard.json_depth(data)
+        if depth > guard.MAX_JSON_DEPTH:
+            raise RequestError(
+                f"the JSON body nests {'too' if data is None else depth} levels deep; at most "
+                f"{guard.MAX_JSON_DEPTH}",
+                422,
+                field="body",
+                limit=guard.MAX_JSON_DEPTH,
+            )
+        return data
 
     # ------------------------------------------------------------------ routing
     def _handle(self, method: str) -> None:
         url = urlsplit(self.path)
+        self._unread = 0
         try:
+            self._unread = self._check(method)
             route = self._route(method, url.path)
             if route is None:
                 return
             self._json(route(parse_qs(url.query)))
         except RequestError as error:
-            self._error(error.status, str(error))
+            self._refuse(error)
         except JuanjiError as error:
-            self._error(HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
+            self._refuse(RequestError(str(error), HTTPStatus.UNPROCESSABLE_ENTITY))
         except Exception as error:  # a bug: answer, log it, keep serving
             traceback.print_exc(file=self.server.stream)
-            self._error(500, f"internal error ({type(error).__name__}: {error})")
+            self._refuse(RequestError(f"internal error ({type(error).__name__}: {error})", 500))
+
+    def _check(self, method: str) -> int:
+        """The guards every request passes (see ``guard``); the body's length."""
+        server, headers = self.server, self.headers
+        length = guard.body_length(headers)  # first: a refusal must know to close
+        self._unread = length
+        guard.check_host(guard.single(headers, "Host"), server.hosts, server.host, server.port)
+        if method not in ("GET", "HEAD"):
+            origin, site = guard.single(headers, "Origin"), guard.single(headers, "Sec-Fetch-Site")
+            guard.check_origin(origin, site, server.hosts)
+        return length
 
     def _route(self, method: str, path: str) -> Any:
         app = self.server.app
@@ -288,16 +348,18 @@ class _Handler(BaseHTTPRequestHandler):
             topic = path.removeprefix("/api/explain/")
             return lambda q: app.explain(topic)
         if method == "POST" and path in post:
+            image = path == "/api/predict"
+            guard.check_type(guard.single(self.headers, "Content-Type"),
+                             _IMAGE_TYPES if image else ("application/json",))  # fmt: skip
             # Read every POST body, used or not: left unread it would start the next request
             # on this connection.
-            body = self._body(MAX_IMAGE_BYTES if path == "/api/predict" else MAX_JSON_BYTES)
+            body = self._body(self._unread, MAX_IMAGE_BYTES if image else MAX_JSON_BYTES)
             return lambda q: post[path](body)
         if method in ("GET", "HEAD") and path in get:
             return get[path]
         if path in get or path in post:
-            self.close_connection = method == "POST"  # a body we will not read
             raise RequestError(f"{method} is not allowed on {path}", 405)
-        raise RequestError(f"nothing at {path}", 404)
+        raise RequestError(f"nothing at {path[:200]}", 404)
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's names)
         """Answer a GET."""
@@ -324,9 +386,13 @@ def _since(query: dict[str, str]) -> int:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], app: App, stream: TextIO, verbose: bool) -> None:
-        self.app, self.stream, self.verbose = app, stream, verbose
+    def __init__(
+        self, address: tuple[str, int], app: App, stream: TextIO, verbose: bool, timeout: float
+    ) -> None:
+        self.app, self.stream, self.verbose, self.read_timeout = app, stream, verbose, timeout
         super().__init__(address, _Handler)
+        self.host, self.port = address[0], self.server_address[1]
+        self.hosts = guard.allowed_hosts(self.host, self.port)  # the port bound, for port 0
 
 
 def make_server(
@@ -336,13 +402,26 @@ def make_server(
     *,
     stream: TextIO | None = None,
     verbose: bool = False,
+    read_timeout: float = READ_TIMEOUT,
 ) -> ThreadingHTTPServer:
     """A server for ``app`` bound to ``host:port`` (port 0: a free one, in ``server_address``).
+
+    It answers requests whose ``Host`` is ``127.0.0.1``, ``localhost``, ``[::1]`` or ``host``,
+    with the bound port (``guard.allowed_hosts``).
+
+    Args:
+        app: what the routes call.
+        host: the address to listen on.
+        port: the port (0: a free one).
+        stream: where tracebacks of unexpected errors go (stderr).
+        verbose: log every request on ``stream``.
+        read_timeout: seconds a connection may stay silent (an idle keep-alive connection, or
+            a body shorter than its ``Content-Length``) before it is answered and closed.
 
     Raises:
         JuanjiError: the address cannot be bound (in use, or not this machine's).
     """
     try:
-        return _Server((host, port), app, stream or sys.stderr, verbose)
+        return _Server((host, port), app, stream or sys.stderr, verbose, read_timeout)
     except OSError as error:
         raise JuanjiError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error

@@ -9,6 +9,12 @@ accuracy of each step after ``since``, the epochs' test results and the first la
 as they are now; ``stop()`` ends the run after the current step (the weights so far are saved
 as a last, shorter epoch).
 
+Bounds: every setting has a range (``TrainSettings.LIMITS``) and a run has at most
+``MAX_STEPS`` optimiser steps (the page keeps one point per step); a status answer carries at
+most ``MAX_POINTS`` points (the page asks again from where it got to). A run too short for the
+recipe's one-cycle warm-up (4 steps at LeNet5's ``pct_start`` of 0.25 made it end where it
+starts) gets a warm-up of two steps (``warm_up``), recorded in its ``config.json``.
+
 Each step holds ``ENGINE_LOCK`` from reading its batch to the end of its optimiser step, and so
 do the evaluation and the checkpoint: the page's own requests run between steps and never see
 the grad mode the training switched (juanji's grad mode is one switch for all threads).
@@ -16,13 +22,14 @@ the grad mode the training switched (juanji's grad mode is one switch for all th
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -35,7 +42,10 @@ from juanji.nn import functional as F
 from juanji.random import Generator, manual_seed
 from juanji.serialization import checkpoint
 
-__all__ = ["Trainer", "TrainSettings", "mnist_slices"]
+__all__ = ["Trainer", "TrainSettings", "mnist_slices", "warm_up", "MAX_STEPS", "MAX_POINTS"]
+
+MAX_STEPS = 50_000  # optimiser steps of one run (60,000 images, batch 32, 20 epochs: 37,500)
+MAX_POINTS = 2_000  # step points in one status answer
 
 Datasets = tuple[Any, Any]  # (train, test), images already transformed for the model
 
@@ -60,28 +70,48 @@ class TrainSettings:
     lr: float | None = None
     seed: int = 0
 
+    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {
+        "images": (10, 60000), "test_images": (10, 10000), "epochs": (1, 20),
+        "batch_size": (1, 1024), "seed": (0, 2**31 - 1),
+    }  # fmt: skip
+
     @classmethod
     def from_json(cls, data: Any) -> TrainSettings:
         """Settings from the page's JSON, every value checked (``RequestError`` otherwise)."""
         if not isinstance(data, dict):
             raise RequestError("train: the body must be a JSON object of settings")
-        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(data) - set(known))
         if unknown:
-            raise RequestError(
-                f"train: unknown settings {unknown}; known: {list(cls.__dataclass_fields__)}"
-            )
-        limits = {"images": (10, 60000), "test_images": (10, 10000), "epochs": (1, 20),
-                  "batch_size": (1, 1024), "seed": (0, 2**31 - 1)}  # fmt: skip
-        for name, (low, high) in limits.items():
+            raise RequestError(f"train: unknown settings {unknown}; known: {known}")
+        for name, (low, high) in cls.LIMITS.items():
             value = data.get(name, getattr(cls, name))
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise RequestError(
                     f"train: {name} must be an integer from {low} to {high}, got {value!r}"
+                )
+            if value > high:
+                raise RequestError(
+                    f"train: {name} is {value}; at most {high}", 422, field=name, limit=high
                 )
         lr = data.get("lr")
         if lr is not None and (not isinstance(lr, (int, float)) or not 0 < lr < 10):
             raise RequestError(f"train: lr must be a number in (0, 10), got {lr!r}")
-        return cls(**data)
+        settings = cls(**data)
+        if settings.steps() > MAX_STEPS:
+            raise RequestError(
+                f"train: {settings.images} images in batches of {settings.batch_size} for "
+                f"{settings.epochs} epochs is {settings.steps():,} steps; at most {MAX_STEPS:,} "
+                "(a larger batch_size or fewer epochs)",
+                422,
+                field="steps",
+                limit=MAX_STEPS,
+            )
+        return settings
+
+    def steps(self) -> int:
+        """The optimiser steps these settings ask for (``ceil(images / batch_size) * epochs``)."""
+        return math.ceil(self.images / self.batch_size) * self.epochs
 
 
 def mnist_slices(root: str | Path | None = None) -> Callable[[RunConfig, TrainSettings], Datasets]:
@@ -101,6 +131,24 @@ def mnist_slices(root: str | Path | None = None) -> Callable[[RunConfig, TrainSe
         )
 
     return load
+
+
+def warm_up(pct_start: float, steps: int) -> float:
+    """A one-cycle ``pct_start`` whose warm-up is not empty on a run of ``steps`` steps.
+
+    ``OneCycleLR`` warms up until step ``pct_start * steps - 1``: at exactly step 0 the phase
+    has no steps (PyTorch divides by zero there, juanji refuses). Runs of 3 steps or more get a
+    warm-up of at least two steps; shorter ones none (it ends before step 0, as in PyTorch).
+
+    Example:
+        >>> warm_up(0.25, 4), warm_up(0.25, 1000), warm_up(0.25, 2)
+        (0.5, 0.25, 0.25)
+    """
+    if steps >= 3 and pct_start * steps < 2:
+        return 2 / steps
+    if steps < 3 and pct_start * steps >= 1:
+        return 0.5 / steps
+    return pct_start
 
 
 class Trainer:
@@ -171,7 +219,7 @@ class Trainer:
                 "step": len(self.points),
                 "steps_total": self.steps_total,
                 "since": since,
-                "points": self.points[since:],
+                "points": self.points[since : since + MAX_POINTS],
                 "epochs": list(self.epochs),
                 "kernels": self.kernels,
                 "seconds": round((self.finished or time.time()) - self.started, 2)
@@ -203,6 +251,11 @@ class Trainer:
             train_set, batch_size=settings.batch_size, shuffle=True, generator=generator
         )
         test_loader = DataLoader(test_set, batch_size=500)
+        steps = len(loader) * settings.epochs
+        pct = warm_up(config.hyperparameters.pct_start, steps)
+        if pct != config.hyperparameters.pct_start:
+            with ENGINE_LOCK:
+                config = self._config(settings, pct_start=pct)
         with ENGINE_LOCK:
             manual_seed(settings.seed)
             model = training.build_model(config)
@@ -239,10 +292,10 @@ class Trainer:
         return "stopped" if self._stop.is_set() else "done"
 
     @staticmethod
-    def _config(settings: TrainSettings) -> RunConfig:
+    def _config(settings: TrainSettings, pct_start: float | None = None) -> RunConfig:
         return training.make_config(
             "lenet5", epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr,
-            seed=settings.seed,
+            seed=settings.seed, pct_start=pct_start,
         )  # fmt: skip
 
     def _new_run_dir(self, config: RunConfig) -> Path:
