@@ -26,8 +26,9 @@ import warnings
 from typing import Any
 
 from juanji.autograd.grad_mode import no_grad
+from juanji.backend import xp_of
 from juanji.random import Generator
-from juanji.tensor.creation import empty_like
+from juanji.tensor.creation import empty_like, randperm
 from juanji.tensor.tensor import Tensor, where
 
 __all__ = [
@@ -42,6 +43,21 @@ __all__ = [
     "kaiming_normal_",
     "xavier_uniform_",
     "xavier_normal_",
+    "eye_",
+    "dirac_",
+    "orthogonal_",
+    "sparse_",
+    "uniform",
+    "normal",
+    "constant",
+    "eye",
+    "dirac",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "orthogonal",
+    "sparse",
 ]
 
 _LINEAR_GAIN = (
@@ -306,6 +322,153 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | Non
         (3, 5)
     """
     return normal_(tensor, 0.0, _xavier_std("xavier_normal_", tensor, gain), generator=generator)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill the 2-D ``tensor`` with the identity matrix (ones on the diagonal of a rectangle).
+
+    Raises:
+        ValueError: ``tensor`` is not 2-D.
+
+    Example:
+        >>> import juanji
+        >>> eye_(juanji.empty(2, 3))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
+    _check("eye_", tensor)
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    with no_grad():
+        xp = xp_of(tensor._data)
+        tensor.copy_(Tensor(xp.eye(*tensor.shape, dtype=tensor._data.dtype)))
+    return tensor
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D conv weight so that the convolution copies its input channels.
+
+    Each group's output channel ``d`` (for ``d < min(out_per_group, in)``) gets a one at input
+    channel ``d`` in the centre tap of the kernel (``k // 2`` in each dimension); the rest is 0.
+
+    Raises:
+        ValueError: ``tensor`` is not 3-, 4- or 5-D, or its dim 0 does not divide by ``groups``.
+
+    Example:
+        >>> import juanji
+        >>> dirac_(juanji.empty(2, 2, 3))[:, :, 1]
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    _check("dirac_", tensor)
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if tensor.shape[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = tensor.shape[0] // groups
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    with no_grad():
+        tensor.zero_()
+        for g in range(groups):
+            for d in range(min(per_group, tensor.shape[1])):
+                tensor[(g * per_group + d, d, *centre)] = 1
+    return tensor
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = None) -> Tensor:
+    """Fill ``tensor`` with a (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2013).
+
+    The tensor is seen as a matrix of ``tensor.shape[0]`` rows; a normal random matrix of that
+    shape goes through a QR decomposition, whose ``Q`` (signs fixed by ``R``'s diagonal, as
+    PyTorch does) has orthonormal rows or columns, whichever there are fewer of.
+
+    Raises:
+        ValueError: ``tensor`` has fewer than 2 dimensions.
+
+    Example:
+        >>> import juanji
+        >>> w = orthogonal_(juanji.empty(3, 5))
+        >>> bool(((w @ w.t() - juanji.eye(3)).abs() < 1e-5).all())
+        True
+    """
+    _check("orthogonal_", tensor)
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    with no_grad():
+        flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)._data
+        xp = xp_of(flat)
+        if rows < cols:
+            flat = flat.T
+        q, r = xp.linalg.qr(flat)
+        q = q * xp.sign(xp.diagonal(r))
+        if rows < cols:
+            q = q.T
+        tensor.copy_(Tensor(xp.ascontiguousarray(q * gain).reshape(tensor.shape)))
+    return tensor
+
+
+def sparse_(
+    tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None
+) -> Tensor:
+    """Fill the 2-D ``tensor`` from N(0, std^2) and zero ``ceil(sparsity * rows)`` per column.
+
+    The zeroed rows of each column are drawn at random (Martens 2010).
+
+    Raises:
+        ValueError: ``tensor`` is not 2-D.
+
+    Example:
+        >>> import juanji
+        >>> w = sparse_(juanji.empty(10, 4), sparsity=0.3)
+        >>> (w == 0).sum(0).tolist()
+        [3, 3, 3, 3]
+    """
+    _check("sparse_", tensor)
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    zeros = int(math.ceil(sparsity * rows))
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for col in range(cols):
+            chosen = randperm(rows, generator=generator)[:zeros]
+            tensor[chosen, col] = 0
+    return tensor
+
+
+def _deprecated(method: Any) -> Any:
+    """The old name of ``method`` (without the trailing underscore), with PyTorch's warning."""
+    new_name = method.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(
+            f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return method(*args, **kwargs)
+
+    deprecated_init.__name__ = old_name
+    deprecated_init.__doc__ = f"Deprecated: ``{new_name}`` under its old name (warns)."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
 
 
 def _default_init_(weight: Tensor, bias: Tensor | None) -> None:
