@@ -40,6 +40,8 @@ class Mean(Function):
         self.shape, self.dim, self.keepdim = a.shape, dim, keepdim
         count = a.size if dim is None else _count(a.shape, dim)
         self.count = count
+        if count == 0:  # NaN, as PyTorch, without NumPy's "mean of empty slice" warning
+            return xp_of(a).full(a.sum(axis=dim, keepdims=keepdim).shape, float("nan"), a.dtype)
         return a.mean(axis=dim, keepdims=keepdim)
 
     def backward(self, grad_output: Any) -> Any:

@@ -26,6 +26,7 @@ from juanji.backend import scatter_add, xp_of
 from juanji.random import sample
 from juanji.tensor._args import index_arrays, operand
 from juanji.tensor._base import Scalar, TensorBase
+from juanji.tensor._checks import bool_mask
 from juanji.tensor._integer import check_rounding_mode
 
 if TYPE_CHECKING:
@@ -144,9 +145,14 @@ class InplaceMethods(TensorBase):
 
     def masked_fill_(self, mask: Any, value: Any) -> Self:
         """Write ``value`` where ``mask`` (broadcast to self's shape) is True."""
-        mask_array = xp_of(self._data).broadcast_to(operand(mask), self._data.shape)
-        if mask_array.dtype != bool:
-            raise TypeError(f"masked_fill_: mask must be a bool tensor, got {mask_array.dtype}")
+        mask_array = bool_mask(mask, "masked_fill_")
+        try:
+            mask_array = xp_of(self._data).broadcast_to(mask_array, self._data.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"masked_fill_: the mask of shape {tuple(mask_array.shape)} does not broadcast "
+                f"to the tensor's shape {self.shape}"
+            ) from None
         return self._put("masked_fill_", mask_array, value)
 
     def fill_(self, value: Scalar) -> Self:

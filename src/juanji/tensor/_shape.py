@@ -145,19 +145,39 @@ class ShapeMethods(TensorBase):
         return self._apply(movement.Flip, self, dims=axes)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Self, ...]:
-        """Split into ``chunks`` nearly equal pieces along ``dim``."""
+        """Split into ``chunks`` nearly equal pieces along ``dim`` (fewer if they run out)."""
+        if not _is_int(chunks):
+            raise TypeError(f"chunk: chunks must be an int, got {type(chunks).__name__}")
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        if self.ndim == 0:
+            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
         d = dim_index(dim, self.ndim, "chunk")
-        size = -(-self.shape[d] // chunks)
-        return self.split(size, d)
+        if self.shape[d] == 0:  # PyTorch: `chunks` empty pieces
+            return self.split([0] * int(chunks), d)
+        return self.split(-(-self.shape[d] // int(chunks)), d)
 
     def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Self, ...]:
         """Split into pieces of ``split_size`` (or the given sizes) along ``dim``."""
+        if self.ndim == 0:
+            raise RuntimeError("split expects at least a 1-dimensional tensor")
         d = dim_index(dim, self.ndim, "split")
         n = self.shape[d]
-        if isinstance(split_size, builtins.int):
-            sizes = [min(split_size, n - s) for s in range(0, n, split_size)]
+        if hasattr(split_size, "_data") and split_size.ndim == 0:
+            split_size = split_size.item()
+        if _is_int(split_size):
+            sizes = _even_sizes(int(split_size), n)
+        elif isinstance(split_size, (list, tuple)) and all(_is_int(s) for s in split_size):
+            sizes = [int(s) for s in split_size]
+            if any(s < 0 for s in sizes) or builtins.sum(sizes) != n:
+                raise RuntimeError(
+                    f"split_with_sizes expects split_sizes to be non-negative and to sum exactly "
+                    f"to {n} (input tensor's size at dimension {d}), but got split_sizes={sizes}"
+                )
         else:
-            sizes = list(split_size)
+            raise TypeError(
+                f"split: split_size must be an int or a list of ints, got {split_size!r}"
+            )
         pieces, start = [], 0
         for size in sizes:
             index = (slice(None),) * d + (slice(start, start + size),)
@@ -171,3 +191,22 @@ class ShapeMethods(TensorBase):
         if getattr(out._data, "base", None) is not None and not movement._is_advanced(index):
             out.__dict__["_view_of"] = (self, index)  # a write into out must reach self's graph
         return out
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _even_sizes(split_size: int, n: int) -> list[int]:
+    """Pieces of ``split_size`` covering ``n`` (the last may be shorter), PyTorch's errors."""
+    if split_size < 0:
+        raise RuntimeError(
+            f"split expects split_size be non-negative, but got split_size={split_size}"
+        )
+    if split_size == 0:
+        if n:
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
+        return [0]
+    return [min(split_size, n - s) for s in range(0, n, split_size)] or [0]

@@ -219,7 +219,14 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return input.matmul(other)
 
 
-mm = bmm = matmul
+def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    """Product of two matrices (2-D only)."""
+    return input.mm(mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    """Batched matrix product of two 3-D tensors."""
+    return input.bmm(mat2)
 
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002

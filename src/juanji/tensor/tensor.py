@@ -30,6 +30,7 @@ from juanji.tensor._args import (
     parse_to,
     to_array,
 )
+from juanji.tensor._checks import bool_mask, check_matmul
 from juanji.tensor._compat import CompatMethods, dtype_of_type, type_name
 from juanji.tensor._inplace import InplaceMethods
 from juanji.tensor._integer import IntegerMethods, check_rounding_mode, wrap_int_scalar
@@ -416,26 +417,36 @@ class Tensor(  # each family inherits _base.TensorBase
         return where(condition, self, other)
 
     def masked_fill(self, mask: Any, value: Scalar) -> Tensor:
-        """Replace elements where ``mask`` is True by ``value``."""
-        return where(mask, value, self)
+        """Replace elements where the bool ``mask`` is True by ``value`` (number or 0-d tensor)."""
+        bool_mask(mask, "masked_fill")
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(
+                    "masked_fill: only supports a 0-dimensional value tensor, but got tensor "
+                    f"with {value.ndim} dimension(s)"
+                )
+        elif isinstance(value, (*_PY_SCALARS, np.generic)):
+            value = Tensor(xp_of(self._data).asarray(value).astype(self._data.dtype))
+        else:
+            raise TypeError(f"masked_fill: value must be a number, got {type(value).__name__}")
+        return where(mask, value.to(self.dtype), self)
 
     def matmul(self, other: Any) -> Tensor:
-        """Matrix product with broadcasting over batch dimensions (``@``)."""
-        other = _as_tensor_like(other, self)
-        if self.ndim == 0 or other.ndim == 0:
-            raise RuntimeError("matmul: both arguments need at least 1 dimension, got a scalar")
-        k_self = self.shape[-1]
-        k_other = other.shape[0] if other.ndim == 1 else other.shape[-2]
-        if k_self != k_other:
-            raise RuntimeError(
-                f"matmul: shapes {self.shape} and {other.shape} cannot be multiplied "
-                f"({k_self} != {k_other})"
-            )
-        a, b = _promote_pair(self, other)
-        return Tensor._apply(linalg.MatMul, a, b)
+        """Matrix product with broadcasting over batch dimensions (``@``); dtypes must match."""
+        return self._product("matmul", other)
 
-    mm = matmul
-    bmm = matmul
+    def mm(self, mat2: Any) -> Tensor:
+        """Product of two matrices (2-D only, same dtype)."""
+        return self._product("mm", mat2)
+
+    def bmm(self, batch2: Any) -> Tensor:
+        """Batched product of ``(B, n, m)`` and ``(B, m, p)`` tensors (3-D only, same dtype)."""
+        return self._product("bmm", batch2)
+
+    def _product(self, fn: str, other: Any) -> Tensor:
+        other = _as_tensor_like(other, self)
+        check_matmul(fn, self, other)
+        return Tensor._apply(linalg.MatMul, self, other)
 
     # ------------------------------------------------------------------ activations
     def relu(self) -> Tensor:
@@ -654,9 +665,7 @@ def _binary(fn_cls: type, a: Tensor, b: Any, reverse: bool = False) -> Any:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     """Elementwise ``input if condition else other``; either branch may be a scalar."""
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
-    if cond.dtype != bool:
-        cond = cond.astype(bool)
+    cond = bool_mask(condition, "where")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Tensor(to_array(input, None))
     like = input if isinstance(input, Tensor) else other
@@ -671,5 +680,12 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
         if isinstance(other, Tensor)
         else Tensor(xp.asarray(other, dtype=_dtype.scalar_result(like._data.dtype, other)))
     )
+    try:
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"where: the condition {tuple(cond.shape)}, input {a.shape} and other {b.shape} "
+            "do not broadcast"
+        ) from None
     a, b = _promote_pair(a, b)
     return Tensor._apply(elementwise.Where, cond, a, b)

@@ -1,0 +1,66 @@
+"""Argument checks of the matrix products and the masked ops, with PyTorch's rules and errors.
+
+``mm`` takes two matrices, ``bmm`` two 3-D batches of the same size, ``matmul`` anything from
+1-D up with broadcast batch dimensions; all three need both operands of one dtype (PyTorch
+promotes neither). ``where`` and ``masked_fill`` take bool masks only. Duck-typed, so that
+``tensor.py`` can stay short.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def check_matmul(fn: str, a: Any, b: Any) -> None:
+    """Raise RuntimeError as PyTorch does when ``fn(a, b)`` (mm, bmm, matmul) cannot run."""
+    if fn == "mm":
+        for name, t in (("self", a), ("mat2", b)):
+            if t.ndim != 2:
+                raise RuntimeError(f"mm: {name} must be a matrix (2-D), got shape {t.shape}")
+    if fn == "bmm":
+        for name, t in (("batch1", a), ("batch2", b)):
+            if t.ndim != 3:
+                raise RuntimeError(f"bmm: {name} must be a 3D tensor, got shape {t.shape}")
+        if b.shape[:2] != (a.shape[0], a.shape[2]):
+            raise RuntimeError(
+                "bmm: Expected size for first two dimensions of batch2 tensor to be: "
+                f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}]."
+            )
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"{fn}: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}"
+        )
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise RuntimeError(
+            f"{fn}: shapes {a.shape} and {b.shape} cannot be multiplied ({k_a} != {k_b})"
+        )
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise RuntimeError(
+            f"{fn}: the batch dimensions of {a.shape} and {b.shape} do not broadcast"
+        ) from None
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(
+            f"{fn}: expected both arguments to have the same dtype, but got {a.dtype} and "
+            f"{b.dtype}; cast one, e.g. b.to(a.dtype)"
+        )
+    if a._data.dtype == bool:
+        raise NotImplementedError(f"{fn}: not implemented for bool tensors")
+
+
+def bool_mask(mask: Any, fn: str) -> Any:
+    """The array of a bool mask (a Tensor or a NumPy array), or PyTorch's RuntimeError."""
+    array = mask._data if hasattr(mask, "_data") else mask
+    if not hasattr(array, "dtype"):
+        raise TypeError(f"{fn}: the condition must be a bool tensor, got {type(mask).__name__}")
+    if array.dtype != bool:
+        raise RuntimeError(
+            f"{fn}: expected a bool tensor as the condition (mask), but got dtype "
+            f"{getattr(mask, 'dtype', array.dtype)}; compare to get one, e.g. mask != 0"
+        )
+    return array
