@@ -85,6 +85,7 @@ _LAZY = {
     "cuda",
     "utils",
     "backends",
+    "distributed",
 }
 
 

@@ -2,7 +2,8 @@
 
 * ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``, ``random_split``
   (``juanji.data.dataset``);
-* ``DataLoader``, ``default_collate`` and the samplers (``juanji.data.dataloader``);
+* ``DataLoader``, ``default_collate`` and the samplers (``juanji.data.dataloader``), and
+  ``DistributedSampler``, each rank's share (``juanji.data.distributed``);
 * ``juanji.data.transforms``: ``Compose``, ``ToTensor``, ``Normalize``, ``Pad``, ``RandomCrop``,
   ``RandomShift``, ``Lambda``, each for one sample or a whole batch;
 * ``MNIST`` and ``FashionMNIST`` with verified, resumable downloads (``juanji.data.mnist``,
@@ -41,6 +42,7 @@ from juanji.data.dataset import (
     TensorDataset,
     random_split,
 )
+from juanji.data.distributed import DistributedSampler
 from juanji.data.folder import DatasetFolder, ImageFolder
 from juanji.data.mnist import MNIST, FashionMNIST
 
@@ -59,6 +61,7 @@ __all__ = [
     "RandomSampler",
     "SubsetRandomSampler",
     "BatchSampler",
+    "DistributedSampler",
     "transforms",
     "MNIST",
     "FashionMNIST",

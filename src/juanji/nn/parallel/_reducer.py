@@ -1,0 +1,147 @@
+"""Gradient averaging for ``DistributedDataParallel``: buckets of gradients, one Allreduce each.
+
+Notation: ``P`` parameters, split into buckets of at most ``bucket_cap_mb`` (one dtype per
+bucket), in reverse registration order, the order in which backward usually produces their
+gradients (the last layer's first). Each bucket owns one flat array, allocated once and
+reused every step.
+
+During backward, ``DistributedDataParallel`` reports each parameter's gradient as soon as the
+engine has summed it (``mark_ready``); it is copied into its bucket's slot (added to the
+``.grad`` already there, so gradients accumulated under ``no_sync()`` are averaged too). A full
+bucket starts its non-blocking Allreduce at once, in bucket order on every rank (MPI matches
+collectives by the order they are started), while backward goes on with the layers below.
+When the last gradient has arrived, every Allreduce is waited for and each ``.grad`` becomes
+its slot divided by the world size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from juanji.autograd.function import Function
+from juanji.distributed.group import ProcessGroup, mpi
+from juanji.tensor.tensor import Tensor
+
+_UNFINISHED = (
+    "DistributedDataParallel: Expected to have finished reduction in the prior iteration before "
+    "starting a new one: the last backward reached {ready} of the {total} parameters' "
+    "gradients. Every rank must call backward on a loss that depends on the forward's output "
+    "before the next forward."
+)
+
+
+class GradReady(Function):
+    """Identity on a parameter; its backward hands the parameter's summed gradient on.
+
+    ``DistributedDataParallel`` puts one in front of each parameter for the forward pass, so
+    the engine calls ``backward`` exactly once per parameter, after every use has added to
+    the gradient: the moment PyTorch's post-accumulate hooks mark.
+    """
+
+    def forward(self, x: Any, reducer: Reducer, index: int) -> Any:
+        self.reducer, self.index = reducer, index
+        return x
+
+    def backward(self, grad_output: Any) -> Any:
+        self.reducer.mark_ready(self.index, grad_output)
+        return None  # the reducer writes .grad itself, once averaged
+
+
+class _Bucket:
+    """Parameters of one dtype whose gradients travel in one flat array."""
+
+    def __init__(self, indices: list[int], params: list[Any]) -> None:
+        self.indices = indices
+        sizes = [int(params[i]._data.size) for i in indices]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
+        self.buffer = np.zeros(self.offsets[-1], dtype=params[indices[0]]._data.dtype)
+        self.pending = len(indices)
+
+
+class Reducer:
+    """Buckets of ``params``' gradients and the state of one backward's reduction."""
+
+    def __init__(self, params: list[Any], group: ProcessGroup, bucket_cap_bytes: int) -> None:
+        self.params, self.group = params, group
+        self.buckets: list[_Bucket] = []
+        current: list[int] = []
+        size = 0
+        for i in reversed(range(len(params))):
+            nbytes = params[i]._data.nbytes
+            same_dtype = not current or params[current[0]]._data.dtype == params[i]._data.dtype
+            if current and (size + nbytes > bucket_cap_bytes or not same_dtype):
+                self.buckets.append(_Bucket(current, params))
+                current, size = [], 0
+            current.append(i)
+            size += nbytes
+        if current:
+            self.buckets.append(_Bucket(current, params))
+        self.slot: dict[int, tuple[_Bucket, int]] = {}
+        for bucket in self.buckets:
+            for position, i in enumerate(bucket.indices):
+                self.slot[i] = (bucket, position)
+        self.unused: set[int] = set()
+        self.remaining = 0  # gradients still to arrive in the round under way (0: none begun)
+        self.launched = 0  # buckets whose Allreduce has started, in order
+        self.requests: list[Any] = []
+
+    def prepare(self, used: set[int]) -> None:
+        """Expect the gradients of ``used`` in the next backward (called after each forward)."""
+        if self.remaining > 0:
+            raise RuntimeError(
+                _UNFINISHED.format(ready=len(self.params) - self.remaining, total=len(self.params))
+            )
+        self.unused = set(range(len(self.params))) - used
+
+    def mark_ready(self, index: int, grad: Any) -> None:
+        """Take parameter ``index``'s gradient of this backward (None: it got none)."""
+        if self.remaining == 0:  # the first gradient of this backward
+            self.remaining = len(self.params)
+            self.launched, self.requests = 0, []
+            for bucket in self.buckets:
+                bucket.pending = len(bucket.indices)
+            for unused in sorted(self.unused):
+                self._fill(unused, None)
+        self._fill(index, grad)
+        if self.remaining == 0:
+            self._finish()
+
+    def _fill(self, index: int, grad: Any) -> None:
+        bucket, position = self.slot[index]
+        slot = bucket.buffer[bucket.offsets[position] : bucket.offsets[position + 1]]
+        existing = self.params[index].grad
+        if grad is None:
+            slot[...] = 0 if existing is None else existing._data.reshape(-1)
+        elif existing is None:
+            slot[...] = grad.reshape(-1)
+        else:
+            np.add(existing._data.reshape(-1), grad.reshape(-1), out=slot)
+        bucket.pending -= 1
+        self.remaining -= 1
+        self._launch_full_buckets()
+
+    def _launch_full_buckets(self) -> None:
+        while self.launched < len(self.buckets) and self.buckets[self.launched].pending == 0:
+            if self.group.comm is not None:
+                MPI = mpi()
+                buffer = self.buckets[self.launched].buffer
+                self.requests.append(self.group.comm.Iallreduce(MPI.IN_PLACE, buffer, op=MPI.SUM))
+            self.launched += 1
+        if self.requests:  # MPI progresses a started collective only inside MPI calls
+            type(self.requests[0]).Testall(self.requests)
+
+    def _finish(self) -> None:
+        self.group.wait(self.requests, "DistributedDataParallel's gradient all_reduce")
+        scale = 1.0 / self.group.size()
+        for bucket in self.buckets:
+            for position, i in enumerate(bucket.indices):
+                param = self.params[i]
+                part = bucket.buffer[bucket.offsets[position] : bucket.offsets[position + 1]]
+                part = part.reshape(param._data.shape)
+                if param.grad is None or not param.grad._data.flags.writeable:
+                    param.grad = Tensor(part * part.dtype.type(scale))
+                else:
+                    np.multiply(part, part.dtype.type(scale), out=param.grad._data)
+        self.requests = []

@@ -1,0 +1,77 @@
+"""Under ``mpiexec -n N``: DDP at global batch B on N ranks trains as one process at batch B.
+
+Each rank also trains the single-process reference itself (on the whole batch), then compares
+weights. Arguments: the bucket cap in MiB. Prints ``OK rank R`` when the weights agree.
+"""
+
+import sys
+
+import numpy as np
+
+import juanji
+import juanji.distributed as dist
+from juanji import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3)
+        self.fc = nn.Linear(4 * 6 * 6, 5)
+        self.unused = nn.Linear(2, 2)  # never called: DDP must not wait for its gradient
+
+    def forward(self, x):
+        x = nn.functional.max_pool2d(self.conv(x).relu(), 1)
+        return self.fc(x.flatten(1))
+
+
+def step(model, optimizer, batches):
+    optimizer.zero_grad()
+    for x, y in batches:
+        nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.step()
+
+
+def main():
+    cap = float(sys.argv[1])
+    dist.init_process_group()
+    rank, world = dist.get_rank(), dist.get_world_size()
+    juanji.manual_seed(100 + rank)  # different on each rank: DDP must copy rank 0's
+    model = nn.parallel.DistributedDataParallel(Net(), bucket_cap_mb=cap)
+    reference = Net()
+    reference.load_state_dict(model.module.state_dict())
+    options = {"lr": 0.1, "momentum": 0.9}
+    optimizer = juanji.optim.SGD(model.parameters(), **options)
+    ref_optimizer = juanji.optim.SGD(reference.parameters(), **options)
+    rng = np.random.default_rng(0)
+    B = 8
+    for k in range(6):
+        micro = 2 if k % 2 else 1  # odd steps accumulate two batches, the first under no_sync
+        batches = [
+            (
+                juanji.tensor(rng.standard_normal((B, 1, 8, 8)).astype(np.float32)),
+                juanji.tensor(rng.integers(0, 5, B)),
+            )
+            for _ in range(micro)
+        ]
+        step(reference, ref_optimizer, batches)
+        shards = [(x[rank::world], y[rank::world]) for x, y in batches]
+        optimizer.zero_grad()
+        for i, (x, y) in enumerate(shards):
+            if i < len(shards) - 1:
+                with model.no_sync():
+                    nn.functional.cross_entropy(model(x), y).backward()
+            else:
+                nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    worst = 0.0
+    for p, q in zip(model.module.parameters(), reference.parameters(), strict=True):
+        worst = max(worst, float(np.abs(p.detach().numpy() - q.detach().numpy()).max()))
+    assert list(model.state_dict())[0] == "module.conv.weight", list(model.state_dict())
+    assert worst < 2e-5, f"rank {rank}: weights differ from one process's by {worst}"
+    print(f"OK rank {rank} max difference {worst:.2e}", flush=True)
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
