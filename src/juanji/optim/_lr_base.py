@@ -8,7 +8,7 @@ from typing import Any
 
 from juanji.optim.optimizer import Optimizer
 
-__all__ = ["LRScheduler"]
+__all__ = ["LRScheduler", "_LRScheduler"]
 
 
 class LRScheduler:
@@ -124,6 +124,13 @@ class LRScheduler:
 
     def _current_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
+
+
+class _LRScheduler(LRScheduler):
+    """The old name of ``LRScheduler``, which scripts written for PyTorch < 2.0 still subclass.
+
+    A subclass (not an alias), as in PyTorch, so that its ``__name__`` stays ``_LRScheduler``.
+    """
 
 
 def _check_positive_int(owner: str, name: str, value: Any) -> None:

@@ -34,7 +34,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from juanji.optim._cyclic import CyclicLR
 from juanji.optim._lr_base import LRScheduler, _check_positive_int
+from juanji.optim._lr_base import _LRScheduler as _LRScheduler  # the pre-2.0 name; torch keeps it
 from juanji.optim._lr_schedules import (
     ChainedScheduler,
     ConstantLR,
@@ -63,6 +65,7 @@ __all__ = [
     "ReduceLROnPlateau",
     "SequentialLR",
     "ChainedScheduler",
+    "CyclicLR",
 ]
 
 
