@@ -428,24 +428,32 @@ SCOPES: tuple[Scope, ...] = (
 
 # ----------------------------------------------------------------------------------------------
 # Classification.
-def resolve(path: str) -> object | None:
-    """The juanji object at a dotted path: a module if one imports, else an attribute chain."""
+def _import(path: str) -> types.ModuleType | None:
+    """The module at ``path``, or None when it (or a package above it) does not exist.
+
+    Any other failure (a broken juanji, a missing dependency) is raised: it must not read as
+    "juanji lacks these names".
+    """
     try:
         return importlib.import_module(path)
-    except ImportError:
-        pass
+    except ModuleNotFoundError as error:
+        if error.name and (path == error.name or path.startswith(error.name + ".")):
+            return None
+        raise
+
+
+def resolve(path: str) -> object | None:
+    """The juanji object at a dotted path: a module if one imports, else an attribute chain."""
+    module = _import(path)
+    if module is not None:
+        return module
     parent, _, attribute = path.rpartition(".")
-    if not parent:
-        return None
-    owner = resolve(parent)
+    owner = resolve(parent) if parent else None
     return getattr(owner, attribute, None) if owner is not None else None
 
 
 def _is_module(path: str) -> bool:
-    try:
-        return isinstance(importlib.import_module(path), types.ModuleType)
-    except ImportError:
-        return False
+    return _import(path) is not None
 
 
 def classify(scope: str, names: Iterable[str], target: object | None,
