@@ -26,10 +26,6 @@ FUNCTION_EXCEPTIONS: dict[str, str] = {
         "PyTorch's fourteen-argument signature (17 lines), its checks in PyTorch's order, and "
         "the per-group lr and momentum set-up; the phase and step arithmetic is already in helpers"
     ),
-    "_ops/conv/gemm.py::_GemmPlan.backward": (
-        "the tuned im2col backward moved behind the algorithm seam unchanged (issue 8: move, do "
-        "not rewrite); its three gradients become helpers with the fast-convolution work"
-    ),
     "nn/functional/conv.py::_conv_nd": "being reworked (the convolution algorithm seam, issue 8)",
 }
 # Code lines allowed per layer (the first folder or file under src/juanji), each with the size

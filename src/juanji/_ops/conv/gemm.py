@@ -1,9 +1,10 @@
 """The ``gemm`` algorithm: convolution lowered to matrix products (im2col + GEMM), tuned.
 
-The default for every call. Two special cases are named branches below: a **pointwise** call
-(1x1 kernel, stride 1, no padding) uses its batch-last input as its own im2col matrix (no copy,
-``_Columns.slab``), and a **depthwise** call (one filter per group) computes grad_col as an outer
-product (``_GemmPlan._grad_input``), which NumPy's matmul does 3x slower.
+What ``auto`` picks for every call that no faster algorithm of ``selection.DEFAULTS`` claims.
+Two special cases are named branches below: a **pointwise** call (1x1 kernel, stride 1, no
+padding) uses its batch-last input as its own im2col matrix (no copy, ``_Columns.slab``), and a
+**depthwise** call (one filter per group) computes grad_col as an outer product
+(``_GemmPlan._grad_input``), which NumPy's matmul does 3x slower.
 
 Notation (as in ``_ops/im2col.py``, plus):
     C_in, C_out   input / output channels;  G  groups;  C_g = C_in / G,  O_g = C_out / G
@@ -148,31 +149,47 @@ class _GemmPlan:
         return batch_first(yb)  # (N, C_out, *out), a view
 
     def backward(self, ctx: Any, grad_output: Any) -> tuple[Any, Any, Any]:
-        kernel_size, stride, dilation, out, G, K = self.geometry
+        kernel_size, _, _, out, _, K = self.geometry
         xb, w = ctx.saved_tensors
-        xp = xp_of(grad_output)
-        N, C_out = grad_output.shape[:2]
-        S = len(out)
+        C_out = grad_output.shape[1]
         needs_x, needs_w, needs_b = (tuple(ctx.needs_input_grad) + (False,))[:3]
-        gyb = batch_last(grad_output, ((0, 0),) * S)  # (C_out, *out, N)
-        grad_weight = grad_bias = grad_xb = None
-        if needs_b:
-            grad_bias = gyb.reshape(C_out, -1).sum(axis=1)  # (C_out,)
+        gyb = batch_last(grad_output, ((0, 0),) * len(out))  # (C_out, *out, N)
+        grad_bias = gyb.reshape(C_out, -1).sum(axis=1) if needs_b else None  # (C_out,)
+        grad_xb = self._padded_zeros(grad_output) if needs_x else None
+        parts = self._grad_tasks(xb, gyb, w, grad_xb, needs_w, needs_x)  # grad_W.T per task
+        grad_weight = grad_input = None
+        if needs_w:
+            shape = (C_out, K // math.prod(kernel_size)) + kernel_size
+            grad_weight = sum(parts[1:], parts[0]).swapaxes(-1, -2).reshape(shape)  # small copy
         if needs_x:
-            C_in = self.x_shape[1]
-            padded = tuple(
-                n + b + a for n, (b, a) in zip(self.x_shape[2:], self.padding, strict=True)
-            )
-            grad_xb = xp.zeros((C_in,) + padded + (N,), dtype=grad_output.dtype)
-        # Two passes with their own slab sizes: grad_W's im2col + GEMM gains from small,
-        # cache-resident slabs; grad_x's col2im runs one NumPy add per tap and slab, so it
-        # prefers fewer, larger slabs. With threads, task t takes part t of grad_W's slabs and
-        # of the input channels of grad_x (disjoint rows of grad_xb; neighbouring slabs of one
-        # channel overlap, so channels, not slabs, are shared out).
+            N, C_in = grad_output.shape[0], self.x_shape[1]
+            inner = (C_in,) + tuple(self.x_shape[2:]) + (N,)
+            cropped = pad_constant_adjoint(grad_xb, inner, tuple(self.padding) + ((0, 0),))
+            grad_input = batch_first(cropped)  # (N, C_in, *in_), a view
+        return grad_input, grad_weight, grad_bias
+
+    def _padded_zeros(self, grad_output: Any) -> Any:
+        """grad_xb, zeros in the padded batch-last layout of the input: (C_in, *in_p, N)."""
+        padded = tuple(n + b + a for n, (b, a) in zip(self.x_shape[2:], self.padding, strict=True))
+        shape = (self.x_shape[1],) + padded + (grad_output.shape[0],)
+        return xp_of(grad_output).zeros(shape, dtype=grad_output.dtype)
+
+    def _grad_tasks(
+        self, xb: Any, gyb: Any, w: Any, grad_xb: Any, needs_w: bool, needs_x: bool
+    ) -> list[Any]:
+        """Fill grad_xb (col2im) and return each task's grad_W.T, (G, K, O_g).
+
+        Two passes with their own slab sizes: grad_W's im2col + GEMM gains from small,
+        cache-resident slabs; grad_x's col2im runs one NumPy add per tap and slab, so it
+        prefers fewer, larger slabs. With threads, task t takes part t of grad_W's slabs and
+        of the input channels of grad_x (disjoint rows of grad_xb; neighbouring slabs of one
+        channel overlap, so channels, not slabs, are shared out).
+        """
+        _, _, _, out, G, _ = self.geometry
+        C_out, N, C_in = gyb.shape[0], gyb.shape[-1], self.x_shape[1]
         g_rows = gyb.reshape(G, C_out // G, out[0], -1)  # (G, O_g, out[0], rest * N), a view
         with op_threads(self.macs, splits=True) as tasks:
             weight_parts = _split(tasks, slabs(out, N, self.row_bytes, CACHE_BYTES))
-            C_in = self.x_shape[1]
             channel_parts = (  # grouped: grad_x stays one part
                 _split(tasks, [slice(c, c + 1) for c in range(C_in)])
                 if G == 1
@@ -192,18 +209,7 @@ class _GemmPlan:
                 for t in range(max(len(weight_parts), len(channel_parts)))
             ]
             results = run_tasks(jobs)
-        parts = [r for r in results if r is not None]  # grad_W.T of each task, (G, K, O_g)
-        grad_weight = sum(parts[1:], parts[0]) if needs_w else None
-        if needs_w:
-            shape = (C_out, K // math.prod(kernel_size)) + kernel_size
-            grad_weight = grad_weight.swapaxes(-1, -2).reshape(shape)  # a small copy
-        grad_input = None
-        if needs_x:
-            C_in = self.x_shape[1]
-            inner = (C_in,) + tuple(self.x_shape[2:]) + (N,)
-            cropped = pad_constant_adjoint(grad_xb, inner, tuple(self.padding) + ((0, 0),))
-            grad_input = batch_first(cropped)  # (N, C_in, *in_), a view
-        return grad_input, grad_weight, grad_bias
+        return [r for r in results if r is not None]
 
     def _forward_slabs(self, xb: Any, w: Any, yb: Any, part: list[tuple[slice, slice]]) -> None:
         """yb[g] = W[g] @ col[g] for the slabs of ``part`` (one task's share of the rows)."""

@@ -71,6 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fashion = "also the Fashion-MNIST job's time to 92.5%% on each side (tens of minutes)"
     parser.add_argument("--fashion", action="store_true", help=fashion)
     parser.add_argument("--data", metavar="DIR", help="MNIST folder (default: as juanji train)")
+    _add_side_arguments(parser)
+
+
+def _add_side_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which sides run, and where."""
     parser.add_argument("--no-torch", action="store_true", help="time juanji alone")
     parser.add_argument(
         "--in-process",
