@@ -32,6 +32,20 @@ from juanji.data.dataset import StackedSamples
 from juanji.random import Generator, numpy_rng
 from juanji.tensor.tensor import Tensor
 
+
+def _checked_generator(owner: str, generator: Any) -> Generator | None:
+    """``generator`` if it is None or a ``juanji.Generator``, else TypeError (PyTorch's type).
+
+    PyTorch finds a wrong generator only when iteration starts; juanji names it at once.
+    """
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(
+            f"{owner}: generator must be a juanji.Generator or None, got "
+            f"{type(generator).__name__} ({generator!r}); e.g. juanji.Generator().manual_seed(0)"
+        )
+    return generator
+
+
 __all__ = [
     "DataLoader",
     "default_collate",
@@ -96,7 +110,7 @@ class RandomSampler(Sampler):
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
-        self.generator = generator
+        self.generator = _checked_generator("RandomSampler", generator)
         if num_samples is not None and (not isinstance(num_samples, int) or num_samples <= 0):
             raise ValueError(
                 f"RandomSampler: num_samples should be a positive integer, got {num_samples!r}"
@@ -137,7 +151,7 @@ class SubsetRandomSampler(Sampler):
 
     def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
         self.indices = indices
-        self.generator = generator
+        self.generator = _checked_generator("SubsetRandomSampler", generator)
 
     def __iter__(self) -> Iterator[int]:
         order = numpy_rng(self.generator).permutation(len(self.indices))
@@ -335,6 +349,7 @@ class DataLoader:
             )
         if not isinstance(prefetch, int) or prefetch < 0:
             raise ValueError(f"DataLoader: prefetch must be a non-negative int, got {prefetch!r}")
+        _checked_generator("DataLoader", generator)
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None and (

@@ -116,6 +116,16 @@ class _NormBase(Module):
                 return 1.0 / float(self.num_batches_tracked._data)
         return 0.0 if self.momentum is None else self.momentum
 
+    def _upgrade_state_dict(self, state_dict: dict[str, Any], prefix: str) -> None:
+        """Load checkpoints saved before ``num_batches_tracked`` existed, as PyTorch does.
+
+        A missing count keeps this layer's own value (PyTorch's ``_load_from_state_dict`` for
+        version < 2, which is every plain dict); the running statistics stay required.
+        """
+        key = prefix + "num_batches_tracked"
+        if self.track_running_stats and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked.detach()
+
     def extra_repr(self) -> str:
         """The settings shown by ``repr``, in PyTorch's format."""
         return (

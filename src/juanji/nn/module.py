@@ -424,6 +424,9 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}")
+        state_dict = dict(state_dict)
+        for name, module in self.named_modules():
+            module._upgrade_state_dict(state_dict, f"{name}." if name else "")
         targets = self.state_dict(keep_vars=True)
         missing = [key for key in targets if key not in state_dict]
         unexpected = [key for key in state_dict if key not in targets]
@@ -464,6 +467,13 @@ class Module:
             value = to_device(array, target.device).astype(target._data.dtype, copy=False)
             target._data[...] = value
         return _IncompatibleKeys(missing, unexpected)
+
+    def _upgrade_state_dict(self, state_dict: dict[str, Any], prefix: str) -> None:
+        """Fill in keys that checkpoints of older versions lack (PyTorch's version handling).
+
+        Called on every submodule before ``load_state_dict`` checks the keys; a layer that added
+        a key overrides it (BatchNorm: ``num_batches_tracked``). The default does nothing.
+        """
 
     # ------------------------------------------------------------------ dtype and device
     def _convert(self: T, convert: Callable[[Any], Any]) -> T:

@@ -157,13 +157,33 @@ def _conv_nd(
     kernel = weight.shape[2:]
     in_size = input.shape[-S:]
     pads = padding_pairs(fn, padding, in_size, kernel, stride, dilation)
-    _check_kernel_fits(fn, in_size, kernel, stride, pads, dilation)
+    out_size = _check_kernel_fits(fn, in_size, kernel, stride, pads, dilation)
     batched = input.ndim == S + 2
+    if batched and input.shape[0] == 0:
+        return _empty_batch(input, weight, bias, out_size)
     x = input if batched else input.unsqueeze(0)
     y = Tensor._apply(
         ConvNd, x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups
     )
     return y if batched else y.squeeze(0)
+
+
+def _empty_batch(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None,
+    out_size: tuple[int, ...],
+) -> Tensor:
+    """The ``(0, C_out, *out)`` result of a batch of no samples, as PyTorch returns.
+
+    Built from sums over no element (exact zeros, whatever the values), so it stays in the
+    graph: backward gives the input an empty gradient and the weight and bias zeros, as
+    PyTorch does. The algorithms themselves need samples.
+    """
+    zero = input.sum() + weight.reshape(-1)[:0].sum()
+    if bias is not None:
+        zero = zero + bias[:0].sum()
+    return zero.expand((0, weight.shape[0], *out_size))
 
 
 def conv1d(
