@@ -218,6 +218,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ replies
     def _send(self, status: int, body: bytes, content_type: str) -> None:
+        if self._unread:  # the body left would start the next request on this connection
+            self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # a request line http.server could not parse
+            self.request_version = "HTTP/1.0"  # (0.9 has no status line: answer with one)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -236,8 +240,6 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, body, "application/json")
 
     def _refuse(self, error: RequestError) -> None:
-        if self._unread:  # the body left would start the next request on this connection
-            self.close_connection = True
         self._json(error.answer(), error.status)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -310,8 +312,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _check(self, method: str) -> int:
         """The guards every request passes (see ``guard``); the body's length."""
         server, headers = self.server, self.headers
-        length = guard.body_length(headers)  # first: a refusal must know to close
-        self._unread = length
+        try:
+            self._unread = length = guard.body_length(headers)  # first: how much is unread
+        except RequestError:
+            self.close_connection = True  # a body of unknown length: nothing more is read
+            raise
         guard.check_host(guard.single(headers, "Host"), server.hosts, server.host, server.port)
         if method not in ("GET", "HEAD"):
             origin, site = guard.single(headers, "Origin"), guard.single(headers, "Sec-Fetch-Site")
