@@ -14,6 +14,7 @@ import pytest
 
 from apps.serve.pages import drawing, model_prediction
 from juanji.apps import training
+from juanji.apps.serve.trainer import warm_up
 from juanji.serialization import checkpoint
 
 pytest.importorskip("PIL")
@@ -129,3 +130,64 @@ def test_the_trainer_switches_grad_mode_only_under_the_engine_lock(tmp_path, mon
     assert trainer.wait(120)
     assert trainer.status()["state"] == "done", trainer.status()["message"]
     assert unlocked == []
+
+
+@pytest.mark.parametrize(
+    ("images", "epochs", "batch_size"),
+    [(100, 1, 32), (100, 2, 32), (10, 1, 1024), (64, 1, 32), (96, 1, 32), (128, 1, 32)],
+)
+def test_short_runs_inside_the_documented_range_train(tmp_path, images, epochs, batch_size):
+    # {"images": 100} at one epoch is 4 steps: LeNet5's one-cycle warm-up (pct_start 0.25) ended
+    # at step 0, where it starts, and OneCycleLR refused the run (PyTorch divides by zero).
+    from apps.serve.pages import synthetic_data
+    from juanji.apps.serve.trainer import Trainer, TrainSettings
+
+    trainer = Trainer(tmp_path, synthetic_data)
+    settings = TrainSettings.from_json(
+        {"images": images, "epochs": epochs, "batch_size": batch_size, "test_images": 10}
+    )
+    trainer.start(settings)
+    assert trainer.wait(120)
+    status = trainer.status()
+    assert status["state"] == "done", status["message"]
+    assert status["step"] == settings.steps()
+    _, config = training.restore_model(status["run_dir"])  # the warm-up used is on record
+    assert config.hyperparameters.pct_start == pytest.approx(
+        warm_up(0.25, settings.steps()), abs=1e-9
+    )
+
+
+def test_warm_up_gives_torchs_one_cycle_a_schedule_it_can_run():
+    torch = pytest.importorskip("torch")
+
+    def torch_lrs(pct_start, steps):
+        optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=0.1, total_steps=steps, pct_start=pct_start
+        )
+        lrs = []
+        for _ in range(steps):
+            lrs.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            schedule.step()
+        return lrs
+
+    with pytest.raises(ZeroDivisionError):  # the recipe's pct_start on 4 steps: torch fails too
+        torch_lrs(0.25, 4)
+    for steps in range(1, 30):
+        pct = warm_up(0.25, steps)
+        lrs = torch_lrs(pct, steps)  # runs, and rises for two steps when there are 3 or more
+        if steps >= 3:
+            assert lrs[1] > lrs[0] and max(lrs) == pytest.approx(0.1, rel=0.05)
+        if steps >= 8:
+            assert pct == 0.25  # long enough: the recipe unchanged
+
+
+def test_a_status_answer_carries_a_bounded_number_of_points(tmp_path):
+    from juanji.apps.serve.trainer import MAX_POINTS, Trainer
+
+    trainer = Trainer(tmp_path)
+    trainer.points = [{"loss": 1.0, "accuracy": 0.5}] * (2 * MAX_POINTS + 7)
+    first = trainer.status(since=0)
+    assert len(first["points"]) == MAX_POINTS  # the page asks again from where it got to
+    assert len(trainer.status(since=2 * MAX_POINTS)["points"]) == 7
