@@ -35,6 +35,7 @@ from juanji.nn.functional.conv_transpose import (
     conv_transpose2d,
     conv_transpose3d,
 )
+from juanji.nn.functional.grid_sample import affine_grid, grid_sample
 from juanji.nn.functional.linear import (
     alpha_dropout,
     dropout,
@@ -173,4 +174,6 @@ __all__ = [
     "lp_pool1d",
     "lp_pool2d",
     "lp_pool3d",
+    "affine_grid",
+    "grid_sample",
 ]
