@@ -196,8 +196,10 @@ def init_process_group(
         group = ProcessGroup(comm, comm.Get_rank(), comm.Get_size(), seconds)
     else:
         group = ProcessGroup(None, 0, 1, seconds)
-    for name, given, actual in (("world_size", world_size, group.size()), ("rank", rank, 0)):
-        actual = group.rank() if name == "rank" else actual
+    for name, given, actual in (
+        ("world_size", world_size, group.size()),
+        ("rank", rank, group.rank()),
+    ):
         if given not in (-1, None) and given != actual:
             raise ValueError(
                 f"init_process_group: {name}={given} but the MPI launcher made this process "

@@ -37,9 +37,9 @@ class DistributedDataParallel(Module):
 
     At construction the ranks' models are compared (same parameter names, shapes and dtypes,
     else every rank raises naming the first difference) and rank 0's parameters and buffers
-    are copied to every rank. Each forward in training mode copies rank 0's buffers again
-    (``broadcast_buffers``); each backward after a forward with gradients on leaves the
-    average gradient in every ``.grad``, reduced in buckets of ``bucket_cap_mb``.
+    are copied to every rank. Each forward with gradients on (outside ``no_sync``) copies rank
+    0's buffers again (``broadcast_buffers``), and the backward after it leaves the average
+    gradient in every ``.grad``, reduced in buckets of ``bucket_cap_mb``.
     Parameters the forward did not use count with their current gradient (or zero).
 
     Args:
@@ -47,7 +47,7 @@ class DistributedDataParallel(Module):
         device_ids: must be None (CPU modules, as PyTorch requires for them).
         output_device: must be None.
         dim: PyTorch's; only 0.
-        broadcast_buffers: copy rank 0's buffers at every training forward. Default: True.
+        broadcast_buffers: copy rank 0's buffers at every synchronised forward. Default: True.
         init_sync: compare the models and copy rank 0's state at construction. Default: True.
         process_group: None, the default group.
         bucket_cap_mb: the largest bucket, in MiB. Default: 25, as PyTorch.
@@ -122,9 +122,10 @@ class DistributedDataParallel(Module):
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         """Run ``module`` (see the class docstring for what happens around it)."""
-        if self.broadcast_buffers and self.training and self._group.size() > 1:
+        sync = grad_mode.is_grad_enabled() and self.require_backward_grad_sync
+        if sync and self.broadcast_buffers and self._group.size() > 1:
             _broadcast_arrays([b._data for b in self.module.buffers()], self._group)
-        if not (grad_mode.is_grad_enabled() and self.require_backward_grad_sync and self._owners):
+        if not (sync and self._owners):
             return self.module(*inputs, **kwargs)
         nodes: dict[int, Tensor] = {}
         originals = []

@@ -43,6 +43,11 @@ class SyncBatchNorm(_BatchNorm):
     _ranks = (2, 3, 4, 5)
     _layout = "(N, C, *)"
 
+    def _check_input(self, input: Tensor) -> None:  # noqa: A002
+        if isinstance(input, Tensor) and input.ndim < 2:
+            raise ValueError(f"SyncBatchNorm: expected at least 2D input (got {input.ndim}D input)")
+        super()._check_input(input)
+
     def __init__(
         self,
         num_features: int,
