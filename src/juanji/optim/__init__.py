@@ -17,7 +17,7 @@ Example:
     0.375
 """
 
-from juanji.optim import lr_scheduler
+from juanji.optim import lr_scheduler, swa_utils
 from juanji.optim.adam import Adam, AdamW
 from juanji.optim.adam_variants import Adamax, NAdam, RAdam
 from juanji.optim.adaptive import Adadelta, Adagrad, RMSprop
@@ -26,5 +26,5 @@ from juanji.optim.optimizer import Optimizer
 from juanji.optim.rprop import ASGD, Rprop
 from juanji.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler", "swa_utils"]
 __all__ += ["Adadelta", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS"]
