@@ -17,6 +17,11 @@ computed. The choice changes speed and memory, never the result beyond float rou
 * ``"reference"``: the textbook formula as a loop over the kernel's taps (slow; for teaching
   and as a test oracle).
 
+``juanji.backends.compiled`` switches the optional Numba kernels (``pip install juanji[fast]``:
+depthwise convolution, pooling, Winograd's transforms) on and off, as ``torch.backends.mkldnn``
+does oneDNN: ``juanji.backends.compiled.enabled = False`` keeps every op on its NumPy code. The
+environment variable ``JUANJI_NUMBA=0`` only sets the default a process starts with.
+
 Example:
     >>> import juanji
     >>> import juanji.nn.functional as F
@@ -34,9 +39,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from juanji._ops import compiled as _compiled
 from juanji._ops.conv import registry, selection
 
-__all__ = ["conv"]
+__all__ = ["compiled", "conv"]
 
 
 class _ConvSettings:
@@ -95,3 +101,40 @@ class _ConvSettings:
 
 
 conv = _ConvSettings()
+
+
+class _CompiledSettings:
+    """``juanji.backends.compiled``: whether the Numba kernels are used (one per process)."""
+
+    @property
+    def enabled(self) -> bool:
+        """True when the compiled kernels run: Numba installed and not turned off.
+
+        The default comes from ``JUANJI_NUMBA`` (``0`` turns them off); setting True without
+        Numba raises ValueError with the install hint; setting None goes back to the default.
+        """
+        return _compiled.enabled()
+
+    @enabled.setter
+    def enabled(self, value: bool | None) -> None:
+        _compiled.set_enabled(value)
+
+    def is_available(self) -> bool:
+        """Whether Numba is installed (``pip install juanji[fast]``)."""
+        return _compiled._numba_importable()
+
+    @contextmanager
+    def flags(self, enabled: bool) -> Iterator[None]:
+        """Turn the kernels on or off inside a ``with`` block, then restore the setting."""
+        previous = _compiled._state["enabled"]
+        _compiled.set_enabled(enabled)
+        try:
+            yield
+        finally:
+            _compiled._state["enabled"] = previous
+
+    def __repr__(self) -> str:
+        return f"juanji.backends.compiled(enabled={self.enabled})"
+
+
+compiled = _CompiledSettings()

@@ -157,6 +157,24 @@ def test_compiled_enabled_follows_the_environment(monkeypatch):
     assert compiled.enabled() is compiled._numba_importable()
 
 
+def test_backends_compiled_is_the_python_setting(monkeypatch):
+    monkeypatch.setitem(compiled._state, "enabled", None)
+    monkeypatch.setenv("JUANJI_NUMBA", "0")  # the environment only gives the default
+    setting = juanji.backends.compiled
+    assert setting.enabled is False
+    if setting.is_available():
+        setting.enabled = True
+        assert compiled.enabled() is True
+        with setting.flags(enabled=False):
+            assert compiled.enabled() is False
+        assert setting.enabled is True
+    else:
+        with pytest.raises(ValueError, match="juanji\\[fast\\]"):
+            setting.enabled = True
+    setting.enabled = None
+    assert setting.enabled is False and "enabled=False" in repr(setting)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_auto_uses_the_default_table(monkeypatch, threads):
     monkeypatch.setattr(registry.selection, "get_num_threads", lambda: threads)

@@ -1,7 +1,8 @@
 """Optional Numba-compiled kernels (``pip install juanji[fast]``): direct depthwise conv, pooling.
 
 juanji stays NumPy-only: nothing here imports Numba until ``kernels(name)`` is first asked for a
-kernel module, and without Numba (or with ``JUANJI_NUMBA=0`` in the environment, which CI uses to
+kernel module, and without Numba (or with ``juanji.backends.compiled.enabled = False``, whose
+default ``JUANJI_NUMBA=0`` in the environment sets, as CI does to
 test the NumPy path) ``enabled()`` is False and every caller keeps its NumPy code. The compiled
 functions are ``cache=True``: a second process loads them from ``__pycache__`` instead of
 compiling again (a few seconds per kernel and dtype the first time).
