@@ -4,14 +4,23 @@ Each backward returns gradients in the broadcast output shape; the engine sums t
 input shapes. An input may be a Python scalar (a constant): its gradient slot is ``None``.
 Ties and kinks follow PyTorch: ``abs`` has gradient 0 at 0, ``maximum``/``minimum`` split the
 gradient evenly between equal inputs, ``clamp`` passes gradient on the closed interval.
+Division, powers, ``exp``, ``log`` and ``sqrt`` give IEEE infinities and NaNs without a
+warning (``1 / 0 = inf``, ``log(0) = -inf``, ``sqrt(-1) = nan``), forward and backward, as
+PyTorch does.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+
+import numpy as np
 
 from juanji.autograd.function import Function
 from juanji.backend import xp_of
+
+# Silences NumPy's floating-point warnings for one computation (CuPy never warns).
+_ieee = functools.partial(np.errstate, divide="ignore", over="ignore", invalid="ignore")
 
 
 class Add(Function):
@@ -48,12 +57,14 @@ class Div(Function):
     def forward(self, a: Any, b: Any) -> Any:
         if self.requires_grad:
             self.save_for_backward(a, b)
-        return a / b
+        with _ieee():
+            return a / b
 
     def backward(self, grad_output: Any) -> tuple[Any, Any]:
         a, b = self.saved_tensors
-        grad_a = grad_output / b if self.needs_input_grad[0] else None
-        grad_b = -grad_output * a / (b * b) if self.needs_input_grad[1] else None
+        with _ieee():
+            grad_a = grad_output / b if self.needs_input_grad[0] else None
+            grad_b = -grad_output * a / (b * b) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -69,12 +80,17 @@ class Pow(Function):
     """``a ** b`` where either side may be a scalar constant."""
 
     def forward(self, a: Any, b: Any) -> Any:
-        out = a**b
+        with _ieee():
+            out = a**b
         if self.requires_grad:
             self.save_for_backward(a, b, out)
         return out
 
     def backward(self, grad_output: Any) -> tuple[Any, Any]:
+        with _ieee():
+            return self._backward(grad_output)
+
+    def _backward(self, grad_output: Any) -> tuple[Any, Any]:
         a, b, out = self.saved_tensors
         xp = xp_of(out)
         grad_a = grad_b = None
@@ -96,7 +112,8 @@ class Pow(Function):
 
 class Exp(Function):
     def forward(self, a: Any) -> Any:
-        out = xp_of(a).exp(a)
+        with _ieee():
+            out = xp_of(a).exp(a)
         if self.requires_grad:
             self.save_for_backward(out)
         return out
@@ -110,23 +127,27 @@ class Log(Function):
     def forward(self, a: Any) -> Any:
         if self.requires_grad:
             self.save_for_backward(a)
-        return xp_of(a).log(a)
+        with _ieee():
+            return xp_of(a).log(a)
 
     def backward(self, grad_output: Any) -> Any:
         (a,) = self.saved_tensors
-        return grad_output / a
+        with _ieee():
+            return grad_output / a
 
 
 class Sqrt(Function):
     def forward(self, a: Any) -> Any:
-        out = xp_of(a).sqrt(a)
+        with _ieee():
+            out = xp_of(a).sqrt(a)
         if self.requires_grad:
             self.save_for_backward(out)
         return out
 
     def backward(self, grad_output: Any) -> Any:
         (out,) = self.saved_tensors
-        return grad_output / (2 * out)
+        with _ieee():
+            return grad_output / (2 * out)
 
 
 class Abs(Function):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from juanji.autograd.function import Function
 from juanji.backend import xp_of
 
@@ -131,7 +133,7 @@ class Norm(Function):
         elif p == 2:
             out = xp.sqrt((a * a).sum(axis=dim, keepdims=True))
         else:
-            with xp.errstate(divide="ignore"):  # p < 0 with a zero element: the norm is 0
+            with np.errstate(divide="ignore"):  # p < 0 with a zero element: the norm is 0
                 out = (magnitude**p).sum(axis=dim, keepdims=True) ** (1.0 / p)
         if self.requires_grad:
             self.save_for_backward(a, out)
@@ -150,7 +152,7 @@ class Norm(Function):
         if p in (float("inf"), float("-inf")):
             mask = xp.abs(a) == out
             return sign * mask * (grad / mask.sum(axis=self.dim, keepdims=True))
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             scale = xp.abs(a) ** (p - 1) / out ** (p - 1) if p != 2 else a * sign / out
         return grad * sign * xp.where((out == 0) | (a == 0), 0, scale).astype(a.dtype)
 
@@ -160,9 +162,13 @@ class LogSumExp(Function):
 
     def forward(self, a: Any, dim: tuple[int, ...], keepdim: bool = False) -> Any:
         xp = xp_of(a)
-        peak = a.max(axis=dim, keepdims=True)
-        peak = xp.where(xp.isfinite(peak), peak, 0)
-        out = xp.log(xp.exp(a - peak).sum(axis=dim, keepdims=True)) + peak
+        if a.size == 0:  # log(0) = -inf over nothing, as PyTorch
+            out = xp.full(a.sum(axis=dim, keepdims=True).shape, -xp.inf, dtype=a.dtype)
+        else:
+            peak = a.max(axis=dim, keepdims=True)
+            peak = xp.where(xp.isfinite(peak), peak, 0)
+            with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf
+                out = xp.log(xp.exp(a - peak).sum(axis=dim, keepdims=True)) + peak
         if self.requires_grad:
             self.save_for_backward(a, out)
         self.dim, self.keepdim = dim, keepdim
@@ -171,4 +177,5 @@ class LogSumExp(Function):
     def backward(self, grad_output: Any) -> Any:
         a, out = self.saved_tensors
         grad = grad_output if self.keepdim else xp_of(a).expand_dims(grad_output, self.dim)
-        return grad * xp_of(a).exp(a - out)
+        with np.errstate(invalid="ignore"):  # a slice of all -inf: NaN, as PyTorch
+            return grad * xp_of(a).exp(a - out)

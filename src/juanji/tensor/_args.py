@@ -43,11 +43,13 @@ def to_array(data: Any, dtype: Any) -> Any:
             )
         if not source_is_array:
             if array.dtype.kind == "f":
-                array = array.astype(_dtype.get_default_dtype().np_dtype, copy=False)
+                with np.errstate(over="ignore"):  # 1e40 becomes inf in float32, as in torch
+                    array = array.astype(_dtype.get_default_dtype().np_dtype, copy=False)
             elif array.dtype.kind in "iu":
                 array = array.astype(np.int64, copy=False)
     if dtype is not None:
-        array = array.astype(_dtype.as_dtype(dtype, "tensor").np_dtype, copy=False)
+        with np.errstate(over="ignore"):
+            array = array.astype(_dtype.as_dtype(dtype, "tensor").np_dtype, copy=False)
     return array
 
 
@@ -160,7 +162,7 @@ def shape_args(args: tuple, fn: str) -> tuple[int, ...]:
 def resolve_shape(shape: tuple[int, ...], size: int, fn: str) -> tuple[int, ...]:
     """Fill in one -1 and check that the element count matches ``size``."""
     if shape.count(-1) > 1:
-        raise ValueError(f"{fn}: only one dimension can be inferred (-1), got shape {shape}")
+        raise RuntimeError(f"{fn}: only one dimension can be inferred (-1), got shape {shape}")
     known = int(np.prod([n for n in shape if n != -1]))
     if -1 in shape:
         if known == 0 or size % known:

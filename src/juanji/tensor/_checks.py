@@ -64,3 +64,13 @@ def bool_mask(mask: Any, fn: str) -> Any:
             f"{getattr(mask, 'dtype', array.dtype)}; compare to get one, e.g. mask != 0"
         )
     return array
+
+
+def check_int_power(base: Any, exponent: Any) -> None:
+    """PyTorch's RuntimeError for an integer raised to a negative integer power."""
+    values = [v._data if hasattr(v, "_data") else np.asarray(v) for v in (base, exponent)]
+    if all(v.dtype.kind in "iu" for v in values) and (values[1] < 0).any():
+        raise RuntimeError(
+            "pow: Integers to negative integer powers are not allowed; use a float base, "
+            "e.g. x.float() ** -1"
+        )

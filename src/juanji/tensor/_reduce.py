@@ -96,8 +96,9 @@ class ReduceMethods(TensorBase):
             return self._apply(reduce.Extreme, self, largest=largest)
         axis = dim_index(dim, self.ndim, name)
         _check_reducible(self, (axis,), name, IndexError)
+        source = self if self.ndim else self.reshape(1)  # a 0-d tensor: itself, at index 0
         values, indices = self._apply(
-            reduce.MaxDim, self, dim=axis, keepdim=keepdim, largest=largest
+            reduce.MaxDim, source, dim=axis, keepdim=keepdim and self.ndim > 0, largest=largest
         )
         return MaxResult(values, indices)
 

@@ -30,7 +30,7 @@ from juanji.tensor._args import (
     parse_to,
     to_array,
 )
-from juanji.tensor._checks import bool_mask, check_matmul
+from juanji.tensor._checks import bool_mask, check_int_power, check_matmul
 from juanji.tensor._compat import CompatMethods, dtype_of_type, type_name
 from juanji.tensor._inplace import InplaceMethods
 from juanji.tensor._integer import IntegerMethods, check_rounding_mode, wrap_int_scalar
@@ -298,9 +298,11 @@ class Tensor(  # each family inherits _base.TensorBase
         return _binary(elementwise.Div, base, other, reverse=True)
 
     def __pow__(self, other: Any) -> Tensor:
+        check_int_power(self, other)
         return _binary(elementwise.Pow, self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
+        check_int_power(other, self)
         return _binary(elementwise.Pow, self, other, reverse=True)
 
     def __matmul__(self, other: Any) -> Tensor:
