@@ -399,6 +399,12 @@ class _Server(ThreadingHTTPServer):
         self.host, self.port = address[0], self.server_address[1]
         self.hosts = guard.allowed_hosts(self.host, self.port)  # the port bound, for port 0
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up before its answer is no error of ours; the rest is logged."""
+        if isinstance(sys.exc_info()[1], ConnectionError) and not self.verbose:
+            return
+        super().handle_error(request, client_address)
+
 
 def make_server(
     app: App,
