@@ -12,6 +12,7 @@ from juanji import nn
 from juanji.distributed import functional as dist_functional
 from juanji.distributed import group as group_module
 from juanji.nn.parallel import DistributedDataParallel
+from juanji.nn.parallel import _reducer as reducer_module
 from juanji.nn.parallel._reducer import Reducer
 
 
@@ -210,3 +211,31 @@ def test_convert_sync_batchnorm_replaces_the_layers_as_pytorch():
     np.testing.assert_array_equal(converted[1].running_mean.numpy(), [1.0, 2.0])
     assert list(converted.state_dict()) == list(reference.state_dict())
     assert converted[2][0].weight is None
+
+
+def test_ddp_starts_full_buckets_while_backward_runs(monkeypatch):
+    """Two identical stand-in ranks: the average is the plain gradient; buckets start early."""
+    group = group_module.ProcessGroup(_TwoSameRanks(), 0, 2, timeout=5)
+    monkeypatch.setattr(group_module, "_world", group)
+    monkeypatch.setattr(reducer_module, "mpi", lambda: types.SimpleNamespace(IN_PLACE=0, SUM=0))
+    juanji.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2))
+    x = juanji.randn(5, 3)
+    model(x).square().sum().backward()
+    expected = [p.grad.numpy().copy() for p in model.parameters()]
+    model.zero_grad()
+    ddp = DistributedDataParallel(model, broadcast_buffers=False, init_sync=False)
+    ddp._reducer = Reducer(list(model.parameters()), group, bucket_cap_bytes=1)  # 1 per bucket
+    started = []
+    original = _TwoSameRanks.Iallreduce
+
+    def recording(_in_place, buffer, op):
+        started.append((ddp._reducer.launched, ddp._reducer.remaining))
+        return original(_in_place, buffer, op)
+
+    monkeypatch.setattr(_TwoSameRanks, "Iallreduce", staticmethod(recording))
+    ddp(x).square().sum().backward()
+    for p, want in zip(model.parameters(), expected, strict=True):
+        np.testing.assert_allclose(p.grad.numpy(), want, rtol=1e-6)
+    assert [launched for launched, _ in started] == list(range(6))  # in bucket order
+    assert started[0][1] >= 4  # the last layer's bucket left before the first layer's grads

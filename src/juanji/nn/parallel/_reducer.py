@@ -5,9 +5,10 @@ bucket), in reverse registration order, the order in which backward usually prod
 gradients (the last layer's first). Each bucket owns one flat array, allocated once and
 reused every step.
 
-During backward, ``DistributedDataParallel`` reports each parameter's gradient as soon as the
-engine has summed it (``mark_ready``); it is copied into its bucket's slot (added to the
-``.grad`` already there, so gradients accumulated under ``no_sync()`` are averaged too). A full
+During backward, each parameter's gradient reaches the reducer part by part, one part per use
+in the forward, as the engine runs the nodes that used it (``ParameterStandIn``); the parts are
+summed in its bucket's slot, with the ``.grad`` already there (so gradients accumulated under
+``no_sync()`` are averaged too). After its last part the parameter is ready, and a full
 bucket starts its non-blocking Allreduce at once, in bucket order on every rank (MPI matches
 collectives by the order they are started), while backward goes on with the layers below.
 When the last gradient has arrived, every Allreduce is waited for and each ``.grad`` becomes
@@ -20,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from juanji.autograd.function import Function
 from juanji.distributed.group import ProcessGroup, mpi
 from juanji.tensor.tensor import Tensor
 
@@ -32,21 +32,29 @@ _UNFINISHED = (
 )
 
 
-class GradReady(Function):
-    """Identity on a parameter; its backward hands the parameter's summed gradient on.
+class ParameterStandIn(Tensor):
+    """A leaf sharing a parameter's memory that hands each gradient part to the reducer.
 
-    ``DistributedDataParallel`` puts one in front of each parameter for the forward pass, so
-    the engine calls ``backward`` exactly once per parameter, after every use has added to
-    the gradient: the moment PyTorch's post-accumulate hooks mark.
+    ``DistributedDataParallel`` lets the module see one in place of each parameter during a
+    synchronised forward. The engine adds every use's gradient into a leaf's ``.grad`` as soon
+    as the node using it has run; here that write goes to the reducer instead, which knows from
+    the forward's graph how many uses to expect: after the last one the gradient is complete
+    (the moment PyTorch's post-accumulate hooks mark), while backward still runs below.
     """
 
-    def forward(self, x: Any, reducer: Reducer, index: int) -> Any:
-        self.reducer, self.index = reducer, index
-        return x
+    def __init__(self, param: Tensor, reducer: Reducer, index: int) -> None:
+        super().__init__(param._data, requires_grad=True)
+        self._reducer, self._index = reducer, index
 
-    def backward(self, grad_output: Any) -> Any:
-        self.reducer.mark_ready(self.index, grad_output)
-        return None  # the reducer writes .grad itself, once averaged
+    @property  # type: ignore[override]
+    def grad(self) -> None:
+        """Always None: the engine then hands over each part as a new ``.grad``."""
+        return None
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is not None:
+            self._reducer.add(self._index, value._data)
 
 
 class _Bucket:
@@ -82,28 +90,31 @@ class Reducer:
         for bucket in self.buckets:
             for position, i in enumerate(bucket.indices):
                 self.slot[i] = (bucket, position)
-        self.unused: set[int] = set()
+        self.uses: dict[int, int] = {}  # gradient parts each parameter gets in a backward
+        self.parts_left: dict[int, int] = {}
         self.remaining = 0  # gradients still to arrive in the round under way (0: none begun)
         self.launched = 0  # buckets whose Allreduce has started, in order
         self.requests: list[Any] = []
 
-    def prepare(self, used: set[int]) -> None:
-        """Expect the gradients of ``used`` in the next backward (called after each forward)."""
+    def prepare(self, uses: dict[int, int]) -> None:
+        """Expect ``uses[i]`` gradient parts for parameter ``i`` in the next backward."""
         if self.remaining > 0:
             raise RuntimeError(
                 _UNFINISHED.format(ready=len(self.params) - self.remaining, total=len(self.params))
             )
-        self.unused = set(range(len(self.params))) - used
+        self.uses = uses
 
-    def mark_ready(self, index: int, grad: Any) -> None:
-        """Take parameter ``index``'s gradient of this backward (None: it got none)."""
+    def add(self, index: int, grad: Any) -> None:
+        """Take one part of parameter ``index``'s gradient; a complete one goes to its bucket."""
         if self.remaining == 0:  # the first gradient of this backward
             self.remaining = len(self.params)
             self.launched, self.requests = 0, []
             for bucket in self.buckets:
                 bucket.pending = len(bucket.indices)
-            for unused in sorted(self.unused):
-                self._fill(unused, None)
+            self.parts_left = dict(self.uses)
+            for unused in range(len(self.params)):
+                if unused not in self.uses:
+                    self._fill(unused, None)
         self._fill(index, grad)
         if self.remaining == 0:
             self._finish()
@@ -111,13 +122,20 @@ class Reducer:
     def _fill(self, index: int, grad: Any) -> None:
         bucket, position = self.slot[index]
         slot = bucket.buffer[bucket.offsets[position] : bucket.offsets[position + 1]]
-        existing = self.params[index].grad
-        if grad is None:
-            slot[...] = 0 if existing is None else existing._data.reshape(-1)
-        elif existing is None:
-            slot[...] = grad.reshape(-1)
+        if grad is not None and self.parts_left[index] < self.uses[index]:
+            slot += grad.reshape(-1)  # a later part of a parameter used more than once
         else:
-            np.add(existing._data.reshape(-1), grad.reshape(-1), out=slot)
+            existing = self.params[index].grad  # accumulated before, e.g. under no_sync()
+            if grad is None:
+                slot[...] = 0 if existing is None else existing._data.reshape(-1)
+            elif existing is None:
+                slot[...] = grad.reshape(-1)
+            else:
+                np.add(existing._data.reshape(-1), grad.reshape(-1), out=slot)
+        if grad is not None:
+            self.parts_left[index] -= 1
+            if self.parts_left[index] > 0:
+                return
         bucket.pending -= 1
         self.remaining -= 1
         self._launch_full_buckets()

@@ -8,10 +8,12 @@ batch ``B`` (models with BatchNorm excepted: each rank normalises with its own b
 statistics, as in PyTorch, unless converted with ``nn.SyncBatchNorm.convert_sync_batchnorm``).
 
 How the gradients are caught: juanji's engine has no gradient hooks, so for each synchronised
-forward the wrapper puts a ``GradReady`` node in front of every parameter (the parameter
-registries point at it while the module runs, then back). The engine calls that node once,
-after the last use of the parameter has added its part: the gradient goes into a bucket, and a
-full bucket starts its Allreduce while backward continues (see ``_reducer``).
+forward the module sees a ``ParameterStandIn`` for every parameter (a leaf sharing its memory:
+the parameter registries point at it while the module runs, then back), and the wrapper counts
+in the forward's graph how many nodes use each. The engine writes each use's gradient part
+into the stand-in's ``.grad`` as soon as that node has run; the reducer sums the parts, and
+after the last one the gradient goes into its bucket; a full bucket starts its Allreduce while
+backward continues with the layers below (see ``_reducer``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from juanji.autograd import grad_mode
 from juanji.distributed.collectives import all_gather_object
 from juanji.distributed.group import ProcessGroup, default_group
 from juanji.nn.module import Module
-from juanji.nn.parallel._reducer import GradReady, Reducer
+from juanji.nn.parallel._reducer import ParameterStandIn, Reducer
 from juanji.tensor.tensor import Tensor
 
 __all__ = ["DistributedDataParallel"]
@@ -127,20 +129,20 @@ class DistributedDataParallel(Module):
             _broadcast_arrays([b._data for b in self.module.buffers()], self._group)
         if not (sync and self._owners):
             return self.module(*inputs, **kwargs)
-        nodes: dict[int, Tensor] = {}
+        stand_ins: dict[int, ParameterStandIn] = {}
         originals = []
         for owner, name, i in self._owners:
             param = owner._parameters[name]
             originals.append(param)
-            if i not in nodes:
-                nodes[i] = Tensor._apply(GradReady, param, reducer=self._reducer, index=i)
-            owner._parameters[name] = nodes[i]
+            if i not in stand_ins:
+                stand_ins[i] = ParameterStandIn(param, self._reducer, i)
+            owner._parameters[name] = stand_ins[i]
         try:
             output = self.module(*inputs, **kwargs)
         finally:
             for (owner, name, _), param in zip(self._owners, originals):  # noqa: B905
                 owner._parameters[name] = param
-        self._reducer.prepare(_reached_parameters(output))
+        self._reducer.prepare(_uses(output, {id(t): i for i, t in stand_ins.items()}))
         return output
 
     @contextlib.contextmanager
@@ -158,21 +160,24 @@ class DistributedDataParallel(Module):
             self.require_backward_grad_sync = previous
 
 
-def _reached_parameters(output: Any) -> set[int]:
-    """Indices of the parameters whose ``GradReady`` node the graph of ``output`` reaches."""
+def _uses(output: Any, index: dict[int, int]) -> dict[int, int]:
+    """How many edges of ``output``'s graph lead to each stand-in (by parameter index)."""
     stack = [t._ctx for t in _tensors(output) if t._ctx is not None]
     seen: set[int] = set()
-    used: set[int] = set()
+    uses: dict[int, int] = {}
     while stack:
         node = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if isinstance(node, GradReady):
-            used.add(node.index)
-            continue
-        stack.extend(p._ctx for p in node.parents or () if p is not None and p._ctx is not None)
-    return used
+        for parent in node.parents or ():
+            if parent is None:
+                continue
+            if parent._ctx is not None:
+                stack.append(parent._ctx)
+            elif id(parent) in index:
+                uses[index[id(parent)]] = uses.get(index[id(parent)], 0) + 1
+    return uses
 
 
 def _tensors(value: Any) -> Iterator[Tensor]:
