@@ -4,7 +4,9 @@ A ``torch.save`` file holds a pickle (``data.pkl``) whose tensors point, through
 ids*, at raw storages stored beside it. Reading a pickle can call any function it names, so
 ``TorchUnpickler`` resolves only the names a checkpoint needs (the tensor and parameter
 rebuilders, the storage types, ``OrderedDict``, ``Counter``, ``torch.Size``, sets, complex
-numbers) and refuses everything else, as ``torch.load(weights_only=True)`` does.
+numbers) and refuses everything else, as ``torch.load(weights_only=True)`` does. It is the
+standard library's Python unpickler, not the C one: the C one grows its memo table to the largest
+index a file names (a 16-byte pickle can make it allocate 32 GiB), the Python one keeps a dict.
 
 Writing uses the standard library's pickler. The names of PyTorch's functions are written by
 stand-in objects (``_TorchGlobal``) whose ``__reduce__`` returns the global's name: the pickler
@@ -16,6 +18,7 @@ from __future__ import annotations
 import collections
 import io
 import pickle
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -53,7 +56,7 @@ class StorageType:
         self.name, self.dtype = name, STORAGE_DTYPES[name]
 
 
-class TorchUnpickler(pickle.Unpickler):
+class TorchUnpickler(pickle._Unpickler):  # noqa: SLF001 - see the module docstring
     """An unpickler for ``data.pkl`` that admits only tensors, storages, containers and numbers.
 
     Args:
@@ -90,11 +93,11 @@ class TorchUnpickler(pickle.Unpickler):
             ("torch._utils", "_rebuild_parameter_with_state"): self._parameter,
             ("collections", "OrderedDict"): collections.OrderedDict,
             ("collections", "Counter"): collections.Counter,
-            ("torch", "Size"): _size,
+            ("torch", "Size"): self._size,
             ("builtins", "set"): set,
             ("builtins", "frozenset"): frozenset,
             ("builtins", "complex"): complex,
-            ("builtins", "bytearray"): bytearray,
+            ("builtins", "bytearray"): self._bytearray,
             ("_codecs", "encode"): _latin1_encode,
         }
         found = allowed.get((module, name))
@@ -115,6 +118,11 @@ class TorchUnpickler(pickle.Unpickler):
                 "tensor storage)"
             )
         storage_type, key, numel = pid[1], str(pid[2]), pid[4]
+        if not _is_count(numel):
+            raise CheckpointError(
+                f"juanji.load: {self._where}: storage {key} declares {numel!r:.40} elements (not "
+                "a count); the file is damaged"
+            )
         if len(pid) > 5 and pid[5] is not None:  # a legacy storage view (PyTorch before 1.0)
             raise CheckpointError(
                 f"juanji.load: {self._where} holds a storage view (PyTorch before 1.0), which "
@@ -125,7 +133,7 @@ class TorchUnpickler(pickle.Unpickler):
                 f"juanji.load: {self._where}: storage {key} has type {storage_type!r:.80}"
             )
         if key not in self._storages:
-            self._storages[key] = self._load_storage(key, storage_type, int(numel))
+            self._storages[key] = self._load_storage(key, storage_type, numel)
         return self._storages[key]
 
     def _tensor(self, storage: Any, offset: int, size: Any, stride: Any, *rest: Any) -> Any:
@@ -134,10 +142,54 @@ class TorchUnpickler(pickle.Unpickler):
     def _parameter(self, data: Any, requires_grad: bool = True, *rest: Any) -> Any:
         return self._rebuild(self._where, "parameter", data, requires_grad)
 
+    def _size(self, dims: Any = ()) -> tuple[int, ...]:
+        """``torch.Size`` becomes a tuple of ints (juanji's shapes are tuples)."""
+        if not isinstance(dims, (tuple, list)) or not all(_is_count(d) for d in dims):
+            raise CheckpointError(
+                f"juanji.load: {self._where}: torch.Size({dims!r:.60}) is not a list of sizes; "
+                "the file is damaged"
+            )
+        return tuple(dims)
 
-def _size(dims: Any = ()) -> tuple[int, ...]:
-    """``torch.Size`` becomes a tuple of ints (juanji's shapes are tuples)."""
-    return tuple(int(d) for d in dims)
+    def _bytearray(self, source: Any = b"", *args: Any) -> bytearray:
+        """From bytes or text only: ``bytearray(n)`` would allocate n zero bytes."""
+        if not isinstance(source, (bytes, bytearray, str)):
+            raise UnsafePickleError(
+                f"juanji.load: refusing {self._where}: its pickle asks for "
+                f"bytearray({type(source).__name__}); a bytearray is rebuilt from its bytes, "
+                "never made to a size a file names"
+            )
+        return bytearray(source, *args)
+
+
+    def _load_build(self) -> None:
+        """BUILD (``obj.__dict__.update(state)``) only on an OrderedDict: its ``_metadata``."""
+        state, target = self.stack[-1], self.stack[-2]
+        if type(target) is not collections.OrderedDict or not (
+            isinstance(state, dict) and all(isinstance(k, str) and k[:2] != "__" for k in state)
+        ):
+            raise UnsafePickleError(
+                f"juanji.load: refusing {self._where}: its pickle sets the state of a "
+                f"{type(target).__name__}; only a state_dict's metadata may be set"
+            )
+        pickle._Unpickler.load_build(self)  # noqa: SLF001
+
+    def _load_bytearray8(self) -> None:
+        """BYTEARRAY8 from the bytes present (the library's allocates the declared length)."""
+        (size,) = struct.unpack("<Q", self.read(8))
+        data = self.read(size)
+        if len(data) != size:
+            raise pickle.UnpicklingError(f"a bytearray of {size} bytes has only {len(data)}")
+        self.append(bytearray(data))
+
+    dispatch = dict(pickle._Unpickler.dispatch)  # noqa: SLF001
+    dispatch[pickle.BUILD[0]] = _load_build
+    dispatch[pickle.BYTEARRAY8[0]] = _load_bytearray8
+
+
+def _is_count(value: Any) -> bool:
+    """A non-negative Python int below 2**62 (a size, stride, offset or element count)."""
+    return type(value) is int and 0 <= value < 2**62
 
 
 def _latin1_encode(text: Any, encoding: str = "utf-8") -> bytes:

@@ -11,7 +11,10 @@ not compressed) holding, under one folder,
 
 So ``torch.load(path, weights_only=True)`` reads what ``juanji.save`` writes, and ``juanji.load``
 reads what ``torch.save`` writes, through a restricted unpickler that admits only tensors,
-containers and numbers: a file cannot run code.
+containers and numbers: a file cannot run code. Nor can it make ``juanji.load`` allocate more
+than it holds: every declared size is checked against the bytes present first, tensors are views
+of their storages as in torch, and a compressed entry may expand at most ``MAX_EXPANSION`` (64)
+times (see ``_torch_reader``).
 
 Example:
     >>> import io, juanji
@@ -30,7 +33,6 @@ import io
 import os
 import pickle
 import struct
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -38,13 +40,13 @@ from typing import Any
 import numpy as np
 
 from juanji.backend import as_numpy
-from juanji.errors import CheckpointError
 from juanji.nn.parameter import Parameter
-from juanji.serialization._pickle import StorageType, TorchPickler, TorchUnpickler
+from juanji.serialization._pickle import TorchPickler
+from juanji.serialization._torch_reader import MAX_EXPANSION, check_kind, read_checkpoint
 from juanji.serialization.safetensors import atomic_write_bytes
 from juanji.tensor.tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "MAX_EXPANSION"]
 
 _ALIGNMENT = 64
 # What a protocol-2 pickle names to rebuild OrderedDicts, Counters (MultiStepLR's milestones),
@@ -148,19 +150,8 @@ def load(
         )
     name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", "<file>")
     data = Path(f).read_bytes() if isinstance(f, (str, os.PathLike)) else f.read()
-    _check_kind(data, name)
-    try:
-        if data[:1] == b"\x80":
-            result = _read_legacy(data, name)
-        else:
-            result = _read_archive(zipfile.ZipFile(io.BytesIO(data)), name)
-    except (zipfile.BadZipFile, EOFError, struct.error, zipfile.LargeZipFile) as error:
-        raise _damaged(name, error) from error
-    except pickle.UnpicklingError as error:
-        if isinstance(error, CheckpointError):
-            raise
-        raise _damaged(name, error) from error
-    return _to_location(result, map_location)
+    check_kind(data, name)
+    return _to_location(read_checkpoint(data, name), map_location)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -222,153 +213,6 @@ def _plain_numbers(obj: Any) -> Any:
 
 def _little_endian(array: np.ndarray) -> np.ndarray:
     return array.astype(array.dtype.newbyteorder("<"), copy=False)
-
-
-# ----------------------------------------------------------------------------- reading
-
-
-def _check_kind(data: bytes, name: str) -> None:
-    """Recognise the files that are not zip checkpoints and say what they are."""
-    if data[:2] == b"PK":
-        return
-    if not data:
-        raise CheckpointError(f"juanji.load: {name} is empty (0 bytes): it holds no checkpoint")
-    if data[:1] == b"\x80":
-        return
-    if data[257:262] == b"ustar":
-        raise CheckpointError(
-            f"juanji.load: {name} uses PyTorch's oldest (tar, before 0.4) format, which juanji "
-            "does not read; load it once with torch and save it again with torch.save (any "
-            "PyTorch from 1.6 on writes the zip format)"
-        )
-    if len(data) > 9 and data[8:9] == b"{":
-        raise CheckpointError(
-            f"juanji.load: {name} is a safetensors file, not a torch.save file; read it with "
-            "juanji.serialization.load_file"
-        )
-    raise CheckpointError(
-        f"juanji.load: {name} is not a PyTorch checkpoint (it does not start as a zip archive "
-        f"does; first bytes {data[:8]!r})"
-    )
-
-
-def _damaged(name: str, error: BaseException) -> CheckpointError:
-    return CheckpointError(
-        f"juanji.load: {name} is truncated or damaged ({type(error).__name__}: {error}). If it "
-        "is still being written or downloaded, wait for that to finish; otherwise write or "
-        "fetch it again (the file was not changed)"
-    )
-
-
-def _read_archive(archive: zipfile.ZipFile, name: str) -> Any:
-    pickles = [n for n in archive.namelist() if n.endswith("data.pkl") and n.count("/") == 1]
-    if len(pickles) != 1:
-        raise CheckpointError(
-            f"juanji.load: {name} is a zip archive but not a PyTorch checkpoint (expected one "
-            f"'<folder>/data.pkl' entry, found {len(pickles)})"
-        )
-    prefix = pickles[0][: -len("data.pkl")]
-    names = set(archive.namelist())
-    big = prefix + "byteorder" in names and archive.read(prefix + "byteorder").strip() == b"big"
-
-    def load_storage(key: str, storage_type: StorageType, numel: int) -> np.ndarray:
-        entry = f"{prefix}data/{key}"
-        if entry not in names:
-            raise CheckpointError(f"juanji.load: {name} lacks the storage {entry!r}")
-        return _storage_array(archive.read(entry), storage_type, numel, big, name, entry)
-
-    unpickler = TorchUnpickler(io.BytesIO(archive.read(pickles[0])), load_storage, _rebuild, name)
-    return unpickler.load()
-
-
-def _storage_array(
-    raw: bytes, storage_type: StorageType, numel: int, big: bool, name: str, entry: str
-) -> np.ndarray:
-    """The elements of one storage from its bytes (bfloat16 widened to float32)."""
-    dtype = np.dtype(storage_type.dtype or np.uint16).newbyteorder(">" if big else "<")
-    if len(raw) != numel * dtype.itemsize:
-        raise CheckpointError(
-            f"juanji.load: {name}: storage {entry!r} holds {len(raw)} bytes, expected "
-            f"{numel} x {dtype.itemsize}; the file is damaged"
-        )
-    array = np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="))
-    if storage_type.dtype is None:  # bfloat16: the high half of a float32
-        warnings.warn(
-            f"juanji.load: {name}: bfloat16 tensors become float32 (exactly: every bfloat16 "
-            "is a float32); juanji has no bfloat16",
-            stacklevel=5,
-        )
-        array = (array.astype(np.uint32) << 16).view(np.float32)
-    return array
-
-
-def _rebuild(name: str, kind: str, *args: Any) -> Any:
-    """A tensor (``kind`` 'tensor') or a Parameter around one (``kind`` 'parameter')."""
-    if kind == "parameter":
-        data, requires_grad = args
-        return Parameter(data._data, requires_grad=bool(requires_grad))
-    return _rebuild_tensor(name, *args)
-
-
-def _read_legacy(data: bytes, name: str) -> Any:
-    """The legacy (pre-1.6) format: pickles in a row, then each storage as int64 numel + bytes.
-
-    The header pickles (a magic number, the protocol 1001, the writer's type sizes) and the
-    object come first, the storages after them; so the object is read once with zero-filled
-    storages to find where its pickle ends, then again with the real ones.
-    """
-    stream = io.BytesIO(data)
-    types: dict[str, Any] = {}
-
-    def placeholder(key: str, storage_type: StorageType, numel: int) -> np.ndarray:
-        types[key] = storage_type
-        return np.zeros(numel, dtype=np.dtype(storage_type.dtype or np.float32))
-
-    def unpickle(load_storage: Any) -> Any:
-        return TorchUnpickler(stream, load_storage, _rebuild, name).load()
-
-    if unpickle(placeholder) != 0x1950A86A20F9469CFC6C or unpickle(placeholder) != 1001:
-        raise CheckpointError(f"juanji.load: {name} is a pickle, but not a torch.save file")
-    info = unpickle(placeholder)  # the writer's byte order and type sizes
-    big = isinstance(info, dict) and info.get("little_endian") is False
-    start = stream.tell()
-    unpickle(placeholder)
-    storages = {}
-    for key in unpickle(placeholder):
-        (numel,) = struct.unpack("<q", stream.read(8))
-        storage_type = types[str(key)]
-        raw = stream.read(numel * np.dtype(storage_type.dtype or np.uint16).itemsize)
-        storages[str(key)] = _storage_array(raw, storage_type, numel, big, name, str(key))
-    stream.seek(start)
-    return unpickle(lambda key, storage_type, numel: storages[key])
-
-
-def _rebuild_tensor(
-    name: str,
-    storage: Any,
-    offset: int,
-    size: Any,
-    stride: Any,
-    requires_grad: bool = False,
-    *rest: Any,
-) -> Tensor:
-    """The tensor ``storage[offset:]`` viewed with ``size`` and ``stride``, as its own copy."""
-    if not isinstance(storage, np.ndarray):
-        raise CheckpointError(f"juanji.load: {name}: a tensor's storage is {type(storage)}")
-    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
-    if len(size) != len(stride) or min(stride, default=0) < 0:
-        raise CheckpointError(f"juanji.load: {name}: bad tensor layout {size} / {stride}")
-    last = offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True)) if all(size) else -1
-    if offset < 0 or last >= storage.size:
-        raise CheckpointError(
-            f"juanji.load: {name}: a tensor of size {size}, stride {stride} and offset {offset} "
-            f"does not fit its storage of {storage.size} elements; the file is damaged"
-        )
-    item = storage.itemsize
-    view = np.lib.stride_tricks.as_strided(
-        storage[offset:], shape=size, strides=tuple(s * item for s in stride), writeable=False
-    )
-    return Tensor(np.array(view, copy=True), requires_grad=bool(requires_grad))
 
 
 def _to_location(obj: Any, map_location: Any) -> Any:
