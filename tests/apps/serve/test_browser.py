@@ -279,3 +279,81 @@ def test_questions_show_the_explain_text(page):
     button.click()
     text = _find(page, "topic-text")
     WebDriverWait(page, 60).until(lambda d: "detach" in text.text and "nodes" in text.text)
+
+
+# ------------------------------------------------------------------ other sites (issue 25)
+_EVIL_PAGE = """<!doctype html><html><body>
+<form id="f" method="POST" enctype="text/plain" action="TARGET/api/train">
+<input name='{"images": 10, "x": "' value='"}'></form>
+<script>
+window.attempts = (async () => {
+  const results = [];
+  const tries = [
+    {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"},
+     body: '{"images": 10}'},
+    {method: "POST", mode: "cors", headers: {"Content-Type": "application/json"}, body: "{}"},
+    {method: "POST", mode: "no-cors", body: "{}"},
+  ];
+  for (const options of tries) {
+    try {
+      const r = await fetch("TARGET/api/train", options);
+      results.push(r.type + " " + r.status);
+    } catch (e) { results.push("blocked"); }
+  }
+  return results;
+})();
+</script></body></html>"""
+
+
+@pytest.fixture
+def evil_site(served):
+    """Another origin (127.0.0.1 on another port) serving a page that attacks the API."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    html = _EVIL_PAGE.replace("TARGET", served.url).encode()
+
+    class Evil(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_another_sites_page_cannot_start_a_training(browser, served, evil_site):
+    # The audit's attack from a real browser: fetch (no-cors text/plain, cors JSON) and a form
+    # posting text/plain. None may start a training or write a run folder.
+    served.app.trainer.wait(120)
+    before = sorted(served.app.runs_root.iterdir())
+    steps_before = served.app.trainer.status()["step"]
+    browser.get(evil_site)
+    results = browser.execute_async_script("const done = arguments[0]; window.attempts.then(done)")
+    assert results[0] == "opaque 0" and results[1] == "blocked" and results[2] == "opaque 0"
+    browser.execute_script("document.getElementById('f').submit()")
+    WebDriverWait(browser, 15).until(lambda d: "another site" in d.page_source)  # the 403
+    status = served.app.trainer.status()
+    assert status["state"] not in ("starting", "running") and status["step"] == steps_before
+    assert sorted(served.app.runs_root.iterdir()) == before
+
+
+def test_the_page_works_under_localhost_too(browser, served):
+    port = served.server.server_address[1]
+    browser.get(f"http://localhost:{port}/")
+    body = browser.find_element(By.TAG_NAME, "body")
+    WebDriverWait(browser, 30).until(lambda d: body.get_attribute("data-ready") == "1")
+    result = browser.execute_async_script(
+        "const done = arguments[0]; postJSON('/api/conv', {kernel: [[1]]})"
+        ".then(r => done(r.output_shape), e => done(String(e)))"
+    )
+    assert result == [6, 6]

@@ -83,8 +83,8 @@ _PATHS = ["/", "/static/app.js", "/static/../server.py", "/api/info", "/api/run"
           "/api/unit?id=1&layer=features.0&channel=0&y=0&x=0",
           "/api/unit?id=1&layer=features.9&channel=-1&y=10000000000&x=0",
           "/api/explain/conv", "/api/explain/nope", "/api/explain/%00", "/api/nothing",
-          "/" + "a" * 5000, "/api/info?" + "&".join(["a=1"] * 500), "*",
-          "http://evil.example/"]  # fmt: skip
+          "//[x/api/info", "//evil.example/api/info", "/api/info#x?y", "/" + "a" * 5000,
+          "/api/info?" + "&".join(["a=1"] * 500), "*", "http://evil.example/"]  # fmt: skip
 
 
 def _value(rng: random.Random):

@@ -325,6 +325,11 @@ def test_damaged_images_are_400_in_words(served):
         assert " is cannot" not in result["error"]
 
 
+def test_json_null_is_not_nested(served):
+    reply = _ask(served, "POST", "/api/conv", b"null", JSON)
+    _error(reply, 400, "JSON object")
+
+
 @pytest.mark.parametrize("depth", [9, 1000, 100_000])
 def test_deeply_nested_json_is_422(served, depth):
     body = b'{"grid": ' + b"[" * depth + b"]" * depth + b"}"

@@ -41,7 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from juanji._shapes import PADDING_STRINGS
 from juanji._version import __version__
@@ -278,29 +278,31 @@ class _Handler(BaseHTTPRequestHandler):
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             raise RequestError(f"the body is not valid JSON ({error})") from None
-        except RecursionError:
-            data = None  # nested deeper than the parser goes: far past the limit below
-        depth = guard.MAX_JSON_DEPTH + 1 if data is None else guard.json_depth(data)
-        if depth > guard.MAX_JSON_DEPTH:
-            raise RequestError(
-                f"the JSON body nests {'too' if data is None else depth} levels deep; at most "
-                f"{guard.MAX_JSON_DEPTH}",
-                422,
-                field="body",
-                limit=guard.MAX_JSON_DEPTH,
-            )
-        return data
+        except RecursionError:  # deeper than the parser goes: far past the limit
+            depth = "more than a thousand"
+        else:
+            depth = guard.json_depth(data)
+            if depth <= guard.MAX_JSON_DEPTH:
+                return data
+        raise RequestError(
+            f"the JSON body nests {depth} levels deep; at most {guard.MAX_JSON_DEPTH}",
+            422,
+            field="body",
+            limit=guard.MAX_JSON_DEPTH,
+        )
 
     # ------------------------------------------------------------------ routing
     def _handle(self, method: str) -> None:
-        url = urlsplit(self.path)
+        # The target is a path and a query (no scheme or host: urlsplit would read "//x/y" as
+        # host x), without a fragment.
+        path, _, query = self.path.partition("#")[0].partition("?")
         self._unread = 0
         try:
             self._unread = self._check(method)
-            route = self._route(method, url.path)
+            route = self._route(method, path)
             if route is None:
                 return
-            self._json(route(parse_qs(url.query)))
+            self._json(route(parse_qs(query)))
         except RequestError as error:
             self._refuse(error)
         except JuanjiError as error:
