@@ -36,13 +36,15 @@ Example:
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from juanji._ops import compiled as _compiled
 from juanji._ops.conv import registry, selection
 
-__all__ = ["compiled", "conv"]
+__all__ = ["compiled", "conv", "cudnn", "mps"]
 
 
 class _ConvSettings:
@@ -138,3 +140,52 @@ class _CompiledSettings:
 
 
 compiled = _CompiledSettings()
+
+
+class _CudnnModule(types.ModuleType):
+    """``juanji.backends.cudnn``: PyTorch's cuDNN flags, as a build without CUDA answers them.
+
+    juanji never calls cuDNN, so the flags change nothing; they exist so that the lines
+    scripts write (``cudnn.benchmark = True``, ``cudnn.deterministic = True``) run.
+    ``is_available()`` is False and ``version()`` None, as in a CPU-only PyTorch.
+    """
+
+    enabled = True
+    benchmark = False
+    deterministic = False
+    allow_tf32 = True
+
+    @staticmethod
+    def is_available() -> bool:
+        """False: juanji does not use cuDNN."""
+        return False
+
+    @staticmethod
+    def version() -> None:
+        """None, as PyTorch answers without cuDNN."""
+        return None
+
+
+class _MpsModule(types.ModuleType):
+    """``juanji.backends.mps``: Apple's Metal backend, which juanji does not have.
+
+    ``device = "mps" if torch.backends.mps.is_available() else "cpu"`` picks the CPU.
+    """
+
+    @staticmethod
+    def is_available() -> bool:
+        """False: juanji has no Metal backend."""
+        return False
+
+    @staticmethod
+    def is_built() -> bool:
+        """False: juanji was not built with Metal."""
+        return False
+
+
+# Real modules, registered under their dotted names, so that ``import juanji.backends.cudnn as
+# cudnn`` works as ``import torch.backends.cudnn as cudnn`` does.
+cudnn = _CudnnModule(f"{__name__}.cudnn", _CudnnModule.__doc__)
+mps = _MpsModule(f"{__name__}.mps", _MpsModule.__doc__)
+sys.modules.setdefault(cudnn.__name__, cudnn)
+sys.modules.setdefault(mps.__name__, mps)

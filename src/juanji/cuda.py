@@ -4,14 +4,19 @@ juanji runs on the CPU with NumPy, and on an NVIDIA GPU only through the optiona
 ``is_available()`` is True only when CuPy imports and sees a GPU, so the usual
 ``device = 'cuda' if torch.cuda.is_available() else 'cpu'`` picks the CPU everywhere else.
 Seeding functions are no-ops (juanji has one generator, seeded by ``juanji.manual_seed``);
-questions that need a GPU raise as PyTorch does without CUDA.
+questions that need a GPU raise as PyTorch does without CUDA. The legacy type names
+(``juanji.cuda.FloatTensor``, ``LongTensor``...) answer ``isinstance`` for tensors of their
+dtype on the GPU; constructing one without a GPU raises TypeError, as a CPU-only PyTorch does.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from juanji import _dtype
 from juanji.backend import cupy_or_none
+from juanji.tensor import legacy
+from juanji.tensor.tensor import Tensor
 
 _NO_GPU = (
     "juanji.cuda: no GPU is available (juanji uses an NVIDIA GPU only through CuPy: "
@@ -81,3 +86,42 @@ def empty_cache() -> None:
     cupy = cupy_or_none()
     if cupy is not None:
         cupy.get_default_memory_pool().free_all_blocks()
+
+
+class _CudaTensorType(type):
+    """``isinstance(t, juanji.cuda.FloatTensor)``: a Tensor of the class's dtype on the GPU."""
+
+    _legacy_dtype: _dtype.DType
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return (
+            isinstance(obj, Tensor) and obj.dtype == cls._legacy_dtype and obj.device.type == "cuda"
+        )
+
+
+def _cuda_type(name: str) -> type:
+    cpu_type = getattr(legacy, name)
+
+    def __new__(cls: type, *args: Any) -> Tensor:  # noqa: N807 - a class's constructor
+        if not is_available():
+            raise TypeError(
+                f"type torch.cuda.{name} not available. Torch not compiled with CUDA enabled. "
+                "(juanji uses an NVIDIA GPU only through CuPy: pip install 'cupy-cuda12x'; use "
+                f"juanji.{name} or juanji.tensor(..., device=device) for CPU tensors)"
+            )
+        return cpu_type(*args).to("cuda")
+
+    doc = f"Legacy constructor of {cpu_type._legacy_dtype} tensors on the GPU (needs CuPy)."
+    namespace = {"_legacy_dtype": cpu_type._legacy_dtype, "__new__": __new__, "__doc__": doc}
+    return _CudaTensorType(name, (), {**namespace, "__module__": __name__})
+
+
+FloatTensor = _cuda_type("FloatTensor")
+DoubleTensor = _cuda_type("DoubleTensor")
+HalfTensor = _cuda_type("HalfTensor")
+LongTensor = _cuda_type("LongTensor")
+IntTensor = _cuda_type("IntTensor")
+ShortTensor = _cuda_type("ShortTensor")
+CharTensor = _cuda_type("CharTensor")
+ByteTensor = _cuda_type("ByteTensor")
+BoolTensor = _cuda_type("BoolTensor")
