@@ -130,3 +130,19 @@ def test_a_launcher_without_mpi4py_gives_the_install_hint(monkeypatch):
     with pytest.raises(ImportError, match=r'pip install "juanji\[distributed\]"'):
         dist.init_process_group()
     assert not dist.is_initialized()
+
+
+def test_node_local_rank_as_pytorch(monkeypatch):
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    with pytest.raises(RuntimeError, match="LOCAL_RANK is not set"):
+        dist.get_node_local_rank()
+    assert dist.get_node_local_rank(fallback_rank=3) == 3
+    assert torch.distributed.get_node_local_rank(fallback_rank=3) == 3
+    dist.init_process_group()
+    try:
+        assert dist.get_node_local_rank() == 0
+        assert group_module._world.node_rank_and_size() == (0, 1)
+        monkeypatch.setenv("LOCAL_RANK", "5")
+        assert dist.get_node_local_rank() == 5 == torch.distributed.get_node_local_rank()
+    finally:
+        dist.destroy_process_group()

@@ -36,6 +36,7 @@ __all__ = [
     "get_rank",
     "get_world_size",
     "get_backend",
+    "get_node_local_rank",
 ]
 
 # Environment variables that MPI launchers set in each process they start: MPICH's Hydra and
@@ -66,6 +67,23 @@ class ProcessGroup:
         self._rank = rank
         self._size = size
         self.timeout = timeout
+        self._node: tuple[int, int] | None = None
+
+    def node_rank_and_size(self) -> tuple[int, int]:
+        """This rank's place among the ranks on its machine, and their number.
+
+        The ranks sharing memory with this one (MPI's ``COMM_TYPE_SHARED`` split, a collective
+        the first time: every rank must call it). A machine's cores are shared by that many
+        processes, so each may use ``cores // size`` threads.
+        """
+        if self._node is None:
+            if self.comm is None:
+                self._node = (0, 1)
+            else:
+                node = self.comm.Split_type(mpi().COMM_TYPE_SHARED, key=self._rank)
+                self._node = (node.Get_rank(), node.Get_size())
+                node.Free()
+        return self._node
 
     def rank(self) -> int:
         """This process's rank in the group."""
@@ -268,6 +286,28 @@ def get_rank(group: ProcessGroup | None = None) -> int:
 def get_world_size(group: ProcessGroup | None = None) -> int:
     """The number of processes in the job."""
     return default_group("get_world_size", group).size()
+
+
+def get_node_local_rank(fallback_rank: int | None = None) -> int:
+    """This process's rank among those on its machine.
+
+    ``LOCAL_RANK`` when the launcher set it (as torchrun does); else, in an initialised group,
+    the rank among the processes that share this machine's memory (a collective the first time:
+    call it on every rank); else ``fallback_rank``.
+
+    Raises:
+        RuntimeError: none of the three is available.
+    """
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if _world is not None:
+        return _world.node_rank_and_size()[0]
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError(
+        "get_node_local_rank: LOCAL_RANK is not set, no process group is initialised and no "
+        "fallback_rank was given"
+    )
 
 
 def get_backend(group: ProcessGroup | None = None) -> str:
