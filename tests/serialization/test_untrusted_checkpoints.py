@@ -379,3 +379,32 @@ def test_mutated_checkpoints_load_or_raise_checkpoint_error_under_a_memory_limit
     assert set(outcomes) <= {"loaded", "refused"}, outcomes
     assert sum(outcomes.values()) >= 300 and outcomes.get("refused", 0) > 0, outcomes
     assert outcomes.get("loaded", 0) > 0, outcomes  # some mutations only change values
+
+
+def test_mutated_safetensors_files_load_or_raise_checkpoint_error_under_a_memory_limit(tmp_path):
+    from safetensors.torch import save_file
+
+    seeds = [str(tmp_path / "f32.safetensors"), str(tmp_path / "bf16.safetensors")]
+    save_file({"w": torch.randn(3, 4), "b": torch.arange(3)}, seeds[0])
+    save_file({"w": torch.randn(3, 4).bfloat16(), "s": torch.ones(2)}, seeds[1])
+    code = FUZZ.replace("juanji.load(io.BytesIO(bytes(data)))", textwrap.dedent("""\
+        open(sys.argv[4], "wb").write(bytes(data))
+                    juanji.serialization.load_file(sys.argv[4])"""))
+    outcomes = run_limited(code, json.dumps(seeds), "800", "30", str(tmp_path / "m.safetensors"),
+                           timeout=120)
+    assert set(outcomes) <= {"loaded", "refused"}, outcomes
+    assert sum(outcomes.values()) >= 300 and outcomes.get("refused", 0) > 0, outcomes
+
+
+@pytest.mark.parametrize("header", [
+    b"[" * 100000 + b"]" * 100000,  # nested deeper than the JSON parser recurses
+    b'{"w": {"dtype": "BF16", "shape": [-1, -4], "data_offsets": [0, 8]}}',
+    b'{"w": {"dtype": "BF16", "shape": [2], "data_offsets": ["0", 4]}}',
+    b'{"w": {"dtype": "BF16", "shape": [2]}}',
+    b'{"w": "BF16", "v": {"dtype": "BF16"}}',
+])
+def test_malformed_safetensors_headers_are_checkpoint_errors(tmp_path, header):
+    path = tmp_path / "h.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + bytes(8))
+    with pytest.raises(CheckpointError, match=r"h.safetensors is not a valid safetensors file"):
+        juanji.serialization.load_file(path)

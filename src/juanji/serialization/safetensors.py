@@ -208,7 +208,10 @@ def load_file(filename: str | os.PathLike) -> dict[str, Tensor]:
     data = _read(filename)
     dtypes = _dtypes(filename, data)
     if "BF16" in dtypes.values():
-        arrays = _load_with_bfloat16(filename, data)
+        try:
+            arrays = _load_with_bfloat16(filename, data)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
+            raise _corrupt(filename, f"a header entry is malformed ({error!r:.200})") from error
     else:
         unknown = sorted(set(dtypes.values()) - set(_NUMPY_DTYPES))
         if unknown:
@@ -242,7 +245,7 @@ def _header(path: Any, data: bytes) -> tuple[dict[str, Any], int]:
     (length,) = struct.unpack("<Q", data[:8])
     try:
         header = json.loads(data[8 : 8 + length])
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested 10**5 deep
         raise _corrupt(path, "the header is not JSON") from error
     if not isinstance(header, dict):
         raise _corrupt(path, "the header is not a JSON object")
@@ -311,7 +314,7 @@ def load_metadata(filename: str | os.PathLike) -> dict[str, str]:
         raise _corrupt(path, f"header of {length} bytes but only {len(header_bytes)} present")
     try:
         header = json.loads(header_bytes)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise _corrupt(path, "the header is not JSON") from error
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     return dict(metadata or {})
