@@ -9,9 +9,13 @@ def test_collectives_give_every_rank_the_result(mpi_job):
     assert "OK rank 0" in job.stdout and "OK rank 1" in job.stdout, job.stdout
 
 
-@pytest.mark.parametrize("bucket_cap_mb", ["0.0005", "25"], ids=["many-buckets", "one-bucket"])
-def test_ddp_two_ranks_train_as_one_process_at_the_global_batch(mpi_job, bucket_cap_mb):
-    job = mpi_job("ddp_equivalence.py", bucket_cap_mb)
+@pytest.mark.parametrize(
+    "arguments",
+    [["0.0005"], ["25"], ["0.0005", "batchnorm"]],
+    ids=["many-buckets", "one-bucket", "sync-batchnorm"],
+)
+def test_ddp_two_ranks_train_as_one_process_at_the_global_batch(mpi_job, arguments):
+    job = mpi_job("ddp_equivalence.py", *arguments)
     assert job.returncode == 0, job.stderr
     assert "OK rank 0" in job.stdout and "OK rank 1" in job.stdout, job.stdout
 

@@ -1,7 +1,9 @@
 """Under ``mpiexec -n N``: DDP at global batch B on N ranks trains as one process at batch B.
 
 Each rank also trains the single-process reference itself (on the whole batch), then compares
-weights. Arguments: the bucket cap in MiB. Prints ``OK rank R`` when the weights agree.
+weights. Arguments: the bucket cap in MiB, and ``batchnorm`` to put a BatchNorm in the model
+(SyncBatchNorm under DDP: then the running statistics must agree too). Prints ``OK rank R``
+when the weights agree.
 """
 
 import sys
@@ -14,14 +16,15 @@ from juanji import nn
 
 
 class Net(nn.Module):
-    def __init__(self):
+    def __init__(self, batchnorm=False):
         super().__init__()
         self.conv = nn.Conv2d(1, 4, 3)
+        self.norm = nn.BatchNorm2d(4) if batchnorm else nn.Identity()
         self.fc = nn.Linear(4 * 6 * 6, 5)
         self.unused = nn.Linear(2, 2)  # never called: DDP must not wait for its gradient
 
     def forward(self, x):
-        x = nn.functional.max_pool2d(self.conv(x).relu(), 1)
+        x = nn.functional.max_pool2d(self.norm(self.conv(x)).relu(), 1)
         return self.fc(x.flatten(1))
 
 
@@ -34,11 +37,13 @@ def step(model, optimizer, batches):
 
 def main():
     cap = float(sys.argv[1])
+    batchnorm = sys.argv[2:] == ["batchnorm"]
     dist.init_process_group()
     rank, world = dist.get_rank(), dist.get_world_size()
     juanji.manual_seed(100 + rank)  # different on each rank: DDP must copy rank 0's
-    model = nn.parallel.DistributedDataParallel(Net(), bucket_cap_mb=cap)
-    reference = Net()
+    local = nn.SyncBatchNorm.convert_sync_batchnorm(Net(batchnorm))
+    model = nn.parallel.DistributedDataParallel(local, bucket_cap_mb=cap)
+    reference = Net(batchnorm)
     reference.load_state_dict(model.module.state_dict())
     options = {"lr": 0.1, "momentum": 0.9}
     optimizer = juanji.optim.SGD(model.parameters(), **options)
@@ -65,7 +70,8 @@ def main():
                 nn.functional.cross_entropy(model(x), y).backward()
         optimizer.step()
     worst = 0.0
-    for p, q in zip(model.module.parameters(), reference.parameters(), strict=True):
+    pairs = zip(model.module.state_dict().values(), reference.state_dict().values(), strict=True)
+    for p, q in pairs:  # parameters and BatchNorm's running statistics
         worst = max(worst, float(np.abs(p.detach().numpy() - q.detach().numpy()).max()))
     assert list(model.state_dict())[0] == "module.conv.weight", list(model.state_dict())
     assert worst < 2e-5, f"rank {rank}: weights differ from one process's by {worst}"
