@@ -116,6 +116,16 @@ def test_a_post_from_another_sites_page_is_403_and_does_nothing(served, tmp_path
     assert sorted(served.app.runs_root.iterdir()) == before  # no run folder written
 
 
+@pytest.mark.parametrize("path", ["/api/explain/all", "/api/info", "/api/run"])
+def test_an_api_get_from_another_sites_page_is_403_but_the_pages_files_are_not(served, path):
+    # <img src=.../api/explain/all> on any site would keep the server computing otherwise.
+    for headers in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        _error(_ask(served, "GET", path, headers=headers), 403, "another site's page")
+        assert _ask(served, "GET", "/static/app.css", headers=headers).status == 200
+    same = {"Sec-Fetch-Site": "same-origin", "Origin": f"http://127.0.0.1:{_port(served)}"}
+    assert _ask(served, "GET", "/api/info", headers=same).status == 200
+
+
 @pytest.mark.parametrize(
     "headers",
     [{"Origin": "http://127.0.0.1:{port}"}, {"Origin": "http://localhost:{port}"},

@@ -10,10 +10,11 @@ connection):
   reached through a DNS name that an attacker points at 127.0.0.1 (DNS rebinding) sends its
   own name here. When the server listens on every address (``0.0.0.0``, ``::``) a bare IP
   address is accepted too: rebinding needs a name, never an address.
-* ``check_origin`` (requests other than GET and HEAD): an ``Origin`` header must be this
-  server's own (``http://`` one of the accepted hosts); without one, ``Sec-Fetch-Site`` (sent by
-  current browsers) must be ``same-origin`` or ``none``; a request with neither comes from a
-  script such as curl, not from a page, and passes. Else 403.
+* ``check_origin`` (every request but a GET or HEAD of the page's own files): an ``Origin``
+  header must be this server's own (``http://`` one of the accepted hosts); without one,
+  ``Sec-Fetch-Site`` (sent by current browsers) must be ``same-origin`` or ``none``; a request
+  with neither comes from a script such as curl, not from a page, and passes. Else 403 (a GET
+  from another site could not read the answer, but it would make the server work).
 * ``check_type``: a body's ``Content-Type`` must be what the route reads (``application/json``,
   or ``image/png``/``image/jpeg`` for a drawing), else 415: the types a cross-site form can
   send without asking first (``text/plain``, form encodings) are never read.

@@ -19,9 +19,10 @@ GET     ``/api/explain/TOPIC``      a worked example (``juanji explain TOPIC``)
 ======  ==========================  ==================================================
 
 Before any route runs, ``juanji.apps.serve.guard`` checks the request: the ``Host`` it names
-(421 for a name the server was not started for: DNS rebinding), the ``Origin`` of a POST (403
-for another site's page), the body's framing (one ``Content-Length``; 411 for chunked) and its
-``Content-Type`` (415). A body is read within ``read_timeout`` seconds (408 otherwise).
+(421 for a name the server was not started for: DNS rebinding), the ``Origin`` of a POST or an
+API GET (403 for another site's page), the body's framing (one ``Content-Length``; 411 for
+chunked) and its ``Content-Type`` (415). A body is read within ``read_timeout`` seconds (408
+otherwise).
 
 Every error is JSON ``{"error": message, "status": N}`` with a 4xx status, plus ``field`` and
 ``limit`` when a setting is past its limit (422); 413 past ``MAX_IMAGE_BYTES`` or
@@ -298,7 +299,7 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("#")[0].partition("?")
         self._unread = 0
         try:
-            self._unread = self._check(method)
+            self._unread = self._check(method, path)
             route = self._route(method, path)
             if route is None:
                 return
@@ -311,7 +312,7 @@ class _Handler(BaseHTTPRequestHandler):
             traceback.print_exc(file=self.server.stream)
             self._refuse(RequestError(f"internal error ({type(error).__name__}: {error})", 500))
 
-    def _check(self, method: str) -> int:
+    def _check(self, method: str, path: str) -> int:
         """The guards every request passes (see ``guard``); the body's length."""
         server, headers = self.server, self.headers
         try:
@@ -320,7 +321,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # a body of unknown length: nothing more is read
             raise
         guard.check_host(guard.single(headers, "Host"), server.hosts, server.host, server.port)
-        if method not in ("GET", "HEAD"):
+        if method not in ("GET", "HEAD") or path.startswith("/api/"):  # not the page's files
             origin, site = guard.single(headers, "Origin"), guard.single(headers, "Sec-Fetch-Site")
             guard.check_origin(origin, site, server.hosts)
         return length
