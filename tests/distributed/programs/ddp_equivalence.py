@@ -1,9 +1,9 @@
 """Under ``mpiexec -n N``: DDP at global batch B on N ranks trains as one process at batch B.
 
 Each rank also trains the single-process reference itself (on the whole batch), then compares
-weights. Arguments: the bucket cap in MiB, and ``batchnorm`` to put a BatchNorm in the model
-(SyncBatchNorm under DDP: then the running statistics must agree too). Prints ``OK rank R``
-when the weights agree.
+weights. Each argument is one run: the bucket cap in MiB, with ``,batchnorm`` to put a
+BatchNorm in the model (SyncBatchNorm under DDP: then the running statistics must agree too).
+Prints ``OK rank R run I`` for each run whose weights agree.
 """
 
 import sys
@@ -35,10 +35,8 @@ def step(model, optimizer, batches):
     optimizer.step()
 
 
-def main():
-    cap = float(sys.argv[1])
-    batchnorm = sys.argv[2:] == ["batchnorm"]
-    dist.init_process_group()
+def train_and_compare(cap, batchnorm):
+    """The largest difference between DDP's and one process's state after 6 steps."""
     rank, world = dist.get_rank(), dist.get_world_size()
     juanji.manual_seed(100 + rank)  # different on each rank: DDP must copy rank 0's
     local = nn.SyncBatchNorm.convert_sync_batchnorm(Net(batchnorm))
@@ -74,8 +72,17 @@ def main():
     for p, q in pairs:  # parameters and BatchNorm's running statistics
         worst = max(worst, float(np.abs(p.detach().numpy() - q.detach().numpy()).max()))
     assert list(model.state_dict())[0] == "module.conv.weight", list(model.state_dict())
-    assert worst < 2e-5, f"rank {rank}: weights differ from one process's by {worst}"
-    print(f"OK rank {rank} max difference {worst:.2e}", flush=True)
+    return worst
+
+
+def main():
+    dist.init_process_group()
+    rank = dist.get_rank()
+    for run, argument in enumerate(sys.argv[1:]):
+        cap, *options = argument.split(",")
+        worst = train_and_compare(float(cap), options == ["batchnorm"])
+        assert worst < 2e-5, f"rank {rank} {argument}: weights differ by {worst}"
+        print(f"OK rank {rank} run {run} max difference {worst:.2e}", flush=True)
     dist.destroy_process_group()
 
 
