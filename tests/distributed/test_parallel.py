@@ -239,3 +239,10 @@ def test_ddp_starts_full_buckets_while_backward_runs(monkeypatch):
         np.testing.assert_allclose(p.grad.numpy(), want, rtol=1e-6)
     assert [launched for launched, _ in started] == list(range(6))  # in bucket order
     assert started[0][1] >= 4  # the last layer's bucket left before the first layer's grads
+    started.clear()
+    ddp._reducer.overlap = False  # the benchmark's switch: every bucket after backward
+    model.zero_grad()
+    ddp(x).square().sum().backward()
+    assert [left for _, left in started] == [0] * 6
+    for p, want in zip(model.parameters(), expected, strict=True):
+        np.testing.assert_allclose(p.grad.numpy(), want, rtol=1e-6)

@@ -95,6 +95,7 @@ class Reducer:
         self.remaining = 0  # gradients still to arrive in the round under way (0: none begun)
         self.launched = 0  # buckets whose Allreduce has started, in order
         self.requests: list[Any] = []
+        self.overlap = True  # start each bucket when full (False: all after backward)
 
     def prepare(self, uses: dict[int, int]) -> None:
         """Expect ``uses[i]`` gradient parts for parameter ``i`` in the next backward."""
@@ -141,6 +142,8 @@ class Reducer:
         self._launch_full_buckets()
 
     def _launch_full_buckets(self) -> None:
+        if not self.overlap and self.remaining > 0:
+            return  # measuring the overlap's worth: every bucket waits for the end of backward
         while self.launched < len(self.buckets) and self.buckets[self.launched].pending == 0:
             if self.group.comm is not None:
                 MPI = mpi()
