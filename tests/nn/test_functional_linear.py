@@ -83,7 +83,7 @@ def test_flatten_matches_torch(xp, start, end, rng):
 
 
 def test_flatten_errors():
-    with pytest.raises(ValueError, match=r"flatten: start_dim .* cannot come after end_dim"):
+    with pytest.raises(RuntimeError, match=r"flatten: start_dim .* cannot come after end_dim"):
         F.flatten(juanji.zeros(2, 3, 4), 2, 1)
     with pytest.raises(TypeError, match=r"flatten: input must be a Tensor"):
         F.flatten([1, 2])

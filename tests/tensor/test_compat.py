@@ -54,9 +54,9 @@ def test_meshgrid_errors_and_default():
     with pytest.warns(UserWarning, match="indexing"):
         a, _ = juanji.meshgrid(juanji.arange(2), juanji.arange(3))
     assert a.shape == (2, 3)
-    with pytest.raises(ValueError, match="meshgrid: indexing must be 'ij' or 'xy', got 'yx'"):
+    with pytest.raises(RuntimeError, match="meshgrid: indexing must be 'ij' or 'xy', got 'yx'"):
         juanji.meshgrid(juanji.arange(2), indexing="yx")
-    with pytest.raises(ValueError, match="meshgrid: expected 0-D or 1-D tensors, argument 0"):
+    with pytest.raises(RuntimeError, match="meshgrid: expected 0-D or 1-D tensors, argument 0"):
         juanji.meshgrid(juanji.zeros(2, 2), indexing="ij")
 
 
@@ -71,7 +71,7 @@ def test_normal_forms_shapes_and_statistics():
     assert juanji.normal(0, 1, (2, 1), requires_grad=True).requires_grad
     with pytest.raises(TypeError, match="normal: with float mean and std, give size="):
         juanji.normal(0.0, 1.0)
-    with pytest.raises(ValueError, match="normal: std must be >= 0"):
+    with pytest.raises(RuntimeError, match="normal: std must be >= 0"):
         juanji.normal(juanji.zeros(2), -1.0)
 
 
@@ -93,7 +93,7 @@ def test_logic_operators_match_torch():
             op(torch.tensor(a), torch.tensor(b)).tolist()
         )
     assert (~juanji.tensor([1, 2])).tolist() == (~torch.tensor([1, 2])).tolist()
-    with pytest.raises(TypeError, match="&: needs bool or integer tensors"):
+    with pytest.raises(NotImplementedError, match="&: needs bool or integer tensors"):
         juanji.ones(2) & juanji.ones(2)
 
 
@@ -111,7 +111,7 @@ def test_swapaxes_and_movedim_match_torch(shape, data):
 
 def test_movedim_error():
     with pytest.raises(
-        ValueError, match="movedim: source .* and destination .* must have the same"
+        RuntimeError, match="movedim: source .* and destination .* must have the same"
     ):
         juanji.zeros(2, 3).movedim((0, 1), (1,))
 

@@ -138,8 +138,11 @@ def dim_tuple(dim: Any, ndim: int, fn: str) -> tuple[int, ...] | None:
     if dim is None:
         return None
     if isinstance(dim, (list, tuple)):
-        axes = tuple(sorted({dim_index(d, ndim, fn) for d in dim}))
-        return axes if axes else None
+        listed = [dim_index(d, ndim, fn) for d in dim]
+        for axis in listed:
+            if listed.count(axis) > 1:
+                raise RuntimeError(f"{fn}: dim {axis} appears multiple times in the list of dims")
+        return tuple(sorted(listed)) or None
     return (dim_index(dim, ndim, fn),)
 
 

@@ -74,3 +74,22 @@ def check_int_power(base: Any, exponent: Any) -> None:
             "pow: Integers to negative integer powers are not allowed; use a float base, "
             "e.g. x.float() ** -1"
         )
+
+
+def check_broadcast(fn: str, *shapes: Any) -> None:
+    """PyTorch's RuntimeError when shapes do not broadcast (NumPy raises ValueError)."""
+    try:
+        np.broadcast_shapes(*(tuple(s) for s in shapes))
+    except ValueError:
+        raise RuntimeError(
+            f"{fn}: shapes {' and '.join(str(tuple(s)) for s in shapes)} do not broadcast (sizes "
+            "must match or be 1, aligned from the right)"
+        ) from None
+
+
+def check_comparable(fn: str, a: Any, b: Any) -> None:
+    """``isclose``/``allclose``: tensors of one dtype and broadcastable shapes, as PyTorch."""
+    if hasattr(b, "_data"):
+        check_broadcast(fn, a.shape, b.shape)
+        if a._data.dtype != b._data.dtype:
+            raise RuntimeError(f"{fn}: {a.dtype} did not match {b.dtype}")

@@ -16,7 +16,7 @@ import numpy as np
 from juanji import _dtype
 from juanji._ops import trig
 from juanji.backend import xp_of
-from juanji.tensor._args import dim_index, shape_args, to_array
+from juanji.tensor._args import check_sizes, dim_index, shape_args, to_array
 from juanji.tensor._base import TensorBase
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class CompatMethods(TensorBase):
     ) -> Self:
         """Zeros of ``size``, with this tensor's dtype unless given."""
         xp = _xp(self)
-        return self._new(xp.zeros(shape_args(size, "new_zeros")), dtype, requires_grad)
+        return self._new(xp.zeros(_new_shape(size, "new_zeros")), dtype, requires_grad)
 
     def new_ones(
         self,
@@ -135,7 +135,7 @@ class CompatMethods(TensorBase):
     ) -> Self:
         """Ones of ``size``, with this tensor's dtype unless given."""
         xp = _xp(self)
-        return self._new(xp.ones(shape_args(size, "new_ones")), dtype, requires_grad)
+        return self._new(xp.ones(_new_shape(size, "new_ones")), dtype, requires_grad)
 
     def new_empty(
         self,
@@ -157,7 +157,7 @@ class CompatMethods(TensorBase):
     ) -> Self:
         """``fill_value`` repeated over ``size``, with this tensor's dtype unless given."""
         xp = _xp(self)
-        array = xp.full(shape_args((size,), "new_full"), fill_value)
+        array = xp.full(_new_shape((size,), "new_full"), fill_value)
         return self._new(array, dtype, requires_grad)
 
     # ------------------------------------------------------------------ shape, in place
@@ -189,12 +189,15 @@ class CompatMethods(TensorBase):
         src = [source] if isinstance(source, builtins.int) else list(source)
         dst = [destination] if isinstance(destination, builtins.int) else list(destination)
         if len(src) != len(dst):
-            raise ValueError(
+            raise RuntimeError(
                 f"movedim: source ({len(src)} dims) and destination ({len(dst)} dims) must "
                 "have the same number of dimensions"
             )
         src = [dim_index(d, self.ndim, "movedim") for d in src]
         dst = [dim_index(d, self.ndim, "movedim") for d in dst]
+        for name, dims in (("source", src), ("destination", dst)):
+            if len(set(dims)) != len(dims):
+                raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims})")
         rest = iter(d for d in range(self.ndim) if d not in src)
         placed = dict(zip(dst, src, strict=True))
         order = [placed[i] if i in placed else next(rest) for i in range(self.ndim)]
@@ -206,7 +209,9 @@ class CompatMethods(TensorBase):
     def _logic(self, other: Any, name: str, op: str) -> Self:
         a, b = self._data, other._data if hasattr(other, "_ctx") else other
         if a.dtype.kind not in "biu" or getattr(b, "dtype", np.dtype(bool)).kind not in "biu":
-            raise TypeError(f"{name}: needs bool or integer tensors, got {self.dtype}")
+            if op == "invert":
+                raise TypeError(f"{name}: needs a bool or integer tensor, got {self.dtype}")
+            raise NotImplementedError(f"{name}: needs bool or integer tensors, got {self.dtype}")
         xp = xp_of(a)
         return self._wrap(xp.invert(a) if op == "invert" else getattr(xp, op)(a, b))
 
@@ -265,3 +270,8 @@ def _raw(value: Any) -> Any:
 
 def _xp(tensor: Any) -> Any:
     return xp_of(tensor._data)
+
+
+def _new_shape(size: tuple, fn: str) -> tuple[int, ...]:
+    """The size of a ``new_*`` factory, with PyTorch's errors (negative, larger than RAM)."""
+    return check_sizes(shape_args(size, fn), 8, fn)

@@ -118,6 +118,6 @@ class IntegerMethods(TensorBase):
 def check_rounding_mode(rounding_mode: Any, fn: str) -> None:
     """PyTorch's rule: ``div``'s ``rounding_mode`` is None, 'trunc' or 'floor'."""
     if rounding_mode not in _ROUNDING_MODES:
-        raise ValueError(
+        raise RuntimeError(
             f"{fn}: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
         )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from juanji import _dtype
 from juanji._ops import movement
 from juanji.tensor._args import dim_index, dim_tuple, index_arrays, resolve_shape, shape_args
 from juanji.tensor._base import TensorBase
@@ -33,10 +34,30 @@ class ShapeMethods(TensorBase):
         )
 
     def view(self, *shape: Any) -> Self:
-        """Same as ``reshape`` (juanji copies when NumPy cannot make a view)."""
+        """Same as ``reshape`` (juanji copies when NumPy cannot make a view).
+
+        ``view(dtype)`` reinterprets the bytes, as PyTorch does (``view(juanji.int32)`` of
+        ``1.0`` is ``1065353216``); the result is outside the graph.
+        """
         if len(shape) == 1 and not isinstance(shape[0], (builtins.int, tuple, list)):
-            return self.to(shape[0])  # view(dtype) is not a reinterpretation here: a cast
+            return self._view_dtype(shape[0])
         return self.reshape(*shape)
+
+    def _view_dtype(self, dtype: Any) -> Self:
+        target, data = _dtype.as_dtype(dtype, "view").np_dtype, self._data
+        if target.itemsize != data.itemsize:
+            rule = f"to view {self.dtype} as {dtype} (different element sizes)"
+            if data.ndim == 0:
+                raise RuntimeError(f"view: self.dim() cannot be 0 {rule}")
+            if data.shape[-1] != 1 and data.strides[-1] != data.itemsize:
+                raise RuntimeError(f"view: self.stride(-1) must be 1 {rule}")
+            ratio = target.itemsize // data.itemsize
+            if ratio > 1 and data.shape[-1] % ratio:
+                raise RuntimeError(
+                    f"view: self.size(-1) must be divisible by {ratio} {rule}, but got "
+                    f"{data.shape[-1]}"
+                )
+        return self._wrap(data.view(target))
 
     def view_as(self, other: TensorBase) -> Self:
         """Reshape to ``other``'s shape."""
@@ -51,7 +72,7 @@ class ShapeMethods(TensorBase):
         start = dim_index(start_dim, self.ndim, "flatten")
         end = dim_index(end_dim, self.ndim, "flatten")
         if start > end:
-            raise ValueError(
+            raise RuntimeError(
                 f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim})"
             )
         shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
@@ -69,7 +90,7 @@ class ShapeMethods(TensorBase):
         """Reorder dimensions."""
         order = tuple(dim_index(d, self.ndim, "permute") for d in shape_args(dims, "permute"))
         if sorted(order) != list(range(self.ndim)):
-            raise ValueError(
+            raise RuntimeError(
                 f"permute: dims must be a permutation of 0..{self.ndim - 1}, got {order}"
             )
         return self._apply(movement.Permute, self, dims=order)
@@ -78,13 +99,15 @@ class ShapeMethods(TensorBase):
         """Swap two dimensions."""
         order = list(range(self.ndim))
         a, b = dim_index(dim0, self.ndim, "transpose"), dim_index(dim1, self.ndim, "transpose")
+        if self.ndim == 0:  # transpose(0, -1) of a 0-d tensor: itself, as in PyTorch
+            return self._apply(movement.Permute, self, dims=())
         order[a], order[b] = order[b], order[a]
         return self._apply(movement.Permute, self, dims=tuple(order))
 
     def t(self) -> Self:
         """Transpose a matrix (0-D and 1-D tensors are returned as they are)."""
         if self.ndim > 2:
-            raise ValueError(f"t: expects a tensor with <= 2 dimensions, got {self.ndim}")
+            raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got {self.ndim}")
         return self if self.ndim < 2 else self.transpose(0, 1)
 
     @property
@@ -94,8 +117,12 @@ class ShapeMethods(TensorBase):
 
     @property
     def mT(self) -> Self:  # noqa: N802 - PyTorch's name
-        """The last two dimensions swapped."""
-        return self.transpose(-2, -1)
+        """The last two dimensions swapped (matrices or batches of them; 0-d: itself)."""
+        if self.ndim == 1:
+            raise RuntimeError(
+                "mT: only supported on matrices or batches of matrices, got a 1-D tensor"
+            )
+        return self.transpose(-2, -1) if self.ndim else self.transpose(0, 0)
 
     def squeeze(self, dim: Any = None) -> Self:
         """Remove dimensions of size 1 (all, or only ``dim``)."""
@@ -116,13 +143,24 @@ class ShapeMethods(TensorBase):
         target = shape_args(sizes, "expand")
         lead = len(target) - self.ndim
         if lead < 0:
-            raise ValueError(f"expand: cannot expand shape {self.shape} to {target}")
+            raise RuntimeError(
+                f"expand: the number of sizes provided ({len(target)}) must be greater or equal "
+                f"to the number of dimensions in the tensor ({self.ndim}), shape {self.shape}"
+            )
+        if builtins.any(n == -1 for n in target[:lead]):
+            raise RuntimeError(
+                "expand: the size -1 is not allowed in a leading, new dimension, got "
+                f"{tuple(target)} for shape {self.shape}"
+            )
         shape = tuple(
             self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(target)
         )
         fits = all(old in (1, new) for old, new in zip(self.shape, shape[lead:], strict=True))
-        if not fits:
-            raise ValueError(f"expand: cannot expand shape {self.shape} to {tuple(target)}")
+        if not fits or builtins.any(n < 0 for n in shape):
+            raise RuntimeError(
+                f"expand: cannot expand shape {self.shape} to {tuple(target)} (each size must "
+                "equal the existing one, or the existing one must be 1)"
+            )
         return self._apply(movement.Expand, self, shape=shape)
 
     def expand_as(self, other: TensorBase) -> Self:
@@ -133,10 +171,12 @@ class ShapeMethods(TensorBase):
         """Tile the tensor ``repeats[i]`` times along dimension i."""
         reps = shape_args(repeats, "repeat")
         if len(reps) < self.ndim:
-            raise ValueError(
+            raise RuntimeError(
                 f"repeat: number of repeats ({len(reps)}) can not be smaller than the number "
                 f"of dimensions ({self.ndim})"
             )
+        if builtins.any(n < 0 for n in reps):
+            raise RuntimeError(f"repeat: repeats must be non-negative, got {reps}")
         return self._apply(movement.Repeat, self, repeats=reps)
 
     def flip(self, *dims: Any) -> Self:

@@ -201,10 +201,10 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         )
         indexing = "ij"
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+        raise RuntimeError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     for i, tensor in enumerate(tensors):
         if not isinstance(tensor, Tensor) or tensor.ndim > 1:
-            raise ValueError(f"meshgrid: expected 0-D or 1-D tensors, argument {i} is not")
+            raise RuntimeError(f"meshgrid: expected 0-D or 1-D tensors, argument {i} is not")
     items = [t.reshape(-1) for t in tensors]
     swap = indexing == "xy" and len(items) >= 2
     if swap:
@@ -248,7 +248,7 @@ def normal(
         np_dtype = tensors[0]._data.dtype
     m, s = np.asarray(operand(mean)), np.asarray(operand(std))
     if (s < 0).any():
-        raise ValueError(f"normal: std must be >= 0, got {s.min()}")
+        raise RuntimeError(f"normal: std must be >= 0, got {s.min()}")
     if tensors:
         values = (numpy_rng(generator).standard_normal(shape) * s + m).astype(np_dtype)
     else:  # drawn in chunks into the result: no float64 copy of a float32 tensor

@@ -11,6 +11,7 @@ from typing import Any
 
 from juanji._ops import movement
 from juanji.tensor._args import dim_index as _dim
+from juanji.tensor._checks import check_comparable
 from juanji.tensor.tensor import Tensor, _promote_pair, where
 
 __all__ = [
@@ -69,8 +70,9 @@ __all__ = [
 def _tensors(tensors: Sequence[Tensor], fn: str) -> list[Tensor]:
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{fn}: expected a list or tuple of tensors, got {type(tensors).__name__}")
-    if not tensors:
-        raise ValueError(f"{fn}: expected a non-empty list of tensors")
+    if not tensors:  # PyTorch: ValueError from cat, RuntimeError from stack
+        error = RuntimeError if fn == "stack" else ValueError
+        raise error(f"{fn}: expected a non-empty list of tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{fn}: element {i} is {type(t).__name__}, expected a Tensor")
@@ -90,6 +92,13 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         tensor([1, 2, 3])
     """
     items = _tensors(tensors, "cat")
+    for i, t in enumerate(items):
+        if t.ndim == 0:
+            raise RuntimeError(
+                f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated"
+            )
+    if any(t.shape != (0,) for t in items):  # PyTorch's legacy rule: 1-D empty tensors are skipped
+        items = [t for t in items if t.shape != (0,)]
     d = _dim(dim, items[0].ndim, "cat")
     reference = items[0].shape
     for i, t in enumerate(items):
@@ -335,9 +344,10 @@ def isclose(
     atol: float = 1e-8,  # noqa: A002
     equal_nan: bool = False,
 ) -> Tensor:
-    """Elementwise closeness as a bool tensor."""
+    """Elementwise closeness as a bool tensor (same dtype, broadcastable shapes)."""
     import numpy as np  # noqa: PLC0415
 
+    check_comparable("isclose", input, other)
     return Tensor(
         np.isclose(
             input._data,

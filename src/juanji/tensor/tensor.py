@@ -15,6 +15,7 @@ refuses tensors that require grad; ``detach()`` shares memory and drops the grap
 from __future__ import annotations
 
 import builtins
+import operator
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,7 +31,13 @@ from juanji.tensor._args import (
     parse_to,
     to_array,
 )
-from juanji.tensor._checks import bool_mask, check_int_power, check_matmul
+from juanji.tensor._checks import (
+    bool_mask,
+    check_broadcast,
+    check_comparable,
+    check_int_power,
+    check_matmul,
+)
 from juanji.tensor._compat import CompatMethods, dtype_of_type, type_name
 from juanji.tensor._inplace import InplaceMethods
 from juanji.tensor._integer import IntegerMethods, check_rounding_mode, wrap_int_scalar
@@ -275,9 +282,11 @@ class Tensor(  # each family inherits _base.TensorBase
         return _binary(elementwise.Add, self, other, reverse=True)
 
     def __sub__(self, other: Any) -> Tensor:
+        _check_not_bool("-", self, other)
         return _binary(elementwise.Sub, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
+        _check_not_bool("-", self, other)
         return _binary(elementwise.Sub, self, other, reverse=True)
 
     def __mul__(self, other: Any) -> Tensor:
@@ -312,6 +321,7 @@ class Tensor(  # each family inherits _base.TensorBase
         return _as_tensor_like(other, self).matmul(self)
 
     def __neg__(self) -> Tensor:
+        _check_not_bool("-", self, None)
         return Tensor._apply(elementwise.Neg, self)
 
     def __pos__(self) -> Tensor:
@@ -409,8 +419,11 @@ class Tensor(  # each family inherits _base.TensorBase
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
         """Clip every element into ``[min, max]``."""
         if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
-        return Tensor._apply(elementwise.Clamp, self, min=min, max=max)
+            raise RuntimeError("clamp: at least one of min and max must be given")
+        source = self
+        if self._data.dtype.kind in "iub" and any(isinstance(v, float) for v in (min, max)):
+            source = self.to(_dtype.get_default_dtype())  # a float bound gives a float result
+        return Tensor._apply(elementwise.Clamp, source, min=min, max=max)
 
     clip = clamp
 
@@ -463,38 +476,52 @@ class Tensor(  # each family inherits _base.TensorBase
         """Hyperbolic tangent elementwise."""
         return Tensor._apply(activation.Tanh, self._float())
 
-    def softmax(self, dim: builtins.int) -> Tensor:
-        """Softmax along ``dim``."""
+    def softmax(self, dim: builtins.int, dtype: Any = None) -> Tensor:
+        """Softmax along ``dim`` of a float tensor (``dtype`` casts first)."""
+        source = self._softmax_input(dtype, "softmax")
+        return Tensor._apply(activation.Softmax, source, dim=dim_index(dim, self.ndim, "softmax"))
+
+    def log_softmax(self, dim: builtins.int, dtype: Any = None) -> Tensor:
+        """Log of softmax along ``dim``, computed stably (``dtype`` casts first)."""
+        source = self._softmax_input(dtype, "log_softmax")
         return Tensor._apply(
-            activation.Softmax, self._float(), dim=dim_index(dim, self.ndim, "softmax")
+            activation.LogSoftmax, source, dim=dim_index(dim, self.ndim, "log_softmax")
         )
 
-    def log_softmax(self, dim: builtins.int) -> Tensor:
-        """Log of softmax along ``dim``, computed stably."""
-        return Tensor._apply(
-            activation.LogSoftmax, self._float(), dim=dim_index(dim, self.ndim, "log_softmax")
-        )
+    def _softmax_input(self, dtype: Any, fn: str) -> Tensor:
+        source = self if dtype is None else self.to(dtype)
+        if source._data.dtype.kind != "f":  # PyTorch has no integer kernel either
+            raise NotImplementedError(
+                f"{fn}: not implemented for {source.dtype} tensors; pass dtype=juanji.float32 "
+                "or call .float() first"
+            )
+        return source
 
     # ------------------------------------------------------------------ comparisons
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(xp_of(self._data).asarray(self._data == operand(other)))
+        return self._compare(other, operator.eq)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(xp_of(self._data).asarray(self._data != operand(other)))
+        return self._compare(other, operator.ne)
 
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor(xp_of(self._data).asarray(self._data < operand(other)))
+        return self._compare(other, operator.lt)
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor(xp_of(self._data).asarray(self._data <= operand(other)))
+        return self._compare(other, operator.le)
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor(xp_of(self._data).asarray(self._data > operand(other)))
+        return self._compare(other, operator.gt)
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor(xp_of(self._data).asarray(self._data >= operand(other)))
+        return self._compare(other, operator.ge)
 
     __hash__ = object.__hash__
+
+    def _compare(self, other: Any, op: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            check_broadcast(op.__name__, self.shape, other.shape)
+        return Tensor(xp_of(self._data).asarray(op(self._data, operand(other))))
 
     def eq(self, other: Any) -> Tensor:
         """Elementwise ``==`` as a bool tensor."""
@@ -532,6 +559,7 @@ class Tensor(  # each family inherits _base.TensorBase
         equal_nan: builtins.bool = False,
     ) -> builtins.bool:
         """True if ``|self - other| <= atol + rtol * |other|`` everywhere."""
+        check_comparable("allclose", self, other)
         return builtins.bool(
             xp_of(self._data).allclose(
                 self._data, operand(other), rtol=rtol, atol=atol, equal_nan=equal_nan
@@ -612,6 +640,20 @@ class _Clone(movement.Contiguous):
 
     def forward(self, a: Any) -> Any:
         return a.copy()
+
+
+def _check_not_bool(op: str, a: Tensor, b: Any) -> None:
+    """PyTorch refuses ``-`` on bool tensors (subtraction of two, or negation of one)."""
+    b_is_bool = (
+        b is None
+        or isinstance(b, builtins.bool)
+        or (isinstance(b, Tensor) and b._data.dtype == builtins.bool)
+    )
+    if a._data.dtype == builtins.bool and b_is_bool:
+        raise RuntimeError(
+            f"{op}: the `-` operator on bool tensors is not supported; use `^` or "
+            "logical_xor() to subtract, `~` or logical_not() to invert a mask"
+        )
 
 
 def _rebuild(cls: type[Tensor], array: np.ndarray, requires_grad: bool) -> Tensor:
