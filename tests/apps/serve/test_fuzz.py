@@ -32,7 +32,7 @@ if sys.platform != "linux":
 REQUESTS = 1000
 BUDGET_SECONDS = 60.0
 SERVER_SECONDS = 240
-FUZZ_MEMORY = 1536 * 1024 * 1024  # a predict at the pixel limit peaks near 0.5 GB here
+FUZZ_MEMORY = 1536 * 1024 * 1024  # address space: a predict at the pixel limit peaks at 0.9 GB
 SEED = 25
 
 _SERVER = r"""
