@@ -45,13 +45,14 @@ def load(path_or_model_proto: Any, trainable: bool = False) -> Any:
         An ``OnnxModule``; call it with the graph's inputs (Tensors or arrays).
 
     Raises:
-        OnnxImportError: an unreadable file, an opset older than 7, or ops juanji cannot run
-            (all of them listed in one message).
+        OnnxImportError: an unreadable file or bytes, a malformed graph (an initialiser
+            whose data disagrees with its dims, a negative dimension...), an opset older than
+            7, or ops juanji cannot run (all of them listed in one message).
         MissingDependencyError: the ``onnx`` package is not installed.
     """
-    from juanji.onnx._graph import OnnxModule, read_model
+    from juanji.onnx._graph import build_module
 
-    return OnnxModule(read_model(path_or_model_proto), trainable=bool(trainable))
+    return build_module(path_or_model_proto, bool(trainable))
 
 
 def export(

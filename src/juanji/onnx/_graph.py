@@ -9,6 +9,7 @@ constants. Names are the ONNX names with characters a Module attribute cannot ho
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -47,13 +48,54 @@ def _onnx() -> Any:
     return _require("onnx")
 
 
+def tensor_array(proto: Any, what: str) -> np.ndarray:
+    """The array of a ``TensorProto`` once its dims and its data agree (nothing allocated first).
+
+    Raises:
+        OnnxImportError: a negative dimension, data held elsewhere (external data the loader did
+            not read), or a byte or element count other than the dims imply.
+    """
+    onnx = _onnx()
+    kind, dims = onnx.TensorProto, list(proto.dims)
+    if any(d < 0 for d in dims):
+        raise OnnxImportError(f"juanji.onnx.load: {what} has a negative dimension in {dims}")
+    if proto.data_location == kind.EXTERNAL:
+        raise OnnxImportError(
+            f"juanji.onnx.load: {what} keeps its data in an external file, which is read only "
+            "when the model is loaded from its path (next to that file)"
+        )
+    count = math.prod(dims)
+    try:
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(proto.data_type)
+        field = onnx.helper.tensor_dtype_to_field(proto.data_type)
+    except (KeyError, TypeError, ValueError) as error:
+        raise OnnxImportError(f"juanji.onnx.load: {what} has no known data type "
+                              f"({proto.data_type})") from error
+    packed = proto.data_type in {getattr(kind, n, -1) for n in ("INT4", "UINT4", "FLOAT4E2M1")}
+    if proto.HasField("raw_data"):
+        unit, expected = "bytes", (count + 1) // 2 if packed else count * dtype.itemsize
+        held = len(proto.raw_data)
+    else:
+        values = getattr(proto, field)
+        unit, held = "values", len(values)
+        expected = count * (2 if dtype.kind == "c" else 1)
+        if packed:
+            expected = (count + 1) // 2
+    if held != expected:
+        raise OnnxImportError(
+            f"juanji.onnx.load: {what} declares dims {dims} ({count} elements, {expected} "
+            f"{unit}) but holds {held} {unit}; the file is damaged"
+        )
+    return onnx.numpy_helper.to_array(proto)
+
+
 def _attribute(attr: Any) -> Any:
     onnx = _onnx()
     value = onnx.helper.get_attribute_value(attr)
     if isinstance(value, bytes):
         return value.decode()
     if isinstance(value, onnx.TensorProto):
-        return onnx.numpy_helper.to_array(value)
+        return tensor_array(value, f"attribute {attr.name!r}")
     if isinstance(value, list) and value and isinstance(value[0], bytes):
         return [v.decode() for v in value]
     if isinstance(value, onnx.GraphProto):
@@ -67,7 +109,12 @@ def read_model(source: Any) -> Any:
     if isinstance(source, onnx.ModelProto):
         return source
     if isinstance(source, (bytes, bytearray)):
-        return onnx.load_from_string(bytes(source))
+        try:
+            return onnx.load_from_string(bytes(source))
+        except Exception as error:  # noqa: BLE001 - protobuf's DecodeError and friends
+            raise OnnxImportError(
+                f"juanji.onnx.load: the {len(source)} bytes given are not an ONNX model ({error})"
+            ) from error
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if not os.path.isfile(path):
@@ -126,6 +173,31 @@ def _check_supported(nodes: list[Node], opset: int, domains: list[str]) -> None:
         )
 
 
+def _declared_shape(value: Any) -> tuple[Any, ...]:
+    """A graph input's declared dims: ints, symbolic names, or None where unknown."""
+    dims = tuple(d.dim_value if d.HasField("dim_value") else d.dim_param or None
+                 for d in value.type.tensor_type.shape.dim)
+    if any(isinstance(d, int) and d < 0 for d in dims):
+        raise OnnxImportError(
+            f"juanji.onnx.load: input {value.name!r} declares a negative dimension in {dims}"
+        )
+    return dims
+
+
+def build_module(source: Any, trainable: bool) -> OnnxModule:
+    """``juanji.onnx.load``: the module, or one ``OnnxImportError`` for whatever is wrong."""
+    model = read_model(source)
+    try:
+        return OnnxModule(model, trainable=trainable)
+    except (JuanjiError, MemoryError):  # MemoryError: no size is trusted, so none is expected
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever else a malformed graph provokes
+        raise OnnxImportError(
+            f"juanji.onnx.load: the model is malformed ({type(error).__name__}: "
+            f"{str(error)[:200]})"
+        ) from error
+
+
 class OnnxModule(Module):
     """A juanji Module that runs an ONNX graph; made by ``juanji.onnx.load``.
 
@@ -136,7 +208,6 @@ class OnnxModule(Module):
 
     def __init__(self, model: Any, trainable: bool = False) -> None:
         super().__init__()
-        onnx = _onnx()
         graph = model.graph
         self.opset = default_opset(model)
         self.nodes = [
@@ -157,13 +228,12 @@ class OnnxModule(Module):
         statistics = {name for n in self.nodes if n.op_type == "BatchNormalization"
                       for name in n.inputs[3:5]}
         for init in graph.initializer:
-            array = onnx.numpy_helper.to_array(init)
+            array = tensor_array(init, f"initialiser {init.name!r}")
             learn = trainable and init.name not in statistics
             self._add_initialiser(init.name, array, learn, taken)
         initialised = {i.name for i in graph.initializer}
         self.input_names = [i.name for i in graph.input if i.name not in initialised]
-        declared = {i.name: tuple(d.dim_value if d.HasField("dim_value") else d.dim_param or None
-                                  for d in i.type.tensor_type.shape.dim) for i in graph.input}
+        declared = {i.name: _declared_shape(i) for i in graph.input}
         self.input_shapes = [declared[n] for n in self.input_names]  # ints, names or None
         self.output_names = [o.name for o in graph.output]
         self.trainable = trainable

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +26,10 @@ __all__ = ["register", "open_model", "add_model_options", "onnx_summary"]
 STATE_SUFFIXES = (".pt", ".pth")
 #: The ``metadata_props`` key under which ``juanji export`` stores the run's config.json.
 CONFIG_KEY = "juanji.run_config"
+#: The most elements one sample of an ONNX graph's declared input may hold (a 4096 x 4096
+#: image): eval, predict and summary pad every image to that size (issue 25: a file declaring
+#: 1x1x100000x100000 had predict pad MNIST digits to 37 GiB).
+MAX_ONNX_SAMPLE = 2**24
 
 
 def register(subparsers: Any) -> None:
@@ -119,7 +124,13 @@ def onnx_input_size(module: Any) -> tuple[int, ...]:
     (dims,) = module.input_shapes[:1] or [None]
     if not dims:
         raise JuanjiError("the ONNX graph's input has no declared shape; pass --input")
-    return tuple(d if isinstance(d, int) and d > 0 else 1 for d in dims[1:])
+    size = tuple(d if isinstance(d, int) and d > 0 else 1 for d in dims[1:])
+    if math.prod(size) > MAX_ONNX_SAMPLE:
+        raise JuanjiError(
+            f"the ONNX graph declares inputs of {'x'.join(map(str, size))} per image, more than "
+            f"the {MAX_ONNX_SAMPLE:,} values juanji gives a model from a file"
+        )
+    return size
 
 
 def _from_onnx(path: Path, name: str | None, dataset: str) -> tuple[Any, Any]:
