@@ -146,3 +146,10 @@ def test_node_local_rank_as_pytorch(monkeypatch):
         assert dist.get_node_local_rank() == 5 == torch.distributed.get_node_local_rank()
     finally:
         dist.destroy_process_group()
+
+
+def test_a_launcher_of_another_mpi_is_refused(monkeypatch):
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "4")
+    with pytest.raises(RuntimeError, match=r"started 4 processes \(OMPI_COMM_WORLD_SIZE\) but MPI"):
+        group_module._check_launcher_size(1)
+    group_module._check_launcher_size(4)

@@ -211,6 +211,7 @@ def init_process_group(
     seconds = _seconds(timeout)
     if _launched_by_mpi():
         comm = mpi().COMM_WORLD
+        _check_launcher_size(comm.Get_size())
         group = ProcessGroup(comm, comm.Get_rank(), comm.Get_size(), seconds)
     else:
         group = ProcessGroup(None, 0, 1, seconds)
@@ -227,6 +228,22 @@ def init_process_group(
     if group.comm is not None:
         _previous_excepthook = sys.excepthook
         sys.excepthook = _abort_on_exception
+
+
+def _check_launcher_size(size: int) -> None:
+    """Refuse a job whose launcher and MPI library disagree on the number of processes.
+
+    An mpiexec of another MPI than mpi4py's starts N processes that each see a world of one:
+    N separate trainings, each believing it is the whole job.
+    """
+    for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE"):
+        declared = os.environ.get(name, "")
+        if declared.isdigit() and int(declared) != size:
+            raise RuntimeError(
+                f"init_process_group: the launcher started {declared} processes ({name}) but "
+                f"MPI sees {size}: mpiexec belongs to another MPI library than mpi4py's; use "
+                "the mpiexec installed with it (pip's mpich wheel puts one beside python)"
+            )
 
 
 def _abort_on_exception(kind: type, value: BaseException, traceback: Any) -> None:
