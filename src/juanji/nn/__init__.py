@@ -33,7 +33,9 @@ from juanji.nn.activation import (
 from juanji.nn.container import ModuleDict, ModuleList, Sequential
 from juanji.nn.conv import Conv1d, Conv2d, Conv3d
 from juanji.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from juanji.nn.distance import CosineSimilarity, PairwiseDistance
 from juanji.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
+from juanji.nn.fold import Fold, Unfold
 from juanji.nn.lazy import (
     LazyBatchNorm1d,
     LazyBatchNorm2d,
@@ -49,17 +51,29 @@ from juanji.nn.lazy import (
     LazyInstanceNorm3d,
     LazyLinear,
 )
-from juanji.nn.linear import Flatten, Identity, Linear, Unflatten
+from juanji.nn.linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from juanji.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
+    NLLLoss2d,
+    PoissonNLLLoss,
     SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from juanji.nn.module import Module
 from juanji.nn.normalization import (
@@ -92,7 +106,7 @@ from juanji.nn.padding import (
 )
 from juanji.nn.parallel.sync_batchnorm import SyncBatchNorm
 from juanji.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
-from juanji.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
+from juanji.nn.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from juanji.nn.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -107,6 +121,7 @@ from juanji.nn.pooling import (
     MaxPool2d,
     MaxPool3d,
 )
+from juanji.nn.sparse import Embedding
 from juanji.nn.unpool import (
     LPPool1d,
     LPPool2d,
@@ -142,6 +157,11 @@ __all__ = [
     "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
     "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d",
+    "Bilinear", "ChannelShuffle", "CosineSimilarity", "PairwiseDistance", "Embedding", "Fold",
+    "Unfold", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
+    "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss",
+    "MultiMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
+    "utils", "modules",
 ]
 # fmt: on
 

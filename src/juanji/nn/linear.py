@@ -1,4 +1,4 @@
-"""Dense and shape layers: ``Linear``, ``Identity``, ``Flatten``, ``Unflatten``."""
+"""Dense and shape layers: ``Linear``, ``Bilinear``, ``Identity``, ``Flatten``, ``Unflatten``."""
 
 from __future__ import annotations
 
@@ -81,6 +81,77 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
+        )
+
+
+class Bilinear(Module):
+    """Bilinear map ``y_k = x1 @ weight[k] @ x2 + bias_k``; see ``F.bilinear``.
+
+    Args:
+        in1_features: size of each first input (its last dimension).
+        in2_features: size of each second input.
+        out_features: size of each output.
+        bias: learn an additive bias. Default: True.
+        device: where to create the parameters. Default: the CPU.
+        dtype: floating dtype of the parameters. Default: the default dtype.
+
+    Attributes:
+        weight: ``(out_features, in1_features, in2_features)`` from U(-k, k) with
+            ``k = 1 / sqrt(in1_features)`` (PyTorch's rule).
+        bias: ``(out_features,)`` from the same law; None when ``bias=False``.
+
+    Shape:
+        - Inputs: ``(*, in1_features)`` and ``(*, in2_features)``, the same leading dimensions
+        - Output: ``(*, out_features)``
+
+    Example:
+        >>> import juanji
+        >>> Bilinear(20, 30, 40)(juanji.zeros(128, 20), juanji.zeros(128, 30)).shape
+        (128, 40)
+    """
+
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        for name, value in zip(
+            ("in1_features", "in2_features", "out_features"),
+            (in1_features, in2_features, out_features),
+            strict=True,
+        ):
+            _check_positive("Bilinear", name, value)
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        shape = (out_features, in1_features, in2_features)
+        self.weight = _uninitialised(shape, dtype, device, "Bilinear")
+        if bias:
+            self.bias = _uninitialised((out_features,), dtype, device, "Bilinear")
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw the weight and bias from U(-k, k), ``k = 1 / sqrt(in1_features)``."""
+        bound = 1 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        """Apply the layer (see the class docstring)."""
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        """The settings shown by ``repr``, in PyTorch's format."""
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
         )
 
 

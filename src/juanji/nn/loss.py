@@ -1,4 +1,7 @@
-"""Loss modules: cross-entropy, NLL, MSE, BCE (with logits), L1, smooth L1, Huber, KL divergence.
+"""Loss modules, one per loss function of ``juanji.nn.functional``.
+
+Cross-entropy, NLL, MSE, BCE (with logits), L1, smooth L1, Huber, KL divergence, Poisson and
+Gaussian NLL, and the margin and embedding losses (``nn.functional.loss_margin``).
 
 Each stores its options and calls the function of the same name in
 ``juanji.nn.functional`` (formulas and layouts are documented there). The class ``weight``
@@ -7,7 +10,10 @@ is a buffer, so it moves with ``to()`` and appears in ``state_dict`` (as in PyTo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from juanji.nn.functional import loss as F
+from juanji.nn.functional import loss_margin as LM
 from juanji.nn.functional._checks import check_choice, check_probability, check_tensor
 from juanji.nn.module import Module
 from juanji.tensor.tensor import Tensor
@@ -277,3 +283,279 @@ class KLDivLoss(Module):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         """Apply the layer (see the class docstring)."""
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood; see ``F.poisson_nll_loss``.
+
+    Args:
+        log_input: the input is the log-rate (default True) or the rate.
+        full: add Stirling's approximation of ``log(target!)``. Default: False.
+        eps: added to the rate before its log when ``log_input=False``. Default: 1e-8.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> import juanji
+        >>> PoissonNLLLoss()(juanji.tensor([0.0]), juanji.tensor([2.0]))
+        tensor(1.)
+    """
+
+    def __init__(
+        self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8,
+        reduction: str = "mean",
+    ) -> None:  # fmt: skip
+        super().__init__(reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
+        """Apply the loss (see the class docstring)."""
+        return F.poisson_nll_loss(
+            log_input, target, self.log_input, self.full, eps=self.eps, reduction=self.reduction
+        )
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood with a predicted variance; see ``F.gaussian_nll_loss``.
+
+    Args:
+        full: add the constant ``0.5 log(2 pi)``. Default: False.
+        eps: the smallest variance (a value clamp). Default: 1e-6.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> import juanji
+        >>> GaussianNLLLoss()(juanji.tensor([1.0]), juanji.tensor([1.0]), juanji.tensor([1.0]))
+        tensor(0.)
+    """
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target: Tensor, var: Tensor | float) -> Tensor:  # noqa: A002
+        """Apply the loss (see the class docstring)."""
+        return F.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
+
+
+class _MarginLoss(_Loss):
+    """A loss with a ``margin`` and a ``reduction``."""
+
+    def __init__(self, margin: float, reduction: str) -> None:
+        super().__init__(reduction)
+        self.margin = margin
+
+
+class CosineEmbeddingLoss(_MarginLoss):
+    """Pull pairs with target 1 to cosine 1, push pairs with -1 below ``margin``.
+
+    See ``F.cosine_embedding_loss``. Args: ``margin`` in [-1, 1] (default 0), ``reduction``.
+
+    Example:
+        >>> import juanji
+        >>> x = juanji.tensor([[1.0, 0.0]])
+        >>> CosineEmbeddingLoss()(x, x, juanji.tensor([1.0]))
+        tensor(0.)
+    """
+
+    def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
+        super().__init__(margin, reduction)
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        """Apply the loss (see the class docstring)."""
+        return LM.cosine_embedding_loss(
+            input1, input2, target, self.margin, reduction=self.reduction
+        )
+
+
+class MarginRankingLoss(_MarginLoss):
+    """``max(0, -target * (x1 - x2) + margin)``; see ``F.margin_ranking_loss``.
+
+    Example:
+        >>> import juanji
+        >>> MarginRankingLoss()(juanji.tensor([2.0]), juanji.tensor([1.0]), juanji.tensor([1.0]))
+        tensor(0.)
+    """
+
+    def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
+        super().__init__(margin, reduction)
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        """Apply the loss (see the class docstring)."""
+        return LM.margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_MarginLoss):
+    """Distances with target 1 as they are, with -1 hinged at ``margin`` (default 1).
+
+    See ``F.hinge_embedding_loss``.
+
+    Example:
+        >>> import juanji
+        >>> HingeEmbeddingLoss()(juanji.tensor([0.3]), juanji.tensor([-1.0]))
+        tensor(0.7000)
+    """
+
+    def __init__(self, margin: float = 1.0, *, reduction: str = "mean") -> None:
+        super().__init__(margin, reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        """Apply the loss (see the class docstring)."""
+        return LM.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """Two-class logistic loss ``log(1 + exp(-y x))``; see ``F.soft_margin_loss``.
+
+    Example:
+        >>> import juanji
+        >>> SoftMarginLoss()(juanji.tensor([0.0]), juanji.tensor([-1.0]))
+        tensor(0.6931)
+    """
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        """Apply the loss (see the class docstring)."""
+        return LM.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """One-vs-all logistic loss per class; see ``F.multilabel_soft_margin_loss``.
+
+    Example:
+        >>> import juanji
+        >>> MultiLabelSoftMarginLoss()(juanji.zeros(1, 3), juanji.tensor([[1.0, 0.0, 1.0]]))
+        tensor(0.6931)
+    """
+
+    def __init__(self, weight: Tensor | None = None, *, reduction: str = "mean") -> None:
+        super().__init__(weight, reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        """Apply the loss (see the class docstring)."""
+        return LM.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Hinge between target and non-target classes; see ``F.multilabel_margin_loss``.
+
+    Example:
+        >>> import juanji
+        >>> x = juanji.tensor([[0.1, 0.2, 0.4, 0.8]])
+        >>> MultiLabelMarginLoss()(x, juanji.tensor([[3, 0, -1, 1]]))
+        tensor(0.8500)
+    """
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        """Apply the loss (see the class docstring)."""
+        return LM.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss; see ``F.multi_margin_loss``.
+
+    Args:
+        p: 1 (default) or 2, the power of each hinge.
+        margin: default 1.
+        weight: ``(C,)`` per-class weight, or None.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> import juanji
+        >>> MultiMarginLoss()(juanji.tensor([[0.1, 0.2, 0.4, 0.8]]), juanji.tensor([3]))
+        tensor(0.3250)
+    """
+
+    def __init__(
+        self, p: int = 1, margin: float = 1.0, weight: Tensor | None = None, *,
+        reduction: str = "mean",
+    ) -> None:  # fmt: skip
+        if p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and weight.ndim != 1:
+            raise ValueError(
+                f"MultiMarginLoss: expected weight to be None or 1D tensor, got {weight.ndim}D "
+                "instead"
+            )
+        super().__init__(weight, reduction)
+        self.p, self.margin = p, margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        """Apply the loss (see the class docstring)."""
+        return LM.multi_margin_loss(
+            input, target, self.p, self.margin, self.weight, reduction=self.reduction
+        )
+
+
+class TripletMarginLoss(_MarginLoss):
+    """``max(0, d(a, p) - d(a, n) + margin)``; see ``F.triplet_margin_loss``.
+
+    Args:
+        margin: default 1.
+        p: the norm of the distance. Default: 2.
+        eps: added to the differences. Default: 1e-6.
+        swap: use the smaller of ``d(a, n)`` and ``d(p, n)``. Default: False.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> import juanji
+        >>> a = juanji.zeros(2, 3)
+        >>> TripletMarginLoss(margin=0.5)(a, a, a + 1).item()
+        0.0
+    """
+
+    def __init__(
+        self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False, *,
+        reduction: str = "mean",
+    ) -> None:  # fmt: skip
+        if margin <= 0:
+            raise ValueError(
+                f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead"
+            )
+        super().__init__(margin, reduction)
+        self.p, self.eps, self.swap = p, eps, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        """Apply the loss (see the class docstring)."""
+        return LM.triplet_margin_loss(
+            anchor, positive, negative, self.margin, self.p, self.eps, self.swap,
+            reduction=self.reduction,
+        )  # fmt: skip
+
+
+class TripletMarginWithDistanceLoss(_MarginLoss):
+    """``TripletMarginLoss`` with any distance; see ``F.triplet_margin_with_distance_loss``.
+
+    Example:
+        >>> import juanji
+        >>> a = juanji.zeros(2, 3)
+        >>> TripletMarginWithDistanceLoss()(a, a, a + 1).item()
+        0.0
+    """
+
+    def __init__(
+        self, *, distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+        margin: float = 1.0, swap: bool = False, reduction: str = "mean",
+    ) -> None:  # fmt: skip
+        if margin <= 0:
+            raise ValueError(
+                "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "
+                f"{margin} instead"
+            )
+        super().__init__(margin, reduction)
+        self.distance_function, self.swap = distance_function, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        """Apply the loss (see the class docstring)."""
+        return LM.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction,
+        )  # fmt: skip
+
+
+class NLLLoss2d(NLLLoss):
+    """Deprecated name of ``NLLLoss`` (which takes ``(N, C, H, W)`` input itself)."""

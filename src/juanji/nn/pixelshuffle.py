@@ -1,8 +1,13 @@
-"""``PixelShuffle`` and ``PixelUnshuffle``: channels to space and back (see ``F.pixel_shuffle``)."""
+"""``PixelShuffle``, ``PixelUnshuffle`` (channels to space and back) and ``ChannelShuffle``."""
 
 from __future__ import annotations
 
-from juanji.nn.functional.upsampling import _check_factor, pixel_shuffle, pixel_unshuffle
+from juanji.nn.functional.upsampling import (
+    _check_factor,
+    channel_shuffle,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
 from juanji.nn.module import Module
 from juanji.tensor.tensor import Tensor
 
@@ -51,3 +56,25 @@ class PixelUnshuffle(Module):
     def extra_repr(self) -> str:
         """PyTorch's format."""
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of ``groups`` groups (ShuffleNet); see ``F.channel_shuffle``.
+
+    Example:
+        >>> import juanji
+        >>> ChannelShuffle(2)(juanji.arange(4.0).reshape(1, 4, 1, 1)).flatten()
+        tensor([0., 2., 1., 3.])
+    """
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """Rearrange ``input``."""
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        """PyTorch's format."""
+        return f"groups={self.groups}"

@@ -35,9 +35,11 @@ from juanji.nn.functional.conv_transpose import (
     conv_transpose2d,
     conv_transpose3d,
 )
+from juanji.nn.functional.distance import cosine_similarity, normalize, pairwise_distance, pdist
 from juanji.nn.functional.grid_sample import affine_grid, grid_sample
 from juanji.nn.functional.linear import (
     alpha_dropout,
+    bilinear,
     dropout,
     dropout1d,
     dropout2d,
@@ -49,12 +51,25 @@ from juanji.nn.functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    gaussian_nll_loss,
     huber_loss,
     kl_div,
     l1_loss,
     mse_loss,
     nll_loss,
+    poisson_nll_loss,
     smooth_l1_loss,
+)
+from juanji.nn.functional.loss_margin import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
 from juanji.nn.functional.normalization import (
     batch_norm,
@@ -78,6 +93,7 @@ from juanji.nn.functional.pooling import (
     max_pool2d,
     max_pool3d,
 )
+from juanji.nn.functional.sparse import embedding, one_hot
 from juanji.nn.functional.unpool import (
     lp_pool1d,
     lp_pool2d,
@@ -87,6 +103,7 @@ from juanji.nn.functional.unpool import (
     max_unpool3d,
 )
 from juanji.nn.functional.upsampling import (
+    channel_shuffle,
     interpolate,
     pixel_shuffle,
     pixel_unshuffle,
@@ -176,4 +193,23 @@ __all__ = [
     "lp_pool3d",
     "affine_grid",
     "grid_sample",
+    "bilinear",
+    "channel_shuffle",
+    "cosine_similarity",
+    "normalize",
+    "pairwise_distance",
+    "pdist",
+    "embedding",
+    "one_hot",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
+    "cosine_embedding_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]

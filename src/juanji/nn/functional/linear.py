@@ -233,3 +233,56 @@ def alpha_dropout(
     if inplace:
         return _in_place(fn, input, dropout_ops.AlphaDropout, **params)
     return Tensor._apply(dropout_ops.AlphaDropout, input, **params)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Bilinear map ``y_k = x1 @ weight[k] @ x2 + bias_k`` over the last dimensions.
+
+    Args:
+        input1: ``(*, in1_features)``.
+        input2: ``(*, in2_features)``, the same leading dimensions.
+        weight: ``(out_features, in1_features, in2_features)``.
+        bias: ``(out_features,)`` or None.
+
+    Returns:
+        ``(*, out_features)``.
+
+    Raises:
+        ValueError: sizes that do not match the weight, or leading dimensions that differ.
+
+    Example:
+        >>> import juanji
+        >>> bilinear(juanji.ones(1, 2), juanji.ones(1, 3), juanji.ones(4, 2, 3))
+        tensor([[6., 6., 6., 6.]])
+    """
+    fn = "bilinear"
+    for name, value in (("input1", input1), ("input2", input2), ("weight", weight)):
+        check_tensor(fn, name, value)
+    check_tensor(fn, "bias", bias, optional=True)
+    check_float(fn, "input1", input1)
+    check_same_dtype(fn, input1=input1, input2=input2, weight=weight, bias=bias)
+    if weight.ndim != 3:
+        raise ValueError(
+            f"{fn}: weight must be 3-D (out_features, in1_features, in2_features), got shape "
+            f"{weight.shape}"
+        )
+    out, in1, in2 = weight.shape
+    for i, (name, x, size) in enumerate((("input1", input1, in1), ("input2", input2, in2))):
+        if x.ndim == 0 or x.shape[-1] != size:
+            raise ValueError(
+                f"{fn}: {name} size does not match weight size: got "
+                f"{x.shape[-1] if x.ndim else 'a 0-D tensor'} but expected {size} "
+                f"(weight.shape[{i + 1}])"
+            )
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise ValueError(
+            f"{fn}: input batch dimensions do not match: input1 {input1.shape}, input2 "
+            f"{input2.shape}"
+        )
+    lead = input1.shape[:-1]
+    x1 = input1.reshape(-1, in1)  # (B, in1)
+    mixed = x1.matmul(weight.permute(1, 0, 2).reshape(in1, out * in2))  # (B, out * in2)
+    y = (mixed.reshape(-1, out, in2) * input2.reshape(-1, 1, in2)).sum(-1)  # (B, out)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(*lead, out)

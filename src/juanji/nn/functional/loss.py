@@ -18,6 +18,7 @@ legacy arguments shift the positions) fails loudly instead of silently meaning s
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -473,4 +474,87 @@ def kl_div(
             UserWarning,
             stacklevel=2,
         )
+    return _reduced(loss, reduction)
+
+
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    *,
+    eps: float = 1e-8,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of ``target ~ Poisson(rate)``, without the constant ``log(t!)``.
+
+    ``exp(input) - target * input`` when ``log_input`` (the input is the log-rate), else
+    ``input - target * log(input + eps)``. ``full`` adds Stirling's ``t log t - t +
+    0.5 log(2 pi t)`` where ``t > 1``.
+
+    Example:
+        >>> import juanji
+        >>> poisson_nll_loss(juanji.tensor([0.0]), juanji.tensor([2.0]))
+        tensor(1.)
+    """
+    fn = "poisson_nll_loss"
+    _pair(fn, input, target, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        safe = target.clamp(min=1)  # Stirling's term only where t > 1; log(1) = 0 elsewhere
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + stirling * (target > 1).to(loss.dtype)
+    return _reduced(loss, reduction)
+
+
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of ``target ~ N(input, var)``: ``0.5 (log var + (x - t)^2 / var)``.
+
+    ``var`` has the input's shape, or one dimension fewer or a size-1 dimension (one variance
+    shared, PyTorch's homoscedastic case), or is a float. It is clamped to ``>= eps`` in value
+    only: the gradient passes as if unclamped (PyTorch's no-grad clamp). ``full`` adds
+    ``0.5 log(2 pi)``.
+
+    Raises:
+        ValueError: a negative variance, a ``var`` of the wrong size, an unknown reduction.
+
+    Example:
+        >>> import juanji
+        >>> gaussian_nll_loss(juanji.tensor([1.0]), juanji.tensor([3.0]), juanji.tensor([2.0]))
+        tensor(1.3466)
+    """
+    fn = "gaussian_nll_loss"
+    check_tensor(fn, "input", input)
+    check_tensor(fn, "target", target)
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = input.new_full(input.shape, float(var))
+    check_tensor(fn, "var", var)
+    if bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif (
+            input.ndim != var.ndim
+            or sum(v for i, v in zip(input.shape, var.shape, strict=True) if i != v) != 1
+        ):
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    var = var + (var.clamp(min=eps) - var).detach()
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduced(loss, reduction)

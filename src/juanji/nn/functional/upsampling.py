@@ -37,6 +37,7 @@ __all__ = [
     "upsample_bilinear",
     "pixel_shuffle",
     "pixel_unshuffle",
+    "channel_shuffle",
 ]
 
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
@@ -263,3 +264,39 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     x = input.reshape(*lead, C, H // r, r, W // r, r)  # (*, C, H, i, W, j)
     order = list(range(k + 1)) + [k + 2, k + 4, k + 1, k + 3]  # (*, C, i, j, H, W)
     return x.permute(*order).reshape(*lead, C * r * r, H // r, W // r)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Interleave the channels of ``groups`` groups (ShuffleNet): ``(N, C, *) -> (N, C, *)``.
+
+    Channel ``g * (C / groups) + i`` moves to ``i * groups + g``: the input viewed as
+    ``(N, groups, C / groups, *)`` with its two channel axes swapped.
+
+    Raises:
+        ValueError: ``groups <= 0``, channels that ``groups`` does not divide, or input with
+            fewer than 3 dimensions.
+
+    Example:
+        >>> import juanji
+        >>> channel_shuffle(juanji.arange(4.0).reshape(1, 4, 1), 2).flatten()
+        tensor([0., 2., 1., 3.])
+    """
+    check_tensor("channel_shuffle", "input", input)
+    if not _is_int(groups) or groups <= 0:
+        raise ValueError(
+            "channel_shuffle: Number of groups to divide channels in must be positive. Value of "
+            f"groups:{groups}"
+        )
+    if input.ndim < 3:
+        raise ValueError(
+            "channel_shuffle: channel_shuffle expects input with > 2 dims, but got input with "
+            f"sizes {list(input.shape)}"
+        )
+    n, c, *spatial = input.shape
+    if c % groups:
+        raise ValueError(
+            f"channel_shuffle: Number of channels must be divisible by groups. Got {c} channels "
+            f"and {groups} groups."
+        )
+    shuffled = input.reshape(n, groups, c // groups, *spatial).transpose(1, 2)
+    return shuffled.reshape(n, c, *spatial)

@@ -1,4 +1,4 @@
-"""``torch.nn.modules.activation``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.activation``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.activation import (
     CELU,

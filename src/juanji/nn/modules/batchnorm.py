@@ -1,4 +1,4 @@
-"""``torch.nn.modules.batchnorm``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.batchnorm``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.batchnorm import (
     BatchNorm1d,

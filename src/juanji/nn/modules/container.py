@@ -1,4 +1,4 @@
-"""``torch.nn.modules.container``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.container``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.container import (
     ModuleDict,

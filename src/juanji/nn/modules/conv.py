@@ -1,4 +1,4 @@
-"""``torch.nn.modules.conv``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.conv``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.conv import (
     Conv1d,

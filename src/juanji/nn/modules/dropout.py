@@ -1,4 +1,4 @@
-"""``torch.nn.modules.dropout``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.dropout``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.dropout import (
     AlphaDropout,

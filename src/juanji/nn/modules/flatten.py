@@ -1,4 +1,4 @@
-"""``torch.nn.modules.flatten``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.flatten``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.linear import (
     Flatten,

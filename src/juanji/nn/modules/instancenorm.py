@@ -1,4 +1,4 @@
-"""``torch.nn.modules.instancenorm``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.instancenorm``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.batchnorm import (
     InstanceNorm1d,

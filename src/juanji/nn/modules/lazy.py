@@ -1,4 +1,4 @@
-"""``torch.nn.modules.lazy``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.lazy``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.lazy import (
     LazyModuleMixin,

@@ -1,14 +1,16 @@
-"""``torch.nn.modules.linear``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.linear``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.lazy import (
     LazyLinear,
 )
 from juanji.nn.linear import (
+    Bilinear,
     Identity,
     Linear,
 )
 
 __all__ = [
+    "Bilinear",
     "Identity",
     "Linear",
     "LazyLinear",

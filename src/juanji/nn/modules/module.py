@@ -1,4 +1,4 @@
-"""``torch.nn.modules.module``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.module``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.module import (
     Module,

@@ -1,4 +1,4 @@
-"""``torch.nn.modules.normalization``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.normalization``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.normalization import (
     GroupNorm,

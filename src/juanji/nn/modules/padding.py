@@ -1,4 +1,4 @@
-"""``torch.nn.modules.padding``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.padding``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.padding import (
     CircularPad1d,

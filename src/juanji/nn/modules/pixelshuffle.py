@@ -1,4 +1,4 @@
-"""``torch.nn.modules.pixelshuffle``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.pixelshuffle``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.pixelshuffle import (
     PixelShuffle,

@@ -1,4 +1,4 @@
-"""``torch.nn.modules.pooling``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.pooling``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.pooling import (
     AdaptiveAvgPool1d,

@@ -1,4 +1,4 @@
-"""``torch.nn.modules.upsampling``'s names (the implementation is elsewhere in ``juanji.nn``)."""
+"""``torch.nn.modules.upsampling``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.upsampling import (
     Upsample,
