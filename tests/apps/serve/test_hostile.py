@@ -267,6 +267,7 @@ def test_requests_http_server_refuses_itself_get_a_json_4xx(served, data):
         ({"dilation": 64, "padding": "same"}, "dilation", playground.MAX_PADDED),
         ({"stride": [1, 10**15]}, "stride", playground.MAX_PADDED),
         ({"pool": {"kernel_size": 1, "stride": 10**18}}, "pool stride", playground.MAX_PADDED),
+        ({"pool": {"kernel_size": 10**18}}, "pool kernel_size", playground.MAX_PADDED),
         ({"grid": [[1e300, 1], [1, 1]], "kernel": [[1e300]]}, "grid", playground.MAX_VALUE),
         ({"kernel": [[-1e7]]}, "kernel", playground.MAX_VALUE),
     ],

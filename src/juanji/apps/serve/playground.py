@@ -229,6 +229,7 @@ def _pool(feature: np.ndarray, spec: Any) -> dict[str, Any] | None:
     if mode not in ("max", "avg"):
         raise RequestError(f"playground: pool mode must be 'max' or 'avg', got {mode!r}")
     kernel = _pair(spec.get("kernel_size", 2), "pool kernel_size")
+    _within("pool kernel_size", kernel, MAX_PADDED, "a window of")
     stride = _pair(spec.get("stride", kernel), "pool stride")
     _within("pool stride", stride, MAX_PADDED, "a step of")
     function = F.max_pool2d if mode == "max" else F.avg_pool2d
