@@ -19,9 +19,15 @@ images as one (N, 28, 28) uint8 tensor and calls ``batch_apply(transform, images
 ``Compose([ToTensor(), RandomShift(2)])`` that is a handful of array operations per batch and
 no Python loop over images.
 
-Inputs may be NumPy arrays or Tensors; each transform returns the kind it was given, except
-``ToTensor``, whose single-sample call always returns a Tensor (as torchvision's does). Spatial
-transforms work on the last two axes, so they apply before or after ``ToTensor``. Random draws
+Inputs may be PIL images, NumPy arrays or Tensors; each transform returns the kind and layout
+it was given, except ``ToTensor``, whose single-sample call always returns a Tensor (as
+torchvision's does). Before ``ToTensor`` an image is what torchvision takes there, a PIL image,
+or what juanji's datasets give in its place: a uint8 image (H, W) or (H, W, C) (CIFAR-10,
+``ImageFolder``; a batch (N, H, W, C)); after it, a (..., C, H, W) tensor. The rule that tells
+the two apart (``_layout``): a uint8 image whose last axis has 1 to 4 entries and whose first
+has more is channels last; anything else is channels first. So
+``Compose([RandomCrop(32, padding=4), RandomHorizontalFlip(), ToTensor()])`` runs on CIFAR-10
+as it does with torchvision. Random draws
 come from the ``generator`` given to the transform, else from the default generator that
 ``juanji.manual_seed`` resets; the streams are NumPy's, not torchvision's.
 

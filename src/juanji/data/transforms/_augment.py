@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from juanji.data.transforms._base import _check_spatial, _rewrap, _unwrap
+from juanji.data.transforms._layout import image_in, is_pil
 from juanji.random import Generator, numpy_rng
 
 __all__ = [
@@ -50,6 +51,10 @@ def _as_dtype(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if dtype == np.uint8:
         return np.clip(np.rint(out), 0, 255).astype(np.uint8)
     return out.astype(dtype, copy=False)
+
+
+# Pillow's resampling filters by number (Image.Resampling.NEAREST, .BILINEAR): no import needed.
+_PIL_FILTERS = {"nearest": 0, "bilinear": 2}
 
 
 def _weights(n_in: int, n_out: int, mode: str) -> np.ndarray:
@@ -87,16 +92,16 @@ class _RandomFlip:
         self.generator = generator
 
     def __call__(self, img: Any) -> Any:
-        """Flip one image with probability p."""
-        array, as_tensor = _unwrap(img)
+        """Flip one image (PIL, (H, W, C) uint8 or (..., H, W)) with probability p."""
+        array, restore = image_in(img)
         _check_spatial(array, 2, self.name)
-        return _rewrap(self._flip(array[None])[0], as_tensor)
+        return restore(self._flip(array[None])[0])
 
     def batch(self, imgs: Any) -> Any:
         """Flip each image of (N, ..., H, W) with probability p, independently."""
-        array, as_tensor = _unwrap(imgs)
+        array, restore = image_in(imgs, batched=True)
         _check_spatial(array, 3, f"{self.name}.batch")
-        return _rewrap(self._flip(array), as_tensor)
+        return restore(self._flip(array))
 
     def _flip(self, batch: np.ndarray) -> np.ndarray:
         flip = numpy_rng(self.generator).random(len(batch)) < self.p
@@ -166,15 +171,21 @@ class Resize:
         return (new_short, new_long) if h <= w else (new_long, new_short)
 
     def __call__(self, img: Any) -> Any:
-        """Resize one image (..., H, W)."""
-        return self.batch(img)
+        """Resize one image: PIL (with Pillow's resampling), (H, W, C) uint8, or (..., H, W)."""
+        if is_pil(img):  # torchvision resizes PIL images with Pillow
+            h, w = self.output_size(img.size[1], img.size[0])
+            return img.resize((w, h), _PIL_FILTERS[self.interpolation])
+        return self._resize(img, batched=False)
 
     def batch(self, imgs: Any) -> Any:
         """Resize (N, ..., H, W): every image has the same size, so one resampling does all."""
-        array, as_tensor = _unwrap(imgs)
+        return self._resize(imgs, batched=True)
+
+    def _resize(self, imgs: Any, batched: bool) -> Any:
+        array, restore = image_in(imgs, batched=batched)
         _check_spatial(array, 2, "Resize")
         size = self.output_size(*array.shape[-2:])
-        return _rewrap(resize_array(array, size, self.interpolation), as_tensor)
+        return restore(resize_array(array, size, self.interpolation))
 
     def __repr__(self) -> str:
         return f"Resize(size={self.size}, interpolation={self.interpolation})"
@@ -195,12 +206,15 @@ class CenterCrop:
         self.size = _pair(size, "CenterCrop")
 
     def __call__(self, img: Any) -> Any:
-        """Crop one image (..., H, W)."""
-        return self.batch(img)
+        """Crop one image (PIL, (H, W, C) uint8 or (..., H, W))."""
+        return self._crop(img, batched=False)
 
     def batch(self, imgs: Any) -> Any:
         """Crop every image of (N, ..., H, W) at the same centre window."""
-        array, as_tensor = _unwrap(imgs)
+        return self._crop(imgs, batched=True)
+
+    def _crop(self, imgs: Any, batched: bool) -> Any:
+        array, restore = image_in(imgs, batched=batched)
         _check_spatial(array, 2, "CenterCrop")
         h, w = self.size
         height, width = array.shape[-2:]
@@ -210,7 +224,7 @@ class CenterCrop:
             array = np.pad(array, pads)
             height, width = array.shape[-2:]
         top, left = int(round((height - h) / 2.0)), int(round((width - w) / 2.0))
-        return _rewrap(array[..., top : top + h, left : left + w].copy(), as_tensor)
+        return restore(array[..., top : top + h, left : left + w].copy())
 
     def __repr__(self) -> str:
         return f"CenterCrop(size={self.size})"
@@ -287,16 +301,16 @@ class RandomResizedCrop:
         return np.stack([top.astype(np.int64), left.astype(np.int64), h, w], axis=1)
 
     def __call__(self, img: Any) -> Any:
-        """Crop and resize one image (..., H, W)."""
-        array, as_tensor = _unwrap(img)
+        """Crop and resize one image (PIL, (H, W, C) uint8 or (..., H, W))."""
+        array, restore = image_in(img)
         _check_spatial(array, 2, "RandomResizedCrop")
-        return _rewrap(self._apply(array[None])[0], as_tensor)
+        return restore(self._apply(array[None])[0])
 
     def batch(self, imgs: Any) -> Any:
         """Crop and resize each image of (N, ..., H, W) with its own box."""
-        array, as_tensor = _unwrap(imgs)
+        array, restore = image_in(imgs, batched=True)
         _check_spatial(array, 3, "RandomResizedCrop.batch")
-        return _rewrap(self._apply(array), as_tensor)
+        return restore(self._apply(array))
 
     def _apply(self, batch: np.ndarray) -> np.ndarray:
         boxes = self.sample_boxes(len(batch), *batch.shape[-2:])
@@ -327,7 +341,7 @@ def _gray(batch: np.ndarray) -> np.ndarray:
 
 
 class ColorJitter:
-    """Random brightness, contrast and saturation, after ``ToTensor`` (images (C, H, W)).
+    """Random brightness, contrast and saturation of (C, H, W), (H, W) or PIL/(H, W, C) images.
 
     Each factor is uniform in ``[max(0, 1 - x), 1 + x]`` (or the given (min, max)) per sample:
     brightness scales the image, contrast blends it with its mean grey level, saturation with
@@ -354,14 +368,18 @@ class ColorJitter:
         self.generator = generator
 
     def __call__(self, img: Any) -> Any:
-        """Jitter one image (C, H, W)."""
-        array, as_tensor = _unwrap(img)
-        return _rewrap(self._apply(array[None])[0], as_tensor)
+        """Jitter one image: (C, H, W), (H, W), PIL or (H, W, C) uint8."""
+        array, restore = image_in(img)
+        if array.ndim == 2:  # one grey channel
+            return restore(self._apply(array[None, None])[0, 0])
+        return restore(self._apply(array[None])[0])
 
     def batch(self, imgs: Any) -> Any:
-        """Jitter each image of (N, C, H, W) with its own factors."""
-        array, as_tensor = _unwrap(imgs)
-        return _rewrap(self._apply(array), as_tensor)
+        """Jitter each image of (N, C, H, W) (or (N, H, W, C) uint8) with its own factors."""
+        array, restore = image_in(imgs, batched=True)
+        if array.ndim == 3:  # (N, H, W): one grey channel
+            return restore(self._apply(array[:, None])[:, 0])
+        return restore(self._apply(array))
 
     def _apply(self, batch: np.ndarray) -> np.ndarray:
         if batch.ndim != 4:

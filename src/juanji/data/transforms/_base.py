@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from juanji.backend import sliding_window_view
+from juanji.data.transforms._layout import image_in
 from juanji.random import Generator, numpy_rng
 from juanji.tensor.tensor import Tensor
 
@@ -259,14 +260,16 @@ class Pad:
         self.padding_mode = padding_mode
 
     def __call__(self, img: Any) -> Any:
-        """Pad one image (..., H, W)."""
-        array, as_tensor = _unwrap(img)
+        """Pad one image: PIL or (H, W, C) uint8, or (..., H, W)."""
+        array, restore = image_in(img)
         _check_spatial(array, 2, "Pad")
-        return _rewrap(_pad_last_two(array, self.sides, self.fill, self.padding_mode), as_tensor)
+        return restore(_pad_last_two(array, self.sides, self.fill, self.padding_mode))
 
     def batch(self, imgs: Any) -> Any:
         """Pad every image of the batch (no randomness, so the same as one call)."""
-        return self(imgs)
+        array, restore = image_in(imgs, batched=True)
+        _check_spatial(array, 2, "Pad")
+        return restore(_pad_last_two(array, self.sides, self.fill, self.padding_mode))
 
     def __repr__(self) -> str:
         return f"Pad(padding={self.padding}, fill={self.fill}, padding_mode={self.padding_mode})"
@@ -334,15 +337,15 @@ class RandomCrop:
         self.generator = generator
 
     def __call__(self, img: Any) -> Any:
-        """Crop one image (..., H, W) at a random position."""
-        array, as_tensor = _unwrap(img)
-        return _rewrap(self._crop(array[None])[0], as_tensor)
+        """Crop one image (PIL or (H, W, C) uint8, or (..., H, W)) at a random position."""
+        array, restore = image_in(img)
+        return restore(self._crop(array[None])[0])
 
     def batch(self, imgs: Any) -> Any:
-        """Crop each image of (N, ..., H, W) at its own random position."""
-        array, as_tensor = _unwrap(imgs)
+        """Crop each image of (N, ..., H, W) (or (N, H, W, C) uint8) at its own position."""
+        array, restore = image_in(imgs, batched=True)
         _check_spatial(array, 3, "RandomCrop.batch")
-        return _rewrap(self._crop(array), as_tensor)
+        return restore(self._crop(array))
 
     def _crop(self, batch: np.ndarray) -> np.ndarray:
         _check_spatial(batch, 3, "RandomCrop")
@@ -410,7 +413,7 @@ class RandomShift:
 
     def shift(self, imgs: Any, shifts: np.ndarray) -> Any:
         """Shift sample n of (N, ..., H, W) by ``shifts[n] = (dy, dx)``; no randomness."""
-        array, as_tensor = _unwrap(imgs)
+        array, restore = image_in(imgs, batched=True)
         _check_spatial(array, 3, "RandomShift.shift")
         my, mx = self.max_shift
         shifts = np.asarray(shifts, dtype=np.int64).reshape(len(array), 2)
@@ -419,13 +422,13 @@ class RandomShift:
         padded = _pad_last_two(array, (mx, my, mx, my), self.fill, "constant")
         # out[y] = img[y - dy] = padded[y - dy + my]: the window starts at row my - dy.
         cropped = _crop_each(padded, my - shifts[:, 0], mx - shifts[:, 1], array.shape[-2:])
-        return _rewrap(cropped, as_tensor)
+        return restore(cropped)
 
     def __call__(self, img: Any) -> Any:
-        """Shift one image (..., H, W) by a random (dy, dx)."""
-        array, as_tensor = _unwrap(img)
+        """Shift one image (PIL or (H, W, C) uint8, or (..., H, W)) by a random (dy, dx)."""
+        array, restore = image_in(img)
         _check_spatial(array, 2, "RandomShift")
-        return _rewrap(self.shift(array[None], self.sample_shifts(1))[0], as_tensor)
+        return restore(self.shift(array[None], self.sample_shifts(1))[0])
 
     def batch(self, imgs: Any) -> Any:
         """Shift each image of (N, ..., H, W) by its own random (dy, dx)."""
