@@ -160,17 +160,14 @@ def test_placeholders_load_into_placeholders_but_not_into_real_parameters():
 
 
 def test_lazy_conv_factory_gives_transposed_layers_their_weight_layout():
-    # The contract for LazyConvTranspose*: a class with transposed = True gets its weight as
+    # The contract for LazyConvTranspose*: a _ConvNd with transposed = True gets its weight as
     # (in_channels, out_channels / groups, *kernel), PyTorch's ConvTranspose layout.
     from juanji.nn.lazy import _lazy_conv
 
-    class FakeTranspose(nn.Conv2d):
-        transposed = True
-
-    lazy = _lazy_conv(FakeTranspose)(6, 3, groups=2)
+    lazy = _lazy_conv(nn.ConvTranspose2d)(6, 3, groups=2)
     lazy.initialize_parameters(juanji.zeros(1, 4, 5, 5))
     assert lazy.weight.shape == (4, 3, 3, 3) and lazy.in_channels == 4
-    assert type(lazy).__name__ == "LazyFakeTranspose"
+    assert type(lazy).__name__ == "LazyConvTranspose2d" and lazy.transposed
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])

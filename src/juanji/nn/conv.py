@@ -1,5 +1,10 @@
 """Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d``, all one ``_ConvNd``.
 
+``_ConvNd`` is also the base of the transposed layers (``nn/conv_transpose.py``), as in
+PyTorch: ``transposed=True`` stores the weight as ``(C_in, C_out / groups, *k)`` and keeps an
+``output_padding``; the arguments' checks, the parameters, their initialisation and ``repr``
+are written once, here.
+
 The arithmetic (padding forms, stride, dilation, groups, output size) is explained once, in
 ``juanji.nn.functional.conv``; these modules hold the weight and bias, validate the constructor
 arguments, and add ``padding_mode``: with ``'zeros'`` the padding is the convolution's own; with
@@ -42,8 +47,39 @@ def _stored_padding(owner: str, padding: Any, n: int) -> Any:
     return tuple(b if _is_int(e) else (b, a) for e, (b, a) in zip(entries, parsed, strict=True))
 
 
+def _check_arguments(
+    owner: str,
+    n: int,
+    in_channels: Any,
+    out_channels: Any,
+    groups: Any,
+    padding: Any,
+    padding_mode: Any,
+    transposed: bool,
+) -> None:
+    """The constructor's channel, group and padding-mode rules, with PyTorch's errors."""
+    if transposed and padding_mode != "zeros":
+        raise ValueError(
+            f'{owner}: only "zeros" padding_mode is supported (as in PyTorch), got '
+            f"{padding_mode!r}"
+        )
+    if transposed and isinstance(padding, str):
+        raise ValueError(f"{owner}: padding must be an int or {n} ints, got {padding!r}")
+    _check_channels(owner, "in_channels", in_channels)
+    _check_channels(owner, "out_channels", out_channels)
+    _check_channels(owner, "groups", groups)
+    for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if channels % groups:
+            raise ValueError(f"{owner}: {name} ({channels}) must be divisible by groups ({groups})")
+    check_choice(owner, "padding_mode", padding_mode, _PADDING_MODES)
+
+
 class _ConvNd(Module):
-    """N-d convolution layer; ``Conv1d``/``Conv2d``/``Conv3d`` fix the number of spatial dims."""
+    """N-d convolution layer; ``Conv1d``/``Conv2d``/``Conv3d`` fix the number of spatial dims.
+
+    With ``transposed=True`` (the ``ConvTranspose*d`` subclasses) the weight is laid out
+    ``(C_in, C_out / groups, *k)``, the padding must be ints and ``output_padding`` is kept.
+    """
 
     _spatial_dims: int
 
@@ -60,27 +96,33 @@ class _ConvNd(Module):
         padding_mode: str = "zeros",
         device: Any = None,
         dtype: Any = None,
+        *,
+        transposed: bool = False,
+        output_padding: Any = 0,
     ) -> None:
         super().__init__()
         owner, n = type(self).__name__, self._spatial_dims
-        _check_channels(owner, "in_channels", in_channels)
-        _check_channels(owner, "out_channels", out_channels)
-        _check_channels(owner, "groups", groups)
-        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if channels % groups:
-                raise ValueError(
-                    f"{owner}: {name} ({channels}) must be divisible by groups ({groups})"
-                )
-        check_choice(owner, "padding_mode", padding_mode, _PADDING_MODES)
+        _check_arguments(owner, n, in_channels, out_channels, groups, padding, padding_mode,
+                         transposed)  # fmt: skip
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = int_tuple(owner, "kernel_size", kernel_size, n)
         self.stride = int_tuple(owner, "stride", stride, n)
-        self.padding = _stored_padding(owner, padding, n)
+        self.padding = (
+            int_tuple(owner, "padding", padding, n, minimum=0)
+            if transposed
+            else _stored_padding(owner, padding, n)
+        )
         self.dilation = int_tuple(owner, "dilation", dilation, n)
+        self.transposed = transposed
+        self.output_padding = int_tuple(owner, "output_padding", output_padding, n, minimum=0)
         self.groups = groups
         self.padding_mode = padding_mode
-        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        shape = (
+            (in_channels, out_channels // groups, *self.kernel_size)
+            if transposed
+            else (out_channels, in_channels // groups, *self.kernel_size)
+        )
         self.weight = _uninitialised(shape, dtype, device, owner)
         if bias:
             self.bias = _uninitialised((out_channels,), dtype, device, owner)
@@ -122,6 +164,8 @@ class _ConvNd(Module):
             text += f", padding={self.padding}"
         if self.dilation != (1,) * n:
             text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:

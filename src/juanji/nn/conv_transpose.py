@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from juanji.nn import init
-from juanji.nn.conv import _check_channels
+from juanji.nn.conv import _ConvNd
 from juanji.nn.functional import conv_transpose as F_ct
-from juanji.nn.functional._checks import _is_int, int_tuple
-from juanji.nn.module import Module
-from juanji.nn.parameter import _uninitialised
+from juanji.nn.functional._checks import _is_int
 from juanji.tensor.tensor import Tensor
 
 
-class _ConvTransposeNd(Module):
-    """N-d transposed convolution layer; the subclasses fix the number of spatial dims."""
+class _ConvTransposeNd(_ConvNd):
+    """N-d transposed convolution layer; the subclasses fix the number of spatial dims.
+
+    A ``_ConvNd`` with ``transposed=True`` (PyTorch's hierarchy): only the constructor's
+    argument order, ``forward`` and its ``output_size`` rule are its own.
+    """
 
     _spatial_dims: int
 
@@ -38,44 +39,10 @@ class _ConvTransposeNd(Module):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
-        super().__init__()
-        owner, n = type(self).__name__, self._spatial_dims
-        if padding_mode != "zeros":
-            raise ValueError(
-                f'{owner}: only "zeros" padding_mode is supported (as in PyTorch), got '
-                f"{padding_mode!r}"
-            )
-        _check_channels(owner, "in_channels", in_channels)
-        _check_channels(owner, "out_channels", out_channels)
-        _check_channels(owner, "groups", groups)
-        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if channels % groups:
-                raise ValueError(
-                    f"{owner}: {name} ({channels}) must be divisible by groups ({groups})"
-                )
-        if isinstance(padding, str):
-            raise ValueError(f"{owner}: padding must be an int or {n} ints, got {padding!r}")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_size = int_tuple(owner, "kernel_size", kernel_size, n)
-        self.stride = int_tuple(owner, "stride", stride, n)
-        self.padding = int_tuple(owner, "padding", padding, n, minimum=0)
-        self.dilation = int_tuple(owner, "dilation", dilation, n)
-        self.output_padding = int_tuple(owner, "output_padding", output_padding, n, minimum=0)
-        self.transposed = True
-        self.groups = groups
-        self.padding_mode = padding_mode
-        shape = (in_channels, out_channels // groups, *self.kernel_size)
-        self.weight = _uninitialised(shape, dtype, device, owner)
-        if bias:
-            self.bias = _uninitialised((out_channels,), dtype, device, owner)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """PyTorch's default: fan_in = weight.shape[1] * prod(k) = C_out / groups * prod(k)."""
-        init._default_init_(self.weight, self.bias)
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+            padding_mode, device, dtype, transposed=True, output_padding=output_padding,
+        )  # fmt: skip
 
     def _output_padding(self, input: Tensor, output_size: Any) -> tuple[int, ...]:  # noqa: A002
         """The output_padding that makes the output ``output_size`` (PyTorch's rule)."""
@@ -122,25 +89,6 @@ class _ConvTransposeNd(Module):
             self.groups,
             self.dilation,
         )
-
-    def extra_repr(self) -> str:
-        """The settings shown by ``repr``, in PyTorch's format."""
-        n = self._spatial_dims
-        text = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        if self.padding != (0,) * n:
-            text += f", padding={self.padding}"
-        if self.dilation != (1,) * n:
-            text += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * n:
-            text += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text
 
 
 class ConvTranspose2d(_ConvTransposeNd):

@@ -158,7 +158,7 @@ class _LazyConvMixin(LazyModuleMixin):
             )
         self.in_channels = in_channels
         kernel = self.kernel_size  # type: ignore[attr-defined]
-        if getattr(self, "transposed", "Transpose" in type(self).__name__):
+        if self.transposed:  # type: ignore[attr-defined]
             shape = (in_channels, out // groups, *kernel)
         else:
             shape = (out, in_channels // groups, *kernel)

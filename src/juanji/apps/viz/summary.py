@@ -136,7 +136,7 @@ def layer_counts(
     if output_shape is None:
         return 0, 0
     outputs = math.prod(output_shape)
-    if isinstance(module, _ConvNd):
+    if isinstance(module, _ConvNd) and not module.transposed:
         per_output = module.in_channels // module.groups * math.prod(module.kernel_size)
     elif isinstance(module, Linear):
         per_output = module.in_features
