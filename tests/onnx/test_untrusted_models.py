@@ -245,3 +245,20 @@ def test_mutated_models_load_or_raise_onnx_import_error_under_a_memory_limit(tmp
     assert set(outcomes) <= {"loaded", "refused"}, outcomes
     assert sum(outcomes.values()) >= 300 and outcomes.get("refused", 0) > 0, outcomes
     assert outcomes.get("loaded", 0) > 0, outcomes
+
+
+@pytest.mark.parametrize("location", ["../outside.bin", "/tmp/outside.bin",
+                                      "sub/../../outside.bin", "link.bin"])
+def test_external_data_outside_the_model_folder_is_never_read(tmp_path, location):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "link.bin").symlink_to(tmp_path / "outside.bin")  # a link leaving the folder
+    (tmp_path / "outside.bin").write_bytes(W.tobytes())
+    tensor = numpy_helper.from_array(W, "w")
+    tensor.ClearField("raw_data")
+    tensor.data_location = TensorProto.EXTERNAL
+    tensor.external_data.add(key="location", value=location.replace(
+        "/tmp/outside.bin", str(tmp_path / "outside.bin")))
+    (folder / "m.onnx").write_bytes(conv_model(w=tensor).SerializeToString())
+    with pytest.raises(OnnxImportError, match=r"m.onnx' is not a readable ONNX file"):
+        juanji.onnx.load(folder / "m.onnx")
