@@ -246,3 +246,28 @@ def test_ddp_starts_full_buckets_while_backward_runs(monkeypatch):
     assert [left for _, left in started] == [0] * 6
     for p, want in zip(model.parameters(), expected, strict=True):
         np.testing.assert_allclose(p.grad.numpy(), want, rtol=1e-6)
+
+
+def test_a_gradient_through_a_tensor_the_forward_did_not_return_is_refused(world):
+    class Keeps(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.Linear(2, 2)
+
+        def forward(self, x):
+            self.kept = self.layer(x)
+            return x * 2
+
+    model = Keeps()
+    ddp = DistributedDataParallel(model)
+    ddp(juanji.ones(1, 2, requires_grad=True))
+    with pytest.raises(RuntimeError, match="reached a parameter the forward's output"):
+        model.kept.sum().backward()
+
+
+def test_backward_through_an_earlier_forward_is_refused(world):
+    ddp = DistributedDataParallel(nn.Linear(2, 1))
+    first = ddp(juanji.ones(1, 2))
+    ddp(juanji.ones(1, 2))
+    with pytest.raises(RuntimeError, match="backward through the output of an earlier forward"):
+        first.sum().backward()

@@ -45,6 +45,7 @@ class ParameterStandIn(Tensor):
     def __init__(self, param: Tensor, reducer: Reducer, index: int) -> None:
         super().__init__(param._data, requires_grad=True)
         self._reducer, self._index = reducer, index
+        self._forward = reducer.forwards + 1  # prepare() counts this forward at its end
 
     @property  # type: ignore[override]
     def grad(self) -> None:
@@ -54,7 +55,7 @@ class ParameterStandIn(Tensor):
     @grad.setter
     def grad(self, value: Any) -> None:
         if value is not None:
-            self._reducer.add(self._index, value._data)
+            self._reducer.add(self._index, value._data, self._forward)
 
 
 class _Bucket:
@@ -96,6 +97,7 @@ class Reducer:
         self.launched = 0  # buckets whose Allreduce has started, in order
         self.requests: list[Any] = []
         self.overlap = True  # start each bucket when full (False: all after backward)
+        self.forwards = 0  # synchronised forwards so far: which one the stand-ins belong to
 
     def prepare(self, uses: dict[int, int]) -> None:
         """Expect ``uses[i]`` gradient parts for parameter ``i`` in the next backward."""
@@ -104,9 +106,21 @@ class Reducer:
                 _UNFINISHED.format(ready=len(self.params) - self.remaining, total=len(self.params))
             )
         self.uses = uses
+        self.forwards += 1
 
-    def add(self, index: int, grad: Any) -> None:
+    def add(self, index: int, grad: Any, forward: int) -> None:
         """Take one part of parameter ``index``'s gradient; a complete one goes to its bucket."""
+        if forward != self.forwards:
+            raise RuntimeError(
+                "DistributedDataParallel: backward through the output of an earlier forward; "
+                "run backward after each forward (as PyTorch's DDP requires)"
+            )
+        if index not in self.uses:
+            raise RuntimeError(
+                "DistributedDataParallel: a gradient reached a parameter the forward's output "
+                "does not depend on (through a tensor kept from inside the forward?); call "
+                "backward on what the forward returned"
+            )
         if self.remaining == 0:  # the first gradient of this backward
             self.remaining = len(self.params)
             self.launched, self.requests = 0, []
