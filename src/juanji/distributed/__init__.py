@@ -14,8 +14,9 @@ and in the script::
 Without a launcher the group is the process alone (rank 0 of 1) and mpi4py is not needed;
 with one, install the extra: ``pip install "juanji[distributed]"`` (mpi4py and MPICH).
 
-* ``group``: ``init_process_group``, ``get_rank``, ``get_world_size``, ``destroy_process_group``;
-  an exception on any rank, or a collective that waits past the timeout, aborts the whole job;
+* ``group``: ``init_process_group``, ``get_rank``, ``get_world_size``, ``get_node_local_rank``,
+  ``destroy_process_group``; an exception on any rank, or a collective that waits past the
+  timeout, aborts the whole job;
 * ``collectives``: ``all_reduce``, ``broadcast``, ``all_gather``, ``barrier`` on Tensors, in
   place, and ``all_gather_object``/``broadcast_object_list`` for picklable objects;
 * ``functional``: ``all_reduce`` that gradients flow through (for ``nn.SyncBatchNorm``).
