@@ -240,7 +240,8 @@ class Cast(Function):
 
     def forward(self, a: Any, dtype: Any) -> Any:
         self.input_dtype = a.dtype
-        return a.astype(dtype)
+        with _ieee():  # 70000 -> float16 is inf, nan -> int64 is whatever the CPU gives: torch's
+            return a.astype(dtype)
 
     def backward(self, grad_output: Any) -> Any:
         return grad_output.astype(self.input_dtype)
