@@ -10,6 +10,7 @@ from typing import Any
 
 from juanji.nn import init as nn_init
 from juanji.nn.functional import activation as F
+from juanji.nn.functional import activation_extra as FX
 from juanji.nn.module import Module
 from juanji.nn.parameter import _uninitialised
 from juanji.tensor.tensor import Tensor
@@ -485,3 +486,104 @@ class PReLU(Module):
     def extra_repr(self) -> str:
         """The settings shown by ``repr``, in PyTorch's format."""
         return f"num_parameters={self.num_parameters}"
+
+
+class Hardshrink(Module):
+    """``x`` where ``|x| > lambd`` (default 0.5), else 0; see ``F.hardshrink``.
+
+    Example:
+        >>> Hardshrink()
+        Hardshrink(0.5)
+    """
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """Apply the layer (see the class docstring)."""
+        return FX.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        """PyTorch's format."""
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """``x`` moved ``lambd`` (default 0.5) towards 0, 0 in between; see ``F.softshrink``.
+
+    Example:
+        >>> Softshrink(1.0)
+        Softshrink(1.0)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """Apply the layer (see the class docstring)."""
+        return FX.softshrink(input, self.lambd)
+
+
+class Threshold(Module):
+    """``x`` where ``x > threshold``, else ``value``; see ``F.threshold``.
+
+    Example:
+        >>> Threshold(0.1, 20.0)
+        Threshold(threshold=0.1, value=20.0)
+    """
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """Apply the layer (see the class docstring)."""
+        return FX.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        """PyTorch's format."""
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"threshold={self.threshold}, value={self.value}{inplace}"
+
+
+class RReLU(Module):
+    """Randomised leaky ReLU: slopes from U(lower, upper) in training, their mean in eval.
+
+    See ``F.rrelu``.
+
+    Example:
+        >>> RReLU(0.1, 0.3)
+        RReLU(lower=0.1, upper=0.3)
+    """
+
+    def __init__(
+        self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False
+    ) -> None:
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """Apply the layer (see the class docstring)."""
+        return FX.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        """PyTorch's format."""
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"lower={self.lower}, upper={self.upper}{inplace}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of each pixel: ``(N, C, H, W)`` or ``(C, H, W)``.
+
+    Raises:
+        ValueError: input that is neither 3-D nor 4-D.
+
+    Example:
+        >>> import juanji
+        >>> Softmax2d()(juanji.zeros(1, 2, 1, 1)).flatten()
+        tensor([0.5000, 0.5000])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """Apply the layer (see the class docstring)."""
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead")
+        return F.softmax(input, -3)

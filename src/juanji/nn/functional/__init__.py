@@ -29,6 +29,21 @@ from juanji.nn.functional.activation import (
     tanh,
     tanhshrink,
 )
+from juanji.nn.functional.activation_extra import (
+    celu_,
+    elu_,
+    gumbel_softmax,
+    hardshrink,
+    hardtanh_,
+    leaky_relu_,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu_,
+    softshrink,
+    threshold,
+    threshold_,
+)
 from juanji.nn.functional.conv import conv1d, conv2d, conv3d, fold, unfold
 from juanji.nn.functional.conv_transpose import (
     conv_transpose1d,
@@ -212,4 +227,17 @@ __all__ = [
     "soft_margin_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    "celu_",
+    "elu_",
+    "gumbel_softmax",
+    "hardshrink",
+    "hardtanh_",
+    "leaky_relu_",
+    "relu_",
+    "rrelu",
+    "rrelu_",
+    "selu_",
+    "softshrink",
+    "threshold",
+    "threshold_",
 ]

@@ -6,6 +6,7 @@ from juanji.nn.activation import (
     GELU,
     GLU,
     SELU,
+    Hardshrink,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -16,14 +17,18 @@ from juanji.nn.activation import (
     PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softmin,
     Softplus,
+    Softshrink,
     Softsign,
     Tanh,
     Tanhshrink,
+    Threshold,
 )
 
 __all__ = [
@@ -50,4 +55,9 @@ __all__ = [
     "Softsign",
     "Tanh",
     "Tanhshrink",
+    "Hardshrink",
+    "Softshrink",
+    "Threshold",
+    "RReLU",
+    "Softmax2d",
 ]
