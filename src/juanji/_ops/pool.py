@@ -35,7 +35,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from juanji._ops import pool_compiled
+from juanji._ops import pool_planes
 from juanji._ops.activation import all_finite
 from juanji._ops.im2col import empty_in_layout, sliding_windows
 from juanji._ops.pad import Pads, pad_constant, pad_constant_adjoint
@@ -190,7 +190,7 @@ class MaxPoolNd(Function):
         S = len(kernel_size)
         g = _Geometry.of(x.shape[-S:], kernel_size, stride, padding, dilation, ceil_mode)
         self.planes = None
-        if pool_compiled.applies(x, S, g.overlaps):  # juanji[fast]: compiled, no padding copy
+        if pool_planes.applies(x, S, g.overlaps):  # juanji[fast]: compiled, no padding copy
             return self._compiled_forward(x, g, S, return_indices)
         low = _lowest(x.dtype, xp)
         padded = pad_constant(x, g.pads, low)
@@ -219,7 +219,7 @@ class MaxPoolNd(Function):
         return out, _flat_index(coordinates, g.in_size)
 
     def _compiled_forward(self, x: Any, g: _Geometry, S: int, return_indices: bool) -> Any:
-        y, idx, self.planes = pool_compiled.max_forward(x, g, S)
+        y, idx, self.planes = pool_planes.max_forward(x, g, S)
         if self.requires_grad:
             self.geometry = g
             self.save_for_backward(idx)
@@ -252,7 +252,7 @@ class MaxPoolNd(Function):
             grad_output = grad_output[0]
         (arg,) = self.saved_tensors
         if self.planes is not None:
-            return pool_compiled.max_backward(grad_output, arg, self.planes)
+            return pool_planes.max_backward(grad_output, arg, self.planes)
         xp = xp_of(grad_output)
         finite = all_finite(grad_output)
         S = len(self.geometry.out)
@@ -293,8 +293,8 @@ class AvgPoolNd(Function):
         g = _Geometry.of(x.shape[-S:], kernel_size, stride, padding, ones, ceil_mode)
         divisor = _divisor(g, count_include_pad, divisor_override, x.dtype, xp)
         self.planes = None
-        if pool_compiled.applies(x, S, g.overlaps):  # juanji[fast]: compiled, no padding copy
-            out, self.divisor, self.planes = pool_compiled.avg_forward(x, g, S, divisor)
+        if pool_planes.applies(x, S, g.overlaps):  # juanji[fast]: compiled, no padding copy
+            out, self.divisor, self.planes = pool_planes.avg_forward(x, g, S, divisor)
             self.geometry = g
             return out
         padded = pad_constant(x, g.pads)
@@ -314,7 +314,7 @@ class AvgPoolNd(Function):
         # about 1.4x faster on a 3x3 stride-2 pool).
         g = self.geometry
         if self.planes is not None:
-            return pool_compiled.avg_backward(grad_output, g, len(g.out), self.divisor, self.planes)
+            return pool_planes.avg_backward(grad_output, g, len(g.out), self.divisor, self.planes)
         grad = grad_output / self.divisor
         for j in reversed(range(len(g.out))):  # last axis first: its strided writes are the
             grad = _spread_along(grad, g, j)  # slow ones, so do them while the array is small

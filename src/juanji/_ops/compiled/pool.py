@@ -1,6 +1,6 @@
 """Numba kernels of 2-d max and average pooling, forward and backward, on canonical arrays.
 
-Arrays are ``(A, H, W*B)`` C-contiguous (``_ops/pool_compiled.py`` arranges them): A planes of
+Arrays are ``(A, H, W*B)`` C-contiguous (``_ops/pool_planes.py`` arranges them): A planes of
 H x W pixels with B numbers per pixel (B = the batch when the input is batch-last, else 1).
 Padding is never materialised: each window visits only its taps inside the image, starting at
 ``i0 = ceil(-h0 / dh)`` (the first tap past the top padding) and stopping at the bottom edge.

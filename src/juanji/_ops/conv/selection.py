@@ -10,9 +10,9 @@ than one thread F(4x4) keeps only maps of 16x16 and up: on the 14x14 and 7x7 lay
 Fashion-MNIST model (``s2d-vgg``) it ties gemm layer by layer at 2 threads (34.0 vs 35.7,
 38.0 vs 38.6 ms) yet the whole training step is slower with it (142-155 against 119-137 ms
 per batch of 128), most likely because its compiled transforms and OpenBLAS's threads
-contend in sequence; at one thread it wins there too. F(2x2, 3x3) (``winograd``) has no row: where it beat gemm, F(4x4) beat it
-(64->64 on 32x32, fwd+bwd: 122 against 72 ms), and elsewhere it lost or tied with gemm;
-benchmark mode still times it.
+contend in sequence; at one thread it wins there too. F(2x2, 3x3) (``winograd``) has no row:
+where it beat gemm, F(4x4) beat it (64->64 on 32x32, fwd+bwd: 122 against 72 ms), and
+elsewhere it lost or tied with gemm; benchmark mode still times it.
 
 **Benchmark mode** (``juanji.backends.conv.benchmark = True``, as
 ``torch.backends.cudnn.benchmark``): the first call with a new key (the geometry: shapes,

@@ -1,4 +1,4 @@
-"""The compiled path of ``MaxPoolNd`` / ``AvgPoolNd``: arranges arrays for ``compiled/pool.py``.
+"""Pooling inputs as planes for the compiled kernels (`compiled/pool.py`) of MaxPool and AvgPool.
 
 Used for 1-d and 2-d float32/float64 NumPy inputs when ``compiled.enabled()`` (``juanji[fast]``
 installed, ``JUANJI_NUMBA`` not 0); ``_ops/pool.py`` keeps its NumPy kernels for the rest. An
