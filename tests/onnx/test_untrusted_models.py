@@ -262,3 +262,47 @@ def test_external_data_outside_the_model_folder_is_never_read(tmp_path, location
     (folder / "m.onnx").write_bytes(conv_model(w=tensor).SerializeToString())
     with pytest.raises(OnnxImportError, match=r"m.onnx' is not a readable ONNX file"):
         juanji.onnx.load(folder / "m.onnx")
+
+
+# ------------------------------------------------------------------- sizes a graph computes
+def _runner_model(node, inits):
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, (1, 1, 4, 4))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(a, n) for n, a in inits])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+
+
+def _runner(node, inits):
+    return juanji.onnx.load(_runner_model(node, inits))
+
+
+HUGE_NODES = {
+    "ConstantOfShape": (helper.make_node("ConstantOfShape", ["s"], ["y"]),
+                        [("s", np.array([100000, 100000], np.int64))]),
+    "Tile": (helper.make_node("Tile", ["x", "r"], ["y"]),
+             [("r", np.array([1, 1, 30000, 30000], np.int64))]),
+    "Pad": (helper.make_node("Pad", ["x", "p"], ["y"]),
+            [("p", np.array([0, 0, 50000, 50000, 0, 0, 50000, 50000], np.int64))]),
+    "Resize": (helper.make_node("Resize", ["x", "", "sc"], ["y"]),
+               [("sc", np.array([1, 1, 20000, 20000], np.float32))]),
+}
+
+
+@pytest.mark.parametrize("op", sorted(HUGE_NODES))
+def test_a_node_sized_by_the_graph_creates_at_most_the_stated_limit(op):
+    from juanji.onnx._ops_nn import MAX_CREATED
+
+    node, inits = HUGE_NODES[op]
+    module = _runner(node, inits)
+    with pytest.raises(OnnxImportError, match=rf"\({op}\): {op} would create a tensor of shape "
+                                              rf".* at most {MAX_CREATED:,} elements"):
+        module(np.ones((1, 1, 4, 4), np.float32))
+    small = {"ConstantOfShape": [2, 3], "Tile": [1, 1, 2, 3], "Pad": [0, 0, 1, 1, 0, 0, 1, 1],
+             "Resize": [1, 1, 2, 2]}[op]
+    inits = [(inits[0][0], np.array(small, inits[0][1].dtype))]
+    x = RNG.standard_normal((1, 1, 4, 4)).astype(np.float32)
+    want = ort.InferenceSession(_runner_model(node, inits).SerializeToString(),
+                                providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    np.testing.assert_allclose(_runner(node, inits)(x).numpy(), want, rtol=1e-6)
+

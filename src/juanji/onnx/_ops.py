@@ -23,7 +23,7 @@ from juanji.autograd.function import Function
 from juanji.backend import xp_of
 from juanji.nn import functional as F
 from juanji.onnx import _ops_nn
-from juanji.onnx._ops_nn import NodeError
+from juanji.onnx._ops_nn import NodeError, created
 from juanji.tensor import functions as T
 from juanji.tensor.tensor import Tensor
 
@@ -292,7 +292,7 @@ def _dtype_of(np_dtype: Any) -> Any:
 
 def _constant_of_shape(opset: int, inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
     value = attrs.get("value", np.zeros(1, dtype=np.float32))
-    shape = tuple(int(v) for v in _array(inputs[0]))
+    shape = created(_array(inputs[0]).reshape(-1), "ConstantOfShape")
     return [Tensor(np.full(shape, value.reshape(-1)[0], dtype=value.dtype))]
 
 
@@ -337,7 +337,10 @@ def _reduce(kind: str) -> Runner:
 
 def _tile(opset: int, inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
     x, repeats = inputs
-    return [x.repeat(*[int(r) for r in _array(repeats)])]
+    repeats = [int(r) for r in _array(repeats).reshape(-1)]
+    if len(repeats) == x.ndim:
+        created([n * r for n, r in zip(x.shape, repeats, strict=True)], "Tile")
+    return [x.repeat(*repeats)]
 
 
 def _identity(opset: int, inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:

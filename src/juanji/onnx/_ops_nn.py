@@ -37,6 +37,20 @@ class NodeError(ValueError):
     """A node whose attributes ask for something juanji's ops cannot compute."""
 
 
+#: The most elements a node may create from sizes the graph stores or computes (ConstantOfShape,
+#: Tile, Pad, Resize): 2**28, 1 GiB of float32. A file's numbers never size an array unchecked.
+MAX_CREATED = 2**28
+
+
+def created(shape: Any, op: str) -> tuple[int, ...]:
+    """``shape`` as ints, once it is non-negative and within ``MAX_CREATED`` elements."""
+    shape = tuple(int(n) for n in shape)
+    if any(n < 0 for n in shape) or math.prod(shape) > MAX_CREATED:
+        raise NodeError(f"{op} would create a tensor of shape {shape}; juanji creates at most "
+                        f"{MAX_CREATED:,} elements from sizes a graph holds")
+    return shape
+
+
 def ints(value: Any, n: int, default: int) -> tuple[int, ...]:
     """An ONNX list attribute as a tuple of n ints (``default`` when absent)."""
     if value is None:
@@ -318,6 +332,7 @@ def _pad(opset: int, inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
     half = len(axes)
     per_axis = {a: (pads[i], pads[i + half]) for i, a in enumerate(axes)}
     pairs = tuple(per_axis.get(a, (0, 0)) for a in range(x.ndim))
+    created([n + b + a for n, (b, a) in zip(x.shape, pairs, strict=True)], "Pad")
     mode = attrs.get("mode", "constant")
     modes = {"constant": "constant", "reflect": "reflect", "edge": "replicate",
              "wrap": "circular"}
@@ -393,6 +408,7 @@ def _resize(op: str) -> Callable[[int, list[Any], dict[str, Any]], list[Any]]:
             if attrs.get(name, 0) not in (0, "stretch"):
                 raise NodeError(f"Resize with {name}={attrs[name]!r}")
         out, scales = _resize_target(opset, op, x, inputs, attrs)
+        created(tuple(x.shape[:2]) + tuple(out), op)
         mode = attrs.get("mode", "nearest")
         if op == "Upsample" or opset < 11:  # Upsample and Resize-10 were 'asymmetric'
             attrs = {**attrs, "coordinate_transformation_mode": "asymmetric",
