@@ -120,7 +120,9 @@ def load(
     """Read a file written by ``torch.save`` or ``juanji.save``, as ``torch.load`` would.
 
     Tensors come back as juanji Tensors (``nn.Parameter`` where the file holds one), in the
-    file's containers. Only tensors, storages, ``OrderedDict``, lists, dicts, tuples, sets,
+    file's containers; as in torch, each is a view of its storage (tensors that shared one still
+    do, and a stride-0 tensor costs one element; an overlapping view is read-only).
+    Only tensors, storages, ``OrderedDict``, lists, dicts, tuples, sets,
     strings and numbers are admitted, whatever ``weights_only`` says: a pickle naming anything
     else (a module class, ``os.system``...) is refused before it runs.
 
@@ -139,8 +141,11 @@ def load(
 
     Raises:
         CheckpointError: the file is not a PyTorch checkpoint (a safetensors file, the tar
-            format of PyTorch before 0.4...), or is truncated or damaged; the message says
-            which. The legacy (1.0 to 1.5, non-zip) format is read.
+            format of PyTorch before 0.4...), or is truncated or damaged (a size, stride or
+            offset that is not a non-negative integer or reaches past its storage, a storage
+            whose bytes are not its declared count, a zip entry expanding more than
+            ``MAX_EXPANSION`` times); the message names the file and says which. The legacy
+            (1.0 to 1.5, non-zip) format is read.
         UnsafePickleError: the pickle names a global that is not a tensor, container or number.
     """
     del mmap, pickle_load_args
