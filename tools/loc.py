@@ -34,8 +34,9 @@ FUNCTION_EXCEPTIONS: dict[str, str] = {
 # a decision per layer, made in the commit that needs it, with the reason written here.
 # A layer missing from this table fails the check, so a new top-level folder needs a line.
 LAYER_BUDGETS: dict[str, tuple[int, str]] = {
-    "apps": (7000, "6 271 at issue 26; the serve and CLI hardening of issue 25 and the run "
-                   "directory's owner (issue 26)"),
+    "apps": (8000, "6 271 at issue 26; the serve and CLI hardening of issue 25 and the run "
+                   "directory's owner (issue 26); the structure and layers experiments of "
+                   "issue 29 (about 680)"),
     "nn": (7300, "4 337 at issue 26; the PyTorch surface of issue 28 (about 2 300 lines: "
                  "nn.utils, all of nn.init, the missing layers, losses and activations, "
                  "affine_grid/grid_sample, the nn.modules import paths); nn.parallel (issue 27)"),
