@@ -26,7 +26,6 @@ FUNCTION_EXCEPTIONS: dict[str, str] = {
         "PyTorch's fourteen-argument signature (17 lines), its checks in PyTorch's order, and "
         "the per-group lr and momentum set-up; the phase and step arithmetic is already in helpers"
     ),
-    "nn/functional/conv.py::_conv_nd": "being reworked (the convolution algorithm seam, issue 8)",
 }
 # Code lines allowed per layer (the first folder or file under src/juanji), each with the size
 # it had when the budget was set and why it may grow. The single core budget this replaces was

@@ -45,13 +45,16 @@ size. ``unfold`` and ``fold`` work for 1-D, 2-D and 3-D inputs (PyTorch's: 2-D o
 
 ``unfold`` (im2col) lays the windows out as columns of a matrix, ``(N, C*prod(k), L)`` with
 ``L = prod(out)``; then ``conv2d(x, w)`` equals ``w.reshape(C_out, -1) @ unfold(x, k)``
-reshaped to ``(N, C_out, *out)``: this is how juanji (and PyTorch on CPU) computes convolution,
-one matrix product. ``fold`` (col2im) is its adjoint: it sums the columns back onto the image.
+reshaped to ``(N, C_out, *out)``: one matrix product, the notes' account of how PyTorch
+computes convolution on a CPU. ``fold`` (col2im) is its adjoint: it sums the columns back onto
+the image.
 
-How a call is computed is a setting, ``juanji.backends.conv.algorithm``: ``"gemm"`` (the matrix
-product above, in cache-sized slabs; what ``"auto"`` picks today) or ``"reference"`` (the formula
-above as a loop over the kernel's taps), e.g. ``with juanji.backends.conv.use("reference"):``.
-The numbers agree up to float rounding.
+How a call is computed is a setting, ``juanji.backends.conv.algorithm``. ``"auto"`` (the default)
+picks per shape from ``_ops/conv/selection.py``'s measured table: ``"gemm"`` (the matrix product
+above, in cache-sized slabs) for most calls, ``"1x1"`` for pointwise ones, Winograd F(4x4, 3x3)
+for wide 3x3 layers and a compiled loop for depthwise ones when ``juanji[fast]`` is installed;
+``"reference"`` is the formula above as a loop over the kernel's taps, e.g.
+``with juanji.backends.conv.use("reference"):``. The numbers agree up to float rounding.
 """
 
 from __future__ import annotations
@@ -125,6 +128,27 @@ def _conv_nd(
         fn, "input", input, (S + 1, S + 2), f"{S + 1}-D (C, {axes}) or {S + 2}-D (N, C, {axes})"
     )
     check_ndim(fn, "weight", weight, (S + 2,), f"{S + 2}-D (C_out, C_in / groups, {kernel_axes})")
+    _check_channels(fn, S, input, weight, bias, groups)
+    stride = int_tuple(fn, "stride", stride, S)
+    dilation = int_tuple(fn, "dilation", dilation, S)
+    kernel = weight.shape[2:]
+    in_size = input.shape[-S:]
+    pads = padding_pairs(fn, padding, in_size, kernel, stride, dilation)
+    out_size = _check_kernel_fits(fn, in_size, kernel, stride, pads, dilation)
+    batched = input.ndim == S + 2
+    if batched and input.shape[0] == 0:
+        return _empty_batch(input, weight, bias, out_size)
+    x = input if batched else input.unsqueeze(0)
+    y = Tensor._apply(
+        ConvNd, x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups
+    )
+    return y if batched else y.squeeze(0)
+
+
+def _check_channels(
+    fn: str, S: int, input: Tensor, weight: Tensor, bias: Tensor | None, groups: Any  # noqa: A002
+) -> None:
+    """The rules that tie input, weight, bias and groups together, with PyTorch's errors."""
     if not _is_int(groups):
         raise TypeError(f"{fn}: groups must be an int, got {groups!r}")
     if groups < 1:
@@ -152,20 +176,6 @@ def _conv_nd(
         raise ValueError(
             f"{fn}: bias must have shape ({C_out},) (weight.shape[0]), got {bias.shape}"
         )
-    stride = int_tuple(fn, "stride", stride, S)
-    dilation = int_tuple(fn, "dilation", dilation, S)
-    kernel = weight.shape[2:]
-    in_size = input.shape[-S:]
-    pads = padding_pairs(fn, padding, in_size, kernel, stride, dilation)
-    out_size = _check_kernel_fits(fn, in_size, kernel, stride, pads, dilation)
-    batched = input.ndim == S + 2
-    if batched and input.shape[0] == 0:
-        return _empty_batch(input, weight, bias, out_size)
-    x = input if batched else input.unsqueeze(0)
-    y = Tensor._apply(
-        ConvNd, x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups
-    )
-    return y if batched else y.squeeze(0)
 
 
 def _empty_batch(
