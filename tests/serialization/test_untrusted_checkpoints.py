@@ -20,6 +20,8 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import juanji
 from juanji.errors import CheckpointError
@@ -71,6 +73,7 @@ def archive(obj, storages=None):
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zipped:
         zipped.writestr("archive/data.pkl", pickled(obj))
+        zipped.writestr("archive/version", "3\n")  # torch reads no archive without it
         for key, raw in storages.items():
             zipped.writestr(f"archive/data/{key}", raw)
     return out.getvalue()
@@ -156,6 +159,27 @@ def test_views_share_their_storage_as_in_torch(tmp_path):
     ours["x"][3] = 100.0
     theirs["x"][3] = 100.0
     assert ours["y"][1].item() == theirs["y"][1].item() == 100.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_any_layout_that_fits_reads_as_torch_reads_it(data):
+    dims = data.draw(st.integers(0, 4))
+    size = data.draw(st.lists(st.integers(0, 4), min_size=dims, max_size=dims))
+    stride = data.draw(st.lists(st.integers(0, 7), min_size=dims, max_size=dims))
+    offset = data.draw(st.integers(0, 5))
+    reach = sum((n - 1) * s for n, s in zip(size, stride, strict=True)) if all(size) else -1
+    numel = offset + reach + 1 + data.draw(st.integers(0, 3))
+    values = np.arange(numel, dtype="<f4")
+    file = archive({"t": tensor(offset, tuple(size), tuple(stride), numel)},
+                   {"0": values.tobytes()})
+    want = torch.load(io.BytesIO(file), weights_only=True)["t"]
+    got = load(file)["t"]
+    assert got.shape == tuple(want.shape)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    addresses = {sum(i * s for i, s in zip(index, stride, strict=True))
+                 for index in np.ndindex(*size)}
+    assert got._data.flags.writeable == (len(addresses) == want.numel())  # read-only: overlaps
 
 
 # ------------------------------------------------------------------- layouts
