@@ -291,7 +291,7 @@ HUGE_NODES = {
 
 @pytest.mark.parametrize("op", sorted(HUGE_NODES))
 def test_a_node_sized_by_the_graph_creates_at_most_the_stated_limit(op):
-    from juanji.onnx._ops_nn import MAX_CREATED
+    from juanji.onnx._import_ops_nn import MAX_CREATED
 
     node, inits = HUGE_NODES[op]
     module = _runner(node, inits)

@@ -20,7 +20,7 @@ import numpy as np
 from juanji.errors import JuanjiError
 from juanji.nn.module import Module
 from juanji.nn.parameter import Parameter
-from juanji.onnx import _ops
+from juanji.onnx import _import_ops
 from juanji.tensor.tensor import Tensor
 
 #: The oldest opset of the default domain that ``load`` reads.
@@ -158,7 +158,7 @@ def _check_supported(nodes: list[Node], opset: int, domains: list[str]) -> None:
         )
     default = ("", "ai.onnx")
     missing = sorted({n.op_type for n, d in zip(nodes, domains, strict=True)
-                      if d in default and n.op_type not in _ops.OPS})
+                      if d in default and n.op_type not in _import_ops.OPS})
     foreign = sorted({f"{d}.{n.op_type}" for n, d in zip(nodes, domains, strict=True)
                       if d not in default})
     if missing or foreign:
@@ -277,8 +277,8 @@ class OnnxModule(Module):
         for node in self.nodes:
             args = [values[name] for name in node.inputs]
             try:
-                outputs = _ops.OPS[node.op_type](self.opset, args, node.attrs)
-            except _ops.NodeError as error:
+                outputs = _import_ops.OPS[node.op_type](self.opset, args, node.attrs)
+            except _import_ops.NodeError as error:
                 raise OnnxImportError(
                     f"juanji.onnx: node {node.name or node.op_type!r} ({node.op_type}): {error}"
                 ) from error

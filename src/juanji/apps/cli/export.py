@@ -218,13 +218,13 @@ def onnx_summary(module: Any, input_size: tuple[int, ...]) -> str:
     import numpy as np
 
     from juanji.autograd import no_grad
-    from juanji.onnx import _ops
+    from juanji.onnx import _import_ops
 
     rows, seen, total = [], set(), 0
     with no_grad():
         values = module._initial_values((np.zeros((1, *input_size), np.float32),))
         for index, node in enumerate(module.nodes):
-            outputs = _ops.OPS[node.op_type](module.opset, [values[n] for n in node.inputs],
+            outputs = _import_ops.OPS[node.op_type](module.opset, [values[n] for n in node.inputs],
                                              node.attrs)
             values.update((n, o) for n, o in zip(node.outputs, outputs, strict=False) if n)
             fresh = [n for n in node.inputs if n in module.value_names and n not in seen]

@@ -22,8 +22,8 @@ from juanji._ops.activation import erf
 from juanji.autograd.function import Function
 from juanji.backend import xp_of
 from juanji.nn import functional as F
-from juanji.onnx import _ops_nn
-from juanji.onnx._ops_nn import NodeError, created
+from juanji.onnx import _import_ops_nn
+from juanji.onnx._import_ops_nn import NodeError, created
 from juanji.tensor import functions as T
 from juanji.tensor.tensor import Tensor
 
@@ -420,7 +420,7 @@ OPS: dict[str, Runner] = {
     "ReduceMax": _reduce("max"),
     "MatMul": _matmul,
     "Gemm": _gemm,
-    **_ops_nn.OPS,
+    **_import_ops_nn.OPS,
 }
 # Split needs the number of outputs the node asks for; OnnxModule passes it in attrs.
 OPS["Split"] = lambda opset, inputs, attrs: _split(opset, inputs, attrs, attrs["_outputs"])
