@@ -35,11 +35,24 @@ from juanji.nn.activation import (
     Tanhshrink,
     Threshold,
 )
-from juanji.nn.container import ModuleDict, ModuleList, Sequential
+from juanji.nn.container import (
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
 from juanji.nn.conv import Conv1d, Conv2d, Conv3d
 from juanji.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from juanji.nn.distance import CosineSimilarity, PairwiseDistance
-from juanji.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
+from juanji.nn.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from juanji.nn.fold import Fold, Unfold
 from juanji.nn.lazy import (
     LazyBatchNorm1d,
@@ -91,6 +104,7 @@ from juanji.nn.normalization import (
     InstanceNorm3d,
     LayerNorm,
     LocalResponseNorm,
+    RMSNorm,
 )
 from juanji.nn.padding import (
     CircularPad1d,
@@ -167,6 +181,7 @@ __all__ = [
     "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss",
     "MultiMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
     "Hardshrink", "Softshrink", "Threshold", "RReLU", "Softmax2d",
+    "ParameterList", "ParameterDict", "RMSNorm", "FeatureAlphaDropout",
     "utils", "modules",
 ]
 # fmt: on

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from juanji.nn.module import Module, _indent
+from juanji.nn.parameter import Parameter
+from juanji.tensor.tensor import Tensor
 
 
 def _index(owner: str, index: Any, size: int) -> int:
@@ -265,3 +267,163 @@ class ModuleDict(Module):
         pairs = modules.items() if isinstance(modules, Mapping) else modules
         for key, module in pairs:
             self[key] = module
+
+
+def _as_parameter(value: Any) -> Any:
+    """A Tensor that is not yet a Parameter becomes one (PyTorch's containers do the same)."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _parameter_line(key: str, value: Any) -> str:
+    if isinstance(value, Tensor):
+        kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+        size = "x".join(str(n) for n in value.shape)
+        return f"    ({key}): {kind} containing: [{value.dtype} of size {size}]"
+    return f"    ({key}): Object of type: {type(value).__name__}"
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as ``"0"``, ``"1"``...; Tensors become Parameters.
+
+    Example:
+        >>> import juanji
+        >>> from juanji import nn
+        >>> params = nn.ParameterList([juanji.zeros(2), nn.Parameter(juanji.ones(3))])
+        >>> len(params), [name for name, _ in params.named_parameters()]
+        (2, ['0', '1'])
+    """
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self.__dict__["_size"] = 0
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return type(self)([self[i] for i in range(len(self))[index]])
+        return getattr(self, str(_index("ParameterList", index, len(self))))
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        setattr(self, str(_index("ParameterList", index, len(self))), _as_parameter(value))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(len(self)))
+
+    def __iadd__(self, values: Iterable[Any]) -> ParameterList:
+        return self.extend(values)
+
+    def append(self, value: Any) -> ParameterList:
+        """Add ``value`` at the end."""
+        self.__dict__["_size"] += 1
+        self[len(self) - 1] = value
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Add each of ``values`` at the end."""
+        if isinstance(values, Tensor) or not isinstance(values, Iterable):
+            raise TypeError(
+                "ParameterList.extend should be called with an iterable, but got "
+                f"{type(values).__name__}"
+            )
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        """One line per entry, as PyTorch prints them."""
+        return "\n".join(_parameter_line(str(i), self[i]) for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        return f"{self._get_name()}(\n{self.extra_repr()}\n)" if len(self) else "ParameterList()"
+
+
+class ParameterDict(Module):
+    """A dict of parameters by (string) name; Tensors become Parameters.
+
+    Example:
+        >>> import juanji
+        >>> from juanji import nn
+        >>> params = nn.ParameterDict({"scale": juanji.ones(1), "shift": juanji.zeros(1)})
+        >>> list(params), sorted(name for name, _ in params.named_parameters())
+        (['scale', 'shift'], ['scale', 'shift'])
+    """
+
+    def __init__(self, parameters: Any = None) -> None:
+        super().__init__()
+        self.__dict__["_keys"] = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict: keys must be strings, got {type(key).__name__}")
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def keys(self) -> Iterable[str]:
+        """The names."""
+        return self._keys.keys()
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        """``(name, parameter)`` pairs."""
+        return [(k, self[k]) for k in self._keys]
+
+    def values(self) -> Iterable[Any]:
+        """The parameters."""
+        return [self[k] for k in self._keys]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The parameter of ``key``, or ``default``."""
+        if key in self:
+            return self[key]
+        return default
+
+    def pop(self, key: str) -> Any:
+        """Remove ``key`` and return its parameter."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        for key in list(self._keys):
+            del self[key]
+
+    def update(self, parameters: Any) -> None:
+        """Add or replace entries from a mapping or an iterable of ``(name, value)`` pairs."""
+        pairs = (
+            parameters.items() if isinstance(parameters, (Mapping, ParameterDict)) else parameters
+        )
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self) -> str:
+        """One line per entry, as PyTorch prints them."""
+        return "\n".join(_parameter_line(key, self[key]) for key in self._keys)
+
+    def __repr__(self) -> str:
+        return f"{self._get_name()}(\n{self.extra_repr()}\n)" if len(self) else "ParameterDict()"

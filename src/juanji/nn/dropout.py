@@ -100,3 +100,14 @@ class AlphaDropout(_DropoutNd):
     """
 
     _function = staticmethod(F.alpha_dropout)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels; see ``F.feature_alpha_dropout``.
+
+    Example:
+        >>> FeatureAlphaDropout(0.2)
+        FeatureAlphaDropout(p=0.2, inplace=False)
+    """
+
+    _function = staticmethod(F.feature_alpha_dropout)

@@ -192,3 +192,51 @@ class LocalResponseNorm(Module):
     def extra_repr(self) -> str:
         """The settings shown by ``repr``, in PyTorch's format."""
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing axes; see ``F.rms_norm``.
+
+    Args:
+        normalized_shape: the trailing shape (an int or a tuple of ints).
+        eps: added to the mean square; None (default) is the input dtype's machine epsilon.
+        elementwise_affine: learn ``weight`` (ones) of shape ``normalized_shape``. Default: True.
+        device, dtype: of the weight.
+
+    Example:
+        >>> RMSNorm(4)
+        RMSNorm((4,), eps=None, elementwise_affine=True)
+    """
+
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        self.normalized_shape = tuple(int(s) for s in shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = _uninitialised(self.normalized_shape, dtype, device, "RMSNorm")
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Set ``weight`` to 1."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the layer (see the class docstring)."""
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        """The settings shown by ``repr``, in PyTorch's format."""
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )

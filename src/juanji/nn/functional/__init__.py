@@ -59,6 +59,7 @@ from juanji.nn.functional.linear import (
     dropout1d,
     dropout2d,
     dropout3d,
+    feature_alpha_dropout,
     flatten,
     linear,
 )
@@ -92,6 +93,7 @@ from juanji.nn.functional.normalization import (
     instance_norm,
     layer_norm,
     local_response_norm,
+    rms_norm,
 )
 from juanji.nn.functional.padding import pad, same_padding
 from juanji.nn.functional.pooling import (
@@ -99,14 +101,20 @@ from juanji.nn.functional.pooling import (
     adaptive_avg_pool2d,
     adaptive_avg_pool3d,
     adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
     adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
     avg_pool1d,
     avg_pool2d,
     avg_pool3d,
     max_pool1d,
+    max_pool1d_with_indices,
     max_pool2d,
+    max_pool2d_with_indices,
     max_pool3d,
+    max_pool3d_with_indices,
 )
 from juanji.nn.functional.sparse import embedding, one_hot
 from juanji.nn.functional.unpool import (
@@ -240,4 +248,12 @@ __all__ = [
     "softshrink",
     "threshold",
     "threshold_",
+    "rms_norm",
+    "feature_alpha_dropout",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
 ]

@@ -235,6 +235,39 @@ def alpha_dropout(
     return Tensor._apply(dropout_ops.AlphaDropout, input, **params)
 
 
+def feature_alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
+    """``alpha_dropout`` of whole channels: one draw per ``(sample, channel)``.
+
+    Raises:
+        ValueError: input with fewer than 2 dimensions, or ``p = 1`` in training.
+
+    Example:
+        >>> import juanji
+        >>> feature_alpha_dropout(juanji.ones(2, 3, 4), 0.5).shape
+        (2, 3, 4)
+    """
+    fn = "feature_alpha_dropout"
+    check_tensor(fn, "input", input)
+    p = check_probability(fn, "p", p)
+    if not training or p == 0:
+        return input
+    if input.ndim < 2:
+        raise ValueError(
+            f"{fn}: Feature dropout requires at least 2 dimensions in the input, got shape "
+            f"{input.shape}"
+        )
+    if p == 1:
+        raise ValueError(f"{fn}: p must be below 1 in training (no unit would survive), got 1")
+    check_float(fn, "input", input)
+    mask_shape = (*input.shape[:2], *(1,) * (input.ndim - 2))
+    params = {"p": p, "rng": numpy_rng(None), "mask_shape": mask_shape}
+    if inplace:
+        return _in_place(fn, input, dropout_ops.AlphaDropout, **params)
+    return Tensor._apply(dropout_ops.AlphaDropout, input, **params)
+
+
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Bilinear map ``y_k = x1 @ weight[k] @ x2 + bias_k`` over the last dimensions.
 

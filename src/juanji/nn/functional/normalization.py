@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from juanji._ops import norm
 from juanji.nn.functional._checks import check_float, check_same_dtype, check_tensor
 from juanji.tensor.tensor import Tensor
@@ -315,3 +317,39 @@ def local_response_norm(
     return Tensor._apply(
         norm.LocalResponseNorm, input, size=size, alpha=float(alpha), beta=float(beta), k=float(k)
     )
+
+
+def rms_norm(
+    input: Tensor,
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """Divide by the root mean square over the trailing ``normalized_shape`` axes (no centring).
+
+    ``y = x / sqrt(mean(x^2) + eps) * weight``; ``eps`` None is the machine epsilon of the
+    input's dtype (PyTorch's default).
+
+    Example:
+        >>> import juanji
+        >>> rms_norm(juanji.tensor([[3.0, -3.0]]), (2,))
+        tensor([[ 1., -1.]])
+    """
+    fn = "rms_norm"
+    _check_inputs(fn, input, weight=weight)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != shape:
+        raise ValueError(
+            f"{fn}: given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size {input.shape}"
+        )
+    if weight is not None and weight.shape != shape:
+        raise ValueError(
+            f"{fn}: weight must have shape normalized_shape={shape}, got {weight.shape}"
+        )
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    axes = tuple(range(input.ndim - k, input.ndim))
+    out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight

@@ -6,6 +6,7 @@ from juanji.nn.dropout import (
     Dropout1d,
     Dropout2d,
     Dropout3d,
+    FeatureAlphaDropout,
     _DropoutNd,
 )
 
@@ -16,4 +17,5 @@ __all__ = [
     "Dropout1d",
     "Dropout2d",
     "Dropout3d",
+    "FeatureAlphaDropout",
 ]

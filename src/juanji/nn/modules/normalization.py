@@ -4,10 +4,12 @@ from juanji.nn.normalization import (
     GroupNorm,
     LayerNorm,
     LocalResponseNorm,
+    RMSNorm,
 )
 
 __all__ = [
     "GroupNorm",
     "LayerNorm",
     "LocalResponseNorm",
+    "RMSNorm",
 ]
