@@ -192,6 +192,7 @@ BAD_LAYOUTS = {
     "huge size": (0, (2**70,), (0,)),
     "huge stride": (0, (2, 2), (2**70, 1)),
     "too many elements": (0, (2**30, 2**30, 2**30), (0, 0, 0)),
+    "too many elements though empty": (0, (0, 2**61, 2**61), (1, 1, 1)),
     "offset past the end": (4, (1,), (1,)),
     "last element past the end": (0, (3, 2), (2, 1)),
     "lengths differ": (0, (2, 2), (1,)),

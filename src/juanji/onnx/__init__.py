@@ -7,7 +7,10 @@
   op, and written as an ONNX graph with the parameters as initialisers.
 
 Both need the ``onnx`` package (``pip install 'juanji[onnx]'``), imported when called, never at
-``import juanji``. docs/onnx.md lists the ops and the decisions where ONNX leaves a choice.
+``import juanji``. docs/onnx.md lists the ops and the decisions where ONNX leaves a choice;
+docs/security.md what ``load`` checks in a file before trusting it (every initialiser's data
+against its dims, no negative dims, external data only from the model's folder, and at most
+``MAX_CREATED`` elements created from sizes the graph holds).
 """
 
 from __future__ import annotations

@@ -237,7 +237,7 @@ def _check_layout(name: str, numel: int, offset: Any, size: Any, stride: Any) ->
         and all(_is_count(n) for n in (offset, *size, *stride))
     ):
         raise _damaged(name, f"a tensor has {layout} (not non-negative integers of one length)")
-    if math.prod(size) >= 2**62 // 8:
+    if math.prod(max(n, 1) for n in size) >= 2**62 // 8:  # NumPy counts an empty one's too
         raise _damaged(name, f"a tensor has {layout}: more elements than NumPy can index")
     reach = sum((n - 1) * s for n, s in zip(size, stride, strict=True))
     last = offset + reach if all(size) else offset - 1  # an empty tensor: offset <= numel
