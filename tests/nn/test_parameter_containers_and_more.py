@@ -6,6 +6,7 @@ import pytest
 import juanji
 import juanji.nn.functional as F
 from juanji import nn
+from juanji.testing import gradcheck
 from reference import compare_op, torch
 
 TF = torch.nn.functional
@@ -127,3 +128,36 @@ def test_feature_alpha_dropout_drops_whole_channels_and_keeps_the_statistics():
     assert repr(layer) == repr(torch.nn.FeatureAlphaDropout(0.3))
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         F.feature_alpha_dropout(juanji.zeros(3), 0.5, training=True)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 9])
+def test_cross_map_lrn2d_forward_matches_torch_and_its_gradient_is_exact(rng, size):
+    x = rng.standard_normal((2, 7, 3, 3))
+    ours = nn.CrossMapLRN2d(size, 1e-1, 0.75, 2.0)
+    theirs = torch.nn.CrossMapLRN2d(size, 1e-1, 0.75, 2.0)
+    np.testing.assert_allclose(
+        ours(juanji.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-12
+    )
+    assert repr(ours) == repr(theirs)
+    small = juanji.tensor(rng.standard_normal((1, 4, 2, 2)), requires_grad=True)
+    assert gradcheck(nn.CrossMapLRN2d(size, 1e-1, 0.75, 2.0), [small])
+    with pytest.raises(ValueError, match="CrossMapLRN2d: Expected input to be 4D, got 3D"):
+        ours(juanji.zeros(1, 2, 3))
+
+
+def test_buffer_registers_on_assignment_as_torch():
+    ours, theirs = nn.Module(), torch.nn.Module()
+    ours.counts = nn.Buffer(juanji.ones(3))
+    ours.cache = nn.Buffer(juanji.zeros(1), persistent=False)
+    theirs.counts = torch.nn.Buffer(torch.ones(3))
+    theirs.cache = torch.nn.Buffer(torch.zeros(1), persistent=False)
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["counts"]
+    assert isinstance(ours.counts, nn.Buffer) and not isinstance(juanji.ones(1), nn.Buffer)
+    assert not list(ours.parameters())
+
+
+def test_container_is_deprecated_and_holds_its_children():
+    with pytest.warns(FutureWarning, match="`nn.Container` is deprecated"):
+        container = nn.Container(layer=nn.Linear(2, 3))
+    assert [name for name, _ in container.named_parameters()] == ["layer.weight", "layer.bias"]

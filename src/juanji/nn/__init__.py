@@ -36,6 +36,7 @@ from juanji.nn.activation import (
     Threshold,
 )
 from juanji.nn.container import (
+    Container,
     ModuleDict,
     ModuleList,
     ParameterDict,
@@ -98,6 +99,7 @@ from juanji.nn.normalization import (
     BatchNorm1d,
     BatchNorm2d,
     BatchNorm3d,
+    CrossMapLRN2d,
     GroupNorm,
     InstanceNorm1d,
     InstanceNorm2d,
@@ -124,7 +126,7 @@ from juanji.nn.padding import (
     ZeroPad3d,
 )
 from juanji.nn.parallel.sync_batchnorm import SyncBatchNorm
-from juanji.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from juanji.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 from juanji.nn.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from juanji.nn.pooling import (
     AdaptiveAvgPool1d,
@@ -181,7 +183,8 @@ __all__ = [
     "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss",
     "MultiMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
     "Hardshrink", "Softshrink", "Threshold", "RReLU", "Softmax2d",
-    "ParameterList", "ParameterDict", "RMSNorm", "FeatureAlphaDropout",
+    "ParameterList", "ParameterDict", "RMSNorm", "FeatureAlphaDropout", "CrossMapLRN2d",
+    "Container", "Buffer",
     "utils", "modules",
 ]
 # fmt: on

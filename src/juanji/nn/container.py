@@ -7,6 +7,7 @@ or key, which is where state-dict keys such as ``features.0.weight`` come from.
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -427,3 +428,18 @@ class ParameterDict(Module):
 
     def __repr__(self) -> str:
         return f"{self._get_name()}(\n{self.extra_repr()}\n)" if len(self) else "ParameterDict()"
+
+
+class Container(Module):
+    """Deprecated: a Module whose keyword arguments become its children (warns, as PyTorch)."""
+
+    def __init__(self, **kwargs: Module) -> None:
+        super().__init__()
+        warnings.warn(
+            "`nn.Container` is deprecated. All of its functionality is now implemented in "
+            "`nn.Module`. Subclass that instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        for key, value in kwargs.items():
+            self.add_module(key, value)

@@ -142,6 +142,11 @@ class Module:
         elif isinstance(value, Module) or (modules and name in modules):
             self._forget(name, keep=modules)
             self.add_module(name, value)
+        elif getattr(value, "_is_buffer", False) and isinstance(value, Tensor):  # nn.Buffer
+            if buffers is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self._forget(name, keep=buffers)
+            self.register_buffer(name, value, persistent=value.persistent)
         elif buffers and name in buffers:
             persistent = name not in self._non_persistent_buffers_set
             self.register_buffer(name, value, persistent=persistent)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from juanji.nn import init
 from juanji.nn.batchnorm import (  # noqa: F401  (re-exported)
     BatchNorm1d,
@@ -192,6 +194,38 @@ class LocalResponseNorm(Module):
     def extra_repr(self) -> str:
         """The settings shown by ``repr``, in PyTorch's format."""
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(LocalResponseNorm):
+    """PyTorch's legacy local response normalisation of 4-D input, window rule included.
+
+    ``y = x * (k + alpha / size * sum_window x^2) ^ -beta`` over channels, where the window of
+    channel c is PyTorch's: channels ``max(1, c - p + 1) .. c + p - 1`` with ``p = (size - 1)
+    // 2 + 1``, plus channel 0 always (a quirk of its running-sum loop that juanji copies, so
+    that the values equal PyTorch's). The gradient is the exact one of this formula (PyTorch's
+    hand-written legacy backward does not pass its own gradcheck).
+
+    Example:
+        >>> CrossMapLRN2d(3)
+        CrossMapLRN2d(3, alpha=0.0001, beta=0.75, k=1)
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
+        super().__init__(size, alpha, beta, k)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        """Apply the layer (see the class docstring)."""
+        if input.ndim != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
+        channels = input.shape[1]
+        reach = (self.size - 1) // 2 + 1
+        window = np.zeros((channels, channels), dtype=input._data.dtype)  # window[c, j]
+        for c in range(channels):
+            window[c, max(1, c - reach + 1) : c + reach] = 1
+            window[c, 0] = 1
+        summed = (input * input).permute(0, 2, 3, 1).matmul(Tensor(window.T))  # (N, H, W, C)
+        scale = summed.permute(0, 3, 1, 2) * (self.alpha / self.size) + self.k
+        return input * scale ** (-self.beta)
 
 
 class RMSNorm(Module):

@@ -138,3 +138,36 @@ class UninitializedBuffer(_UninitializedMixin, Tensor):
 def is_lazy(value: Any) -> bool:
     """Whether ``value`` is an uninitialised parameter or buffer (PyTorch's ``is_lazy``)."""
     return isinstance(value, _UninitializedMixin)
+
+
+class _BufferMeta(type):
+    """``isinstance(t, Buffer)`` is true for the tensors ``Buffer(...)`` returns."""
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+
+
+class Buffer(metaclass=_BufferMeta):
+    """Mark a tensor as a buffer: assigned to a module attribute, it is registered as one.
+
+    ``Buffer(data)`` returns a detached Tensor carrying the mark and ``persistent`` (whether
+    ``state_dict`` saves it), as PyTorch's ``nn.Buffer`` does; ``self.x = Buffer(t)`` is then
+    ``self.register_buffer("x", t, persistent)``.
+
+    Example:
+        >>> import juanji
+        >>> from juanji import nn
+        >>> m = nn.Module()
+        >>> m.counts = Buffer(juanji.zeros(3))
+        >>> m.cache = Buffer(juanji.zeros(1), persistent=False)
+        >>> [name for name, _ in m.named_buffers()], list(m.state_dict())
+        (['counts', 'cache'], ['counts'])
+    """
+
+    def __new__(cls, data: Any = None, *, persistent: bool = True) -> Any:  # noqa: D102
+        if data is None:
+            data = np.zeros((0,), dtype=_dtype.get_default_dtype().np_dtype)
+        tensor = data.detach() if isinstance(data, Tensor) else Tensor(data)
+        tensor._is_buffer = True
+        tensor.persistent = persistent
+        return tensor

@@ -1,6 +1,7 @@
 """``torch.nn.modules.container``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.container import (
+    Container,
     ModuleDict,
     ModuleList,
     ParameterDict,
@@ -9,6 +10,7 @@ from juanji.nn.container import (
 )
 
 __all__ = [
+    "Container",
     "Sequential",
     "ModuleList",
     "ModuleDict",

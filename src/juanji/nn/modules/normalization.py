@@ -1,6 +1,7 @@
 """``torch.nn.modules.normalization``'s names (implemented elsewhere in ``juanji.nn``)."""
 
 from juanji.nn.normalization import (
+    CrossMapLRN2d,
     GroupNorm,
     LayerNorm,
     LocalResponseNorm,
@@ -8,6 +9,7 @@ from juanji.nn.normalization import (
 )
 
 __all__ = [
+    "CrossMapLRN2d",
     "GroupNorm",
     "LayerNorm",
     "LocalResponseNorm",
