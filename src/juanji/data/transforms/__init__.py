@@ -34,9 +34,22 @@ come from the ``generator`` given to the transform, else from the default genera
 Basic transforms (``_base``): ``Compose``, ``ToTensor``, ``Normalize``, ``Pad``, ``RandomCrop``,
 ``RandomShift``, ``Lambda``. Augmentations for CIFAR-style training (``_augment``):
 ``RandomHorizontalFlip``, ``RandomVerticalFlip``, ``Resize``, ``CenterCrop``,
-``RandomResizedCrop``, ``ColorJitter``, ``RandomErasing``.
+``RandomResizedCrop``, ``ColorJitter``, ``RandomErasing``. One sample at a time (``_extra``):
+``ToPILImage``, ``PILToTensor``, ``ConvertImageDtype``, ``Grayscale``, ``RandomGrayscale``,
+``RandomApply``, ``RandomChoice``, ``RandomOrder``, ``RandomRotation``, ``RandomAffine``,
+``FiveCrop``, ``TenCrop``, ``RandomInvert``, ``RandomPosterize``, ``RandomSolarize``,
+``RandomAutocontrast``; and ``InterpolationMode``.
+
+``juanji.data.transforms.functional`` is torchvision's ``transforms.functional`` (``hflip``,
+``resize``, ``rotate``, ``adjust_brightness``, ``to_pil_image``...). The import paths follow
+the rest of juanji's torchvision counterparts (``torchvision.datasets`` is ``juanji.data``,
+``torchvision.models`` is ``juanji.models``)::
+
+    import juanji.data.transforms as transforms          # import torchvision.transforms as ...
+    import juanji.data.transforms.functional as TF       # ... torchvision.transforms.functional
 """
 
+from juanji.data.transforms import functional
 from juanji.data.transforms._augment import (
     CenterCrop,
     ColorJitter,
@@ -56,6 +69,25 @@ from juanji.data.transforms._base import (
     ToTensor,
     batch_apply,
 )
+from juanji.data.transforms._extra import (
+    ConvertImageDtype,
+    FiveCrop,
+    Grayscale,
+    PILToTensor,
+    RandomAffine,
+    RandomApply,
+    RandomAutocontrast,
+    RandomChoice,
+    RandomGrayscale,
+    RandomInvert,
+    RandomOrder,
+    RandomPosterize,
+    RandomRotation,
+    RandomSolarize,
+    TenCrop,
+    ToPILImage,
+)
+from juanji.data.transforms._layout import InterpolationMode
 
 __all__ = [
     "Compose",
@@ -73,4 +105,22 @@ __all__ = [
     "RandomResizedCrop",
     "ColorJitter",
     "RandomErasing",
+    "InterpolationMode",
+    "functional",
+    "ToPILImage",
+    "PILToTensor",
+    "ConvertImageDtype",
+    "Grayscale",
+    "RandomGrayscale",
+    "RandomApply",
+    "RandomChoice",
+    "RandomOrder",
+    "RandomRotation",
+    "RandomAffine",
+    "FiveCrop",
+    "TenCrop",
+    "RandomInvert",
+    "RandomPosterize",
+    "RandomSolarize",
+    "RandomAutocontrast",
 ]

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from juanji.data.transforms._base import _check_spatial, _rewrap, _unwrap
-from juanji.data.transforms._layout import image_in, is_pil
+from juanji.data.transforms._layout import PIL_FILTERS, image_in, interpolation_name, is_pil
 from juanji.random import Generator, numpy_rng
 
 __all__ = [
@@ -53,10 +53,6 @@ def _as_dtype(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return out.astype(dtype, copy=False)
 
 
-# Pillow's resampling filters by number (Image.Resampling.NEAREST, .BILINEAR): no import needed.
-_PIL_FILTERS = {"nearest": 0, "bilinear": 2}
-
-
 def _weights(n_in: int, n_out: int, mode: str) -> np.ndarray:
     """(n_out, n_in) matrix taking a row of n_in samples to n_out (half-pixel centres)."""
     scale = n_in / n_out
@@ -75,10 +71,39 @@ def _weights(n_in: int, n_out: int, mode: str) -> np.ndarray:
     return w
 
 
-def resize_array(array: np.ndarray, size: tuple[int, int], mode: str = "bilinear") -> np.ndarray:
-    """Resample the last two axes of ``array`` to ``size`` (bilinear or nearest)."""
+def _antialiased_weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) bilinear weights widened to the shrink factor (``antialias=True``).
+
+    As Pillow's and torchvision's: output i averages the inputs within ``scale`` of its centre,
+    each by a triangle of half-width ``scale``, normalised to sum to one.
+    """
+    scale = n_in / n_out
+    w = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        centre = scale * (i + 0.5)
+        low = max(int(centre - scale + 0.5), 0)
+        high = min(int(centre + scale + 0.5), n_in)
+        taps = np.maximum(0.0, 1.0 - np.abs((np.arange(low, high) - centre + 0.5) / scale))
+        w[i, low:high] = taps / taps.sum()
+    return w
+
+
+def resize_array(
+    array: np.ndarray, size: tuple[int, int], mode: str = "bilinear", antialias: bool = False
+) -> np.ndarray:
+    """Resample the last two axes of ``array`` to ``size`` (bilinear or nearest).
+
+    With ``antialias``, a bilinear shrink averages every input pixel it covers (torchvision's
+    default for tensors); enlarging is the same either way.
+    """
     h, w = array.shape[-2:]
-    wy, wx = _weights(h, size[0], mode), _weights(w, size[1], mode)
+
+    def weights(n_in: int, n_out: int) -> np.ndarray:
+        if antialias and mode == "bilinear" and n_out < n_in:
+            return _antialiased_weights(n_in, n_out)
+        return _weights(n_in, n_out, mode)
+
+    wy, wx = weights(h, size[0]), weights(w, size[1])
     out = np.matmul(np.matmul(wy, array.astype(np.float64)), wx.T)
     return _as_dtype(out, array.dtype)
 
@@ -138,9 +163,14 @@ class Resize:
     """Resize to ``size``: (h, w), or an int that the shorter edge becomes (aspect kept).
 
     Args:
-        size: (h, w) or int.
-        interpolation: "bilinear" (default) or "nearest".
+        size: (h, w), or an int (or ``[int]``) for the shorter edge.
+        interpolation: ``InterpolationMode``, its name or Pillow's number: "bilinear" (default)
+            or "nearest" for arrays and tensors; PIL images are resized by Pillow (as
+            torchvision does) with any mode.
         max_size: with an int size, the longer edge is capped at this (torchvision's rule).
+        antialias: average all covered pixels when shrinking bilinearly (torchvision's
+            default, True, for tensors). None, the default here, means False: juanji's
+            transform predates the option; pass ``antialias=True`` for torchvision's numbers.
 
     Example:
         >>> Resize((2, 4))(np.array([[0.0, 1.0], [2.0, 3.0]]))
@@ -148,16 +178,17 @@ class Resize:
                [2.  , 2.25, 2.75, 3.  ]])
     """
 
-    def __init__(self, size: int | Sequence[int], interpolation: str = "bilinear",
-                 max_size: int | None = None) -> None:
-        if interpolation not in ("bilinear", "nearest"):
-            raise ValueError(
-                f"Resize: interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
+    def __init__(self, size: int | Sequence[int], interpolation: Any = "bilinear",
+                 max_size: int | None = None, antialias: bool | None = None) -> None:
+        interpolation = interpolation_name(interpolation, "Resize")
         if isinstance(size, numbers.Integral):
             if size <= 0:
                 raise ValueError(f"Resize: size must be positive, got {size}")
+        elif isinstance(size, Sequence) and len(size) == 1:
+            size = int(size[0])  # torchvision: [s] is the shorter edge, as s
         else:
             _pair(size, "Resize")
+        self.antialias = antialias
         self.size, self.interpolation, self.max_size = size, interpolation, max_size
 
     def output_size(self, h: int, w: int) -> tuple[int, int]:
@@ -174,7 +205,7 @@ class Resize:
         """Resize one image: PIL (with Pillow's resampling), (H, W, C) uint8, or (..., H, W)."""
         if is_pil(img):  # torchvision resizes PIL images with Pillow
             h, w = self.output_size(img.size[1], img.size[0])
-            return img.resize((w, h), _PIL_FILTERS[self.interpolation])
+            return img.resize((w, h), PIL_FILTERS[self.interpolation])
         return self._resize(img, batched=False)
 
     def batch(self, imgs: Any) -> Any:
@@ -184,11 +215,15 @@ class Resize:
     def _resize(self, imgs: Any, batched: bool) -> Any:
         array, restore = image_in(imgs, batched=batched)
         _check_spatial(array, 2, "Resize")
+        interpolation_name(self.interpolation, "Resize", ("nearest", "bilinear"))
         size = self.output_size(*array.shape[-2:])
-        return restore(resize_array(array, size, self.interpolation))
+        return restore(resize_array(array, size, self.interpolation, bool(self.antialias)))
 
     def __repr__(self) -> str:
-        return f"Resize(size={self.size}, interpolation={self.interpolation})"
+        return (
+            f"Resize(size={self.size}, interpolation={self.interpolation}, "
+            f"max_size={self.max_size}, antialias={self.antialias})"
+        )
 
 
 class CenterCrop:

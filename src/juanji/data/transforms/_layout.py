@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ import numpy as np
 from juanji.errors import MissingDependencyError
 from juanji.tensor.tensor import Tensor
 
-__all__ = ["image_in", "is_pil", "channels_last", "pil_image_module"]
+__all__ = ["InterpolationMode", "image_in", "is_pil", "channels_last", "pil_image_module"]
 
 _CHANNELS = (1, 2, 3, 4)
 
@@ -46,6 +47,61 @@ def channels_last(array: Any, batched: bool = False) -> bool:
         and shape[-1] in _CHANNELS
         and shape[0] not in _CHANNELS
     )
+
+
+class InterpolationMode(Enum):
+    """Resampling methods, with torchvision's names and values (``InterpolationMode.BILINEAR``).
+
+    juanji resamples arrays and tensors with ``NEAREST`` and ``BILINEAR``; PIL images are
+    resampled by Pillow, which has them all.
+    """
+
+    NEAREST = "nearest"
+    NEAREST_EXACT = "nearest-exact"
+    BILINEAR = "bilinear"
+    BICUBIC = "bicubic"
+    BOX = "box"
+    HAMMING = "hamming"
+    LANCZOS = "lanczos"
+
+
+# Pillow's filter numbers (Image.Resampling), and torchvision's integer aliases of the modes.
+PIL_FILTERS = {"nearest": 0, "lanczos": 1, "bilinear": 2, "bicubic": 3, "box": 4, "hamming": 5}
+_FROM_INT = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
+
+
+def interpolation_name(mode: Any, owner: str, supported: tuple[str, ...] | None = None) -> str:
+    """The name (``'bilinear'``...) of a mode given as InterpolationMode, string or Pillow int.
+
+    Raises:
+        ValueError: an unknown mode, or one outside ``supported`` (arrays and tensors).
+    """
+    if isinstance(mode, Enum):  # juanji's InterpolationMode, or torchvision's
+        name = str(mode.value)
+    elif isinstance(mode, int) and not isinstance(mode, bool) and mode in _FROM_INT:
+        name = _FROM_INT[mode]
+    else:
+        name = str(mode)
+    known = [m.value for m in InterpolationMode]
+    if name not in known:
+        raise ValueError(f"{owner}: interpolation must be one of {known}, got {mode!r}")
+    if supported is not None and name not in supported:
+        raise ValueError(
+            f"{owner}: interpolation {name!r} is not supported for arrays and tensors in juanji "
+            f"(expected one of {list(supported)}; PIL images take every mode)"
+        )
+    return name
+
+
+def pil_ops() -> tuple[Any, Any]:
+    """Pillow's ``ImageEnhance`` and ``ImageOps`` (torchvision's PIL colour operations)."""
+    try:
+        from PIL import ImageEnhance, ImageOps
+    except ImportError as error:
+        raise MissingDependencyError(
+            "transforms: PIL images need Pillow: pip install pillow (or juanji[cli])"
+        ) from error
+    return ImageEnhance, ImageOps
 
 
 def pil_image_module() -> Any:

@@ -1,0 +1,369 @@
+"""More of torchvision's transform classes, each a thin wrapper over ``functional``.
+
+Conversions (``ToPILImage``, ``PILToTensor``, ``ConvertImageDtype``, ``Grayscale``), random
+choices among transforms (``RandomApply``, ``RandomChoice``, ``RandomOrder``), rotations and
+affine maps (``RandomRotation``, ``RandomAffine``), multi-crops (``FiveCrop``, ``TenCrop``) and
+the colour ones of AutoAugment's kind (``RandomGrayscale``, ``RandomInvert``,
+``RandomPosterize``, ``RandomSolarize``, ``RandomAutocontrast``). They take one sample (a PIL
+image, or an array or Tensor in the package's layouts); in a batch they run once per sample.
+Random draws come from ``generator`` (else the default generator), NumPy's stream, not
+torchvision's.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from juanji.data.transforms import functional as F
+from juanji.data.transforms._layout import InterpolationMode, interpolation_name, is_pil
+from juanji.random import Generator, numpy_rng
+from juanji.tensor.tensor import Tensor
+
+__all__ = [
+    "ToPILImage",
+    "PILToTensor",
+    "ConvertImageDtype",
+    "Grayscale",
+    "RandomGrayscale",
+    "RandomApply",
+    "RandomChoice",
+    "RandomOrder",
+    "RandomRotation",
+    "RandomAffine",
+    "FiveCrop",
+    "TenCrop",
+    "RandomInvert",
+    "RandomPosterize",
+    "RandomSolarize",
+    "RandomAutocontrast",
+]
+
+
+class ToPILImage:
+    """Convert a (C, H, W) tensor or an (H, W, C) array to a PIL image (needs Pillow).
+
+    Args:
+        mode: the PIL mode; chosen from the dtype and channels when None (see
+            ``functional.to_pil_image``).
+    """
+
+    def __init__(self, mode: str | None = None) -> None:
+        self.mode = mode
+
+    def __call__(self, pic: Any) -> Any:
+        """Convert one image."""
+        return F.to_pil_image(pic, self.mode)
+
+    def __repr__(self) -> str:
+        return f"ToPILImage(mode={self.mode})" if self.mode else "ToPILImage()"
+
+
+class PILToTensor:
+    """Convert a PIL image to a (C, H, W) tensor of its dtype (uint8), without scaling."""
+
+    def __call__(self, pic: Any) -> Tensor:
+        """Convert one image."""
+        return F.pil_to_tensor(pic)
+
+    def __repr__(self) -> str:
+        return "PILToTensor()"
+
+
+class ConvertImageDtype:
+    """Convert an image tensor to ``dtype``, rescaling values (see ``functional``)."""
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+
+    def __call__(self, image: Any) -> Any:
+        """Convert one image."""
+        return F.convert_image_dtype(image, self.dtype)
+
+    def __repr__(self) -> str:
+        return f"ConvertImageDtype(dtype={self.dtype})"
+
+
+class Grayscale:
+    """Convert to grey, as 1 (default) or 3 identical channels."""
+
+    def __init__(self, num_output_channels: int = 1) -> None:
+        self.num_output_channels = num_output_channels
+
+    def __call__(self, img: Any) -> Any:
+        """Convert one image."""
+        return F.rgb_to_grayscale(img, self.num_output_channels)
+
+    def __repr__(self) -> str:
+        return f"Grayscale(num_output_channels={self.num_output_channels})"
+
+
+class _RandomlyApplied:
+    """Apply ``_apply`` with probability ``p`` (torchvision's ``torch.rand(1) < p``)."""
+
+    def __init__(self, p: float = 0.5, generator: Generator | None = None) -> None:
+        if not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f"{type(self).__name__}: p must be a probability in [0, 1], got {p}")
+        self.p, self.generator = float(p), generator
+
+    def __call__(self, img: Any) -> Any:
+        """Transform one image with probability p, else return it."""
+        if numpy_rng(self.generator).random() < self.p:
+            return self._apply(img)
+        return img
+
+    def _apply(self, img: Any) -> Any:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomGrayscale(_RandomlyApplied):
+    """Convert to grey with probability ``p`` (default 0.1), keeping the number of channels."""
+
+    def __init__(self, p: float = 0.1, generator: Generator | None = None) -> None:
+        super().__init__(p, generator)
+
+    def _apply(self, img: Any) -> Any:
+        return F.rgb_to_grayscale(img, F.get_image_num_channels(img))
+
+
+class RandomInvert(_RandomlyApplied):
+    """Invert the colours (``max - x``) with probability ``p``."""
+
+    def _apply(self, img: Any) -> Any:
+        return F.invert(img)
+
+
+class RandomAutocontrast(_RandomlyApplied):
+    """Stretch each channel to the full range with probability ``p``."""
+
+    def _apply(self, img: Any) -> Any:
+        return F.autocontrast(img)
+
+
+class RandomPosterize(_RandomlyApplied):
+    """Keep the ``bits`` highest bits of uint8 values with probability ``p``."""
+
+    def __init__(self, bits: int, p: float = 0.5, generator: Generator | None = None) -> None:
+        super().__init__(p, generator)
+        self.bits = bits
+
+    def _apply(self, img: Any) -> Any:
+        return F.posterize(img, self.bits)
+
+
+class RandomSolarize(_RandomlyApplied):
+    """Invert the values at or above ``threshold`` with probability ``p``."""
+
+    def __init__(
+        self, threshold: float, p: float = 0.5, generator: Generator | None = None
+    ) -> None:
+        super().__init__(p, generator)
+        self.threshold = threshold
+
+    def _apply(self, img: Any) -> Any:
+        return F.solarize(img, self.threshold)
+
+
+class RandomApply(_RandomlyApplied):
+    """Apply a list of transforms, in order, with probability ``p`` (default 0.5)."""
+
+    def __init__(
+        self,
+        transforms: Sequence[Callable[[Any], Any]],
+        p: float = 0.5,
+        generator: Generator | None = None,
+    ) -> None:
+        super().__init__(p, generator)
+        self.transforms = list(transforms)
+
+    def _apply(self, img: Any) -> Any:
+        for transform in self.transforms:
+            img = transform(img)
+        return img
+
+    def __repr__(self) -> str:
+        body = "".join(f"\n    {t!r}" for t in self.transforms)
+        return f"RandomApply(\n    p={self.p}{body}\n)"
+
+
+class RandomChoice:
+    """Apply one transform picked at random (with weights ``p``, uniform when None)."""
+
+    def __init__(
+        self,
+        transforms: Sequence[Callable[[Any], Any]],
+        p: Sequence[float] | None = None,
+        generator: Generator | None = None,
+    ) -> None:
+        if p is not None and len(p) != len(transforms):
+            raise ValueError(
+                f"RandomChoice: Length of p doesn't match the number of transforms: {len(p)} != "
+                f"{len(transforms)}"
+            )
+        self.transforms, self.generator = list(transforms), generator
+        self.p = None if p is None else [float(w) / sum(p) for w in p]
+
+    def __call__(self, img: Any) -> Any:
+        """Apply one of the transforms."""
+        index = numpy_rng(self.generator).choice(len(self.transforms), p=self.p)
+        return self.transforms[int(index)](img)
+
+    def __repr__(self) -> str:
+        return f"RandomChoice(transforms={self.transforms}, p={self.p})"
+
+
+class RandomOrder:
+    """Apply all the transforms, in a random order."""
+
+    def __init__(
+        self, transforms: Sequence[Callable[[Any], Any]], generator: Generator | None = None
+    ) -> None:
+        self.transforms, self.generator = list(transforms), generator
+
+    def __call__(self, img: Any) -> Any:
+        """Apply every transform once, in an order drawn for this call."""
+        for index in numpy_rng(self.generator).permutation(len(self.transforms)):
+            img = self.transforms[int(index)](img)
+        return img
+
+    def __repr__(self) -> str:
+        return f"RandomOrder(transforms={self.transforms})"
+
+
+def _range(value: float | Sequence[float], name: str, owner: str) -> tuple[float, float]:
+    """``x`` as ``(-x, x)`` (x >= 0), or a (min, max) pair."""
+    if isinstance(value, numbers.Number):
+        if value < 0:
+            raise ValueError(f"{owner}: If {name} is a single number, it must be positive.")
+        return -float(value), float(value)
+    if len(value) != 2:
+        raise ValueError(f"{owner}: If {name} is a sequence, it must be of len 2.")
+    return float(value[0]), float(value[1])
+
+
+def _tensor_fill(img: Any, fill: Any) -> Any:
+    """Torchvision turns a number ``fill`` into one value per channel for tensors."""
+    if is_pil(img) or fill is None:
+        return fill
+    if isinstance(fill, numbers.Number):
+        return [float(fill)] * F.get_image_num_channels(img)
+    return [float(f) for f in fill]
+
+
+class RandomRotation:
+    """Rotate by an angle uniform in ``degrees`` (``d`` means ``(-d, d)``); see ``rotate``."""
+
+    def __init__(
+        self,
+        degrees: float | Sequence[float],
+        interpolation: Any = InterpolationMode.NEAREST,
+        expand: bool = False,
+        center: Sequence[int] | None = None,
+        fill: Any = 0,
+        generator: Generator | None = None,
+    ) -> None:
+        self.degrees = _range(degrees, "degrees", "RandomRotation")
+        self.interpolation = interpolation_name(interpolation, "RandomRotation")
+        self.expand, self.center, self.fill, self.generator = expand, center, fill, generator
+
+    def __call__(self, img: Any) -> Any:
+        """Rotate one image by a fresh angle."""
+        angle = float(numpy_rng(self.generator).uniform(*self.degrees))
+        fill = _tensor_fill(img, self.fill)
+        return F.rotate(img, angle, self.interpolation, self.expand, self.center, fill)
+
+    def __repr__(self) -> str:
+        return f"RandomRotation(degrees={self.degrees}, interpolation={self.interpolation})"
+
+
+class RandomAffine:
+    """A random affine map: angle, translation, scale and shear drawn per call (torchvision's).
+
+    Args:
+        degrees: angle range (``d`` means ``(-d, d)``).
+        translate: ``(a, b)``: shifts up to ``a * width`` and ``b * height`` pixels, rounded.
+        scale: ``(min, max)`` scale factor range.
+        shear: ``s``, ``(min, max)`` (x only) or ``(xmin, xmax, ymin, ymax)``, in degrees.
+        interpolation, fill, center: as ``functional.affine``.
+        generator: the source of the draws.
+    """
+
+    def __init__(
+        self,
+        degrees: float | Sequence[float],
+        translate: Sequence[float] | None = None,
+        scale: Sequence[float] | None = None,
+        shear: float | Sequence[float] | None = None,
+        interpolation: Any = InterpolationMode.NEAREST,
+        fill: Any = 0,
+        center: Sequence[int] | None = None,
+        generator: Generator | None = None,
+    ) -> None:
+        self.degrees = _range(degrees, "degrees", "RandomAffine")
+        if translate is not None and not all(0.0 <= t <= 1.0 for t in translate):
+            raise ValueError("RandomAffine: translation values should be between 0 and 1")
+        if scale is not None and any(s <= 0 for s in scale):
+            raise ValueError("RandomAffine: scale values should be positive")
+        if shear is not None and not isinstance(shear, numbers.Number) and len(shear) == 4:
+            self.shear: tuple[float, ...] | None = tuple(float(s) for s in shear)
+        else:
+            self.shear = None if shear is None else _range(shear, "shear", "RandomAffine")
+        self.translate, self.scale = translate, scale
+        self.interpolation = interpolation_name(interpolation, "RandomAffine")
+        self.fill, self.center, self.generator = fill, center, generator
+
+    def __call__(self, img: Any) -> Any:
+        """Apply one freshly drawn affine map."""
+        rng = numpy_rng(self.generator)
+        width, height = F.get_image_size(img)
+        angle = float(rng.uniform(*self.degrees))
+        shift = [0, 0]
+        if self.translate is not None:
+            limits = (self.translate[0] * width, self.translate[1] * height)
+            shift = [int(round(rng.uniform(-m, m))) for m in limits]
+        scale = 1.0 if self.scale is None else float(rng.uniform(self.scale[0], self.scale[1]))
+        shear = [0.0, 0.0]
+        if self.shear is not None:
+            shear[0] = float(rng.uniform(self.shear[0], self.shear[1]))
+            if len(self.shear) == 4:
+                shear[1] = float(rng.uniform(self.shear[2], self.shear[3]))
+        fill = _tensor_fill(img, self.fill)
+        return F.affine(img, angle, shift, scale, shear, self.interpolation, fill, self.center)
+
+    def __repr__(self) -> str:
+        return (
+            f"RandomAffine(degrees={self.degrees}, translate={self.translate}, "
+            f"scale={self.scale}, shear={self.shear})"
+        )
+
+
+class FiveCrop:
+    """The four corners and the centre crop of ``size``, as a tuple of five images."""
+
+    def __init__(self, size: int | Sequence[int]) -> None:
+        self.size = size
+
+    def __call__(self, img: Any) -> tuple[Any, ...]:
+        """Crop one image five times."""
+        return F.five_crop(img, self.size)
+
+    def __repr__(self) -> str:
+        return f"FiveCrop(size={self.size})"
+
+
+class TenCrop:
+    """``FiveCrop`` of the image and of its mirror image: a tuple of ten images."""
+
+    def __init__(self, size: int | Sequence[int], vertical_flip: bool = False) -> None:
+        self.size, self.vertical_flip = size, vertical_flip
+
+    def __call__(self, img: Any) -> tuple[Any, ...]:
+        """Crop one image ten times."""
+        return F.ten_crop(img, self.size, self.vertical_flip)
+
+    def __repr__(self) -> str:
+        return f"TenCrop(size={self.size}, vertical_flip={self.vertical_flip})"
