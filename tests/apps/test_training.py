@@ -203,9 +203,9 @@ def test_restore_model_refuses_weights_of_another_model(bar_digits, tmp_path):
     assert restored.model == "lenet5" and not model.training
 
     config = config.to_json()
-    config["model"]["kwargs"]["num_classes"] = 7  # the config now says another shape
+    config["model"]["name"] = "s2d-vgg"  # another network for the same images
     checkpoint.write_json(tmp_path / "config.json", config)
-    with pytest.raises(CheckpointError, match=r"model.safetensors does not fit the model LeNet5"):
+    with pytest.raises(CheckpointError, match=r"model.safetensors does not fit the model S2D"):
         training.restore_model(tmp_path)
 
     config["model"]["name"] = "zfnet"

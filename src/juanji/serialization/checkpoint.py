@@ -88,6 +88,9 @@ CONFIG_FORMAT = "juanji-run/1"
 STATE_FORMAT = "juanji-checkpoint/2"
 FAULT_POINTS = ("folder", "commit", "publish-model", "publish-metrics")
 _OPTIMIZER_ARRAYS, _OPTIMIZER_JSON = "state.safetensors", "state.json"
+# Bounds of a config.json's sizes, so that a damaged file cannot ask for gigabytes: a model of
+# 10**9 classes, or an input image of 10**10 values (2**24 values are 64 MB in float32).
+MAX_CLASSES, MAX_INPUT_VALUES = 100_000, 2**24
 
 
 # ---------------------------------------------------------------------- JSON files
@@ -166,7 +169,8 @@ def validate_config(config: Any, path: str | os.PathLike = CONFIG_FILE) -> dict[
 
     Checks the keys every command relies on: ``format``, ``model.name``/``model.kwargs``,
     ``dataset``, ``num_classes``, ``preprocessing`` (``input_size`` as [C, H, W], ``pad``,
-    ``mean``/``std`` with one value per channel, no zero std) and ``hyperparameters``.
+    ``mean``/``std`` with one value per channel, std positive), ``hyperparameters``, and bounds
+    on the sizes (``MAX_CLASSES``, ``MAX_INPUT_VALUES``).
     Whether the model name is known is for the caller to check.
 
     Raises:
@@ -188,8 +192,8 @@ def validate_config(config: Any, path: str | os.PathLike = CONFIG_FILE) -> dict[
     _need(model, "kwargs", dict, path)
     _need(config, "dataset", str, path)
     classes = _need(config, "num_classes", int, path)
-    if classes < 2:
-        raise _bad(path, f"'num_classes' should be at least 2, got {classes}")
+    if not 2 <= classes <= MAX_CLASSES:
+        raise _bad(path, f"'num_classes' should be 2 to {MAX_CLASSES:,}, got {classes}")
     prep = _need(config, "preprocessing", dict, path)
     size = prep.get("input_size")
     if (
@@ -198,14 +202,16 @@ def validate_config(config: Any, path: str | os.PathLike = CONFIG_FILE) -> dict[
         or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)
     ):
         raise _bad(path, f"'input_size' should be [channels, height, width], got {size!r}")
+    if math.prod(size) > MAX_INPUT_VALUES:
+        raise _bad(path, f"'input_size' {size} holds over {MAX_INPUT_VALUES:,} values")
     pad = _need(prep, "pad", int, path)
     if pad < 0 or 2 * pad >= min(size[1:]):
         raise _bad(path, f"'pad' should be >= 0 and smaller than half the input, got {pad}")
     mean, std = _numbers(prep.get("mean"), "mean", path), _numbers(prep.get("std"), "std", path)
     if len(mean) != size[0] or len(std) != size[0]:
         raise _bad(path, f"'mean' and 'std' need one value per channel ({size[0]})")
-    if any(s == 0 for s in std):
-        raise _bad(path, "'std' has a zero")
+    if not all(s > 0 for s in std):
+        raise _bad(path, f"'std' should be positive, got {std}")
     _need(config, "hyperparameters", dict, path)
     return config
 

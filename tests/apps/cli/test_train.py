@@ -272,9 +272,12 @@ def test_eval_errors_are_one_line(run_dir, capsys, tmp_path):
     _one_line_error(capsys, ["eval", str(run_dir)], "model.safetensors is missing")
     (tmp_path / "aside.safetensors").rename(weights)
     config = checkpoint.load_config(run_dir)
+    config["model"] = {"name": "s2d-vgg", "kwargs": {}}
+    checkpoint.write_json(run_dir / "config.json", config)
+    _one_line_error(capsys, ["eval", str(run_dir)], "does not fit the model S2DVGG")
     config["model"] = {"name": "lenet5-classic", "kwargs": {}}
     checkpoint.write_json(run_dir / "config.json", config)
-    _one_line_error(capsys, ["eval", str(run_dir)], "does not fit the model LeNet5Classic")
+    _one_line_error(capsys, ["eval", str(run_dir)], "lenet5-classic inputs of 1x28x28, but it")
 
 
 # ---------------------------------------------------------------------- predict

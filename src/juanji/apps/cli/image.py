@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from juanji.apps.cli._bounds import MAX_FILTER_WORK, check_image_file
 from juanji.errors import JuanjiError
 
 _PADDINGS = ("same", "valid", "same_lower")
@@ -137,6 +138,19 @@ def _filter(image: np.ndarray, weights: np.ndarray, args: argparse.Namespace) ->
         raise JuanjiError(str(error)) from error
 
 
+def _check_work(image: np.ndarray, weights: np.ndarray, stride: int, path: str) -> None:
+    """Refuse a filter of more than ``MAX_FILTER_WORK`` multiply-adds, before it runs."""
+    planes = 1 if image.ndim == 2 else image.shape[2]
+    outputs = -(-image.shape[0] // stride) * -(-image.shape[1] // stride) * planes
+    work = outputs * weights.size
+    if work > MAX_FILTER_WORK:
+        raise JuanjiError(
+            f"{path}: a {weights.shape[0]} x {weights.shape[1]} kernel over {image.shape[0]} x "
+            f"{image.shape[1]} pixels is {work:,} multiply-adds, more than {MAX_FILTER_WORK:,}; "
+            f"use a smaller --size, a larger --stride or a smaller picture"
+        )
+
+
 def _format_kernel(weights: np.ndarray) -> str:
     """The kernel as a table if it fits a screen, else its centre and a note saying so."""
     weights = np.atleast_2d(weights)
@@ -164,11 +178,13 @@ def run_filter(args: argparse.Namespace) -> int:
 
     _check_options(args)
     path = args.image or plot.sample_image_path()
+    check_image_file(path)
     image = plot.read_image(path, gray=args.gray)
     if args.grid:
         plot.check_output(args.output or "kernels-grid.png")
         return _run_grid(args, image, str(path))
     name, weights = _kernel(args, args.kernel)
+    _check_work(image, weights, args.stride, str(path))
     target = plot.check_output(args.output or f"filter-{name}.png", figure=not args.raw)
     out = _filter(image, weights, args)
     signed = abs(float(weights.sum())) < 1e-6
@@ -205,6 +221,7 @@ def _run_grid(args: argparse.Namespace, image: np.ndarray, source: str) -> int:
     images, titles, signed = [image], [f"input {image.shape[0]}x{image.shape[1]}"], [False]
     for name in list_kernels():
         _, weights = _kernel(args, name)
+        _check_work(image, weights, args.stride, source)
         images.append(_filter(image, weights, args))
         total = float(weights.sum())
         titles.append(f"{name} {weights.shape[0]}x{weights.shape[1]}, sum {total:.3g}")

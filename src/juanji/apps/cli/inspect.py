@@ -29,6 +29,7 @@ from juanji._shapes import (
     padding_pairs,
     pool_output_size,
 )
+from juanji.apps.cli._bounds import check_image_file, check_input_size
 from juanji.errors import JuanjiError
 
 __all__ = ["register", "run_summary", "run_shape", "run_receptive_field", "run_features"]
@@ -73,6 +74,8 @@ def run_summary(args: argparse.Namespace) -> int:
     from juanji.apps.viz.summary import summary
 
     input_size = None if args.input is None else _sizes("--input", args.input, max_dims=None)
+    if input_size is not None:
+        check_input_size("--input", input_size)
     if args.model.lower().endswith(".onnx"):
         module, _ = export.open_model(args.model)
         print(export.onnx_summary(module, input_size or export.onnx_input_size(module)))
@@ -348,9 +351,8 @@ def _model_or_run(text: str) -> Any:
 
     if os.path.isdir(text):
         import juanji.apps.training as training
-        from juanji.serialization import checkpoint
 
-        return training.build_model(checkpoint.load_config(text))
+        return training.build_model(training.load_run_config(text))
     try:
         return get_model(text)
     except ValueError:
@@ -389,6 +391,8 @@ def run_receptive_field(args: argparse.Namespace) -> int:
 
     model = _model_or_run(args.model)
     input_size = None if args.input is None else _sizes("--input", args.input, max_dims=None)
+    if input_size is not None:
+        check_input_size("--input", input_size)
     try:
         table = receptive_field_table(model, input_size)
     except ValueError as error:
@@ -416,6 +420,7 @@ def run_receptive_field(args: argparse.Namespace) -> int:
             raise JuanjiError(f"{args.model}: only 2-D models can be drawn")
         output = plot.check_output(args.output or "receptive-field.png")
         channels, height, width = table.input_size
+        check_image_file(args.image or plot.sample_image_path())
         picture = plot.read_image(args.image or plot.sample_image_path(), gray=channels == 1)
         picture = plot.resize_image(picture, height, width)
         path, _ = draw_receptive_field(picture, table, output, layer, unit)
@@ -472,6 +477,7 @@ def run_features(args: argparse.Namespace) -> int:
     model, config = training.restore_model(args.run_dir)
     prep = config["preprocessing"]
     try:
+        check_image_file(args.image)
         digit = prepare_digit(
             plot.read_image(args.image, gray=True), 28, prep["box"], prep["centre"]
         )
@@ -481,9 +487,11 @@ def run_features(args: argparse.Namespace) -> int:
             message if message.startswith(args.image) else f"{args.image}: {message}"
         ) from None
     x = Tensor(training.make_transform(config).batch(digit[None]))
-    maps, output = feature_maps(model, x)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        maps, output = feature_maps(model, x)
     if not maps:
         raise JuanjiError(f"{args.run_dir}: the model has no convolution or pooling layer")
+    training.check_outputs(output, model, config, args.run_dir)
     probabilities = F.softmax(output, dim=1).numpy()[0]
     best = int(np.argmax(probabilities))
     label = config["classes"][best]

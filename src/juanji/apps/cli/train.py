@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from juanji.apps.cli._bounds import check_image_file
 from juanji.apps.cli._data import data_source
 from juanji.apps.cli.export import add_model_options, open_model
 from juanji.apps.viz.digits import prepare_digit
@@ -188,6 +189,11 @@ def _new_config(args: argparse.Namespace) -> Any:
         )
     except ValueError as error:  # a value the model or optimiser refuses
         raise JuanjiError(str(error)) from error
+    except TypeError as error:  # a registered network without defaults for every argument
+        raise JuanjiError(
+            f"{args.model} cannot be built with only num_classes and in_channels ({error}); "
+            f"train a model with a recipe (lenet5, lenet5-classic, s2d-vgg, resnet20)"
+        ) from None
 
 
 def _new_run_dir(args: argparse.Namespace, config: Any) -> Path:
@@ -349,7 +355,10 @@ def run_eval(args: argparse.Namespace) -> int:
         config, root=args.data_dir, download=not args.no_download, test_only=True
     )
     tested = training.for_testing(model, config)  # with the run's test-time flips
-    result = training.evaluate(tested, test_loader, num_classes=config.num_classes)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        result = training.evaluate(tested, test_loader, num_classes=config.num_classes)
+    if not np.isfinite(result.loss):  # finite weights whose products overflow float32
+        raise training.non_finite_outputs(model, args.run_dir)
     correct = int(np.trace(result.confusion))
     name = "ONNX graph" if args.run_dir.lower().endswith(".onnx") else config.model
     print(
@@ -396,6 +405,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """
     from juanji.apps.viz import plot
 
+    check_image_file(path)
     gray = plot.read_image(path, gray=True)  # checks the file, and Pillow's presence
     from PIL import Image
 
@@ -423,6 +433,7 @@ def prepare_photo(path: str | os.PathLike, side: int) -> np.ndarray:
     """
     from juanji.apps.viz import plot
 
+    check_image_file(path)
     picture = plot.read_image(path)  # checks the file and Pillow; gray pictures get 3 planes
     if picture.ndim == 2:
         picture = np.repeat(picture[:, :, None], 3, axis=2)
@@ -467,8 +478,10 @@ def run_predict(args: argparse.Namespace) -> int:
     if fields:
         batch = training.make_transform(config).batch(np.stack(fields))
         tested = training.for_testing(model, config)  # with the run's test-time flips
-        with no_grad():
-            probabilities = F.softmax(tested(Tensor(batch)), dim=1).numpy()
+        with no_grad(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            scores = tested(Tensor(batch))
+            training.check_outputs(scores, model, config, args.run_dir)
+            probabilities = F.softmax(scores, dim=1).numpy()
         for path, row in zip(paths, probabilities, strict=True):
             index = int(row.argmax())
             results.append(

@@ -8,7 +8,8 @@
   and ``make_config``.
 * ``build``: a config turned into a model, an optimiser with its schedule, and data loaders.
 * ``runs``: run directories: ``train_run`` (new or resumed), ``restore_model``,
-  ``evaluate_run``.
+  ``evaluate_run``; ``checked_run_config`` and ``check_outputs`` refuse a config or an output
+  that would give a wrong answer.
 """
 
 from juanji.apps.training.build import (
@@ -45,9 +46,12 @@ from juanji.apps.training.recipes import (
     make_config,
 )
 from juanji.apps.training.runs import (
+    check_outputs,
+    checked_run_config,
     completed_epochs,
     evaluate_run,
     load_run_config,
+    non_finite_outputs,
     restore_model,
     run_metrics,
     train_run,
@@ -79,9 +83,12 @@ __all__ = [
     "for_testing",
     "make_transform",
     "MirrorAveraged",
+    "check_outputs",
+    "checked_run_config",
     "completed_epochs",
     "evaluate_run",
     "load_run_config",
+    "non_finite_outputs",
     "restore_model",
     "run_metrics",
     "train_run",

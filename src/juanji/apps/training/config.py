@@ -22,13 +22,19 @@ from juanji._version import __version__
 from juanji.errors import CheckpointError, JuanjiError
 from juanji.serialization import checkpoint
 
-__all__ = ["Hyperparameters", "Preprocessing", "RunConfig", "OPTIMIZERS", "SCHEDULES"]
+__all__ = ["Hyperparameters", "Preprocessing", "RunConfig", "OPTIMIZERS", "SCHEDULES", "CENTRES"]
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 # 'onecycle': OneCycleLR to ``lr`` (warm-up ``pct_start``, cosine down); 'step': ``lr`` divided
 # by 10 after half and after three quarters of the steps (He et al. 2016's CIFAR schedule:
 # 0.1, /10 at 32k and 48k of 64k iterations).
 SCHEDULES = ("onecycle", "step")
+# How ``predict`` places a picture in the image field (see ``Preprocessing.centre``).
+CENTRES = ("mass", "box", "resize")
+# The largest integer a model keyword argument other than ``num_classes`` and ``in_channels``
+# may hold (a width, a depth, a growth rate): a config.json asking for more would build a model
+# of gigabytes before a single weight is read. ``juanji train`` writes only those two.
+MAX_MODEL_ARGUMENT = 1024
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,12 @@ class Hyperparameters:
             raise JuanjiError(f"shift must be >= 0, got {self.shift}")
         if not 0 <= self.label_smoothing < 1:
             raise JuanjiError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
+        if not 0 <= self.pct_start < 1:
+            raise JuanjiError(f"pct_start must be in [0, 1), got {self.pct_start}")
+        if self.momentum < 0:
+            raise JuanjiError(f"momentum must be >= 0, got {self.momentum}")
+        if not 0 <= self.seed < 2**64:
+            raise JuanjiError(f"seed must be an integer from 0 to 2**64 - 1, got {self.seed}")
         return self
 
 
@@ -156,6 +168,7 @@ class RunConfig(Mapping[str, Any]):
     _json: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        _check_meaning(self)
         object.__setattr__(self, "_json", self.to_json())
 
     @property
@@ -198,13 +211,13 @@ class RunConfig(Mapping[str, Any]):
                 model=data["model"]["name"],
                 model_kwargs=dict(data["model"]["kwargs"]),
                 dataset=data["dataset"],
-                classes=tuple(str(c) for c in data.get("classes", range(data["num_classes"]))),
+                classes=_class_names(data, path),
                 preprocessing=Preprocessing(
                     input_size=tuple(prep["input_size"]),
                     pad=prep["pad"],
                     mean=tuple(prep["mean"]),
                     std=tuple(prep["std"]),
-                    box=int(prep.get("box", 20)),
+                    box=prep.get("box", 20),
                     centre=str(prep.get("centre", "mass")),
                 ),
                 hyperparameters=hyper,
@@ -215,11 +228,10 @@ class RunConfig(Mapping[str, Any]):
             raise CheckpointError(
                 f"{path}: {type(error).__name__} {error}; restore it or train again"
             ) from error
-        if config.num_classes != data["num_classes"]:
-            raise CheckpointError(
-                f"{path}: 'classes' names {config.num_classes} classes but 'num_classes' is "
-                f"{data['num_classes']}"
-            )
+        except CheckpointError:
+            raise
+        except JuanjiError as error:  # a value that contradicts its meaning (_check_meaning)
+            raise CheckpointError(f"{path}: {error}; restore it or train again") from None
         return config
 
     # the read-only JSON view
@@ -254,3 +266,66 @@ def _typed(cls: type, values: Any, path: str | Path) -> Any:
         return cls(**values).checked()
     except JuanjiError as error:
         raise CheckpointError(f"{path}: {error}") from error
+
+
+def _class_names(data: Mapping[str, Any], path: str | Path) -> tuple[str, ...]:
+    """The ``classes`` list (names as strings), or ``0 .. num_classes - 1`` in older files."""
+    names = data.get("classes", [str(i) for i in range(data["num_classes"])])
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise CheckpointError(f"{path}: 'classes' should be a list of names, got {names!r}")
+    if len(names) != data["num_classes"]:
+        raise CheckpointError(
+            f"{path}: 'classes' names {len(names)} classes but 'num_classes' is "
+            f"{data['num_classes']}"
+        )
+    return tuple(names)
+
+
+def _check_meaning(config: RunConfig) -> None:
+    """Refuse values that would give wrong answers or unbounded work (a JuanjiError).
+
+    What a config says must hold together: the image field left after the padding holds the
+    ``box`` and outlasts the training ``shift``, the model's ``num_classes`` and
+    ``in_channels`` are the config's own, and the other model arguments are small.
+    """
+    prep, hyper = config.preprocessing, config.hyperparameters.checked()
+    channels, height, width = prep.input_size
+    if height != width:
+        raise JuanjiError(f"input_size should be square, got {list(prep.input_size)}")
+    side = height - 2 * prep.pad  # the dataset's images, before padding
+    if prep.centre not in CENTRES:
+        raise JuanjiError(f"centre should be one of {', '.join(CENTRES)}, got {prep.centre!r}")
+    box = prep.box
+    if not isinstance(box, int) or isinstance(box, bool) or not 1 <= box <= side:
+        raise JuanjiError(f"box should be an integer from 1 to the image side {side}, got {box!r}")
+    if not all(s > 0 for s in prep.std):
+        raise JuanjiError(f"std should be positive, got {list(prep.std)}")
+    if hyper.shift >= side:
+        raise JuanjiError(
+            f"shift must be smaller than the {side}-pixel images, got {hyper.shift} (a shift as "
+            f"large as the image moves it out of the field)"
+        )
+    own = {"num_classes": config.num_classes, "in_channels": channels}
+    for key, value in config.model_kwargs.items():
+        if key in own and (type(value) is not int or value != own[key]):
+            raise JuanjiError(
+                f"the model argument {key}={value!r} contradicts the config's {own[key]}"
+            )
+        if key not in own and not _small(value):
+            raise JuanjiError(
+                f"the model argument {key}={value!r} is not a string, bool, finite number, "
+                f"integer from 0 to {MAX_MODEL_ARGUMENT} or a short list of them"
+            )
+
+
+def _small(value: Any, depth: int = 0) -> bool:
+    """A model argument that cannot ask for a huge model: see ``MAX_MODEL_ARGUMENT``."""
+    if value is None or isinstance(value, bool) or isinstance(value, str) and len(value) < 100:
+        return True
+    if isinstance(value, int):
+        return 0 <= value <= MAX_MODEL_ARGUMENT
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)) and len(value) <= 64 and depth < 3:
+        return all(_small(item, depth + 1) for item in value)
+    return False

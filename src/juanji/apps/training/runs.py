@@ -5,16 +5,21 @@
 continues one with ``resume=True``, tidying what an interrupted checkpoint left. ``restore_model``
 and ``evaluate_run`` open a finished run for ``eval``, ``predict`` and ``features``: the
 weights are those of the committed epoch, and a run whose weights hold a NaN or an infinity
-is refused, naming the tensor.
+is refused, naming the tensor. ``checked_run_config`` holds a config to its dataset, and
+``check_outputs`` refuses outputs that are NaN or infinite (finite weights can overflow):
+what a damaged run folder gives is an error, never a wrong answer.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+
+import numpy as np
 
 from juanji.apps.training.build import (
     build_loaders,
@@ -32,7 +37,7 @@ from juanji.apps.training.loops import (
     fit,
 )
 from juanji.apps.training.recipes import DATASETS
-from juanji.errors import CheckpointError
+from juanji.errors import CheckpointError, JuanjiError
 from juanji.nn import functional as F
 from juanji.nn.module import Module
 from juanji.optim import lr_scheduler
@@ -42,6 +47,9 @@ from juanji.serialization import checkpoint
 
 __all__ = [
     "load_run_config",
+    "checked_run_config",
+    "check_outputs",
+    "non_finite_outputs",
     "completed_epochs",
     "restore_model",
     "evaluate_run",
@@ -51,16 +59,80 @@ __all__ = [
 
 
 def load_run_config(run_dir: str | Path) -> RunConfig:
-    """The ``RunConfig`` of a run directory's ``config.json``.
+    """The ``RunConfig`` of a run directory's ``config.json`` (see ``checked_run_config``).
 
     Raises:
         CheckpointError: the folder or file is missing, or the config is malformed.
     """
     path = Path(run_dir) / checkpoint.CONFIG_FILE
-    config = RunConfig.from_json(checkpoint.load_config(run_dir), path)
-    if config.dataset not in DATASETS:
-        raise CheckpointError(f"{path}: unknown dataset {config.dataset!r}")
+    return checked_run_config(checkpoint.load_config(run_dir), path)
+
+
+def checked_run_config(data: Mapping[str, Any], path: str | Path) -> RunConfig:
+    """A ``config.json`` object read as a ``RunConfig`` and checked against its dataset.
+
+    Beyond ``RunConfig.from_json``'s checks, the dataset must be known and the config must
+    describe its images: their channels, their side once the padding is taken off, their
+    number of classes, and a photo (``centre='resize'``) exactly when the dataset has photos.
+
+    Raises:
+        CheckpointError: naming ``path`` and the first value that does not fit.
+    """
+    config = RunConfig.from_json(data, path)
+    info = DATASETS.get(config.dataset)
+    if info is None:
+        raise CheckpointError(
+            f"{path}: unknown dataset {config.dataset!r}; known datasets: {', '.join(DATASETS)}"
+        )
+    prep = config.preprocessing
+    channels, side = prep.input_size[0], prep.input_size[1] - 2 * prep.pad
+    problem = None
+    if (channels, side, side) != tuple(info.size):
+        problem = (
+            f"input_size {list(prep.input_size)} with pad {prep.pad} does not hold its "
+            f"{'x'.join(map(str, info.size))} images"
+        )
+    elif config.num_classes != len(info.classes):
+        problem = f"num_classes is {config.num_classes}, but it has {len(info.classes)} classes"
+    elif (prep.centre == "resize") != (info.centre == "resize"):
+        problem = f"centre {prep.centre!r} does not suit its images (use {info.centre!r})"
+    if problem:
+        raise CheckpointError(
+            f"{path}: the run trains on {config.dataset}, and {problem}; restore the file or "
+            f"train again"
+        )
     return config
+
+
+def check_outputs(scores: Any, model: Module, config: RunConfig, source: str | Path) -> None:
+    """Refuse class scores that cannot give an answer: NaN or infinite, or too few or many.
+
+    Finite weights can still overflow float32 (weights of 3e38 give infinite products), and
+    then every probability is NaN: that is an error naming ``source``, never an answer.
+
+    Raises:
+        CheckpointError: naming ``source`` and what is wrong.
+    """
+    array = scores.numpy() if hasattr(scores, "numpy") else np.asarray(scores)
+    if array.ndim != 2 or array.shape[1] != config.num_classes:
+        raise CheckpointError(
+            f"{source}: the model gives scores of shape {list(array.shape)}, but the run has "
+            f"{config.num_classes} classes; its files come from different runs"
+        )
+    if not np.isfinite(array).all():
+        raise non_finite_outputs(model, source)
+
+
+def non_finite_outputs(model: Module, source: str | Path) -> CheckpointError:
+    """The error for a model whose outputs (or loss) came out NaN or infinite."""
+    largest = max(
+        (float(np.abs(p.detach().numpy()).max()) for p in model.parameters() if p.numel()),
+        default=0.0,
+    )
+    return CheckpointError(
+        f"{source}: the model's outputs are NaN or infinite (its weights, as large as "
+        f"{largest:.3g}, overflow float32); these weights cannot give an answer, train again"
+    )
 
 
 def completed_epochs(run_dir: str | Path) -> int:
@@ -96,7 +168,11 @@ def evaluate_run(
     model, config = restore_model(run_dir)
     _, test_loader = build_loaders(config, root=root, download=download, test_only=True)
     tested = for_testing(model, config)
-    return config, evaluate(tested, test_loader, num_classes=config.num_classes)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        result = evaluate(tested, test_loader, num_classes=config.num_classes)
+    if not math.isfinite(result.loss):
+        raise non_finite_outputs(model, run_dir)
+    return config, result
 
 
 def _load_weights(model: Module, state: Mapping[str, Any], path: Path) -> None:
@@ -148,23 +224,46 @@ class _Session:
             raise CheckpointError(f"cannot create {self.run}: {error.strerror or error}") from error
         checkpoint.save_config(self.run, self.config.to_json())
 
-    def restore(self, state: checkpoint.ResumeState) -> None:
-        """Load weights, optimiser, scheduler, both generators and the history of ``state``."""
+    def restore(self, state: checkpoint.ResumeState, steps_per_epoch: int) -> None:
+        """Load weights, optimiser, scheduler, both generators and the history of ``state``.
+
+        Every saved value must have the type and layout of the one this run's config builds
+        (``_same_layout``), and the schedule must stand at the epoch's step: a damaged
+        state.json is refused here, not half-way through the next epoch.
+        """
         path = self.run / checkpoint.STATE_FILE
         _load_weights(self.model, state.model_state, path)
+        saved = {"scheduler": state.extra.get("scheduler"), "rng": state.extra.get("rng")}
+        fresh = {
+            "scheduler": self.scheduler.state_dict(),
+            "rng": {
+                "default": default_generator.get_state(),
+                "data": self.data_generator.get_state(),
+            },
+        }
+        if state.optimizer_state is not None:
+            saved["groups"] = state.optimizer_state["param_groups"]
+            fresh["groups"] = self.optimizer.state_dict()["param_groups"]
         try:
+            _same_layout(fresh, saved, "state")
+            step, expected = saved["scheduler"]["last_epoch"], state.epoch * steps_per_epoch
+            if step != expected:
+                raise ValueError(
+                    f"the schedule stands at step {step}, not at the {expected} steps of "
+                    f"{state.epoch} epochs"
+                )
             if state.optimizer_state is not None:
                 self.optimizer.load_state_dict(state.optimizer_state)
-            self.scheduler.load_state_dict(state.extra["scheduler"])
-            default_generator.set_state(state.extra["rng"]["default"])
-            self.data_generator.set_state(state.extra["rng"]["data"])
-        except (KeyError, ValueError, TypeError) as error:
+            self.scheduler.load_state_dict(saved["scheduler"])
+            default_generator.set_state(saved["rng"]["default"])
+            self.data_generator.set_state(saved["rng"]["data"])
+            self.history = list(state.metrics["epochs"])
+            self.seconds = float(state.metrics["train_seconds"])
+        except (KeyError, ValueError, TypeError, OverflowError) as error:
             raise CheckpointError(
                 f"{path} does not match this run's config ({type(error).__name__}: {error}); "
                 f"the run cannot be resumed"
             ) from error
-        self.history = list(state.metrics.get("epochs", []))[: state.epoch]
-        self.seconds = float(state.metrics.get("train_seconds", 0.0))
 
     def save(self, stats: EpochStats) -> None:
         """Checkpoint after the epoch of ``stats`` (``fit``'s ``on_epoch_end``)."""
@@ -225,18 +324,18 @@ def train_run(
     hp = config.hyperparameters
     if run.is_dir():  # resumed, or started over after a stop in the first epoch
         checkpoint.tidy_run(run)
-    state = checkpoint.load_resume_state(run) if resume else None
+    state = _resume_state(run) if resume else None
     if state is not None and state.epoch >= hp.epochs:
-        return state.metrics
+        return run_metrics(config, state.metrics["epochs"], state.metrics["train_seconds"])
     manual_seed(hp.seed)
-    data_generator = Generator().manual_seed(hp.seed + 1)
+    data_generator = Generator().manual_seed((hp.seed + 1) % 2**64)  # seeds are 64-bit
     model = build_model(config)
     train_loader, test_loader = build_loaders(config, data_generator, root=root, download=download)
     assert train_loader is not None
     _note_batch_size(hp.batch_size, len(train_loader.dataset), stream)
-    optimizer, scheduler = build_optimizer(config, model, len(train_loader))
+    optimizer, scheduler = _optimizer(config, model, len(train_loader))
     session = _Session(run, config, model, optimizer, scheduler, data_generator)
-    session.create() if state is None else session.restore(state)
+    session.create() if state is None else session.restore(state, len(train_loader))
     try:
         fit(
             model,
@@ -256,6 +355,81 @@ def train_run(
     except DivergenceError as error:
         raise _diverged(error, run, hp.lr) from None
     return run_metrics(config, session.history, session.seconds)
+
+
+def _optimizer(
+    config: RunConfig, model: Module, steps: int
+) -> tuple[Optimizer, lr_scheduler.LRScheduler]:
+    """``build_optimizer``, with a schedule it cannot build told as a JuanjiError."""
+    try:
+        return build_optimizer(config, model, steps)
+    except ValueError as error:  # e.g. a one-cycle schedule too short for its warm-up
+        raise JuanjiError(
+            f"cannot schedule {config.hyperparameters.epochs} epochs of {steps} steps: {error} "
+            f"(more epochs or a smaller batch size give more steps)"
+        ) from None
+
+
+def _resume_state(run: Path) -> checkpoint.ResumeState:
+    """``checkpoint.load_resume_state``, with a state.json of the wrong layout refused."""
+    try:
+        state = checkpoint.load_resume_state(run)
+        state.metrics["epochs"] = _checked_history(state.metrics, state.epoch)
+        state.metrics.setdefault("train_seconds", 0.0)
+        return state
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(
+            f"{run}: the last checkpoint's state.json or metrics.json is damaged "
+            f"({type(error).__name__}: "
+            f"{error}); the run cannot be resumed, start it again"
+        ) from None
+
+
+def _same_layout(fresh: Any, saved: Any, where: str) -> None:
+    """Raise ValueError unless ``saved`` has ``fresh``'s keys, lengths and kinds of values.
+
+    Numbers stand for numbers (finite, not bools), and strings and parameter indices must be
+    equal: they name the schedule's phases and the parameters, which the config decides.
+    """
+    if isinstance(fresh, dict):
+        fresh = {str(key): value for key, value in fresh.items()}  # JSON's keys are strings
+        if not isinstance(saved, dict) or set(saved) != set(fresh):
+            raise ValueError(f"{where} should hold the keys {sorted(fresh)}, got {saved!r:.200}")
+        for key, value in fresh.items():
+            _same_layout(value, saved[key], f"{where}.{key}")
+    elif isinstance(fresh, (list, tuple)):
+        if not isinstance(saved, list) or len(saved) != len(fresh):
+            raise ValueError(f"{where} should be a list of {len(fresh)}, got {saved!r:.200}")
+        if where.endswith(".params") and list(saved) != list(fresh):
+            raise ValueError(f"{where} should be {list(fresh)}, got {saved!r:.200}")
+        for index, (value, item) in enumerate(zip(fresh, saved, strict=True)):
+            _same_layout(value, item, f"{where}[{index}]")
+    elif isinstance(fresh, bool) or fresh is None or isinstance(fresh, str):
+        if type(saved) is not type(fresh) or isinstance(fresh, str) and saved != fresh:
+            raise ValueError(f"{where} should be {fresh!r}, got {saved!r:.200}")
+    elif isinstance(fresh, (int, float)) and (
+        not isinstance(saved, (int, float)) or isinstance(saved, bool) or not math.isfinite(saved)
+    ):
+        raise ValueError(f"{where} should be a number, got {saved!r:.200}")
+
+
+def _checked_history(metrics: Mapping[str, Any], epochs: int) -> list[dict[str, Any]]:
+    """The first ``epochs`` rows of ``metrics['epochs']``, each an ``EpochStats`` of numbers."""
+    rows = metrics.get("epochs", [])
+    if not isinstance(rows, list) or len(rows) < epochs:
+        raise ValueError(f"metrics 'epochs' should list {epochs} epochs, got {rows!r:.200}")
+    names = list(EpochStats.__dataclass_fields__)
+    for row in rows[:epochs]:
+        if not isinstance(row, dict) or set(row) != set(names) or not all(
+            isinstance(row[n], (int, float)) and not isinstance(row[n], bool)
+            or n.startswith("test") and row[n] is None
+            for n in names
+        ):
+            raise ValueError(f"metrics row {row!r:.200} is not an epoch's row")
+    seconds = metrics.get("train_seconds", 0.0)
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not seconds >= 0:
+        raise ValueError(f"train_seconds should be a number, got {metrics['train_seconds']!r}")
+    return list(rows[:epochs])
 
 
 def _diverged(error: DivergenceError, run: Path, lr: float) -> DivergenceError:
