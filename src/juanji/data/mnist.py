@@ -416,7 +416,7 @@ class MNIST(Dataset):
         except DataError as error:
             errors.append(f"{tag}: {error}")
             return {}
-        written = {}
+        written, saved = {}, []  # saved: every file written, the other split's too
         for name, data in rebuilt.items():
             actual, expected = _download.md5_hex(data), self.checksums[name].raw
             if actual != expected:
@@ -429,8 +429,11 @@ class MNIST(Dataset):
                 except OSError as error:
                     errors.append(f"{tag}: cannot write {folder / name} ({error})")
                     continue
+                saved.append(name)
             if name in names:
                 written[name] = folder / name
+        if saved:
+            print(f"{self.name}: wrote {', '.join(saved)} into {folder}", file=sys.stderr)
         return written
 
     def _load(self, path: Path, name: str) -> np.ndarray:

@@ -62,18 +62,21 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(name: str, dataset: str, input_size: tuple[int, ...] | None = None) -> Any:
+    from juanji.apps.cli._bounds import check_input_size
     from juanji.apps.training import make_config
 
     config = make_config(name, dataset)
     if input_size is None or tuple(input_size) == tuple(config.preprocessing.input_size):
         return config
+    shape = "x".join(map(str, input_size)) or "no axis but the batch"
     if len(input_size) != 3 or input_size[1] != input_size[2] or input_size[1] < 28 or (
         input_size[1] - 28
     ) % 2:
         raise JuanjiError(
-            f"the model takes inputs of {'x'.join(map(str, input_size))}, which no padding of "
+            f"the model takes inputs of {shape} (without the batch), which no padding of "
             f"28x28 {dataset} images gives"
         )
+    check_input_size("the model's input", input_size)
     channels = input_size[0]
     prep = config.preprocessing
     prep = replace(prep, input_size=tuple(input_size), pad=(input_size[1] - 28) // 2,
