@@ -94,3 +94,58 @@ def test_one_hot_matches_torch():
         F.one_hot(juanji.tensor([3]), 3)
     with pytest.raises(ValueError, match="Class values must be non-negative"):
         F.one_hot(juanji.tensor([-1]))
+
+
+BAG_CASES = [
+    (np.array([1, 2, 3, 5, 0, 2]), np.array([0, 2, 2, 4]), False),  # with an empty bag
+    (np.array([[1, 2, 3], [5, 0, 2]]), None, False),
+    (np.array([1, 2, 3, 5, 0, 2]), np.array([0, 3, 6]), True),
+]
+
+
+@pytest.mark.parametrize(("indices", "offsets", "last"), BAG_CASES)
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_bag_matches_torch(rng, indices, offsets, last, mode, padding_idx):
+    weight = rng.standard_normal((6, 3))
+    options = {"mode": mode, "padding_idx": padding_idx, "include_last_offset": last}
+
+    def bags(library, w):
+        as_tensor = library.tensor
+        return library.nn.functional.embedding_bag(
+            as_tensor(indices), w, None if offsets is None else as_tensor(offsets), **options
+        )
+
+    compare_op(lambda w: bags(juanji, w), lambda w: bags(torch, w), [weight])
+
+
+def test_embedding_bag_per_sample_weights_match_torch(rng):
+    indices, offsets = juanji.tensor([1, 2, 3, 5, 0, 2]), juanji.tensor([0, 2, 2, 4])
+    t_indices, t_offsets = torch.tensor(indices.numpy()), torch.tensor(offsets.numpy())
+    compare_op(
+        lambda w, p: F.embedding_bag(indices, w, offsets, mode="sum", per_sample_weights=p),
+        lambda w, p: TF.embedding_bag(t_indices, w, t_offsets, mode="sum", per_sample_weights=p),
+        [rng.standard_normal((6, 3)), rng.standard_normal(6)],
+    )
+
+
+def test_embedding_bag_module_and_errors():
+    bags = nn.EmbeddingBag(10, 3, mode="sum", padding_idx=2)
+    assert repr(bags) == repr(torch.nn.EmbeddingBag(10, 3, mode="sum", padding_idx=2))
+    np.testing.assert_array_equal(bags.weight.detach().numpy()[2], np.zeros(3))
+    assert bags(juanji.tensor([[1, 2], [3, 4]])).shape == (2, 3)
+    frozen = nn.EmbeddingBag.from_pretrained(juanji.ones(4, 2), mode="max")
+    assert not frozen.weight.requires_grad
+    weight = juanji.zeros(5, 2)
+    with pytest.raises(ValueError, match="mode has to be one of sum, mean or max"):
+        F.embedding_bag(juanji.tensor([[1]]), weight, mode="median")
+    with pytest.raises(NotImplementedError, match="per_sample_weights is only supported"):
+        F.embedding_bag(
+            juanji.tensor([[1]]), weight, mode="mean", per_sample_weights=juanji.ones(1, 1)
+        )
+    with pytest.raises(ValueError, match="offsets has to be a 1D Tensor"):
+        F.embedding_bag(juanji.tensor([1, 2]), weight)
+    with pytest.raises(ValueError, match="if input is 2D, then offsets has to be None"):
+        F.embedding_bag(juanji.tensor([[1, 2]]), weight, juanji.tensor([0]))
+    with pytest.raises(ValueError, match="offsets\\[0\\] has to be 0"):
+        F.embedding_bag(juanji.tensor([1, 2]), weight, juanji.tensor([1]))

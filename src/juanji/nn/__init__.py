@@ -142,7 +142,7 @@ from juanji.nn.pooling import (
     MaxPool2d,
     MaxPool3d,
 )
-from juanji.nn.sparse import Embedding
+from juanji.nn.sparse import Embedding, EmbeddingBag
 from juanji.nn.unpool import (
     LPPool1d,
     LPPool2d,
@@ -184,7 +184,7 @@ __all__ = [
     "MultiMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
     "Hardshrink", "Softshrink", "Threshold", "RReLU", "Softmax2d",
     "ParameterList", "ParameterDict", "RMSNorm", "FeatureAlphaDropout", "CrossMapLRN2d",
-    "Container", "Buffer",
+    "Container", "Buffer", "EmbeddingBag",
     "utils", "modules",
 ]
 # fmt: on

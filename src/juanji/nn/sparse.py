@@ -1,4 +1,4 @@
-"""``Embedding``: a table of ``num_embeddings`` vectors looked up by index (see ``F.embedding``)."""
+"""``Embedding`` (vectors looked up by index) and ``EmbeddingBag`` (reduced bags of them)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from juanji.autograd.grad_mode import no_grad
 from juanji.nn import init
-from juanji.nn.functional.sparse import embedding, embedding_padding_idx
+from juanji.nn.functional.sparse import embedding, embedding_bag, embedding_padding_idx
 from juanji.nn.module import Module
 from juanji.nn.parameter import Parameter, _uninitialised
 from juanji.tensor.tensor import Tensor
@@ -129,3 +129,100 @@ class Embedding(Module):
             rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
             _weight=embeddings, _freeze=freeze,
         )  # fmt: skip
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxima of bags of embeddings, without the ``(B, L, D)`` intermediate.
+
+    See ``F.embedding_bag`` for the bags (2-D input, or 1-D input with offsets). Arguments as
+    ``Embedding``'s, plus ``mode`` (``'mean'`` default, ``'sum'``, ``'max'``) and
+    ``include_last_offset``.
+
+    Example:
+        >>> import juanji
+        >>> bags = EmbeddingBag(10, 3, mode="sum")
+        >>> bags(juanji.tensor([1, 2, 4, 5, 4, 3, 2, 9]), juanji.tensor([0, 4])).shape
+        (2, 3)
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError("mode has to be one of sum, mean or max")
+        table = Embedding(
+            num_embeddings, embedding_dim, padding_idx, _weight=_weight, device=device, dtype=dtype
+        )
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse
+        self.include_last_offset, self.padding_idx = include_last_offset, table.padding_idx
+        self.weight = table.weight
+
+    def reset_parameters(self) -> None:
+        """Draw the weight from N(0, 1) and zero the padding row."""
+        Embedding.reset_parameters(self)  # type: ignore[arg-type]
+
+    def forward(
+        self,
+        input: Tensor,  # noqa: A002
+        offsets: Tensor | None = None,
+        per_sample_weights: Tensor | None = None,
+    ) -> Tensor:
+        """Reduce each bag of ``input`` (see the class docstring)."""
+        return embedding_bag(
+            input, self.weight, offsets, self.max_norm, self.norm_type,
+            self.scale_grad_by_freq, self.mode, self.sparse, per_sample_weights,
+            self.include_last_offset, self.padding_idx,
+        )  # fmt: skip
+
+    def extra_repr(self) -> str:
+        """PyTorch's format: the sizes, then the options that differ from their defaults."""
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        text += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+    ) -> EmbeddingBag:
+        """An ``EmbeddingBag`` holding ``embeddings`` (2-D), frozen unless ``freeze=False``."""
+        if embeddings.ndim != 2:
+            raise ValueError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        bags = cls(
+            rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
+            include_last_offset, padding_idx,
+        )  # fmt: skip
+        bags.weight.requires_grad_(not freeze)
+        return bags

@@ -116,7 +116,7 @@ from juanji.nn.functional.pooling import (
     max_pool3d,
     max_pool3d_with_indices,
 )
-from juanji.nn.functional.sparse import embedding, one_hot
+from juanji.nn.functional.sparse import embedding, embedding_bag, one_hot
 from juanji.nn.functional.unpool import (
     lp_pool1d,
     lp_pool2d,
@@ -249,6 +249,7 @@ __all__ = [
     "threshold",
     "threshold_",
     "rms_norm",
+    "embedding_bag",
     "feature_alpha_dropout",
     "max_pool1d_with_indices",
     "max_pool2d_with_indices",

@@ -16,7 +16,7 @@ from juanji.nn.functional._checks import _is_int, check_tensor
 from juanji.nn.functional.distance import vector_norm
 from juanji.tensor.tensor import Tensor, where
 
-__all__ = ["embedding", "one_hot"]
+__all__ = ["embedding", "embedding_bag", "one_hot"]
 
 
 def _check_indices(fn: str, input: Tensor, rows: int) -> None:
@@ -126,6 +126,118 @@ def _renorm_rows(weight: Tensor, index: Tensor, max_norm: float, norm_type: floa
         norms = vector_norm(selected, norm_type, 1, keepdim=True)
         scale = where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
         weight[Tensor(rows)] = selected * scale
+
+
+def _bags(
+    fn: str, input: Tensor, offsets: Tensor | None, include_last_offset: bool
+) -> tuple[Any, Any, int]:
+    """The flat indices, each position's bag number and the number of bags."""
+    xp = xp_of(input._data)
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch "
+                f"of fixed length sequences. However, found offsets of type {type(offsets)}"
+            )
+        rows, length = input.shape
+        return input._data.reshape(-1), xp.repeat(xp.arange(rows), length), rows
+    if input.ndim != 1:
+        raise ValueError(
+            f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}"
+        )
+    if offsets is None or offsets.ndim != 1:
+        raise ValueError(f"offsets has to be a 1D Tensor but got {offsets}")
+    starts = offsets._data.astype(xp.int64)
+    if include_last_offset:
+        starts = starts[:-1]
+    if starts.size and int(starts[0]) != 0:
+        raise ValueError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+            f"from position 0. However, got {int(starts[0])}"
+        )
+    if starts.size > 1 and bool((xp.diff(starts) < 0).any()):
+        raise ValueError(f"{fn}: offsets must not decrease, got {offsets}")
+    bag = xp.searchsorted(starts, xp.arange(input.shape[0]), side="right") - 1
+    return input._data, bag, int(starts.size)
+
+
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """Sum, mean or max of the embedding rows of each bag of indices.
+
+    Bags are the rows of a 2-D ``input`` ``(B, L)``, or the runs of a 1-D ``input`` that start
+    at ``offsets`` (``(B,)``; with ``include_last_offset`` it has ``B + 1`` entries, the last
+    one the end). Positions holding ``padding_idx`` are left out (and not counted by
+    ``'mean'``); an empty bag gives zeros. ``per_sample_weights`` (``'sum'`` only) scales each
+    row before the sum. The other arguments are ``embedding``'s.
+
+    Returns:
+        ``(B, embedding_dim)``.
+
+    Example:
+        >>> import juanji
+        >>> weight = juanji.tensor([[1.0, 1.0], [2.0, 0.0], [0.0, 4.0]])
+        >>> embedding_bag(juanji.tensor([0, 1, 2, 2]), weight, juanji.tensor([0, 2]), mode="sum")
+        tensor([[3., 1.],
+                [0., 8.]])
+    """
+    fn = "embedding_bag"
+    check_tensor(fn, "weight", weight)
+    if weight.ndim != 2:
+        raise ValueError(
+            f"{fn}: weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}"
+        )
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                f"supported for mode='sum' (got mode='{mode}'). Please open a feature request "
+                "on GitHub."
+            )
+        check_tensor(fn, "per_sample_weights", per_sample_weights)
+        if per_sample_weights.shape != input.shape:
+            raise ValueError(
+                f"embedding_bag: per_sample_weights ({per_sample_weights.shape}) and input "
+                f"({input.shape}) must have the same shape"
+            )
+    if sparse:
+        raise NotImplementedError(
+            f"{fn}: sparse=True (sparse gradients) is not supported in juanji"
+        )
+    _check_indices(fn, input, weight.shape[0])
+    padding_idx = embedding_padding_idx(fn, padding_idx, weight.shape[0])
+    flat, bag, bags = _bags(fn, input, offsets, include_last_offset)
+    xp = xp_of(flat)
+    rows = embedding(Tensor(flat), weight, None, max_norm, norm_type, scale_grad_by_freq)
+    member = bag[None, :] == xp.arange(bags)[:, None]  # (B, L)
+    if padding_idx is not None:
+        member &= flat[None, :] != padding_idx
+    counts = member.sum(1, keepdims=True)
+    if mode == "max":
+        dtype = rows._data.dtype
+        lowest = xp.where(member, 0, -xp.inf).astype(dtype)[:, :, None]  # (B, L, 1)
+        largest = (rows.unsqueeze(0) + Tensor(lowest)).amax(1)  # (B, D)
+        return where(Tensor(counts > 0), largest, 0.0)
+    scale = member.astype(rows._data.dtype)
+    if mode == "mean":
+        scale = scale / xp.maximum(counts, 1)
+    mixing = Tensor(scale)
+    if per_sample_weights is not None:
+        mixing = mixing * per_sample_weights.reshape(1, -1)
+    return mixing.matmul(rows)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -2,8 +2,10 @@
 
 from juanji.nn.sparse import (
     Embedding,
+    EmbeddingBag,
 )
 
 __all__ = [
     "Embedding",
+    "EmbeddingBag",
 ]
