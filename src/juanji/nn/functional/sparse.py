@@ -161,6 +161,40 @@ def _bags(
     return input._data, bag, int(starts.size)
 
 
+def _check_bag_options(
+    fn: str,
+    input: Tensor,
+    weight: Tensor,
+    mode: str,
+    sparse: bool,
+    per_sample_weights: Tensor | None,
+) -> None:
+    check_tensor(fn, "weight", weight)
+    if weight.ndim != 2:
+        raise ValueError(
+            f"{fn}: weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}"
+        )
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                f"supported for mode='sum' (got mode='{mode}'). Please open a feature request "
+                "on GitHub."
+            )
+        check_tensor(fn, "per_sample_weights", per_sample_weights)
+        if per_sample_weights.shape != input.shape:
+            raise ValueError(
+                f"embedding_bag: per_sample_weights ({per_sample_weights.shape}) and input "
+                f"({input.shape}) must have the same shape"
+            )
+    if sparse:
+        raise NotImplementedError(
+            f"{fn}: sparse=True (sparse gradients) is not supported in juanji"
+        )
+
+
 def embedding_bag(
     input: Tensor,
     weight: Tensor,
@@ -193,30 +227,7 @@ def embedding_bag(
                 [0., 8.]])
     """
     fn = "embedding_bag"
-    check_tensor(fn, "weight", weight)
-    if weight.ndim != 2:
-        raise ValueError(
-            f"{fn}: weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}"
-        )
-    if mode not in ("sum", "mean", "max"):
-        raise ValueError("mode has to be one of sum, mean or max")
-    if per_sample_weights is not None:
-        if mode != "sum":
-            raise NotImplementedError(
-                "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
-                f"supported for mode='sum' (got mode='{mode}'). Please open a feature request "
-                "on GitHub."
-            )
-        check_tensor(fn, "per_sample_weights", per_sample_weights)
-        if per_sample_weights.shape != input.shape:
-            raise ValueError(
-                f"embedding_bag: per_sample_weights ({per_sample_weights.shape}) and input "
-                f"({input.shape}) must have the same shape"
-            )
-    if sparse:
-        raise NotImplementedError(
-            f"{fn}: sparse=True (sparse gradients) is not supported in juanji"
-        )
+    _check_bag_options(fn, input, weight, mode, sparse, per_sample_weights)
     _check_indices(fn, input, weight.shape[0])
     padding_idx = embedding_padding_idx(fn, padding_idx, weight.shape[0])
     flat, bag, bags = _bags(fn, input, offsets, include_last_offset)
