@@ -55,6 +55,7 @@ from juanji.nn.dropout import (
     FeatureAlphaDropout,
 )
 from juanji.nn.fold import Fold, Unfold
+from juanji.nn.fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
 from juanji.nn.lazy import (
     LazyBatchNorm1d,
     LazyBatchNorm2d,
@@ -184,7 +185,7 @@ __all__ = [
     "MultiMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
     "Hardshrink", "Softshrink", "Threshold", "RReLU", "Softmax2d",
     "ParameterList", "ParameterDict", "RMSNorm", "FeatureAlphaDropout", "CrossMapLRN2d",
-    "Container", "Buffer", "EmbeddingBag",
+    "Container", "Buffer", "EmbeddingBag", "FractionalMaxPool2d", "FractionalMaxPool3d",
     "utils", "modules",
 ]
 # fmt: on

@@ -51,6 +51,12 @@ from juanji.nn.functional.conv_transpose import (
     conv_transpose3d,
 )
 from juanji.nn.functional.distance import cosine_similarity, normalize, pairwise_distance, pdist
+from juanji.nn.functional.fractional_pool import (
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
 from juanji.nn.functional.grid_sample import affine_grid, grid_sample
 from juanji.nn.functional.linear import (
     alpha_dropout,
@@ -250,6 +256,10 @@ __all__ = [
     "threshold_",
     "rms_norm",
     "embedding_bag",
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
     "feature_alpha_dropout",
     "max_pool1d_with_indices",
     "max_pool2d_with_indices",

@@ -1,5 +1,9 @@
 """``torch.nn.modules.pooling``'s names (implemented elsewhere in ``juanji.nn``)."""
 
+from juanji.nn.fractional_pool import (
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
+)
 from juanji.nn.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -36,6 +40,8 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "LPPool1d",
     "LPPool2d",
     "LPPool3d",
