@@ -265,3 +265,30 @@ def test_float32_error_against_float64_stays_near_rounding(algorithm, bound):
     exact = run(np.float64, "reference")
     for got, want in zip(run(np.float32, algorithm), exact, strict=True):
         assert np.abs(got - want).max() / np.abs(want).max() < bound
+
+
+def test_gemm_saves_its_input_not_a_padded_copy_and_sees_inplace_writes():
+    # Memory: gemm keeps x for backward (PyTorch's choice) instead of its padded batch-last
+    # copy; so, as in PyTorch, writing into x before backward is caught, not silently ignored.
+
+    x = juanji.randn(2, 3, 8, 8, requires_grad=True)
+    w = juanji.randn(4, 3, 3, 3, requires_grad=True)
+    with juanji.backends.conv.use("gemm"):
+        h = x * 1.0
+        y = F.conv2d(h, w, padding=1)
+        saved = y.grad_fn.saved_tensors[0]
+        assert np.shares_memory(saved, h.detach().numpy()) and saved.shape == tuple(h.shape)
+        y.sum().backward()  # rebuilt padded copy: the gradient still matches PyTorch's
+        tx, tw = (torch.from_numpy(t.detach().numpy()).requires_grad_() for t in (x, w))
+        torch.nn.functional.conv2d(tx * 1.0, tw, padding=1).sum().backward()
+        np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-4, atol=1e-4)
+        h2 = x * 1.0
+        y2 = F.conv2d(h2, w, padding=1)
+        h2.add_(1.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y2.sum().backward()
+    th = tx * 1.0
+    ty = torch.nn.functional.conv2d(th, tw, padding=1)
+    th.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        ty.sum().backward()
