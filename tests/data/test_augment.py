@@ -98,9 +98,9 @@ def test_color_jitter_with_a_fixed_factor_equals_torchvision(TF, kind):
     np.testing.assert_allclose(jitter(x), expected, atol=1e-6)
 
 
-def test_color_jitter_refuses_hue_and_bad_ranges():
-    with pytest.raises(NotImplementedError, match="hue is not supported"):
-        T.ColorJitter(hue=0.1)
+def test_color_jitter_refuses_bad_ranges():
+    with pytest.raises(ValueError, match="hue values should be between"):
+        T.ColorJitter(hue=0.6)  # hue itself is supported since issue 28
     with pytest.raises(ValueError, match="brightness must be non-negative"):
         T.ColorJitter(brightness=-1)
 

@@ -59,6 +59,8 @@ def _pairs(TV):
          TV.RandomAffine((10, 10), scale=(1.2, 1.2), shear=(5, 5, 2, 2))),
         (T.RandomApply([T.Grayscale(3), T.RandomInvert(1.0)], p=1.0),
          TV.RandomApply([TV.Grayscale(3), TV.RandomInvert(1.0)], p=1.0)),
+        (T.RandomAdjustSharpness(2.0, p=1.0), TV.RandomAdjustSharpness(2.0, p=1.0)),
+        (T.GaussianBlur(5, sigma=1.3), TV.GaussianBlur(5, sigma=1.3)),
         (T.RandomChoice([T.RandomInvert(1.0), T.Grayscale(3)], p=[0.0, 1.0]),
          TV.RandomChoice([TV.RandomInvert(1.0), TV.Grayscale(3)], p=[0.0, 1.0])),
     ]  # fmt: skip
@@ -76,6 +78,9 @@ def test_pil_results_equal_torchvision(TV, Image):
             ours, theirs = T.RandomSolarize(100, p=1.0), TV.RandomSolarize(100, p=1.0)
         _same(ours(image), theirs(image))
     _same(T.RandomPosterize(3, p=1.0)(image), TV.RandomPosterize(3, p=1.0)(image))
+    _same(T.RandomEqualize(p=1.0)(image), TV.RandomEqualize(p=1.0)(image))
+    bytes_tensor = torch.tensor(BYTES)
+    _same(T.RandomEqualize(p=1.0)(juanji.tensor(BYTES)), TV.RandomEqualize(p=1.0)(bytes_tensor))
 
 
 def test_multi_crops_equal_torchvision(TV):

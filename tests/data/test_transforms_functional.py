@@ -65,6 +65,12 @@ CASES = [
     ("adjust_saturation", (0.2,), {}),
     ("adjust_saturation", (1.8,), {}),
     ("adjust_gamma", (0.7,), {}),
+    ("adjust_hue", (0.2,), {}),
+    ("adjust_hue", (-0.45,), {}),
+    ("adjust_sharpness", (0.3,), {}),
+    ("adjust_sharpness", (2.5,), {}),
+    ("gaussian_blur", (3,), {}),
+    ("gaussian_blur", ([5, 3], [1.5, 0.7]), {}),
     ("adjust_gamma", (1.5, 0.8), {}),
     ("invert", (), {}),
     ("solarize", (0.5,), {}),
@@ -112,6 +118,7 @@ def test_bilinear_warps_equal_torchvision(TVF, name, image):
 
 
 def test_posterize_and_dtype_conversion_equal_torchvision(TVF):
+    np.testing.assert_array_equal(_ours(TF.equalize, BYTES), _theirs(TVF.equalize, BYTES))
     for bits in (1, 4, 7):
         np.testing.assert_array_equal(
             _ours(TF.posterize, BYTES, bits), _theirs(TVF.posterize, BYTES, bits)
@@ -189,6 +196,10 @@ PIL_CASES = [
     ("posterize", (3,)),
     ("solarize", (100,)),
     ("autocontrast", ()),
+    ("equalize", ()),
+    ("adjust_hue", (0.3,)),
+    ("adjust_sharpness", (1.7,)),
+    ("gaussian_blur", (5,)),
     ("rotate", (33,)),
     ("rotate", (33, 2, True, None, 40)),
     ("affine", (20, [1, 2], 1.1, [4.0, 2.0])),
@@ -222,3 +233,16 @@ def test_to_pil_image_equals_torchvision(TVF, Image, pic):
     np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
     hwc_tensor = juanji.tensor(np.ascontiguousarray(BYTES.transpose(1, 2, 0)))
     assert TF.to_pil_image(hwc_tensor).size == (12, 9)  # juanji's datasets' layout stays put
+
+
+def test_color_jitter_hue_equals_adjust_hue(TVF):
+    from juanji.data import transforms as T
+
+    jitter = T.ColorJitter(hue=(0.15, 0.15))
+    np.testing.assert_allclose(
+        jitter(juanji.tensor(FLOAT)).numpy(),
+        TVF.adjust_hue(torch.tensor(FLOAT), 0.15).numpy(),
+        atol=1e-5,
+    )
+    out = T.ColorJitter(0.4, 0.4, 0.4, 0.1, generator=juanji.Generator().manual_seed(0))
+    assert out.batch(np.stack([BYTES] * 4)).shape == (4, 3, 9, 12)

@@ -38,7 +38,8 @@ Basic transforms (``_base``): ``Compose``, ``ToTensor``, ``Normalize``, ``Pad``,
 ``ToPILImage``, ``PILToTensor``, ``ConvertImageDtype``, ``Grayscale``, ``RandomGrayscale``,
 ``RandomApply``, ``RandomChoice``, ``RandomOrder``, ``RandomRotation``, ``RandomAffine``,
 ``FiveCrop``, ``TenCrop``, ``RandomInvert``, ``RandomPosterize``, ``RandomSolarize``,
-``RandomAutocontrast``; and ``InterpolationMode``.
+``RandomAutocontrast``, ``RandomEqualize``, ``RandomAdjustSharpness``, ``GaussianBlur``;
+``RandAugment`` and ``TrivialAugmentWide`` (``_autoaugment``); and ``InterpolationMode``.
 
 ``juanji.data.transforms.functional`` is torchvision's ``transforms.functional`` (``hflip``,
 ``resize``, ``rotate``, ``adjust_brightness``, ``to_pil_image``...). The import paths follow
@@ -59,6 +60,7 @@ from juanji.data.transforms._augment import (
     RandomVerticalFlip,
     Resize,
 )
+from juanji.data.transforms._autoaugment import RandAugment, TrivialAugmentWide
 from juanji.data.transforms._base import (
     Compose,
     Lambda,
@@ -72,12 +74,15 @@ from juanji.data.transforms._base import (
 from juanji.data.transforms._extra import (
     ConvertImageDtype,
     FiveCrop,
+    GaussianBlur,
     Grayscale,
     PILToTensor,
+    RandomAdjustSharpness,
     RandomAffine,
     RandomApply,
     RandomAutocontrast,
     RandomChoice,
+    RandomEqualize,
     RandomGrayscale,
     RandomInvert,
     RandomOrder,
@@ -123,4 +128,9 @@ __all__ = [
     "RandomPosterize",
     "RandomSolarize",
     "RandomAutocontrast",
+    "RandomEqualize",
+    "RandomAdjustSharpness",
+    "GaussianBlur",
+    "RandAugment",
+    "TrivialAugmentWide",
 ]

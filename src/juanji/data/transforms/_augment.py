@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from juanji.data.transforms._base import _check_spatial, _rewrap, _unwrap
+from juanji.data.transforms._color import _hsv_to_rgb, _rgb_to_hsv
 from juanji.data.transforms._layout import PIL_FILTERS, image_in, interpolation_name, is_pil
 from juanji.random import Generator, numpy_rng
 
@@ -367,6 +368,28 @@ def _jitter_range(value: float | Sequence[float], name: str) -> tuple[float, flo
     return None if lo == hi == 1.0 else (lo, hi)
 
 
+def _hue_range(value: float | Sequence[float]) -> tuple[float, float] | None:
+    """``h`` as ``(-h, h)``, or a pair, inside [-0.5, 0.5]; None for no hue change."""
+    if isinstance(value, numbers.Number):
+        if not 0 <= value <= 0.5:
+            raise ValueError(f"ColorJitter: hue values should be between (-0.5, 0.5), got {value}")
+        lo, hi = -float(value), float(value)
+    else:
+        lo, hi = (float(v) for v in value)
+        if not -0.5 <= lo <= hi <= 0.5:
+            raise ValueError(f"ColorJitter: hue values should be between (-0.5, 0.5), got {value}")
+    return None if lo == hi == 0.0 else (lo, hi)
+
+
+def _hue_shift(out: np.ndarray, factors: np.ndarray, top: float) -> np.ndarray:
+    """Rotate the hue of (N, 3, H, W) ``out`` (in [0, top]) by each sample's factor."""
+    if out.shape[1] != 3:
+        return out  # a grey image has no hue (PIL's rule, as torchvision)
+    h, s, v = _rgb_to_hsv((out / top).astype(np.float32))
+    h = np.mod(h + factors[:, 0].astype(np.float32), np.float32(1))
+    return _hsv_to_rgb(h, s, v).astype(np.float64) * top
+
+
 def _gray(batch: np.ndarray) -> np.ndarray:
     """Luma (N, 1, H, W) of (N, C, H, W): ITU-R 601 weights for RGB, the channel itself for 1."""
     if batch.shape[1] == 1:
@@ -382,7 +405,8 @@ class ColorJitter:
     brightness scales the image, contrast blends it with its mean grey level, saturation with
     its grey image, each clipped to [0, 1] (uint8: [0, 255]). torchvision applies the three in
     a random order per image; here the order is drawn once per call, so all samples of a
-    batch share it. ``hue`` is not supported (an error says so).
+    batch share it. ``hue`` (in [-0.5, 0.5], or ``h`` for ``(-h, h)``) rotates the hue as
+    torchvision's ``adjust_hue`` does; with it the order is one of the four operations'.
 
     Example:
         >>> import juanji
@@ -394,9 +418,7 @@ class ColorJitter:
     def __init__(self, brightness: float | Sequence[float] = 0,
                  contrast: float | Sequence[float] = 0, saturation: float | Sequence[float] = 0,
                  hue: float = 0, generator: Generator | None = None) -> None:
-        if hue:
-            raise NotImplementedError("ColorJitter: hue is not supported in juanji; use "
-                                      "brightness, contrast and saturation")
+        self.hue = _hue_range(hue)
         self.brightness = _jitter_range(brightness, "brightness")
         self.contrast = _jitter_range(contrast, "contrast")
         self.saturation = _jitter_range(saturation, "saturation")
@@ -423,13 +445,16 @@ class ColorJitter:
         rng = numpy_rng(self.generator)
         top = 255.0 if batch.dtype == np.uint8 else 1.0
         out = batch.astype(np.float64)
-        for which in rng.permutation(3):
-            bounds = (self.brightness, self.contrast, self.saturation)[which]
+        ranges = (self.brightness, self.contrast, self.saturation, self.hue)
+        for which in rng.permutation(3 if self.hue is None else 4):  # 3: the streams before hue
+            bounds = ranges[which]
             if bounds is None:
                 continue
             f = rng.uniform(bounds[0], bounds[1], len(batch))[:, None, None, None]
             if which == 0:
                 out = out * f
+            elif which == 3:
+                out = _hue_shift(out, f, top)
             elif which == 1:
                 out = f * out + (1 - f) * _gray(out).mean(axis=(1, 2, 3), keepdims=True)
             else:
@@ -439,7 +464,7 @@ class ColorJitter:
 
     def __repr__(self) -> str:
         return (f"ColorJitter(brightness={self.brightness}, contrast={self.contrast}, "
-                f"saturation={self.saturation})")
+                f"saturation={self.saturation}, hue={self.hue})")
 
 
 class RandomErasing:

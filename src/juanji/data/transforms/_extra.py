@@ -38,6 +38,9 @@ __all__ = [
     "RandomPosterize",
     "RandomSolarize",
     "RandomAutocontrast",
+    "RandomEqualize",
+    "RandomAdjustSharpness",
+    "GaussianBlur",
 ]
 
 
@@ -166,6 +169,68 @@ class RandomSolarize(_RandomlyApplied):
 
     def _apply(self, img: Any) -> Any:
         return F.solarize(img, self.threshold)
+
+
+class RandomEqualize(_RandomlyApplied):
+    """Equalise the histogram of a uint8 image with probability ``p``."""
+
+    def _apply(self, img: Any) -> Any:
+        return F.equalize(img)
+
+
+class RandomAdjustSharpness(_RandomlyApplied):
+    """Change the sharpness by ``sharpness_factor`` with probability ``p``."""
+
+    def __init__(
+        self, sharpness_factor: float, p: float = 0.5, generator: Generator | None = None
+    ) -> None:
+        super().__init__(p, generator)
+        if sharpness_factor < 0:
+            raise ValueError("RandomAdjustSharpness: sharpness_factor should be non-negative")
+        self.sharpness_factor = sharpness_factor
+
+    def _apply(self, img: Any) -> Any:
+        return F.adjust_sharpness(img, self.sharpness_factor)
+
+
+class GaussianBlur:
+    """Blur with a Gaussian of odd ``kernel_size`` and sigma uniform in ``sigma`` per call.
+
+    Args:
+        kernel_size: odd size, one int or (x, y).
+        sigma: a fixed positive value, or a (min, max) range to draw from. Default (0.1, 2.0).
+        generator: the source of the draws.
+    """
+
+    def __init__(
+        self,
+        kernel_size: int | Sequence[int],
+        sigma: float | Sequence[float] = (0.1, 2.0),
+        generator: Generator | None = None,
+    ) -> None:
+        sizes = [kernel_size] * 2 if isinstance(kernel_size, int) else list(kernel_size)
+        if len(sizes) != 2 or any(k <= 0 or k % 2 == 0 for k in sizes):
+            raise ValueError(
+                "GaussianBlur: Kernel size value should be an odd and positive number, got "
+                f"{kernel_size!r}"
+            )
+        if isinstance(sigma, numbers.Number):
+            if sigma <= 0:
+                raise ValueError("GaussianBlur: If sigma is a single number, it must be positive.")
+            sigma = (float(sigma), float(sigma))
+        elif not 0.0 < sigma[0] <= sigma[1]:
+            raise ValueError(
+                "GaussianBlur: sigma values should be positive and of the form (min, max)."
+            )
+        self.kernel_size, self.sigma, self.generator = tuple(sizes), tuple(sigma), generator
+
+    def __call__(self, img: Any) -> Any:
+        """Blur one image with a freshly drawn sigma."""
+        sigma = float(numpy_rng(self.generator).uniform(self.sigma[0], self.sigma[1]))
+        return F.gaussian_blur(img, list(self.kernel_size), [sigma, sigma])
+
+    def __repr__(self) -> str:
+        return f"GaussianBlur(kernel_size={self.kernel_size}, sigma={self.sigma})"
 
 
 class RandomApply(_RandomlyApplied):

@@ -30,6 +30,7 @@ import numpy as np
 
 from juanji.data.transforms._augment import CenterCrop, resize_array
 from juanji.data.transforms._base import Normalize, Pad, ToTensor
+from juanji.data.transforms._color import adjust_hue, adjust_sharpness, equalize, gaussian_blur
 from juanji.data.transforms._layout import (
     PIL_FILTERS,
     InterpolationMode,
@@ -47,14 +48,18 @@ __all__ = [
     "adjust_brightness",
     "adjust_contrast",
     "adjust_gamma",
+    "adjust_hue",
+    "adjust_sharpness",
     "adjust_saturation",
     "affine",
     "autocontrast",
     "center_crop",
     "convert_image_dtype",
     "crop",
+    "equalize",
     "erase",
     "five_crop",
+    "gaussian_blur",
     "get_dimensions",
     "get_image_num_channels",
     "get_image_size",
