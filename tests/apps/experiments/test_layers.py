@@ -12,6 +12,7 @@ import juanji
 from juanji.apps.cli import main
 from juanji.apps.experiments import layers as ex
 from juanji.apps.experiments import layers_figures
+from juanji.errors import JuanjiError
 from juanji.models import LeNet5
 
 
@@ -31,10 +32,12 @@ def test_ridge_probe_equals_the_primal_closed_form():
     expected = ((test - mean) @ w + y.mean(0)).argmax(1)
     assert np.array_equal(predicted, expected)
     assert alpha in (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
-    # on separable training data the probe is right on the training points themselves
-    assert np.array_equal(ex.ridge_probe(x, labels, x, 3, alphas=(1e-6,))[0][:5], labels[:5]) or (
-        (ex.ridge_probe(x, labels, x, 3)[0] == labels).mean() > 0.8
-    )
+    # far apart classes: the probe classifies new points of each class right
+    centres = np.eye(3, 7) * 10.0
+    far = centres[labels] + rng.standard_normal((60, 7))
+    new_labels = np.array([0, 1, 2, 2, 1, 0])
+    new = centres[new_labels] + rng.standard_normal((6, 7))
+    assert ex.ridge_probe(far, labels, new, 3)[0].tolist() == new_labels.tolist()
 
 
 def test_pca_2d_matches_an_svd():
@@ -163,3 +166,25 @@ def test_quick_run_on_a_slice_of_mnist(tmp_path, capsys):
     assert data["layers"][3]["field"] == [14.0, 14.0]
     for question in ("probe", "pca", "patches"):
         assert (tmp_path / f"l-{question}.png").stat().st_size > 5_000
+
+
+def test_fields_after_a_layer_the_table_cannot_follow_are_unknown():
+    from juanji import nn
+
+    model = nn.Sequential(
+        nn.PixelUnshuffle(2), nn.Conv2d(4, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 12 * 12, 5)
+    )
+    points = ex.find_points(model, (1, 28, 28))
+    assert [(p.name, ex.field_size(p.field)) for p in points] == [
+        ("input", "1x1"),
+        ("2", "n/a"),  # spatial, but PixelUnshuffle stopped the receptive-field table
+        ("4", "all"),
+    ]
+    assert points[1].window is None
+
+
+def test_networks_with_shortcuts_are_refused():
+    from juanji.models import get_model
+
+    with pytest.raises(JuanjiError, match=r"^layers: .*"):
+        ex.find_points(get_model("resnet20", num_classes=10), (3, 32, 32))

@@ -59,8 +59,8 @@ class LayersSettings:
         batch_size, lr, seed: LeNet5's training (Adam), as in ``structure``.
     """
 
-    train_size: int = 12_000
-    probe_size: int = 3_000
+    train_size: int = 30_000
+    probe_size: int = 2_000
     test_size: int = 2_000
     epochs: int = 1
     channels: int = 4
@@ -160,7 +160,8 @@ class Point:
         kind: what it computes (``Conv2d+ReLU``, ``MaxPool2d``...).
         shape: the output shape without the batch.
         field: the receptive field size in pixels per spatial dimension (``None``: the whole
-            image).
+            image; ``()``: not known, after a layer ``receptive_field_table`` cannot follow,
+            such as ``PixelUnshuffle``).
         window: ``unit -> [(low, high), ...]``, the input box one unit sees, or ``None``.
     """
 
@@ -172,13 +173,15 @@ class Point:
 
 
 def field_size(field: tuple[float, ...] | None) -> str:
-    """``'5x5'``, ``'1x1'``, or ``'all'`` for a unit that sees the whole image.
+    """``'5x5'``, ``'1x1'``, ``'all'`` for a unit that sees the whole image, ``'n/a'`` if unknown.
 
     Example:
-        >>> field_size((14.0, 14.0)), field_size(None)
-        ('14x14', 'all')
+        >>> field_size((14.0, 14.0)), field_size(None), field_size(())
+        ('14x14', 'all', 'n/a')
     """
-    return "all" if field is None else "x".join(f"{f:g}" for f in field)
+    if field is None:
+        return "all"
+    return "x".join(f"{f:g}" for f in field) if field else "n/a"
 
 
 def _leaves(model: Module) -> list[tuple[str, Module]]:
@@ -206,10 +209,11 @@ def find_points(model: Module, input_size: Sequence[int]) -> list[Point]:
         whole = whole or (table.stopped_at is not None and name == table.stopped_at[0])
         if kind in _RECORDED or index == len(leaves) - 1:
             label = f"{previous}+{kind}" if kind in ("ReLU", "Tanh", "Sigmoid") else kind
-            field = (
-                None if whole or current is None else tuple(float(f.size) for f in current.fields)
-            )
-            window = None if field is None else current.unit_window
+            if current is not None and not whole:
+                field: tuple[float, ...] | None = tuple(float(f.size) for f in current.fields)
+            else:  # spatial after the table stopped (e.g. PixelUnshuffle): not known
+                field = () if len(shapes[name]) == len(input_size) else None
+            window = current.unit_window if field else None
             points.append(Point(name, label, shapes[name], field, window))
         previous = kind
     return points
@@ -262,7 +266,7 @@ class LayersResult:
         points: the places measured, in order.
         accuracy: point name -> probe test accuracy (0-1).
         network_accuracy: the network's own test accuracy.
-        projections: point name -> ``(m, 2)`` PCA coordinates of the test features.
+        projections: point name -> ``(m, 2)`` PCA coordinates of the first 600 test features.
         test_labels: the test labels.
         patches: point name -> ``[(channel, [patch, ...]), ...]`` in [0, 1].
         classes: class names.
@@ -436,7 +440,7 @@ def layers(
             train_features[point.name], train_labels, test_features[point.name], classes
         )
         result.accuracy[point.name] = float((predicted == test_labels).mean())
-        result.projections[point.name] = pca_2d(test_features[point.name][:1000])
+        result.projections[point.name] = pca_2d(test_features[point.name][:600])
         if point.window is not None and len(point.shape) == 3 and point.name != "input":
             result.patches[point.name] = _top_patches(
                 point, test_features[point.name], test_pixels, settings

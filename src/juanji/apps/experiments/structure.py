@@ -77,7 +77,7 @@ class StructureSettings:
         seed: the pixel permutation, initial weights and shuffling.
     """
 
-    train_size: int = 12_000
+    train_size: int = 30_000
     test_size: int = 2_000
     epochs: int = 1
     max_shift: int = 3
