@@ -241,7 +241,9 @@ def load_config(run_dir: str | os.PathLike) -> dict[str, Any]:
         CheckpointError: the folder or file is missing, or the config is malformed.
     """
     path = _run_path(run_dir) / CONFIG_FILE
-    return validate_config(read_json(path, "the run's configuration, written by `juanji train`"))
+    return validate_config(
+        read_json(path, "the run's configuration, written by `juanji train`"), path
+    )
 
 
 # ---------------------------------------------------------------------- checkpoints

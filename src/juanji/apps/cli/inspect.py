@@ -352,7 +352,8 @@ def _model_or_run(text: str) -> Any:
     if os.path.isdir(text):
         import juanji.apps.training as training
 
-        return training.build_model(training.load_run_config(text))
+        path = os.path.join(text, "config.json")
+        return training.build_model(training.load_run_config(text), path)
     try:
         return get_model(text)
     except ValueError:

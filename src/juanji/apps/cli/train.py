@@ -227,6 +227,7 @@ def _resume_config(args: argparse.Namespace) -> tuple[Path, Any]:
 
     run = Path(args.resume)
     config = training.load_run_config(run)
+    training.build_model(config, run / checkpoint.CONFIG_FILE)  # before anything is printed
     if args.model and training.canonical_model(args.model) != config.model:
         raise JuanjiError(
             f"{run} trains {config.model!r}, not {args.model!r}; leave out MODEL when resuming"

@@ -21,29 +21,32 @@ from juanji.random import Generator
 __all__ = ["build_model", "build_optimizer", "make_transform", "build_loaders"]
 
 
-def build_model(config: RunConfig | Mapping[str, Any]) -> Module:
+def build_model(
+    config: RunConfig | Mapping[str, Any], path: str | Path = "config.json"
+) -> Module:
     """A freshly initialised model as the config describes (seed first for repeatability).
 
     Args:
         config: a ``RunConfig``, or the object of a ``config.json`` (read as one).
+        path: the file the config came from, named in errors.
 
     Raises:
         CheckpointError: the config names a model this juanji does not know, bad kwargs, or an
             ``input_size`` other than the model's own.
     """
-    config = RunConfig.from_json(config)
+    config = RunConfig.from_json(config, path)
     try:
         model = get_model(config.model, **config.model_kwargs)
     except (ValueError, TypeError) as error:
         raise CheckpointError(
-            f"config.json asks for model {config.model!r} with {config.model_kwargs}, which this "
+            f"{path} asks for model {config.model!r} with {config.model_kwargs}, which this "
             f"juanji {__version__} cannot build ({error}); known models: {', '.join(list_models())}"
         ) from error
     expected = getattr(model, "input_size", None)
     given = tuple(config.preprocessing.input_size)
     if expected is not None and tuple(expected) != given:
         raise CheckpointError(
-            f"config.json gives {config.model} inputs of {'x'.join(map(str, given))}, but it "
+            f"{path} gives {config.model} inputs of {'x'.join(map(str, given))}, but it "
             f"takes {'x'.join(map(str, expected))}; restore the file or train again"
         )
     return model

@@ -13,6 +13,7 @@ what a damaged run folder gives is an error, never a wrong answer.
 from __future__ import annotations
 
 import functools
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -148,7 +149,7 @@ def restore_model(run_dir: str | Path) -> tuple[Module, RunConfig]:
             config names, or weights that are NaN or infinite.
     """
     config = load_run_config(run_dir)
-    model = build_model(config)
+    model = build_model(config, Path(run_dir) / checkpoint.CONFIG_FILE)
     path = Path(run_dir) / checkpoint.MODEL_FILE
     state = checkpoint.load_weights(run_dir)
     bad = first_non_finite(state.items())
@@ -246,6 +247,7 @@ class _Session:
             fresh["groups"] = self.optimizer.state_dict()["param_groups"]
         try:
             _same_layout(fresh, saved, "state")
+            _same_schedule(fresh["scheduler"], saved["scheduler"])
             step, expected = saved["scheduler"]["last_epoch"], state.epoch * steps_per_epoch
             if step != expected:
                 raise ValueError(
@@ -329,7 +331,7 @@ def train_run(
         return run_metrics(config, state.metrics["epochs"], state.metrics["train_seconds"])
     manual_seed(hp.seed)
     data_generator = Generator().manual_seed((hp.seed + 1) % 2**64)  # seeds are 64-bit
-    model = build_model(config)
+    model = build_model(config, run / checkpoint.CONFIG_FILE)
     train_loader, test_loader = build_loaders(config, data_generator, root=root, download=download)
     assert train_loader is not None
     _note_batch_size(hp.batch_size, len(train_loader.dataset), stream)
@@ -411,6 +413,20 @@ def _same_layout(fresh: Any, saved: Any, where: str) -> None:
         not isinstance(saved, (int, float)) or isinstance(saved, bool) or not math.isfinite(saved)
     ):
         raise ValueError(f"{where} should be a number, got {saved!r:.200}")
+
+
+# The entries of a scheduler's state that change as it steps; the others follow from the config.
+_SCHEDULE_POSITION = ("last_epoch", "_step_count", "_last_lr", "_is_initial")
+
+
+def _same_schedule(fresh: dict[str, Any], saved: dict[str, Any]) -> None:
+    """Raise ValueError unless ``saved`` is ``fresh``'s schedule (at any position)."""
+    for key, value in fresh.items():
+        if key not in _SCHEDULE_POSITION and json.loads(json.dumps(value)) != saved[key]:
+            raise ValueError(
+                f"the saved schedule's {key} is {saved[key]!r:.200}, but the config's is "
+                f"{value!r:.200} (was config.json changed after the run started?)"
+            )
 
 
 def _checked_history(metrics: Mapping[str, Any], epochs: int) -> list[dict[str, Any]]:
