@@ -24,7 +24,7 @@ def _grid(rng, shape, dtype, spread=1.3):
     return grid.astype(dtype)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", [*MODES, "bicubic"])
 @pytest.mark.parametrize("padding_mode", PADDINGS)
 @pytest.mark.parametrize("align_corners", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -70,6 +70,13 @@ def test_grid_sample_gradcheck(rng, padding_mode):
     # away from pixel boundaries, where the bilinear weights have a kink
     grid = juanji.tensor(rng.uniform(-0.9, 0.9, (1, 2, 3, 2)), requires_grad=True)
     assert gradcheck(lambda x, g: F.grid_sample(x, g, "bilinear", padding_mode, False), [x, grid])
+
+
+def test_grid_sample_bicubic_hand_case():
+    """At a pixel centre the cubic weights are (0, 1, 0, 0): the pixel itself."""
+    x = juanji.arange(16.0).reshape(1, 1, 4, 4)
+    grid = juanji.tensor([[[[-1.0 / 3, 1.0 / 3]]]])  # pixel (w=1, h=2) with align_corners
+    assert F.grid_sample(x, grid, "bicubic", align_corners=True).item() == pytest.approx(9.0)
 
 
 def test_grid_sample_hand_case():
@@ -165,14 +172,14 @@ def test_grid_sample_shape_errors(x_shape, grid_shape, message):
 def test_grid_sample_dtype_and_bicubic_errors():
     with pytest.raises(TypeError, match="same dtype"):
         F.grid_sample(
-            juanji.zeros(1, 1, 2, 2), juanji.zeros(1, 1, 1, 2, dtype=juanji.float64), "bilinear"
+            juanji.zeros(1, 1, 2, 2),
+            juanji.zeros(1, 1, 1, 2, dtype=juanji.float64),
+            align_corners=False,
         )
     with pytest.raises(ValueError, match="bicubic interpolation only supports 4-D"):
         F.grid_sample(
             juanji.zeros(1, 1, 2, 2, 2), juanji.zeros(1, 1, 1, 1, 3), "bicubic", "zeros", 0
         )
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        F.grid_sample(juanji.zeros(1, 1, 2, 2), juanji.zeros(1, 1, 1, 2), "bicubic", "zeros", True)
 
 
 @pytest.mark.parametrize(

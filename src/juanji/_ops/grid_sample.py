@@ -20,7 +20,10 @@ pixels), else ``p = ((g + 1) * n - 1) / 2`` (-1 and 1 are the outer edges of the
 PyTorch's ``nearbyint``). The gradient to the grid is the derivative of those weights, times
 ``dp/dg``: the scale above, times 0 where clipping held p at a border (PyTorch counts the border
 itself as outside) and -1 where a reflection flipped it. ``'nearest'`` gives the grid no
-gradient. The input's gradient scatters each tap's weighted output gradient back onto its pixel.
+gradient. ``'bicubic'`` (d = 2) reads the 4 x 4 pixels around the unpadded p with Keys' weights
+(A = -0.75) and applies ``padding_mode`` to each tap's pixel coordinate instead (PyTorch's
+rule), so its grid gradient is the weights' derivative times the scale alone. The input's
+gradient scatters each tap's weighted output gradient back onto its pixel.
 """
 
 from __future__ import annotations
@@ -55,11 +58,17 @@ def _reflect(xp: Any, p: Any, slope: Any, twice_low: int, twice_high: int) -> tu
 
 
 def source_positions(
-    xp: Any, g: Any, n: int, padding_mode: str, align_corners: bool
+    xp: Any, g: Any, n: int, padding_mode: str, align_corners: bool, pixels: bool = False
 ) -> tuple[Any, Any]:
-    """Pixel positions of grid coordinates ``g`` along a dim of ``n`` pixels, and ``dp/dg``."""
+    """Pixel positions of grid coordinates ``g`` along a dim of ``n`` pixels, and ``dp/dg``.
+
+    ``pixels``: ``g`` already holds pixel positions; only the padding rule is applied.
+    """
     scale = (n - 1) / 2 if align_corners else n / 2
-    p = (g + 1) * scale if align_corners else ((g + 1) * n - 1) / 2
+    if pixels:
+        p, scale = g, 1.0
+    else:
+        p = (g + 1) * scale if align_corners else ((g + 1) * n - 1) / 2
     slope = xp.full_like(g, scale)
     if padding_mode == "border":
         p, slope = _clip(xp, p, slope, n)
@@ -70,6 +79,27 @@ def source_positions(
             p, slope = _reflect(xp, p, slope, -1, 2 * n - 1)
         p, slope = _clip(xp, p, slope, n)
     return p, slope
+
+
+CUBIC_A = -0.75  # Keys' cubic convolution, as PyTorch's bicubic modes
+
+
+def _keys_weights(t: Any) -> list[tuple[Any, Any]]:
+    """The 4 weights of taps -1, 0, 1, 2 at fraction ``t``, each with its derivative in ``t``."""
+    a = CUBIC_A
+    outer = (t + 1, 2 - t)  # distances of the outer taps, in (1, 2]
+    inner = (t, 1 - t)  # of the inner taps, in [0, 1]
+
+    def near(x: Any) -> tuple[Any, Any]:  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1, (3 * (a + 2) * x - 2 * (a + 3)) * x
+
+    def far(x: Any) -> tuple[Any, Any]:  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, (3 * a * x - 10 * a) * x + 8 * a
+
+    (w0, d0), (w3, d3) = far(outer[0]), far(outer[1])
+    (w1, d1), (w2, d2) = near(inner[0]), near(inner[1])
+    # d/dt of the distances: +1 for t + 1 and t, -1 for 1 - t and 2 - t
+    return [(w0, d0), (w1, d1), (w2, -d2), (w3, -d3)]
 
 
 class GridSample(Function):
@@ -99,14 +129,20 @@ class GridSample(Function):
         sizes = x.shape[2:]
         d = len(sizes)
         points = grid.reshape(grid.shape[0], -1, d)  # (N, P, d)
-        # grid lists W first; positions[i] belongs to input spatial dim i (D, H, W order)
+        # grid lists W first; positions[i] belongs to input spatial dim i (D, H, W order);
+        # bicubic pads each tap's pixel coordinate instead of the point's position
+        padding = "zeros" if self.mode == "bicubic" else self.padding_mode
         self.positions = [
-            source_positions(xp, points[..., d - 1 - i], n, self.padding_mode, self.align_corners)
+            source_positions(xp, points[..., d - 1 - i], n, padding, self.align_corners)
             for i, n in enumerate(sizes)
         ]
         strides = [math.prod(sizes[i + 1 :]) for i in range(d)]
         if self.mode == "nearest":
             taps = [[(xp.rint(p).astype(xp.int64), None, 0)] for p, _ in self.positions]
+        elif self.mode == "bicubic":
+            taps = [
+                self._cubic_taps(xp, p, n) for (p, _), n in zip(self.positions, sizes, strict=True)
+            ]
         else:
             taps = []
             for p, _ in self.positions:
@@ -125,6 +161,20 @@ class GridSample(Function):
                 if factor is not None:
                     weight = weight * factor
             yield lin, weight, valid, choice
+
+    def _cubic_taps(self, xp: Any, p: Any, n: int) -> list[tuple[Any, Any, Any]]:
+        """The 4 taps around ``p``: padded pixel index, Keys weight and its derivative."""
+        low = xp.floor(p)
+        t = p - low
+        taps = []
+        for k, (weight, slope) in enumerate(_keys_weights(t)):
+            coordinate = low + (k - 1)
+            if self.padding_mode != "zeros":
+                coordinate, _ = source_positions(
+                    xp, coordinate, n, self.padding_mode, self.align_corners, pixels=True
+                )
+            taps.append((coordinate.astype(xp.int64), weight, slope))
+        return taps
 
     def backward(self, grad_output: Any) -> tuple[Any, Any]:
         x, grid = self.saved_tensors

@@ -52,7 +52,9 @@ def grid_sample(
         input: ``(N, C, H_in, W_in)`` or ``(N, C, D_in, H_in, W_in)``.
         grid: ``(N, H_out, W_out, 2)`` or ``(N, D_out, H_out, W_out, 3)``, coordinates in
             [-1, 1] with x (along W) first; the input's dtype.
-        mode: ``'bilinear'`` (default; trilinear for 5-D input) or ``'nearest'``.
+        mode: ``'bilinear'`` (default; trilinear for 5-D input), ``'nearest'`` or
+            ``'bicubic'`` (4-D input only; Keys' kernel with A = -0.75, the padding rule
+            applied to each of the 4 x 4 taps, as PyTorch).
         padding_mode: ``'zeros'`` (default), ``'border'`` or ``'reflection'``: what points
             outside the image read.
         align_corners: True: -1 and 1 are the corner pixels' centres; False (the default, with
@@ -64,7 +66,6 @@ def grid_sample(
     Raises:
         ValueError: an unknown mode or padding mode, shapes that do not match, or
             ``'bicubic'`` on 5-D input.
-        NotImplementedError: ``'bicubic'`` on 4-D input (not implemented in juanji).
         TypeError: non-tensors, integer input, or input and grid of different dtypes.
 
     Example:
@@ -87,10 +88,8 @@ def grid_sample(
     check_float(fn, "input", input)
     check_same_dtype(fn, input=input, grid=grid)
     _check_shapes(fn, input, grid)
-    if mode == "bicubic":
-        if input.ndim == 5:
-            raise ValueError(f"{fn}: bicubic interpolation only supports 4-D input, got 5-D")
-        raise NotImplementedError(f"{fn}: mode 'bicubic' is not implemented in juanji")
+    if mode == "bicubic" and input.ndim == 5:
+        raise ValueError(f"{fn}: bicubic interpolation only supports 4-D input, got 5-D")
     return Tensor._apply(
         GridSample, input, grid, mode=mode, padding_mode=padding_mode, align_corners=align
     )
