@@ -72,6 +72,34 @@ def compare(got: Any, want: Any, where: str = "result") -> None:
         assert got == want, f"{where}: {got!r} != {want!r}"
 
 
+def torchvision(torch: Any) -> Any:
+    """The torchvision a program imports next to ``torch``: torchvision itself, or juanji's.
+
+    Under juanji, ``torchvision.models`` is ``juanji.models``, ``torchvision.transforms`` is
+    ``juanji.data.transforms`` (with ``.functional``) and ``torchvision.datasets`` is
+    ``juanji.data``, the counterparts ``test_import_paths.py`` lists. torchvision's compiled
+    ops do not load against the CPU build of torch used here and its models and transforms
+    need none of them, so the module that registers them is stubbed (test-only).
+    """
+    import importlib
+    import sys
+    import types
+
+    if torch.__name__ == "juanji":
+        importlib.import_module("juanji.data.transforms.functional")
+        return types.SimpleNamespace(
+            models=importlib.import_module("juanji.models"),
+            transforms=importlib.import_module("juanji.data.transforms"),
+            datasets=importlib.import_module("juanji.data"),
+        )
+    sys.modules.setdefault(
+        "torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations")
+    )
+    importlib.import_module("torchvision.models")
+    importlib.import_module("torchvision.transforms.functional")
+    return importlib.import_module("torchvision")
+
+
 def run_both(program: Any) -> None:
     """Run ``program`` with PyTorch, then with juanji, and compare the results."""
     import torch

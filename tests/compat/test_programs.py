@@ -7,7 +7,14 @@ Programs waiting for another branch are strict xfails whose reason names what th
 from __future__ import annotations
 
 import pytest
-from tests.compat import programs_d2l, programs_modern, programs_scripts, programs_surface
+from tests.compat import (
+    programs_architectures,
+    programs_d2l,
+    programs_modern,
+    programs_scripts,
+    programs_surface,
+    programs_tutorials,
+)
 from tests.compat.harness import run_both
 
 pytest.importorskip("torch")
@@ -23,13 +30,24 @@ def _programs(module):
     ]
 
 
-PENDING: dict[str, str] = {}  # program name -> what it still needs (a strict xfail)
+# program name -> what it still needs (a strict xfail); the first missing name is named, and
+# what the program meets after it was run with that name stubbed (see the report of issue 28).
+PENDING: dict[str, str] = {
+    "pytorch_quickstart_fashion_mnist": "juanji.accelerator (the quickstart's device line: "
+    "torch.accelerator.is_available(), .current_accelerator())",
+    "unet_milesial_segmentation": "juanji.channels_last and Module.to / Tensor.to "
+    "(memory_format=...); then optim.RMSprop(foreach=True)",
+    "grad_cam_with_hooks": "nn.Module.register_full_backward_hook",
+    "neural_style_lbfgs": "juanji.set_default_device (the tutorial's first line)",
+}
 
 PROGRAMS = [
     *_programs(programs_d2l),
     *_programs(programs_scripts),
     *_programs(programs_surface),
     *_programs(programs_modern),
+    *_programs(programs_tutorials),
+    *_programs(programs_architectures),
 ]
 assert set(PENDING) <= {p.__name__ for p in PROGRAMS}, "every pending reason names a program"
 

@@ -1,0 +1,591 @@
+"""Issue 28's public programs, architecture side: a U-Net, a spatial transformer, Grad-CAM,
+a 1-D speech CNN, a 3-D ResNet, neural style, super-resolution and a convolutional autoencoder.
+
+Each follows its best-known public version (milesial's U-Net, the official tutorials,
+pytorch/examples, kenshohara's 3-D ResNets) with the channel counts shrunk so a step takes
+milliseconds; the code around the layers is the authors'.
+"""
+
+# The authors' names are kept: ``input`` arguments, their isinstance chain.
+# ruff: noqa: A001, A002, SIM101
+
+from __future__ import annotations
+
+import math
+
+from tests.compat.harness import data, fill_parameters, labels, torchvision
+
+
+def unet_milesial_segmentation(torch):
+    """milesial/Pytorch-UNet: DoubleConv, Down, bilinear Up with F.pad, BCE + Dice, RMSprop."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class DoubleConv(nn.Module):
+        def __init__(self, in_channels, out_channels, mid_channels=None):
+            super().__init__()
+            if not mid_channels:
+                mid_channels = out_channels
+            self.double_conv = nn.Sequential(
+                nn.Conv2d(in_channels, mid_channels, kernel_size=3, padding=1, bias=False),
+                nn.BatchNorm2d(mid_channels),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(mid_channels, out_channels, kernel_size=3, padding=1, bias=False),
+                nn.BatchNorm2d(out_channels),
+                nn.ReLU(inplace=True),
+            )
+
+        def forward(self, x):
+            return self.double_conv(x)
+
+    class Down(nn.Module):
+        def __init__(self, in_channels, out_channels):
+            super().__init__()
+            self.maxpool_conv = nn.Sequential(
+                nn.MaxPool2d(2), DoubleConv(in_channels, out_channels)
+            )
+
+        def forward(self, x):
+            return self.maxpool_conv(x)
+
+    class Up(nn.Module):
+        def __init__(self, in_channels, out_channels):
+            super().__init__()
+            self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)
+            self.conv = DoubleConv(in_channels, out_channels, in_channels // 2)
+
+        def forward(self, x1, x2):
+            x1 = self.up(x1)
+            diffY = x2.size()[2] - x1.size()[2]
+            diffX = x2.size()[3] - x1.size()[3]
+            x1 = F.pad(x1, [diffX // 2, diffX - diffX // 2, diffY // 2, diffY - diffY // 2])
+            x = torch.cat([x2, x1], dim=1)
+            return self.conv(x)
+
+    class UNet(nn.Module):
+        def __init__(self, n_channels, n_classes):
+            super().__init__()
+            self.n_channels, self.n_classes = n_channels, n_classes
+            self.inc = DoubleConv(n_channels, 4)
+            self.down1 = Down(4, 8)
+            self.down2 = Down(8, 8)
+            self.up1 = Up(16, 4)
+            self.up2 = Up(8, 4)
+            self.outc = nn.Conv2d(4, n_classes, kernel_size=1)
+
+        def forward(self, x):
+            x1 = self.inc(x)
+            x2 = self.down1(x1)
+            x3 = self.down2(x2)
+            x = self.up1(x3, x2)
+            x = self.up2(x, x1)
+            return self.outc(x)
+
+    def dice_coeff(input, target, reduce_batch_first=False, epsilon=1e-6):
+        sum_dim = (-1, -2) if input.dim() == 2 or not reduce_batch_first else (-1, -2, -3)
+        inter = 2 * (input * target).sum(dim=sum_dim)
+        sets_sum = input.sum(dim=sum_dim) + target.sum(dim=sum_dim)
+        sets_sum = torch.where(sets_sum == 0, inter, sets_sum)
+        dice = (inter + epsilon) / (sets_sum + epsilon)
+        return dice.mean()
+
+    def dice_loss(input, target):
+        return 1 - dice_coeff(input, target, reduce_batch_first=True)
+
+    model = UNet(n_channels=3, n_classes=1)
+    model = model.to(memory_format=torch.channels_last)
+    fill_parameters(torch, model)
+    optimizer = torch.optim.RMSprop(
+        model.parameters(), lr=1e-3, weight_decay=1e-8, momentum=0.999, foreach=True
+    )
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "max", patience=5)
+    criterion = nn.CrossEntropyLoss() if model.n_classes > 1 else nn.BCEWithLogitsLoss()
+    images = torch.tensor(data((2, 3, 15, 15))).to(memory_format=torch.channels_last)
+    true_masks = torch.tensor((data((2, 15, 15), seed=1) > 0).astype("int64"))
+    model.train()
+    losses = []
+    for _ in range(3):
+        masks_pred = model(images)
+        loss = criterion(masks_pred.squeeze(1), true_masks.float())
+        loss += dice_loss(F.sigmoid(masks_pred.squeeze(1)), true_masks.float())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    with torch.no_grad():
+        mask_pred = (F.sigmoid(model(images)) > 0.5).float()
+        val_score = dice_coeff(mask_pred.squeeze(1), true_masks.float(), reduce_batch_first=False)
+    scheduler.step(val_score)
+    return losses, val_score, mask_pred
+
+
+def spatial_transformer_tutorial(torch):
+    """The spatial-transformer tutorial: localisation net, F.affine_grid, F.grid_sample."""
+    nn, F, optim = torch.nn, torch.nn.functional, torch.optim
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
+            self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+            self.conv2_drop = nn.Dropout2d()
+            self.fc1 = nn.Linear(320, 50)
+            self.fc2 = nn.Linear(50, 10)
+            self.localization = nn.Sequential(
+                nn.Conv2d(1, 8, kernel_size=7),
+                nn.MaxPool2d(2, stride=2),
+                nn.ReLU(True),
+                nn.Conv2d(8, 10, kernel_size=5),
+                nn.MaxPool2d(2, stride=2),
+                nn.ReLU(True),
+            )
+            self.fc_loc = nn.Sequential(
+                nn.Linear(10 * 3 * 3, 32), nn.ReLU(True), nn.Linear(32, 3 * 2)
+            )
+            self.fc_loc[2].weight.data.zero_()
+            self.fc_loc[2].bias.data.copy_(torch.tensor([1, 0, 0, 0, 1, 0], dtype=torch.float))
+
+        def stn(self, x):
+            xs = self.localization(x)
+            xs = xs.view(-1, 10 * 3 * 3)
+            theta = self.fc_loc(xs)
+            theta = theta.view(-1, 2, 3)
+            grid = F.affine_grid(theta, x.size())
+            return F.grid_sample(x, grid)
+
+        def forward(self, x):
+            x = self.stn(x)
+            x = F.relu(F.max_pool2d(self.conv1(x), 2))
+            x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
+            x = x.view(-1, 320)
+            x = F.relu(self.fc1(x))
+            x = F.dropout(x, training=self.training)
+            x = self.fc2(x)
+            return F.log_softmax(x, dim=1)
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = Net().to(device)
+    fill_parameters(torch, model, scale=0.1)
+    with torch.no_grad():  # near the identity, as the tutorial's init, but not exactly on it
+        model.fc_loc[2].bias.add_(torch.tensor([1.0, 0, 0, 0, 1, 0]))
+    optimizer = optim.SGD(model.parameters(), lr=0.01)
+    train_loader = [(torch.tensor(data((4, 1, 28, 28), seed=s, low=0.0)),
+                     torch.tensor(labels(4, 10, seed=s))) for s in range(2)]  # fmt: skip
+    model.eval()  # dropout off so both libraries draw nothing at random
+    losses = []
+    for _epoch in range(2):
+        for _batch_idx, (data_, target) in enumerate(train_loader):
+            data_, target = data_.to(device), target.to(device)
+            optimizer.zero_grad()
+            output = model(data_)
+            loss = F.nll_loss(output, target)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    with torch.no_grad():
+        data_ = train_loader[0][0].to(device)
+        transformed_input_tensor = model.stn(data_).cpu()
+    return losses, transformed_input_tensor
+
+
+def grad_cam_with_hooks(torch):
+    """Grad-CAM on torchvision's resnet18: forward and full backward hooks on layer4."""
+    F = torch.nn.functional
+    models = torchvision(torch).models
+
+    class GradCAM:
+        def __init__(self, model, target_layer):
+            self.model, self.gradients, self.activations = model, None, None
+            self.handles = [
+                target_layer.register_forward_hook(self.save_activation),
+                target_layer.register_full_backward_hook(self.save_gradient),
+            ]
+
+        def save_activation(self, module, input, output):
+            self.activations = output.detach()
+
+        def save_gradient(self, module, grad_input, grad_output):
+            self.gradients = grad_output[0].detach()
+
+        def __call__(self, x, class_idx=None):
+            output = self.model(x)
+            if class_idx is None:
+                class_idx = output.argmax(dim=1)
+            self.model.zero_grad()
+            one_hot = torch.zeros_like(output)
+            one_hot[torch.arange(output.size(0)), class_idx] = 1
+            output.backward(gradient=one_hot, retain_graph=True)
+            weights = self.gradients.mean(dim=(2, 3), keepdim=True)
+            cam = F.relu((weights * self.activations).sum(dim=1, keepdim=True))
+            cam = F.interpolate(cam, size=x.shape[2:], mode="bilinear", align_corners=False)
+            cam = cam - cam.amin(dim=(2, 3), keepdim=True)
+            return cam / (cam.amax(dim=(2, 3), keepdim=True) + 1e-8), class_idx
+
+        def remove(self):
+            for handle in self.handles:
+                handle.remove()
+
+    model = models.resnet18(weights=None, num_classes=10)
+    fill_parameters(torch, model, scale=0.1)
+    model.eval()
+    cam_extractor = GradCAM(model, model.layer4[-1])
+    heatmap, class_idx = cam_extractor(torch.tensor(data((2, 3, 32, 32))))
+    cam_extractor.remove()
+    return heatmap, class_idx, cam_extractor.gradients, len(model.layer4[-1]._forward_hooks)
+
+
+def speech_commands_m5(torch):
+    """The speech-command tutorial's M5: Conv1d on raw waveforms, avg_pool1d, nll on dim 2."""
+    nn, F, optim = torch.nn, torch.nn.functional, torch.optim
+
+    class M5(nn.Module):
+        def __init__(self, n_input=1, n_output=35, stride=16, n_channel=32):
+            super().__init__()
+            self.conv1 = nn.Conv1d(n_input, n_channel, kernel_size=80, stride=stride)
+            self.bn1 = nn.BatchNorm1d(n_channel)
+            self.pool1 = nn.MaxPool1d(4)
+            self.conv2 = nn.Conv1d(n_channel, n_channel, kernel_size=3)
+            self.bn2 = nn.BatchNorm1d(n_channel)
+            self.pool2 = nn.MaxPool1d(4)
+            self.conv3 = nn.Conv1d(n_channel, 2 * n_channel, kernel_size=3)
+            self.bn3 = nn.BatchNorm1d(2 * n_channel)
+            self.pool3 = nn.MaxPool1d(4)
+            self.conv4 = nn.Conv1d(2 * n_channel, 2 * n_channel, kernel_size=3)
+            self.bn4 = nn.BatchNorm1d(2 * n_channel)
+            self.pool4 = nn.MaxPool1d(4)
+            self.fc1 = nn.Linear(2 * n_channel, n_output)
+
+        def forward(self, x):
+            x = self.pool1(F.relu(self.bn1(self.conv1(x))))
+            x = self.pool2(F.relu(self.bn2(self.conv2(x))))
+            x = self.pool3(F.relu(self.bn3(self.conv3(x))))
+            x = self.pool4(F.relu(self.bn4(self.conv4(x))))
+            x = F.avg_pool1d(x, x.shape[-1])
+            x = x.permute(0, 2, 1)
+            x = self.fc1(x)
+            return F.log_softmax(x, dim=2)
+
+    model = M5(n_input=1, n_output=35, n_channel=4)
+    fill_parameters(torch, model)
+    n = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    optimizer = optim.Adam(model.parameters(), lr=0.01, weight_decay=0.0001)
+    scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=20, gamma=0.1)
+    waveform = torch.tensor(data((4, 1, 8000)))
+    target = torch.tensor(labels(4, 35))
+    model.train()
+    losses = []
+    for _ in range(2):
+        output = model(waveform)
+        loss = F.nll_loss(output.squeeze(), target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    scheduler.step()
+    model.eval()
+    pred = model(waveform).argmax(dim=-1)
+    correct = pred.squeeze().eq(target).sum().item()
+    return losses, n, correct, pred
+
+
+def resnet3d_video(torch):
+    """kenshohara's 3D-ResNets: conv3x3x3, BatchNorm3d, MaxPool3d, AdaptiveAvgPool3d, a step."""
+    nn = torch.nn
+
+    def conv3x3x3(in_planes, out_planes, stride=1):
+        return nn.Conv3d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
+
+    def conv1x1x1(in_planes, out_planes, stride=1):
+        return nn.Conv3d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
+
+    class BasicBlock(nn.Module):
+        expansion = 1
+
+        def __init__(self, in_planes, planes, stride=1, downsample=None):
+            super().__init__()
+            self.conv1 = conv3x3x3(in_planes, planes, stride)
+            self.bn1 = nn.BatchNorm3d(planes)
+            self.relu = nn.ReLU(inplace=True)
+            self.conv2 = conv3x3x3(planes, planes)
+            self.bn2 = nn.BatchNorm3d(planes)
+            self.downsample = downsample
+
+        def forward(self, x):
+            residual = x
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            if self.downsample is not None:
+                residual = self.downsample(x)
+            out += residual
+            return self.relu(out)
+
+    class ResNet(nn.Module):
+        def __init__(self, block, layers, block_inplanes, n_input_channels=3, n_classes=4):
+            super().__init__()
+            self.in_planes = block_inplanes[0]
+            self.conv1 = nn.Conv3d(n_input_channels, self.in_planes, kernel_size=(7, 7, 7),
+                                   stride=(1, 2, 2), padding=(3, 3, 3), bias=False)  # fmt: skip
+            self.bn1 = nn.BatchNorm3d(self.in_planes)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool3d(kernel_size=3, stride=2, padding=1)
+            self.layer1 = self._make_layer(block, block_inplanes[0], layers[0])
+            self.layer2 = self._make_layer(block, block_inplanes[1], layers[1], stride=2)
+            self.avgpool = nn.AdaptiveAvgPool3d((1, 1, 1))
+            self.fc = nn.Linear(block_inplanes[1] * block.expansion, n_classes)
+            for m in self.modules():
+                if isinstance(m, nn.Conv3d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                elif isinstance(m, nn.BatchNorm3d):
+                    nn.init.constant_(m.weight, 1)
+                    nn.init.constant_(m.bias, 0)
+
+        def _make_layer(self, block, planes, blocks, stride=1):
+            downsample = None
+            if stride != 1 or self.in_planes != planes * block.expansion:
+                downsample = nn.Sequential(
+                    conv1x1x1(self.in_planes, planes * block.expansion, stride),
+                    nn.BatchNorm3d(planes * block.expansion),
+                )
+            layers = [block(self.in_planes, planes, stride=stride, downsample=downsample)]
+            self.in_planes = planes * block.expansion
+            for _i in range(1, blocks):
+                layers.append(block(self.in_planes, planes))
+            return nn.Sequential(*layers)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer2(self.layer1(x))
+            x = self.avgpool(x)
+            x = x.view(x.size(0), -1)
+            return self.fc(x)
+
+    model = ResNet(BasicBlock, [1, 1], [4, 8])
+    fill_parameters(torch, model)
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, dampening=0.0,
+                                weight_decay=1e-3, nesterov=True)  # fmt: skip
+    clips, targets = torch.tensor(data((4, 3, 4, 16, 16))), torch.tensor(labels(4, 4))
+    losses = []
+    for _ in range(2):
+        outputs = model(clips)
+        loss = criterion(outputs, targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    return losses, model(clips), model.bn1.running_var
+
+
+def neural_style_lbfgs(torch):
+    """The neural-style tutorial: Gram matrices, loss modules spliced in, LBFGS on the image."""
+    nn, F, optim = torch.nn, torch.nn.functional, torch.optim
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.set_default_device(device)
+
+    class ContentLoss(nn.Module):
+        def __init__(self, target):
+            super().__init__()
+            self.target = target.detach()
+
+        def forward(self, input):
+            self.loss = F.mse_loss(input, self.target)
+            return input
+
+    def gram_matrix(input):
+        a, b, c, d = input.size()
+        features = input.view(a * b, c * d)
+        G = torch.mm(features, features.t())
+        return G.div(a * b * c * d)
+
+    class StyleLoss(nn.Module):
+        def __init__(self, target_feature):
+            super().__init__()
+            self.target = gram_matrix(target_feature).detach()
+
+        def forward(self, input):
+            G = gram_matrix(input)
+            self.loss = F.mse_loss(G, self.target)
+            return input
+
+    class Normalization(nn.Module):
+        def __init__(self, mean, std):
+            super().__init__()
+            self.mean = torch.tensor(mean).view(-1, 1, 1)
+            self.std = torch.tensor(std).view(-1, 1, 1)
+
+        def forward(self, img):
+            return (img - self.mean) / self.std
+
+    cnn = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(),
+    ).eval()  # fmt: skip
+    fill_parameters(torch, cnn)
+    cnn_normalization_mean = torch.tensor([0.485, 0.456, 0.406])
+    cnn_normalization_std = torch.tensor([0.229, 0.224, 0.225])
+    content_layers_default, style_layers_default = ["conv_2"], ["conv_1", "conv_2", "conv_3"]
+    style_img = torch.tensor(data((1, 3, 16, 16), seed=1, low=0.0))
+    content_img = torch.tensor(data((1, 3, 16, 16), seed=2, low=0.0))
+
+    def get_style_model_and_losses(cnn, mean, std, style_img, content_img):
+        normalization = Normalization(mean, std)
+        content_losses, style_losses = [], []
+        model = nn.Sequential(normalization)
+        i = 0
+        for layer in cnn.children():
+            if isinstance(layer, nn.Conv2d):
+                i += 1
+                name = f"conv_{i}"
+            elif isinstance(layer, nn.ReLU):
+                name = f"relu_{i}"
+                layer = nn.ReLU(inplace=False)
+            elif isinstance(layer, nn.MaxPool2d):
+                name = f"pool_{i}"
+            else:
+                raise RuntimeError(f"Unrecognized layer: {layer.__class__.__name__}")
+            model.add_module(name, layer)
+            if name in content_layers_default:
+                content_loss = ContentLoss(model(content_img).detach())
+                model.add_module(f"content_loss_{i}", content_loss)
+                content_losses.append(content_loss)
+            if name in style_layers_default:
+                style_loss = StyleLoss(model(style_img).detach())
+                model.add_module(f"style_loss_{i}", style_loss)
+                style_losses.append(style_loss)
+        for i in range(len(model) - 1, -1, -1):
+            if isinstance(model[i], ContentLoss) or isinstance(model[i], StyleLoss):
+                break
+        model = model[: (i + 1)]
+        return model, style_losses, content_losses
+
+    def run_style_transfer(cnn, mean, std, content_img, style_img, input_img, num_steps=4,
+                           style_weight=1000, content_weight=1):  # fmt: skip
+        model, style_losses, content_losses = get_style_model_and_losses(
+            cnn, mean, std, style_img, content_img
+        )
+        input_img.requires_grad_(True)
+        model.eval()
+        model.requires_grad_(False)
+        optimizer = optim.LBFGS([input_img], max_iter=4)
+        run, scores = [0], []
+        while run[0] <= num_steps:
+
+            def closure():
+                with torch.no_grad():
+                    input_img.clamp_(0, 1)
+                optimizer.zero_grad()
+                model(input_img)
+                style_score = sum(sl.loss for sl in style_losses) * style_weight
+                content_score = sum(cl.loss for cl in content_losses) * content_weight
+                loss = style_score + content_score
+                loss.backward()
+                run[0] += 1
+                scores.append([style_score.item(), content_score.item()])
+                return style_score + content_score
+
+            optimizer.step(closure)
+        with torch.no_grad():
+            input_img.clamp_(0, 1)
+        return input_img, scores, [name for name, _ in model.named_children()]
+
+    input_img = content_img.clone()
+    try:
+        return run_style_transfer(cnn, cnn_normalization_mean, cnn_normalization_std,
+                                  content_img, style_img, input_img)  # fmt: skip
+    finally:
+        torch.set_default_device(None)
+
+
+def super_resolution_pixel_shuffle(torch):
+    """pytorch/examples super_resolution: orthogonal init, PixelShuffle, MSE, Adam, PSNR."""
+    nn, init, optim = torch.nn, torch.nn.init, torch.optim
+
+    class Net(nn.Module):
+        def __init__(self, upscale_factor):
+            super().__init__()
+            self.relu = nn.ReLU()
+            self.conv1 = nn.Conv2d(1, 8, (5, 5), (1, 1), (2, 2))
+            self.conv2 = nn.Conv2d(8, 8, (3, 3), (1, 1), (1, 1))
+            self.conv3 = nn.Conv2d(8, 4, (3, 3), (1, 1), (1, 1))
+            self.conv4 = nn.Conv2d(4, upscale_factor**2, (3, 3), (1, 1), (1, 1))
+            self.pixel_shuffle = nn.PixelShuffle(upscale_factor)
+            self._initialize_weights()
+
+        def forward(self, x):
+            x = self.relu(self.conv1(x))
+            x = self.relu(self.conv2(x))
+            x = self.relu(self.conv3(x))
+            return self.pixel_shuffle(self.conv4(x))
+
+        def _initialize_weights(self):
+            init.orthogonal_(self.conv1.weight, init.calculate_gain("relu"))
+            init.orthogonal_(self.conv2.weight, init.calculate_gain("relu"))
+            init.orthogonal_(self.conv3.weight, init.calculate_gain("relu"))
+            init.orthogonal_(self.conv4.weight)
+
+    model = Net(upscale_factor=3)
+    fill_parameters(torch, model)
+    criterion = nn.MSELoss()
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    training_data_loader = [(torch.tensor(data((2, 1, 6, 6), seed=s, low=0.0)),
+                             torch.tensor(data((2, 1, 18, 18), seed=s + 10, low=0.0)))
+                            for s in range(2)]  # fmt: skip
+    history = []
+    for _epoch in range(2):
+        epoch_loss = 0
+        for _iteration, batch in enumerate(training_data_loader, 1):
+            input, target = batch[0], batch[1]
+            optimizer.zero_grad()
+            loss = criterion(model(input), target)
+            epoch_loss += loss.item()
+            loss.backward()
+            optimizer.step()
+        avg_psnr = 0
+        with torch.no_grad():
+            for batch in training_data_loader:
+                prediction = model(batch[0])
+                mse = criterion(prediction, batch[1])
+                psnr = 10 * math.log10(1 / mse.item())
+                avg_psnr += psnr
+        history.append([epoch_loss / len(training_data_loader), avg_psnr / 2])
+    return history, model(training_data_loader[0][0]).shape
+
+
+def conv_autoencoder(torch):
+    """A convolutional autoencoder: strided Conv2d down, ConvTranspose2d with output_padding up."""
+    nn = torch.nn
+
+    class Autoencoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(
+                nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.ReLU(),
+                nn.Conv2d(4, 8, 3, stride=2, padding=1), nn.ReLU(),
+                nn.Conv2d(8, 16, 7),
+            )  # fmt: skip
+            self.decoder = nn.Sequential(
+                nn.ConvTranspose2d(16, 8, 7), nn.ReLU(),
+                nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+                nn.ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(),
+            )  # fmt: skip
+
+        def forward(self, x):
+            encoded = self.encoder(x)
+            return self.decoder(encoded)
+
+    model = Autoencoder()
+    fill_parameters(torch, model)
+    criterion = nn.MSELoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-5)
+    img = torch.tensor(data((4, 1, 28, 28), low=0.0))
+    outputs = []
+    for epoch in range(3):
+        recon = model(img)
+        loss = criterion(recon, img)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        outputs.append((epoch, loss.item()))
+    return outputs, model.encoder(img).shape, recon[0, 0, :4, :4]
