@@ -168,3 +168,23 @@ def test_stops_at_once_when_the_gradient_is_already_small():
 
     assert float(opt.step(closure)) == 0.0
     assert len(calls) == 1 and x.tolist() == [1.0, 1.0]
+
+
+def test_a_scheduler_after_lbfgs_steps_does_not_warn():
+    import warnings
+
+    x = juanji.tensor([1.0, 2.0], dtype=juanji.float64, requires_grad=True)
+    opt = optim.LBFGS([x], max_iter=2)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+    def closure():
+        opt.zero_grad()
+        loss = (x**2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sched.step()
+    assert opt.param_groups[0]["lr"] == 0.5

@@ -157,6 +157,7 @@ class LBFGS(Optimizer):
                 "LBFGS.step: a closure is required (a function that clears the gradients, "
                 f"computes the loss, calls backward() and returns it), got {closure!r}"
             )
+        self._opt_called = True  # read by LRScheduler, as for the other optimisers
         group = self.param_groups[0]
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
