@@ -130,8 +130,8 @@ def promote_tensors(
     """Common dtype of two tensors by PyTorch's rule: a 0-d tensor acts like a scalar.
 
     A 0-d operand does not widen a dimensioned one of the same category; one of a higher
-    category lifts the result to that category (a 0-d float with an int tensor gives the
-    default float dtype).
+    category lifts the result to its own dtype (an int tensor plus a 0-d float64 tensor is
+    float64, as in PyTorch; a Python float gives the default dtype, see ``scalar_result``).
     """
     if da == db:
         return da
@@ -139,12 +139,7 @@ def promote_tensors(
     if a_scalar != b_scalar:
         if _category(da.kind) == _category(db.kind):
             return db if a_scalar else da
-        high, high_is_scalar = (
-            (da, a_scalar) if _category(da.kind) > _category(db.kind) else (db, b_scalar)
-        )
-        if high_is_scalar and high.kind == "f":
-            return _default_float.np_dtype
-        return high
+        return da if _category(da.kind) > _category(db.kind) else db
     return promote(da, db)
 
 

@@ -8,9 +8,13 @@ promotes neither). ``where`` and ``masked_fill`` take bool masks only. Duck-type
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+
+from juanji import _dtype
 
 
 def check_matmul(fn: str, a: Any, b: Any) -> None:
@@ -54,10 +58,10 @@ def check_matmul(fn: str, a: Any, b: Any) -> None:
 
 
 def bool_mask(mask: Any, fn: str) -> Any:
-    """The array of a bool mask (a Tensor or a NumPy array), or PyTorch's RuntimeError."""
-    array = mask._data if hasattr(mask, "_data") else mask
-    if not hasattr(array, "dtype"):
+    """The array of a bool mask tensor; TypeError for other objects, RuntimeError for dtypes."""
+    if not hasattr(mask, "_data"):
         raise TypeError(f"{fn}: the condition must be a bool tensor, got {type(mask).__name__}")
+    array = mask._data
     if array.dtype != bool:
         raise RuntimeError(
             f"{fn}: expected a bool tensor as the condition (mask), but got dtype "
@@ -67,9 +71,13 @@ def bool_mask(mask: Any, fn: str) -> Any:
 
 
 def check_int_power(base: Any, exponent: Any) -> None:
-    """PyTorch's RuntimeError for an integer raised to a negative integer power."""
-    values = [v._data if hasattr(v, "_data") else np.asarray(v) for v in (base, exponent)]
-    if all(v.dtype.kind in "iu" for v in values) and (values[1] < 0).any():
+    """PyTorch's RuntimeError for an integer tensor raised to a negative Python int."""
+    if (
+        base._data.dtype.kind in "iu"
+        and isinstance(exponent, (int, np.integer))
+        and not isinstance(exponent, bool)
+        and exponent < 0
+    ):
         raise RuntimeError(
             "pow: Integers to negative integer powers are not allowed; use a float base, "
             "e.g. x.float() ** -1"
@@ -93,3 +101,52 @@ def check_comparable(fn: str, a: Any, b: Any) -> None:
         check_broadcast(fn, a.shape, b.shape)
         if a._data.dtype != b._data.dtype:
             raise RuntimeError(f"{fn}: {a.dtype} did not match {b.dtype}")
+
+
+_KINDS = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def check_inplace_result(fn: str, target: Any, other: Any, result_dtype: Any = None) -> None:
+    """An in-place op cannot store a result of a higher kind (float into int, int into bool).
+
+    ``result_dtype`` is the out-of-place result's; by default ``target op other``'s.
+    """
+    if result_dtype is None:
+        result_dtype = _result_dtype(target, other)
+    if _KINDS.get(np.dtype(result_dtype).kind, 3) > _KINDS.get(target._data.dtype.kind, 3):
+        raise RuntimeError(
+            f"{fn}: result type {np.dtype(result_dtype)} can't be cast to the desired output "
+            f"type {target._data.dtype} of this in-place operation; use the out-of-place form"
+        )
+
+
+def _result_dtype(target: Any, other: Any) -> Any:
+    da = target._data.dtype
+    if hasattr(other, "_data"):
+        return _dtype.promote_tensors(da, target.ndim, other._data.dtype, other.ndim)
+    if isinstance(other, (bool, int, float)):
+        return _dtype.scalar_result(da, other)
+    return np.result_type(da, getattr(other, "dtype", da))
+
+
+def check_scalar_fits(fn: str, value: Any, np_dtype: Any) -> None:
+    """PyTorch's RuntimeError when a Python number does not fit an integer dtype."""
+    np_dtype = np.dtype(np_dtype)
+    if np_dtype.kind not in "iu" or not isinstance(value, (int, float, np.number)):
+        return
+    info = np.iinfo(np_dtype)
+    if isinstance(value, bool):
+        return
+    if not (np.isfinite(value) and info.min <= value <= info.max):
+        raise RuntimeError(
+            f"{fn}: value {value} cannot be converted to type {np_dtype} without overflow"
+        )
+
+
+@contextlib.contextmanager
+def broadcast_errors(fn: str) -> Iterator[None]:
+    """Turn NumPy's ValueError for shapes that do not fit into PyTorch's RuntimeError."""
+    try:
+        yield
+    except ValueError as error:
+        raise RuntimeError(f"{fn}: {error}") from None

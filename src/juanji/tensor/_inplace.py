@@ -26,7 +26,12 @@ from juanji.backend import scatter_add, xp_of
 from juanji.random import sample
 from juanji.tensor._args import index_arrays, operand
 from juanji.tensor._base import Scalar, TensorBase
-from juanji.tensor._checks import bool_mask
+from juanji.tensor._checks import (
+    bool_mask,
+    broadcast_errors,
+    check_inplace_result,
+    check_scalar_fits,
+)
 from juanji.tensor._integer import check_rounding_mode
 
 if TYPE_CHECKING:
@@ -105,15 +110,18 @@ class InplaceMethods(TensorBase):
     def _put(self, name: str, index: Any, value: Any, accumulate: builtins.bool = False) -> Self:
         """``self[index] = value`` (``+=`` with ``accumulate``), recorded when needed."""
         self._check_inplace(name)
+        if not hasattr(value, "_data"):
+            check_scalar_fits(name, value, self._data.dtype)
         if self._records(value):
             if not hasattr(value, "_ctx"):
                 value = self._wrap(xp_of(self._data).asarray(operand(value), self._data.dtype))
             result = self._apply(movement.IndexPut, self, value, index=index, accumulate=accumulate)
             return self._adopt(result)
-        if accumulate:
-            scatter_add(self._data, index, operand(value))
-        else:
-            self._data[index] = operand(value)
+        with broadcast_errors(name):
+            if accumulate:
+                scatter_add(self._data, index, operand(value))
+            else:
+                self._data[index] = operand(value)
         version.bump(self._data)
         return self
 
@@ -170,13 +178,16 @@ class InplaceMethods(TensorBase):
     # ------------------------------------------------------------------ arithmetic
     def add_(self, other: Any, alpha: Scalar = 1) -> Self:
         """In-place ``self += alpha * other``."""
+        check_inplace_result("add_", self, other)
+        check_inplace_result("add_", self, alpha)
         if self._records(other):
             return self._inplace_graph("add_", lambda old: old.add(other, alpha=alpha))
         self._check_inplace("add_")
         value = operand(other)
         if alpha != 1:
             value = value * alpha
-        xp_of(self._data).add(self._data, value, out=self._data, casting="unsafe")
+        with broadcast_errors("add_"):
+            xp_of(self._data).add(self._data, value, out=self._data, casting="unsafe")
         version.bump(self._data)
         return self
 
@@ -186,10 +197,12 @@ class InplaceMethods(TensorBase):
 
     def mul_(self, other: Any) -> Self:
         """In-place ``self *= other``."""
+        check_inplace_result("mul_", self, other)
         if self._records(other):
             return self._inplace_graph("mul_", lambda old: old * other)
         self._check_inplace("mul_")
-        xp_of(self._data).multiply(self._data, operand(other), out=self._data, casting="unsafe")
+        with broadcast_errors("mul_"):
+            xp_of(self._data).multiply(self._data, operand(other), out=self._data, casting="unsafe")
         version.bump(self._data)
         return self
 
@@ -198,10 +211,12 @@ class InplaceMethods(TensorBase):
         check_rounding_mode(rounding_mode, "div_")
         if rounding_mode is not None:
             return self._divided_("div_", other, rounding_mode)
+        check_inplace_result("div_", self, other, np.float32)  # true division: a float
         if self._records(other):
             return self._inplace_graph("div_", lambda old: old / other)
         self._check_inplace("div_")
-        xp_of(self._data).divide(self._data, operand(other), out=self._data, casting="unsafe")
+        with broadcast_errors("div_"):
+            xp_of(self._data).divide(self._data, operand(other), out=self._data, casting="unsafe")
         version.bump(self._data)
         return self
 
@@ -225,6 +240,7 @@ class InplaceMethods(TensorBase):
 
     def pow_(self, exponent: Scalar) -> Self:
         """In-place ``self **= exponent``."""
+        check_inplace_result("pow_", self, exponent)
         if self._records(exponent):
             return self._inplace_graph("pow_", lambda old: old**exponent)
         return self._inplace("pow_", self._data**exponent)
@@ -237,6 +253,9 @@ class InplaceMethods(TensorBase):
 
     def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Self:  # noqa: A002
         """In-place clamp."""
+        for bound in (min, max):
+            if bound is not None:
+                check_inplace_result("clamp_", self, bound)
         if self._records():
             return self._inplace_graph("clamp_", lambda old: old.clamp(min, max))
         return self._inplace("clamp_", xp_of(self._data).clip(self._data, min, max))
@@ -291,8 +310,12 @@ class InplaceMethods(TensorBase):
         return self._put("normal_", Ellipsis, values)
 
     def _fill_dtype(self) -> Any:
-        """The dtype random fills are drawn in: this tensor's if float (no float64 copy)."""
-        return self._data.dtype if self._data.dtype.kind == "f" else np.float64
+        """The dtype random fills are drawn in: this tensor's (floats only, as PyTorch)."""
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError(
+                f"random fills (uniform_, normal_) are not implemented for {self.dtype} tensors"
+            )
+        return self._data.dtype
 
 
 def _leaf_base(tensor: Any) -> Any:

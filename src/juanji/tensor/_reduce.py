@@ -130,6 +130,8 @@ class ReduceMethods(TensorBase):
 
     def _arg(self, dim: int | None, keepdim: bool, name: str) -> Self:
         data = self._data
+        if data.dtype == bool:
+            raise RuntimeError(f"{name}(): does not support bool input")
         axes = None if dim is None else (dim_index(dim, data.ndim, name),)
         _check_reducible(self, axes, name, IndexError)
         if dim is None:

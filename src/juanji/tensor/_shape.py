@@ -182,10 +182,14 @@ class ShapeMethods(TensorBase):
     def flip(self, *dims: Any) -> Self:
         """Reverse the order of elements along ``dims``."""
         axes = tuple(dim_index(d, self.ndim, "flip") for d in shape_args(dims, "flip"))
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"flip: dims {axes} has a dim appearing multiple times")
         return self._apply(movement.Flip, self, dims=axes)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Self, ...]:
         """Split into ``chunks`` nearly equal pieces along ``dim`` (fewer if they run out)."""
+        if hasattr(chunks, "_data") and chunks.ndim == 0 and chunks._data.dtype.kind in "iu":
+            chunks = chunks.item()
         if not _is_int(chunks):
             raise TypeError(f"chunk: chunks must be an int, got {type(chunks).__name__}")
         if chunks <= 0:

@@ -18,6 +18,7 @@ from juanji.random import Generator, numpy_rng, sample
 from juanji.tensor._args import check_sizes as _check_sizes
 from juanji.tensor._args import shape_args as _shape_args
 from juanji.tensor._args import to_array as _to_array
+from juanji.tensor._checks import check_scalar_fits
 from juanji.tensor.tensor import Tensor
 
 __all__ = [
@@ -55,6 +56,14 @@ def _finish(array: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
 
 def _float_dtype(dtype: Any) -> np.dtype:
     return (_dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()).np_dtype
+
+
+def _random_float_dtype(dtype: Any, fn: str) -> np.dtype:
+    """The dtype of ``rand``/``randn``: floats only, as PyTorch (an int would be all zeros)."""
+    np_dtype = _float_dtype(dtype)
+    if np_dtype.kind != "f":
+        raise NotImplementedError(f"{fn}: not implemented for dtype {np_dtype} (floats only)")
+    return np_dtype
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -139,7 +148,13 @@ def full(
     size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype follows the value, like PyTorch)."""
-    np_dtype = _to_array(fill_value, dtype).dtype
+    if isinstance(fill_value, int) and not -(2**63) <= fill_value < 2**63:
+        raise OverflowError(f"full: fill_value {fill_value} is too big to convert to int64")
+    if dtype is None:
+        np_dtype = _to_array(fill_value, None).dtype
+    else:
+        np_dtype = _dtype.as_dtype(dtype, "full").np_dtype
+    check_scalar_fits("full", fill_value, np_dtype)
     shape = _sizes((size,), None, "full", np_dtype)
     array = np.full(shape, fill_value, dtype=np_dtype)
     return _finish(array, None, device, requires_grad)
@@ -223,7 +238,7 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Samples from U[0, 1)."""
-    np_dtype = _float_dtype(dtype)
+    np_dtype = _random_float_dtype(dtype, "rand")
     array = sample(generator, "random", _sizes(shape, size, "rand", np_dtype), np_dtype)
     return _finish(array, None, device, requires_grad)
 
@@ -237,7 +252,7 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Samples from the standard normal distribution."""
-    np_dtype = _float_dtype(dtype)
+    np_dtype = _random_float_dtype(dtype, "randn")
     array = sample(generator, "standard_normal", _sizes(shape, size, "randn", np_dtype), np_dtype)
     return _finish(array, None, device, requires_grad)
 
@@ -258,6 +273,9 @@ def randint(
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    for name, bound in (("low", low), ("high", high)):
+        if not isinstance(bound, (int, np.integer)) or isinstance(bound, bool):
+            raise TypeError(f"randint: {name} must be an int, got {bound!r}")
     if high <= low:
         raise RuntimeError(f"randint: high ({high}) must be greater than low ({low})")
     shape = _sizes((size,), None, "randint", np.int64)

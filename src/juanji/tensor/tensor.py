@@ -33,10 +33,13 @@ from juanji.tensor._args import (
 )
 from juanji.tensor._checks import (
     bool_mask,
+    broadcast_errors,
     check_broadcast,
     check_comparable,
+    check_inplace_result,
     check_int_power,
     check_matmul,
+    check_scalar_fits,
 )
 from juanji.tensor._compat import CompatMethods, dtype_of_type, type_name
 from juanji.tensor._inplace import InplaceMethods
@@ -308,10 +311,13 @@ class Tensor(  # each family inherits _base.TensorBase
 
     def __pow__(self, other: Any) -> Tensor:
         check_int_power(self, other)
+        if _negative_int_exponent(self, other):
+            return _int_power(self._data, other._data)
         return _binary(elementwise.Pow, self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        check_int_power(other, self)
+        if _negative_int_exponent(other, self):
+            return _int_power(other, self._data)
         return _binary(elementwise.Pow, self, other, reverse=True)
 
     def __matmul__(self, other: Any) -> Tensor:
@@ -347,9 +353,13 @@ class Tensor(  # each family inherits _base.TensorBase
         if self._records(other):
             name = f"__i{fn_cls.__name__.lower()}__"
             return self._inplace_graph(name, lambda old: _binary(fn_cls, old, other))
-        self._check_inplace(f"__i{fn_cls.__name__.lower()}__")
+        name = f"__i{fn_cls.__name__.lower()}__"
+        true_division = np.float32 if fn_cls is elementwise.Div else None
+        check_inplace_result(name, self, other, true_division)
+        self._check_inplace(name)
         xp = xp_of(self._data)
-        getattr(xp, ufunc.__name__)(self._data, operand(other), out=self._data)
+        with broadcast_errors(name):
+            getattr(xp, ufunc.__name__)(self._data, operand(other), out=self._data)
         version.bump(self._data)
         return self
 
@@ -405,8 +415,10 @@ class Tensor(  # each family inherits _base.TensorBase
         return Tensor._apply(elementwise.Abs, self)
 
     def sign(self) -> Tensor:
-        """Elementwise sign (-1, 0, 1); not differentiable."""
-        return Tensor(xp_of(self._data).sign(self._data))
+        """Elementwise sign (-1, 0, 1; 0 for NaN, as PyTorch); not differentiable."""
+        xp = xp_of(self._data)
+        signs = xp.sign(self._data)
+        return Tensor(xp.where(xp.isnan(signs), 0, signs) if signs.dtype.kind == "f" else signs)
 
     def maximum(self, other: Any) -> Tensor:
         """Elementwise maximum of two tensors (ties split the gradient)."""
@@ -441,6 +453,7 @@ class Tensor(  # each family inherits _base.TensorBase
                     f"with {value.ndim} dimension(s)"
                 )
         elif isinstance(value, (*_PY_SCALARS, np.generic)):
+            check_scalar_fits("masked_fill", value, self._data.dtype)
             value = Tensor(xp_of(self._data).asarray(value).astype(self._data.dtype))
         else:
             raise TypeError(f"masked_fill: value must be a number, got {type(value).__name__}")
@@ -459,6 +472,8 @@ class Tensor(  # each family inherits _base.TensorBase
         return self._product("bmm", batch2)
 
     def _product(self, fn: str, other: Any) -> Tensor:
+        if isinstance(other, (list, tuple)):
+            raise TypeError(f"{fn}: other must be a Tensor, got {type(other).__name__}")
         other = _as_tensor_like(other, self)
         check_matmul(fn, self, other)
         return Tensor._apply(linalg.MatMul, self, other)
@@ -640,6 +655,26 @@ class _Clone(movement.Contiguous):
 
     def forward(self, a: Any) -> Any:
         return a.copy()
+
+
+def _negative_int_exponent(base: Any, exponent: Any) -> builtins.bool:
+    """An integer tensor exponent with a negative element, on an integer base (NumPy raises)."""
+    base_kind = base._data.dtype.kind if isinstance(base, Tensor) else np.asarray(base).dtype.kind
+    return (
+        isinstance(exponent, Tensor)
+        and exponent._data.dtype.kind in "iu"
+        and base_kind in "iu"
+        and builtins.bool((exponent._data < 0).any())
+    )
+
+
+def _int_power(base: Any, exponent: Any) -> Tensor:
+    """``base ** exponent`` in integers, truncated toward zero as PyTorch (``2 ** -1 == 0``)."""
+    xp = xp_of(exponent)
+    target = xp.result_type(base, exponent)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        values = xp.trunc(xp.asarray(base, dtype=xp.float64) ** exponent.astype(xp.float64))
+        return Tensor(xp.nan_to_num(values).astype(target))
 
 
 def _check_not_bool(op: str, a: Tensor, b: Any) -> None:
