@@ -40,9 +40,9 @@ def bars(monkeypatch):
     monkeypatch.setitem(training.DATASETS, "mnist", info)
 
 
-def _fake_run(folder, scale=None):
-    """A run folder of lenet5 with fresh weights (multiplied by ``scale``), no training."""
-    config = training.make_config("lenet5")
+def _fake_run(folder, scale=None, model="lenet5", dataset="mnist"):
+    """A run folder with fresh weights (all set to ``scale`` if given), no training."""
+    config = training.make_config(model, dataset)
     folder.mkdir()
     checkpoint.save_config(folder, config)
     juanji.manual_seed(0)
@@ -193,6 +193,7 @@ COMMANDS = {
     "receptive-field": lambda run, image: ["receptive-field", run],
     "export": lambda run, image: ["export", run, "-o", run.parent / "m.onnx"],
     "train": lambda run, image: ["train", "--resume", run],
+    "explain": lambda run, image: ["explain", "first-layer", "--run", run],
 }
 
 
@@ -239,11 +240,22 @@ def test_weights_that_cannot_answer_are_an_error_naming_the_run(
         ["predict", run, digit, "--json"],
         ["features", run, digit, "-o", tmp_path / "f.png"],
         ["eval", run],
+        ["explain", "first-layer", "--run", run],
     ):
         captured = _one_line_error(capsys, argv, run, what)
         assert captured.out == "", captured.out
     with pytest.raises(JuanjiError, match="overflow float32" if np.isfinite(scale) else "NaN"):
         training.evaluate_run(run)
+
+
+def test_features_and_predict_prepare_a_photo_for_a_cifar_run(tmp_path, digit, capsys):
+    run = _fake_run(tmp_path / "cifar", model="resnet20", dataset="cifar10")
+    assert main(["features", str(run), str(digit), "-o", str(tmp_path / "f.png")]) == 0
+    assert main(["predict", str(run), str(digit)]) == 0
+    out = capsys.readouterr().out
+    assert "layer3.2.conv2 Conv2d         64x8x8" in out
+    label = out.splitlines()[-1].split("\t")[1]
+    assert label in training.DATASETS["cifar10"].classes
 
 
 def test_check_outputs_refuses_scores_of_the_wrong_width(run_dir):

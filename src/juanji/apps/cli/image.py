@@ -281,4 +281,8 @@ def _first_layer(run_dir: str | None) -> str:
     if run is None:
         return explain_first_layer().text  # an untrained LeNet5, as the text says
     model, config = training.restore_model(run)
-    return explain_first_layer(model, f"{config.model} from {run}").text
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return explain_first_layer(model, f"{config.model} from {run}").text
+    except OverflowError:  # finite weights too large for float32 (the text shows infinity)
+        raise training.non_finite_outputs(model, run) from None

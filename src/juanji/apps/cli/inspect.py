@@ -466,7 +466,7 @@ def run_features(args: argparse.Namespace) -> int:
     import numpy as np
 
     import juanji.apps.training as training
-    from juanji.apps.cli.train import prepare_digit
+    from juanji.apps.cli.train import prepare_image
     from juanji.apps.viz import plot
     from juanji.apps.viz.features import draw_feature_maps, feature_maps, first_layer_kernels
     from juanji.nn import functional as F
@@ -476,18 +476,14 @@ def run_features(args: argparse.Namespace) -> int:
         raise JuanjiError(f"--max-channels must be >= 1, got {args.max_channels}")
     output_path = plot.check_output(args.output)
     model, config = training.restore_model(args.run_dir)
-    prep = config["preprocessing"]
     try:
-        check_image_file(args.image)
-        digit = prepare_digit(
-            plot.read_image(args.image, gray=True), 28, prep["box"], prep["centre"]
-        )
+        picture = prepare_image(args.image, config.preprocessing)  # as predict prepares it
     except JuanjiError as error:
         message = str(error)
         raise JuanjiError(
             message if message.startswith(args.image) else f"{args.image}: {message}"
         ) from None
-    x = Tensor(training.make_transform(config).batch(digit[None]))
+    x = Tensor(training.make_transform(config).batch(picture[None]))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         maps, output = feature_maps(model, x)
     if not maps:

@@ -31,7 +31,7 @@ from juanji.errors import JuanjiError
 from juanji.serialization import checkpoint
 from juanji.serialization.safetensors import INSTALL_HINT
 
-__all__ = ["register", "prepare_digit", "read_image"]
+__all__ = ["register", "prepare_digit", "prepare_image", "read_image"]
 
 
 def register(subparsers: Any) -> None:
@@ -441,16 +441,25 @@ def prepare_photo(path: str | os.PathLike, side: int) -> np.ndarray:
     return np.clip(plot.resize_image(picture, side, side), 0.0, 1.0).astype(np.float32)
 
 
+def prepare_image(path: str | os.PathLike, prep: Any) -> np.ndarray:
+    """One picture as the run's dataset shows it: a whole photo (CIFAR) or a centred digit.
+
+    Args:
+        path: the picture.
+        prep: the run's ``Preprocessing``.
+    """
+    side = prep.input_size[1] - 2 * prep.pad  # the dataset's image side (28, CIFAR's 32)
+    if prep.centre == "resize":  # a colour photo, taken whole (CIFAR)
+        return prepare_photo(path, side)
+    return prepare_digit(read_image(path), side, prep.box, prep.centre)
+
+
 def _prepared_images(images: list[str], prep: Any) -> tuple[list[np.ndarray], list[str]]:
     """Each readable image as the model's dataset shows it, and its path (bad ones: stderr)."""
     fields, paths = [], []
-    side = prep.input_size[1] - 2 * prep.pad  # the dataset's image side (28, CIFAR's 32)
     for path in images:
         try:
-            if prep.centre == "resize":  # a colour photo, taken whole (CIFAR)
-                fields.append(prepare_photo(path, side))
-            else:
-                fields.append(prepare_digit(read_image(path), side, prep.box, prep.centre))
+            fields.append(prepare_image(path, prep))
             paths.append(path)
         except JuanjiError as error:
             message = str(error)
