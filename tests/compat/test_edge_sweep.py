@@ -284,6 +284,8 @@ CASES: list[tuple[str, Callable[[Any], Any]]] = [
     ("where_not_broadcast",
      lambda L: L.where(L.tensor([True, False]), L.ones(3), L.zeros(2))),
     ("where_scalars", lambda L: L.where(L.tensor([True, False]), 1.0, 0)),
+    ("where_condition_only", lambda L: L.where(L.tensor([[0.0, 1.0], [2.0, 0.0]]))),
+    ("where_condition_only_0d", lambda L: L.where(L.tensor(True))),
     ("where_int_scalars", lambda L: L.where(L.tensor([True, False]), 1, 0)),
     ("where_promotes",
      lambda L: L.where(L.tensor([True, False]), L.ones(2), L.zeros(2, dtype=L.float64))),

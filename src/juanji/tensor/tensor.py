@@ -742,8 +742,15 @@ def _binary(fn_cls: type, a: Tensor, b: Any, reverse: bool = False) -> Any:
     return Tensor._apply(fn_cls, b, a) if reverse else Tensor._apply(fn_cls, a, b)
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Elementwise ``input if condition else other``; either branch may be a scalar."""
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
+    """Elementwise ``input if condition else other``; either branch may be a scalar.
+
+    ``where(condition)`` alone gives the indices of the True elements, one int64 tensor per
+    dimension (``condition.nonzero(as_tuple=True)``), as PyTorch.
+    """
+    if input is None and other is None and isinstance(condition, Tensor):
+        data = condition._data.reshape(-1) if condition.ndim == 0 else condition._data
+        return tuple(Tensor(i.astype(np.int64)) for i in xp_of(data).nonzero(data))
     cond = bool_mask(condition, "where")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Tensor(to_array(input, None))
