@@ -87,7 +87,12 @@ def _register_train(subparsers: Any) -> None:
         "--weight-decay", type=float, help=f"decoupled for adamw ({default('weight_decay')})"
     )
     _recipe_arguments(train)
-    train.add_argument("--seed", type=int, help="seeds weights, shuffling, shifts (default: 0)")
+    train.add_argument(
+        "--seed",
+        type=int,
+        help="seeds weights, shuffling, shifts: 0 to 2**64 - 1, the seeds torch.manual_seed "
+        "keeps (it takes -1 as 2**64 - 1; here one run has one spelling) (default: 0)",
+    )
     shifts = ", ".join(
         f"{m} +-{r.shift} px" + (" and flips" if r.flip else "") for m, r in RECIPES.items()
     )

@@ -50,14 +50,16 @@ class Hyperparameters:
         nesterov: Nesterov momentum for SGD.
         weight_decay: L2 penalty (decoupled for AdamW).
         pct_start: fraction of the steps spent warming up.
-        shift: largest random shift of a training image, in pixels (0: no augmentation).
+        shift: largest random shift of a training image, in pixels (0: no augmentation);
+            smaller than the image (``RunConfig`` checks it against the image side).
         flip: mirror each training image left-right with probability 1/2 (Fashion-MNIST's
             items are symmetric; digits are not, so the LeNet recipes leave it off).
         label_smoothing: the training loss's ``label_smoothing`` (PyTorch's meaning); the test
             loss is always plain cross-entropy.
         test_flip: test-time augmentation: the model sees each test image and its mirror
             image, and their class probabilities are averaged (``eval``/``predict`` too).
-        seed: seeds the initial weights, the shuffling and the augmentation.
+        seed: seeds the initial weights, the shuffling and the augmentation; 0 to 2**64 - 1
+            (``torch.manual_seed`` also takes -1 for 2**64 - 1: a run keeps one spelling).
         schedule: the learning-rate schedule, one of ``SCHEDULES``.
         loss: the loss (only ``'cross_entropy'``).
     """
@@ -129,7 +131,8 @@ class Preprocessing:
         pad: 28 x 28 images are padded by this on every side to reach ``input_size``.
         mean: per channel, subtracted after scaling to [0, 1].
         std: per channel, divided by after that.
-        box: ``predict`` fits the object into ``box`` x ``box`` pixels of the 28 x 28 field.
+        box: ``predict`` fits the object into ``box`` x ``box`` pixels of the 28 x 28 field
+            (1 to the field's side).
         centre: ``'mass'`` centres by centre of mass (MNIST), ``'box'`` by bounding box;
             ``'resize'``: a colour photo is resized whole to the input (CIFAR).
     """
