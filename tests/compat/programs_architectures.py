@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from tests.compat.harness import data, fill_parameters, labels, torchvision
 
 
@@ -379,7 +380,10 @@ def resnet3d_video(torch):
 
 
 def neural_style_lbfgs(torch):
-    """The neural-style tutorial: Gram matrices, loss modules spliced in, LBFGS on the image."""
+    """The neural-style tutorial: PIL images through Resize + ToTensor, Gram matrices, loss
+    modules spliced into a Sequential, LBFGS on the input image, ToPILImage at the end."""
+    from PIL import Image
+
     nn, F, optim = torch.nn, torch.nn.functional, torch.optim
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.set_default_device(device)
@@ -426,8 +430,23 @@ def neural_style_lbfgs(torch):
     cnn_normalization_mean = torch.tensor([0.485, 0.456, 0.406])
     cnn_normalization_std = torch.tensor([0.229, 0.224, 0.225])
     content_layers_default, style_layers_default = ["conv_2"], ["conv_1", "conv_2", "conv_3"]
-    style_img = torch.tensor(data((1, 3, 16, 16), seed=1, low=0.0))
-    content_img = torch.tensor(data((1, 3, 16, 16), seed=2, low=0.0))
+    transforms = torchvision(torch).transforms
+    imsize = 32 if torch.cuda.is_available() else 16
+    loader = transforms.Compose([transforms.Resize(imsize), transforms.ToTensor()])
+    unloader = transforms.ToPILImage()
+
+    def image_loader(image_name):
+        image = Image.fromarray(pictures[image_name])  # Image.open(image_name) in the tutorial
+        image = loader(image).unsqueeze(0)
+        return image.to(device, torch.float)
+
+    pictures = {
+        name: np.random.default_rng(seed).integers(0, 256, (24, 20, 3)).astype(np.uint8)
+        for seed, name in enumerate(["picasso.jpg", "dancing.jpg"])
+    }
+    style_img = image_loader("picasso.jpg")
+    content_img = image_loader("dancing.jpg")
+    assert style_img.size() == content_img.size(), "style and content images of the same size"
 
     def get_style_model_and_losses(cnn, mean, std, style_img, content_img):
         normalization = Normalization(mean, std)
@@ -468,7 +487,7 @@ def neural_style_lbfgs(torch):
         input_img.requires_grad_(True)
         model.eval()
         model.requires_grad_(False)
-        optimizer = optim.LBFGS([input_img], max_iter=4)
+        optimizer = optim.LBFGS([input_img])
         run, scores = [0], []
         while run[0] <= num_steps:
 
@@ -492,10 +511,13 @@ def neural_style_lbfgs(torch):
 
     input_img = content_img.clone()
     try:
-        return run_style_transfer(cnn, cnn_normalization_mean, cnn_normalization_std,
-                                  content_img, style_img, input_img)  # fmt: skip
+        output, scores, names = run_style_transfer(
+            cnn, cnn_normalization_mean, cnn_normalization_std, content_img, style_img, input_img
+        )
     finally:
         torch.set_default_device(None)
+    image = unloader(output.cpu().clone().squeeze(0))
+    return output, scores, names, list(style_img.shape), np.asarray(image), image.size
 
 
 def super_resolution_pixel_shuffle(torch):

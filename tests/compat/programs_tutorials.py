@@ -170,7 +170,28 @@ def _sample_shape(dataset):
 
 
 def pytorch_quickstart_fashion_mnist(torch):
-    """The PyTorch quickstart: ToTensor on FashionMNIST, a Flatten + Linear stack, save/load."""
+    """The PyTorch quickstart as published since 2025: torch.accelerator picks the device."""
+    device = (
+        torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+    )
+    return _quickstart(torch, device)
+
+
+def pytorch_quickstart_2023_device_line(torch):
+    """The quickstart as published until 2024: cuda, else mps, else cpu."""
+    device = (
+        "cuda"
+        if torch.cuda.is_available()
+        else "mps"
+        if torch.backends.mps.is_available()
+        else "cpu"
+    )
+    return _quickstart(torch, device)
+
+
+def _quickstart(torch, device):
+    """The quickstart after its device line: ToTensor on FashionMNIST, a Flatten + Linear
+    stack, train/test loops, save and load the state dict, one prediction by class name."""
     nn = torch.nn
     ToTensor = torchvision(torch).transforms.ToTensor
     DataLoader = torch.utils.data.DataLoader
@@ -183,9 +204,6 @@ def pytorch_quickstart_fashion_mnist(torch):
     for X, y in test_dataloader:
         shapes = [list(X.shape), list(y.shape), str(y.dtype).split(".")[-1]]
         break
-    device = (
-        torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
-    )
 
     class NeuralNetwork(nn.Module):
         def __init__(self):
