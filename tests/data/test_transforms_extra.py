@@ -61,6 +61,9 @@ def _pairs(TV):
          TV.RandomApply([TV.Grayscale(3), TV.RandomInvert(1.0)], p=1.0)),
         (T.RandomAdjustSharpness(2.0, p=1.0), TV.RandomAdjustSharpness(2.0, p=1.0)),
         (T.GaussianBlur(5, sigma=1.3), TV.GaussianBlur(5, sigma=1.3)),
+        (T.RandomPerspective(0.0, p=1.0), TV.RandomPerspective(0.0, p=1.0)),  # corners stay
+        # no displacement (sigma 0: torchvision's blur kernel would not fit a 10x13 image)
+        (T.ElasticTransform(alpha=0.0, sigma=0.0), TV.ElasticTransform(alpha=0.0, sigma=0.0)),
         (T.RandomChoice([T.RandomInvert(1.0), T.Grayscale(3)], p=[0.0, 1.0]),
          TV.RandomChoice([TV.RandomInvert(1.0), TV.Grayscale(3)], p=[0.0, 1.0])),
     ]  # fmt: skip
@@ -74,6 +77,8 @@ def test_tensor_results_equal_torchvision(TV):
 def test_pil_results_equal_torchvision(TV, Image):
     image = Image.fromarray(np.ascontiguousarray(BYTES.transpose(1, 2, 0)))
     for ours, theirs in _pairs(TV):
+        if isinstance(ours, T.RandomPerspective):
+            continue  # identity corners: both solve to 1e-16 noise, which moves Pillow's rounding
         if isinstance(ours, T.RandomSolarize):
             ours, theirs = T.RandomSolarize(100, p=1.0), TV.RandomSolarize(100, p=1.0)
         _same(ours(image), theirs(image))
@@ -142,3 +147,27 @@ def test_errors_like_torchvision(TV):
         T.RandomChoice([T.Grayscale()], p=[0.5, 0.5])
     with pytest.raises(ValueError, match="RandomInvert: p must be a probability"):
         T.RandomInvert(p=2)
+
+
+def test_linear_transformation_equals_torchvision(TV):
+    n = 3 * 10 * 13
+    rng = np.random.default_rng(5)
+    matrix = (rng.standard_normal((n, n)) / 40).astype(np.float32)
+    mean = rng.random(n, dtype=np.float32)
+    ours = T.LinearTransformation(juanji.tensor(matrix), juanji.tensor(mean))
+    theirs = TV.LinearTransformation(torch.tensor(matrix), torch.tensor(mean))
+    _same(ours(juanji.tensor(FLOAT)), theirs(torch.tensor(FLOAT)))
+    with pytest.raises(
+        ValueError, match="LinearTransformation: transformation_matrix should be square"
+    ):
+        T.LinearTransformation(juanji.zeros(2, 3), juanji.zeros(2))
+
+
+def test_random_perspective_and_elastic_transform_move_pixels():
+    image = juanji.tensor(FLOAT)
+    warped = T.RandomPerspective(0.6, p=1.0, generator=gen(1))(image)
+    assert warped.shape == image.shape and not np.allclose(warped.numpy(), FLOAT)
+    field = T.ElasticTransform(generator=gen(2)).displacement(10, 13)
+    assert field.shape == (1, 10, 13, 2) and np.abs(field).max() > 0
+    out = T.ElasticTransform(alpha=30.0, sigma=2.0, generator=gen(2))(image)
+    assert out.shape == image.shape and not np.allclose(out.numpy(), FLOAT)

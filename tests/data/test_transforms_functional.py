@@ -246,3 +246,43 @@ def test_color_jitter_hue_equals_adjust_hue(TVF):
     )
     out = T.ColorJitter(0.4, 0.4, 0.4, 0.1, generator=juanji.Generator().manual_seed(0))
     assert out.batch(np.stack([BYTES] * 4)).shape == (4, 3, 9, 12)
+
+
+PERSPECTIVE = ([[0, 0], [11, 0], [11, 8], [0, 8]], [[1, 2], [10, 0], [11, 7], [2, 8]])
+
+
+@pytest.mark.parametrize("image", [FLOAT, BYTES], ids=["float32", "uint8"])
+@pytest.mark.parametrize("mode", ["NEAREST", "BILINEAR"])
+def test_perspective_and_elastic_equal_torchvision(TVF, image, mode):
+    interp = getattr(TVF.InterpolationMode, mode)
+    field = np.random.default_rng(3).uniform(-0.2, 0.2, (1, 9, 12, 2)).astype(np.float32)
+    for fill in (None, [7.0, 8.0, 9.0]):
+        pairs = [
+            (
+                _ours(TF.perspective, image, *PERSPECTIVE, interp, fill),
+                _theirs(TVF.perspective, image, *PERSPECTIVE, interp, fill),
+            ),
+            (
+                _ours(TF.elastic_transform, image, juanji.tensor(field), interp, fill),
+                _theirs(TVF.elastic_transform, image, torch.tensor(field), interp, fill),
+            ),
+        ]
+        for ours, theirs in pairs:
+            diff = np.abs(ours.astype(float) - theirs.astype(float))
+            scale = max(1.0, float(np.abs(theirs).max()))  # the fill values reach 9
+            assert diff.max() <= (1 if image.dtype == np.uint8 else 1e-5 * scale)
+
+
+def test_perspective_and_elastic_on_pil_equal_torchvision(TVF, Image):
+    image = Image.fromarray(np.ascontiguousarray(BYTES.transpose(1, 2, 0)))
+    for interp in (TVF.InterpolationMode.NEAREST, TVF.InterpolationMode.BILINEAR):
+        ours = TF.perspective(image, *PERSPECTIVE, interp)
+        np.testing.assert_array_equal(
+            np.asarray(ours), np.asarray(TVF.perspective(image, *PERSPECTIVE, interp))
+        )
+    field = np.random.default_rng(4).uniform(-0.1, 0.1, (1, 9, 12, 2)).astype(np.float32)
+    ours = TF.elastic_transform(image, field)
+    theirs = TVF.elastic_transform(image, torch.tensor(field))
+    assert np.abs(np.asarray(ours).astype(int) - np.asarray(theirs).astype(int)).max() <= 1
+    with pytest.raises(ValueError, match="perspective: Please provide exactly four corners"):
+        TF.perspective(image, PERSPECTIVE[0][:3], PERSPECTIVE[1])

@@ -38,7 +38,8 @@ Basic transforms (``_base``): ``Compose``, ``ToTensor``, ``Normalize``, ``Pad``,
 ``ToPILImage``, ``PILToTensor``, ``ConvertImageDtype``, ``Grayscale``, ``RandomGrayscale``,
 ``RandomApply``, ``RandomChoice``, ``RandomOrder``, ``RandomRotation``, ``RandomAffine``,
 ``FiveCrop``, ``TenCrop``, ``RandomInvert``, ``RandomPosterize``, ``RandomSolarize``,
-``RandomAutocontrast``, ``RandomEqualize``, ``RandomAdjustSharpness``, ``GaussianBlur``;
+``RandomAutocontrast``, ``RandomEqualize``, ``RandomAdjustSharpness``, ``GaussianBlur``,
+``RandomPerspective``, ``ElasticTransform``, ``LinearTransformation``;
 ``RandAugment`` and ``TrivialAugmentWide`` (``_autoaugment``); and ``InterpolationMode``.
 
 ``juanji.data.transforms.functional`` is torchvision's ``transforms.functional`` (``hflip``,
@@ -73,9 +74,11 @@ from juanji.data.transforms._base import (
 )
 from juanji.data.transforms._extra import (
     ConvertImageDtype,
+    ElasticTransform,
     FiveCrop,
     GaussianBlur,
     Grayscale,
+    LinearTransformation,
     PILToTensor,
     RandomAdjustSharpness,
     RandomAffine,
@@ -86,6 +89,7 @@ from juanji.data.transforms._extra import (
     RandomGrayscale,
     RandomInvert,
     RandomOrder,
+    RandomPerspective,
     RandomPosterize,
     RandomRotation,
     RandomSolarize,
@@ -133,4 +137,7 @@ __all__ = [
     "GaussianBlur",
     "RandAugment",
     "TrivialAugmentWide",
+    "RandomPerspective",
+    "ElasticTransform",
+    "LinearTransformation",
 ]

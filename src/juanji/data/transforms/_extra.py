@@ -16,6 +16,8 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from juanji.data.transforms import functional as F
 from juanji.data.transforms._layout import InterpolationMode, interpolation_name, is_pil
 from juanji.random import Generator, numpy_rng
@@ -41,6 +43,9 @@ __all__ = [
     "RandomEqualize",
     "RandomAdjustSharpness",
     "GaussianBlur",
+    "RandomPerspective",
+    "ElasticTransform",
+    "LinearTransformation",
 ]
 
 
@@ -432,3 +437,163 @@ class TenCrop:
 
     def __repr__(self) -> str:
         return f"TenCrop(size={self.size}, vertical_flip={self.vertical_flip})"
+
+
+class RandomPerspective(_RandomlyApplied):
+    """Warp the image so its corners move inwards at random, with probability ``p``.
+
+    Each corner moves by up to ``distortion_scale`` of half the image size on each axis, as in
+    torchvision's ``RandomPerspective``.
+    """
+
+    def __init__(
+        self,
+        distortion_scale: float = 0.5,
+        p: float = 0.5,
+        interpolation: Any = InterpolationMode.BILINEAR,
+        fill: Any = 0,
+        generator: Generator | None = None,
+    ) -> None:
+        super().__init__(p, generator)
+        self.distortion_scale = distortion_scale
+        self.interpolation = interpolation_name(interpolation, "RandomPerspective")
+        self.fill = fill
+
+    def _apply(self, img: Any) -> Any:
+        width, height = F.get_image_size(img)
+        rng = numpy_rng(self.generator)
+        dx, dy = (
+            int(self.distortion_scale * (width // 2)),
+            int(self.distortion_scale * (height // 2)),
+        )
+
+        def near(limit: int) -> int:  # in [0, limit]
+            return int(rng.integers(0, limit + 1))
+
+        def far(size: int, limit: int) -> int:  # in [size - limit - 1, size - 1]
+            return int(rng.integers(size - limit - 1, size))
+
+        top_left = [near(dx), near(dy)]
+        top_right = [far(width, dx), near(dy)]
+        bottom_right = [far(width, dx), far(height, dy)]
+        bottom_left = [near(dx), far(height, dy)]
+        start = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
+        end = [top_left, top_right, bottom_right, bottom_left]
+        fill = _tensor_fill(img, self.fill)
+        return F.perspective(img, start, end, self.interpolation, fill)
+
+
+class ElasticTransform:
+    """Displace pixels by a smoothed random field (Simard et al., 2003), as torchvision's.
+
+    The field is uniform noise in [-1, 1] per pixel and axis, blurred by a Gaussian of ``sigma``
+    and scaled by ``alpha`` over the image size.
+
+    Args:
+        alpha: displacement strength, one value or (x, y). Default 50.
+        sigma: smoothness, one value or (x, y). Default 5.
+        interpolation: "bilinear" (default) or "nearest".
+        fill: value of uncovered pixels.
+        generator: the source of the noise.
+    """
+
+    def __init__(
+        self,
+        alpha: float | Sequence[float] = 50.0,
+        sigma: float | Sequence[float] = 5.0,
+        interpolation: Any = InterpolationMode.BILINEAR,
+        fill: Any = 0,
+        generator: Generator | None = None,
+    ) -> None:
+        self.alpha = _two("ElasticTransform", "alpha", alpha)
+        self.sigma = _two("ElasticTransform", "sigma", sigma)
+        self.interpolation = interpolation_name(interpolation, "ElasticTransform")
+        self.fill = [float(fill)] if isinstance(fill, numbers.Number) else [float(f) for f in fill]
+        self.generator = generator
+
+    def displacement(self, height: int, width: int) -> np.ndarray:
+        """Draw a (1, H, W, 2) field, as torchvision's ``get_params``."""
+        rng = numpy_rng(self.generator)
+        fields = []
+        for axis, scale in ((0, width), (1, height)):
+            noise = rng.random((1, 1, height, width), dtype=np.float32) * 2 - 1
+            sigma = self.sigma[axis]
+            if sigma > 0:
+                k = int(8 * sigma + 1)
+                noise = F.gaussian_blur(noise, [k + (k % 2 == 0)] * 2, list(self.sigma))
+            fields.append(noise * np.float32(self.alpha[axis]) / np.float32(scale))
+        return np.concatenate(fields, axis=1).transpose(0, 2, 3, 1)
+
+    def __call__(self, img: Any) -> Any:
+        """Distort one image with a fresh field."""
+        height, width = F.get_image_size(img)[::-1]
+        field = self.displacement(height, width)
+        return F.elastic_transform(img, field, self.interpolation, self.fill)
+
+    def __repr__(self) -> str:
+        return f"ElasticTransform(alpha={self.alpha}, sigma={self.sigma})"
+
+
+def _two(owner: str, name: str, value: Any) -> list[float]:
+    """One number or one/two numbers as a pair of floats."""
+    if isinstance(value, numbers.Number):
+        return [float(value)] * 2
+    values = [float(v) for v in value]
+    if len(values) not in (1, 2):
+        raise ValueError(
+            f"{owner}: If {name} is a sequence its length should be 2. Got {len(values)}"
+        )
+    return values * (2 // len(values))
+
+
+class LinearTransformation:
+    """Whiten a (C, H, W) image: ``(x.flatten() - mean_vector) @ transformation_matrix``.
+
+    Args:
+        transformation_matrix: a square (D, D) tensor, D = C * H * W (e.g. a ZCA matrix).
+        mean_vector: a (D,) tensor.
+
+    Raises:
+        ValueError: a non-square matrix, a mean of another length, or an image whose size is not
+            D.
+    """
+
+    def __init__(self, transformation_matrix: Any, mean_vector: Any) -> None:
+        matrix, mean = _as_array(transformation_matrix), _as_array(mean_vector)
+        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+            raise ValueError(
+                f"LinearTransformation: transformation_matrix should be square. Got "
+                f"{tuple(matrix.shape)} rectangular matrix."
+            )
+        if mean.shape[0] != matrix.shape[0]:
+            raise ValueError(
+                f"LinearTransformation: mean_vector should have the same length {mean.shape[0]} "
+                f"as any one of the dimensions of the transformation_matrix {tuple(matrix.shape)}"
+            )
+        if matrix.dtype != mean.dtype:
+            raise ValueError(
+                f"LinearTransformation: Input tensors should have the same dtype. Got "
+                f"{matrix.dtype} and {mean.dtype}"
+            )
+        self.transformation_matrix, self.mean_vector = transformation_matrix, mean_vector
+        self._matrix, self._mean = matrix, mean
+
+    def __call__(self, tensor: Any) -> Any:
+        """Transform one image (or a batch (..., C, H, W))."""
+        array = _as_array(tensor)
+        n = int(np.prod(array.shape[-3:]))
+        if n != self._matrix.shape[0]:
+            raise ValueError(
+                "LinearTransformation: Input tensor and transformation matrix have incompatible "
+                f"shape.[{' x '.join(str(d) for d in array.shape[-3:])}] != {self._matrix.shape[0]}"
+            )
+        flat = array.reshape(-1, n) - self._mean
+        out = (flat @ self._matrix.astype(flat.dtype)).reshape(array.shape)
+        return Tensor(out) if isinstance(tensor, Tensor) else out
+
+    def __repr__(self) -> str:
+        return f"LinearTransformation(transformation_matrix={self._matrix.shape})"
+
+
+def _as_array(value: Any) -> np.ndarray:
+    return value.numpy() if isinstance(value, Tensor) else np.asarray(value)

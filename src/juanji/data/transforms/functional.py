@@ -31,6 +31,7 @@ import numpy as np
 from juanji.data.transforms._augment import CenterCrop, resize_array
 from juanji.data.transforms._base import Normalize, Pad, ToTensor
 from juanji.data.transforms._color import adjust_hue, adjust_sharpness, equalize, gaussian_blur
+from juanji.data.transforms._geometry import affine, elastic_transform, perspective, rotate
 from juanji.data.transforms._layout import (
     PIL_FILTERS,
     InterpolationMode,
@@ -56,6 +57,7 @@ __all__ = [
     "center_crop",
     "convert_image_dtype",
     "crop",
+    "elastic_transform",
     "equalize",
     "erase",
     "five_crop",
@@ -67,6 +69,7 @@ __all__ = [
     "invert",
     "normalize",
     "pad",
+    "perspective",
     "pil_to_tensor",
     "posterize",
     "resize",
@@ -536,181 +539,3 @@ def autocontrast(img: Any) -> Any:
     scale = np.where(flat, real.type(1), real.type(bound) / np.where(flat, 1, high - low))
     low = np.where(flat, real.type(0), low)
     return restore(np.clip((array - low) * scale, 0, bound).astype(array.dtype))
-
-
-# ---------------------------------------------------------------------------- rotation, affine
-def _inverse_affine_matrix(
-    center: Sequence[float],
-    angle: float,
-    translate: Sequence[float],
-    scale: float,
-    shear: Sequence[float],
-) -> list[float]:
-    """The 2x3 map from output to input pixel coordinates (torchvision's convention).
-
-    The forward map is ``T * C * R * S * Sh * C^-1`` (translate, centre, rotate by ``angle``
-    degrees, scale, shear); this is its inverse, which sampling needs.
-    """
-    rot, sx, sy = math.radians(angle), math.radians(shear[0]), math.radians(shear[1])
-    cx, cy = center
-    tx, ty = translate
-    a = math.cos(rot - sy) / math.cos(sy)
-    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
-    c = math.sin(rot - sy) / math.cos(sy)
-    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
-    m = [v / scale for v in (d, -b, 0.0, -c, a, 0.0)]
-    m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty) + cx
-    m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty) + cy
-    return m
-
-
-def _warp(
-    array: np.ndarray, matrix: list[float], out_hw: tuple[int, int], mode: str, fill: Any
-) -> np.ndarray:
-    """Sample ``array`` (..., H, W) at the inverse-mapped centre of every output pixel.
-
-    Coordinates are relative to the image centres, as torchvision's affine grid with
-    ``grid_sample(align_corners=False)``; outside the image is 0, or ``fill`` where given.
-    """
-    h, w = array.shape[-2:]
-    oh, ow = out_hw
-    real = _real(array)
-    # The same float steps as torchvision's affine grid and grid_sample's unnormalising, so
-    # that nearest sampling breaks ties (x.5 positions) the same way.
-    xs = np.linspace(-ow * 0.5 + 0.5, ow * 0.5 - 0.5, ow, dtype=real)[None, :]
-    ys = np.linspace(-oh * 0.5 + 0.5, oh * 0.5 - 0.5, oh, dtype=real)[:, None]
-    theta = np.asarray(matrix, dtype=real).reshape(2, 3)
-    rx, ry = theta[0] / real.type(0.5 * w), theta[1] / real.type(0.5 * h)
-    gx, gy = xs * rx[0] + ys * rx[1] + rx[2], xs * ry[0] + ys * ry[1] + ry[2]
-    src_x = ((gx + real.type(1)) * real.type(w) - real.type(1)) / real.type(2)  # input columns
-    src_y = ((gy + real.type(1)) * real.type(h) - real.type(1)) / real.type(2)
-    data = array.astype(real)
-    if mode == "nearest":
-        col, row = np.rint(src_x).astype(np.int64), np.rint(src_y).astype(np.int64)
-        inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
-        out = data[..., np.clip(row, 0, h - 1), np.clip(col, 0, w - 1)] * inside
-        weight = inside.astype(real)
-    else:
-        x0, y0 = np.floor(src_x).astype(np.int64), np.floor(src_y).astype(np.int64)
-        out = np.zeros(array.shape[:-2] + (oh, ow), dtype=real)
-        weight = np.zeros((oh, ow), dtype=real)
-        for dy in (0, 1):
-            for dx in (0, 1):
-                col, row = x0 + dx, y0 + dy
-                tap = (1 - np.abs(src_x - col)) * (1 - np.abs(src_y - row))
-                tap = tap * ((col >= 0) & (col < w) & (row >= 0) & (row < h))
-                out += data[..., np.clip(row, 0, h - 1), np.clip(col, 0, w - 1)] * tap
-                weight += tap
-    if fill is not None:
-        fills = np.asarray(fill, dtype=real).reshape((-1, 1, 1))
-        if mode == "nearest":
-            out = np.where(weight < 0.5, fills, out)
-        else:
-            out = out * weight + (1 - weight) * fills
-    if not np.issubdtype(array.dtype, np.floating):
-        out = np.rint(out)
-    return out.astype(array.dtype)
-
-
-def _pil_fill(img: Any, fill: Any) -> dict[str, Any]:
-    """Torchvision's ``_parse_fill``: Pillow's ``fillcolor`` for the image's bands."""
-    bands = len(img.getbands())
-    fill = 0 if fill is None else fill
-    if isinstance(fill, (int, float)) and bands > 1:
-        fill = tuple([fill] * bands)
-    if isinstance(fill, (list, tuple)):
-        fill = tuple(fill) if len(fill) > 1 else fill[0]
-    if img.mode != "F":
-        fill = tuple(int(v) for v in fill) if isinstance(fill, tuple) else int(fill)
-    return {"fillcolor": fill}
-
-
-def rotate(
-    img: Any,
-    angle: float,
-    interpolation: Any = InterpolationMode.NEAREST,
-    expand: bool = False,
-    center: Sequence[int] | None = None,
-    fill: Any = None,
-) -> Any:
-    """Rotate counter-clockwise by ``angle`` degrees about ``center`` (the image centre).
-
-    ``expand`` enlarges the output to hold the whole rotated image; uncovered pixels are 0 or
-    ``fill``. Arrays and tensors: "nearest" (default) or "bilinear".
-    """
-    name = interpolation_name(interpolation, "rotate")
-    if not isinstance(angle, (int, float)):
-        raise TypeError("rotate: Argument angle should be int or float")
-    if is_pil(img):
-        center_t = None if center is None else tuple(center)
-        return img.rotate(angle, PIL_FILTERS[name], expand, center_t, **_pil_fill(img, fill))
-    interpolation_name(name, "rotate", ("nearest", "bilinear"))
-    array, restore = image_in(img)
-    h, w = array.shape[-2:]
-    center_f = (
-        [0.0, 0.0] if center is None else [c - s * 0.5 for c, s in zip(center, (w, h), strict=True)]
-    )
-    matrix = _inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
-    out_hw = _expanded_size(matrix, w, h) if expand else (h, w)
-    return restore(_warp(array, matrix, out_hw, name, fill))
-
-
-def _expanded_size(matrix: list[float], w: int, h: int) -> tuple[int, int]:
-    """(h, w) of the box holding the whole image mapped by ``matrix`` (torchvision's rounding)."""
-    corners = np.array(
-        [
-            [-0.5 * w, -0.5 * h, 1],
-            [-0.5 * w, 0.5 * h, 1],
-            [0.5 * w, 0.5 * h, 1],
-            [0.5 * w, -0.5 * h, 1],
-        ],
-        dtype=np.float32,
-    )
-    mapped = corners @ np.asarray(matrix, dtype=np.float32).reshape(2, 3).T
-    tol = np.float32(1e-4)
-    high = np.ceil(np.trunc((mapped.max(axis=0) + (w * 0.5, h * 0.5)) / tol) * tol)
-    low = np.floor(np.trunc((mapped.min(axis=0) + (w * 0.5, h * 0.5)) / tol) * tol)
-    size = high - low
-    return int(size[1]), int(size[0])
-
-
-def affine(
-    img: Any,
-    angle: float,
-    translate: Sequence[float],
-    scale: float,
-    shear: float | Sequence[float],
-    interpolation: Any = InterpolationMode.NEAREST,
-    fill: Any = None,
-    center: Sequence[int] | None = None,
-) -> Any:
-    """Rotate by ``angle`` (clockwise, torchvision's convention), scale, shear, translate.
-
-    Raises:
-        ValueError: ``translate`` not two values, ``scale <= 0``, or a bad ``shear``.
-    """
-    name = interpolation_name(interpolation, "affine")
-    if len(translate) != 2:
-        raise ValueError("affine: Argument translate should be a sequence of length 2")
-    if scale <= 0.0:
-        raise ValueError("affine: Argument scale should be positive")
-    shear = [float(shear), 0.0] if isinstance(shear, numbers.Number) else list(shear)
-    shear = shear * 2 if len(shear) == 1 else shear
-    if len(shear) != 2:
-        raise ValueError(f"affine: Shear should be a sequence containing two values. Got {shear}")
-    _, height, width = get_dimensions(img)
-    if is_pil(img):
-        pil_center = [width * 0.5, height * 0.5] if center is None else center
-        matrix = _inverse_affine_matrix(pil_center, angle, translate, scale, shear)
-        return img.transform(img.size, 0, matrix, PIL_FILTERS[name], **_pil_fill(img, fill))
-    interpolation_name(name, "affine", ("nearest", "bilinear"))
-    center_f = (
-        [0.0, 0.0]
-        if center is None
-        else [c - s * 0.5 for c, s in zip(center, (width, height), strict=True)]
-    )
-    matrix = _inverse_affine_matrix(
-        center_f, float(angle), [float(t) for t in translate], scale, shear
-    )
-    array, restore = image_in(img)
-    return restore(_warp(array, matrix, (height, width), name, fill))
