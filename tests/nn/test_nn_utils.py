@@ -225,3 +225,61 @@ def test_pad_sequence_matches_torch(rng, batch_first, side):
         np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
     with pytest.raises(ValueError, match="padding_side"):
         pad_sequence(j, padding_side="middle")
+
+
+def _sequences(rng, lengths):
+    arrays = [rng.standard_normal((n, 2)) for n in lengths]
+    return (
+        arrays,
+        [juanji.tensor(a, requires_grad=True) for a in arrays],
+        [torch.tensor(a, requires_grad=True) for a in arrays],
+    )
+
+
+@pytest.mark.parametrize("lengths", [(4, 3, 1), (2, 5, 3)])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_pack_padded_sequence_round_trip_matches_torch(rng, lengths, batch_first):
+    sorted_ = list(lengths) == sorted(lengths, reverse=True)
+    _, ours, theirs = _sequences(rng, lengths)
+    packed = U.rnn.pack_padded_sequence(
+        pad_sequence(ours, batch_first), list(lengths), batch_first, enforce_sorted=sorted_
+    )
+    t_packed = TU.rnn.pack_padded_sequence(
+        TU.rnn.pad_sequence(theirs, batch_first), list(lengths), batch_first, enforce_sorted=sorted_
+    )
+    np.testing.assert_array_equal(packed.data.detach().numpy(), t_packed.data.detach().numpy())
+    np.testing.assert_array_equal(packed.batch_sizes.numpy(), t_packed.batch_sizes.numpy())
+    if not sorted_:
+        np.testing.assert_array_equal(packed.sorted_indices.numpy(), t_packed.sorted_indices)
+        np.testing.assert_array_equal(packed.unsorted_indices.numpy(), t_packed.unsorted_indices)
+    padded, sizes = U.rnn.pad_packed_sequence(packed, batch_first, -1.0, total_length=6)
+    t_padded, t_sizes = TU.rnn.pad_packed_sequence(t_packed, batch_first, -1.0, total_length=6)
+    np.testing.assert_array_equal(padded.detach().numpy(), t_padded.detach().numpy())
+    np.testing.assert_array_equal(sizes.numpy(), t_sizes.numpy())
+    weights = rng.standard_normal(tuple(t_padded.shape))
+    (padded * juanji.tensor(weights)).sum().backward()
+    (t_padded * torch.tensor(weights)).sum().backward()
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+
+
+def test_pack_and_unpack_sequence_and_errors(rng):
+    arrays, ours, _ = _sequences(rng, (2, 5, 3))
+    packed = U.rnn.pack_sequence(ours, enforce_sorted=False)
+    for a, b in zip(U.rnn.unpack_sequence(packed), arrays, strict=True):
+        np.testing.assert_array_equal(a.detach().numpy(), b)
+    padded = pad_sequence(ours, batch_first=True)
+    for a, b in zip(
+        U.rnn.unpad_sequence(padded, juanji.tensor([2, 5, 3]), True), arrays, strict=True
+    ):
+        np.testing.assert_array_equal(a.detach().numpy(), b)
+    assert U.rnn.invert_permutation(None) is None
+    np.testing.assert_array_equal(
+        U.rnn.invert_permutation(juanji.tensor([2, 0, 1])).numpy(), [1, 2, 0]
+    )
+    with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
+        U.rnn.pack_sequence(ours)
+    with pytest.raises(RuntimeError, match="has to be greater than 0"):
+        U.rnn.pack_padded_sequence(padded, [2, 0, 3], True, enforce_sorted=False)
+    with pytest.raises(ValueError, match="Expected total_length to be at least"):
+        U.rnn.pad_packed_sequence(packed, total_length=2)
