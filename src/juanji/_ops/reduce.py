@@ -30,11 +30,28 @@ def _expand_back(
 class Sum(Function):
     def forward(self, a: Any, dim: tuple[int, ...] | None = None, keepdim: bool = False) -> Any:
         self.shape, self.dim, self.keepdim = a.shape, dim, keepdim
-        return a.sum(axis=dim, keepdims=keepdim)
+        wide = xp_of(a).int64 if a.dtype.kind in "biu" else None  # PyTorch sums ints as int64
+        with np.errstate(over="ignore"):  # float16 past 65504 is inf, as in PyTorch
+            return a.sum(axis=dim, keepdims=keepdim, dtype=wide)
 
     def backward(self, grad_output: Any) -> Any:
         grad = _expand_back(grad_output, self.shape, self.dim, self.keepdim)
         return xp_of(grad).broadcast_to(grad, self.shape)
+
+
+class StdOfVar(Function):
+    """``sqrt(var)`` for ``std``: where the deviation is 0 its gradient is 0, as PyTorch's."""
+
+    def forward(self, var: Any) -> Any:
+        out = xp_of(var).sqrt(var)
+        if self.requires_grad:
+            self.save_for_backward(out)
+        return out
+
+    def backward(self, grad_output: Any) -> Any:
+        (out,) = self.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp_of(out).where(out == 0, 0, grad_output / (2 * out)).astype(out.dtype)
 
 
 class Mean(Function):

@@ -41,6 +41,10 @@ def _is_integer(value: Any) -> bool:
     return kind in ("i", "u", "b") if kind else isinstance(value, int)
 
 
+def _carries_grad(*values: Any) -> bool:
+    return any(getattr(v, "requires_grad", False) is True for v in values)
+
+
 def integer_divide(fn: str, a: Any, b: Any, mode: str) -> Any:
     """``a`` divided by ``b`` on raw operands; ``mode`` is floor, trunc, remainder or fmod."""
     xp = xp_of(a)
@@ -65,7 +69,16 @@ class IntegerMethods(TensorBase):
         a, b = self._data, operand(other)
         if reverse:
             a, b = b, a
-        return type(self)(integer_divide(fn, a, b, mode))
+        out = type(self)(integer_divide(fn, a, b, mode))
+        if mode in ("remainder", "fmod") and _carries_grad(self, other):
+            # a - q * b with the quotient q a constant: PyTorch's gradients (1 for a, -q for
+            # b); the values stay the exact ones computed above.
+            q = integer_divide(fn, a, b, "floor" if mode == "remainder" else "trunc")
+            left, right = (other, self) if reverse else (self, other)
+            graph = left - type(self)(q) * right
+            graph._data = out._data.astype(graph._data.dtype, copy=False)
+            return graph
+        return out
 
     def _divided_(self, fn: str, other: Any, mode: str) -> Self:
         self._check_inplace(fn)
@@ -99,7 +112,7 @@ class IntegerMethods(TensorBase):
         return self._divided_("floor_divide_", other, "floor")
 
     def remainder(self, other: Any) -> Self:
-        """Python's ``%``: the result has the sign of ``other`` (no gradient)."""
+        """Python's ``%``: the result has the sign of ``other`` (gradients as PyTorch's)."""
         return self._divided("remainder", other, "remainder")
 
     def remainder_(self, other: Any) -> Self:
@@ -107,7 +120,7 @@ class IntegerMethods(TensorBase):
         return self._divided_("remainder_", other, "remainder")
 
     def fmod(self, other: Any) -> Self:
-        """C's ``fmod``: the result has the sign of ``self`` (no gradient)."""
+        """C's ``fmod``: the result has the sign of ``self`` (gradients as PyTorch's)."""
         return self._divided("fmod", other, "fmod")
 
     def fmod_(self, other: Any) -> Self:

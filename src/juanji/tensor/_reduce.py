@@ -76,8 +76,9 @@ class ReduceMethods(TensorBase):
         correction: int = 1,
         unbiased: bool | None = None,
     ) -> Self:
-        """Standard deviation: the square root of ``var``."""
-        return self.var(dim, keepdim, correction=correction, unbiased=unbiased).sqrt()
+        """Standard deviation: the square root of ``var`` (gradient 0 where it is 0)."""
+        variance = self.var(dim, keepdim, correction=correction, unbiased=unbiased)
+        return self._apply(reduce.StdOfVar, variance)
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Largest element, or ``(values, indices)`` along ``dim``, or ``maximum(other)``."""
@@ -174,15 +175,17 @@ class ReduceMethods(TensorBase):
             )
         return self._apply(reduce.Norm, self, p=float(p), dim=dims, keepdim=keepdim)
 
-    def all(self, dim: int | None = None) -> Self:
-        """True where every element is non-zero (over ``dim`` or all)."""
-        axis = None if dim is None else dim_index(dim, self.ndim, "all")
-        return self._wrap(xp_of(self._data).asarray(self._data.astype(bool).all(axis=axis)))
+    def all(self, dim: Any = None, keepdim: bool = False) -> Self:
+        """True where every element is non-zero (over ``dim``, an int or tuple, or all)."""
+        axes = dim_tuple(dim, self.ndim, "all")
+        truth = self._data.astype(bool).all(axis=axes, keepdims=keepdim)
+        return self._wrap(xp_of(self._data).asarray(truth))
 
-    def any(self, dim: int | None = None) -> Self:
-        """True where some element is non-zero (over ``dim`` or all)."""
-        axis = None if dim is None else dim_index(dim, self.ndim, "any")
-        return self._wrap(xp_of(self._data).asarray(self._data.astype(bool).any(axis=axis)))
+    def any(self, dim: Any = None, keepdim: bool = False) -> Self:
+        """True where some element is non-zero (over ``dim``, an int or tuple, or all)."""
+        axes = dim_tuple(dim, self.ndim, "any")
+        truth = self._data.astype(bool).any(axis=axes, keepdims=keepdim)
+        return self._wrap(xp_of(self._data).asarray(truth))
 
 
 def _reduced_size(tensor: TensorBase, dims: tuple[int, ...] | None) -> int:
