@@ -33,9 +33,9 @@ FUNCTION_EXCEPTIONS: dict[str, str] = {
 # a decision per layer, made in the commit that needs it, with the reason written here.
 # A layer missing from this table fails the check, so a new top-level folder needs a line.
 LAYER_BUDGETS: dict[str, tuple[int, str]] = {
-    "apps": (8000, "6 271 at issue 26; the serve and CLI hardening of issue 25 and the run "
-                   "directory's owner (issue 26); the structure and layers experiments of "
-                   "issue 29 (about 680)"),
+    "apps": (8400, "6 271 at issue 26; the serve and CLI hardening of issue 25 and the run "
+                   "directory's owner (issue 26); the structure, layers, conv1d and conv3d "
+                   "experiments of issue 29 (about 950)"),
     "nn": (8400, "4 337 at issue 26; the PyTorch surface of issue 28 (about 3 300 lines: "
                  "nn.utils with parametrize and functional_call, all of nn.init, the missing "
                  "layers, losses, activations and pools, affine_grid/grid_sample, the "

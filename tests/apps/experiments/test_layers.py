@@ -137,7 +137,7 @@ def test_draw_layers_writes_one_picture_per_question(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--max-shift", "2"], "--max-shift is for translation and structure, not layers"),
+        (["--max-shift", "2"], "--max-shift is for translation, structure, conv1d; not layers"),
         (["--models", "MLP"], "--models is for `juanji experiment translation` only"),
         (["--run", "/nonexistent/run"], "/nonexistent/run"),
     ],

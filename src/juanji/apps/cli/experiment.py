@@ -5,6 +5,9 @@
   translation result (``juanji.apps.experiments.structure``).
 * ``layers``: probes, projections, receptive fields and top patches at every layer of a trained
   LeNet5, trained here or read from ``--run RUN_DIR`` (``juanji.apps.experiments.layers``).
+* ``conv1d``, ``conv3d``: Conv1d on digits' row and column profiles against an MLP, and Conv3d
+  on moving digits against 2-D on one frame or on the frames as channels
+  (``juanji.apps.experiments.dims``).
 
 ``translation`` trains the models of ``juanji.apps.experiments.translation`` on centred MNIST
 digits, prints one accuracy table per question and draws the curves (``draw_translation``
@@ -28,14 +31,16 @@ def register(subparsers: Any) -> None:
     default = TranslationSettings()
     parser = subparsers.add_parser(
         "experiment",
-        help="the notes' experiments: translation, structure (shuffled pixels), layers (probes)",
+        help="the notes' experiments: translation, structure, layers, conv1d, conv3d",
         description="translation: train an MLP and LeNet5 with matched budgets (the same steps, "
         "images and optimiser; 61,225 vs 61,706 parameters) on centred MNIST digits, then test "
         "them on digits moved by 0..k pixels; a second table compares LeNet5 with max, average "
         "and no pooling. structure: the MLP and LeNet5 on MNIST as given and with one fixed "
         "shuffle of the pixels (train and test alike), beside the translation result. layers: "
         "a linear probe, a PCA projection, the receptive field and the top patches at every "
-        "layer of a LeNet5 trained here or of --run RUN_DIR. MNIST is read from $JUANJI_DATA "
+        "layer of a LeNet5 trained here or of --run RUN_DIR. conv1d: digits as 1-D signals "
+        "(ink per row and per column), Conv1d against an MLP. conv3d: digits moving in 8 "
+        "directions as 5-frame clips, Conv3d against 2-D networks. MNIST is read from $JUANJI_DATA "
         "or the cache (downloaded if missing).",
     )
     parser.add_argument("name", choices=list(RUNNERS), help="which experiment")
@@ -96,8 +101,10 @@ def run_experiment(args: argparse.Namespace) -> int:
     for option, names in (("models", ("translation",)), ("run", ("layers",))):
         if getattr(args, option) is not None and args.name not in names:
             raise JuanjiError(f"--{option} is for `juanji experiment {names[0]}` only")
-    if args.name == "layers" and args.max_shift is not None:
-        raise JuanjiError("--max-shift is for translation and structure, not layers")
+    if args.name in ("layers", "conv3d") and args.max_shift is not None:
+        raise JuanjiError(f"--max-shift is for translation, structure, conv1d; not {args.name}")
+    if args.name in ("conv1d", "conv3d") and args.json is not None:
+        raise JuanjiError(f"--json is not offered for {args.name}: its table holds every number")
     return RUNNERS[args.name](args)
 
 
@@ -175,4 +182,30 @@ def _run_layers(args: argparse.Namespace) -> int:
     return 0
 
 
-RUNNERS = {"translation": _run_translation, "structure": _run_structure, "layers": _run_layers}
+def _run_dims(args: argparse.Namespace) -> int:
+    from juanji.apps.experiments import dims as experiment
+    from juanji.apps.experiments.translation import check_output
+
+    if args.name == "conv1d":
+        run, settings = experiment.conv1d_experiment, experiment.QUICK
+        settings = settings if args.quick else experiment.DimsSettings()
+    else:
+        run = experiment.conv3d_experiment
+        settings = experiment.CONV3D_QUICK if args.quick else experiment.CONV3D
+    settings = replace(settings, **_common(args))
+    png = check_output(args.output or f"{args.name}.png", "-o")
+    print(f"{args.name}: {settings.train_size:,} training digits, {settings.epochs} epoch(s)")
+    result = run(settings, root=args.data, log=lambda s: print(s, flush=True))
+    print()
+    print(result.table())
+    print(f"\nwrote {experiment.draw_dims(result, png)}")
+    return 0
+
+
+RUNNERS = {
+    "translation": _run_translation,
+    "structure": _run_structure,
+    "layers": _run_layers,
+    "conv1d": _run_dims,
+    "conv3d": _run_dims,
+}

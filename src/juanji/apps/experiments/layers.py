@@ -367,11 +367,9 @@ def _network(
     """The model, its preprocessing (pad, mean, std, dataset) and where it came from."""
     if run is None:
         images, labels = translation._load(True, settings.train_size, root)
-        model, seconds = structure._train(
-            translation.MODELS["LeNet5"][0],
-            images,
-            labels,
-            settings,  # type: ignore[arg-type]
+        build = translation.MODELS["LeNet5"][0]
+        model, seconds = structure.train_model(
+            build, translation._normalised(images), labels, settings
         )
         source = (
             f"LeNet5 trained here on {settings.train_size:,} MNIST digits, "

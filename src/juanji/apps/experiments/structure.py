@@ -55,6 +55,7 @@ __all__ = [
     "permutation",
     "permute_pixels",
     "structure",
+    "train_model",
     "draw_structure",
     "save_numbers",
 ]
@@ -189,18 +190,34 @@ class StructureResult:
         )
 
 
-def _train(
+def train_model(
     build: Callable[[], Module],
-    images: np.ndarray,
+    inputs: np.ndarray,
     labels: np.ndarray,
-    settings: StructureSettings,
+    settings: Any,
     prepare: Callable[[Module], None] | None = None,
 ) -> tuple[Module, float]:
+    """Build a model under ``settings.seed`` and train it as ``translation`` trains its models.
+
+    Adam at ``settings.lr``, batches of ``settings.batch_size`` shuffled by a generator seeded
+    with ``settings.seed``, ``settings.epochs`` passes over ``inputs`` (the model's inputs,
+    e.g. ``(N, 1, 28, 28)``).
+
+    Args:
+        build: makes the model (called after ``manual_seed``).
+        inputs: the training inputs.
+        labels: their classes.
+        settings: anything with ``seed``, ``lr``, ``batch_size`` and ``epochs``.
+        prepare: called on the new model before training (e.g. to set its weights).
+
+    Returns:
+        The trained model and the training seconds.
+    """
     manual_seed(settings.seed)
     model = build()
     if prepare is not None:
         prepare(model)
-    data = TensorDataset(translation._normalised(images), labels)
+    data = TensorDataset(inputs, labels)
     loader = DataLoader(
         data,
         batch_size=settings.batch_size,
@@ -257,7 +274,8 @@ def structure(
             shuffled = data == "permuted"
             prepare = _permute_first_layer(order) if shuffled and name == "MLP" else None
             images = permute_pixels(train_images, order) if shuffled else train_images
-            model, seconds = _train(build, images, train_labels, settings, prepare)
+            inputs = translation._normalised(images)
+            model, seconds = train_model(build, inputs, train_labels, settings, prepare)
             tests = permute_pixels(test_images, order) if shuffled else test_images
             result.accuracy[name][data] = translation._accuracy(model, tests, test_labels, 0)
             result.seconds[f"{name}/{data}"] = seconds
