@@ -157,3 +157,24 @@ def test_conv_of_an_empty_batch_is_empty_with_zero_gradients():
     assert y.shape == (0, 4, 3, 3)
     y.sum().backward()
     assert x.grad.shape == (0, 3, 6, 6) and not w.grad.numpy().any()
+
+
+def test_in_place_writes_keep_their_dtype_or_refuse():
+    x = juanji.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="add_: result type float32 can't be cast"):
+        x.add_(1.5)  # NumPy's unsafe cast stored 2 and 3 here
+    with pytest.raises(RuntimeError, match="div_: result type"):
+        x.div_(2)
+    with pytest.raises(RuntimeError, match="value inf cannot be converted to type int64"):
+        x.fill_(float("inf"))
+    with pytest.raises(RuntimeError, match="__setitem__: could not broadcast"):
+        juanji.zeros(2, 3)[0] = juanji.ones(4)
+    assert x.add_(2).tolist() == [3, 4] and x.div_(2, rounding_mode="floor").tolist() == [1, 2]
+
+
+def test_integer_sums_std_of_a_constant_and_remainder_gradients():
+    assert juanji.tensor([200, 200], dtype=juanji.uint8).sum().dtype == juanji.int64
+    assert juanji.tensor([200, 200], dtype=juanji.uint8).sum().item() == 400
+    assert _grad([2.0, 2.0, 2.0], lambda t: t.std()) == [0.0, 0.0, 0.0]
+    assert _grad([-3.5, 3.5], lambda t: t % 2.0) == [1.0, 1.0]
+    assert (juanji.tensor([2, 4]) ** juanji.tensor([-1, 0])).tolist() == [0, 1]
