@@ -77,6 +77,7 @@ from juanji.nn.loss import (
     BCEWithLogitsLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
+    CTCLoss,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     HuberLoss,
@@ -185,7 +186,7 @@ __all__ = [
     "MultiMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
     "Hardshrink", "Softshrink", "Threshold", "RReLU", "Softmax2d",
     "ParameterList", "ParameterDict", "RMSNorm", "FeatureAlphaDropout", "CrossMapLRN2d",
-    "Container", "Buffer", "EmbeddingBag", "FractionalMaxPool2d", "FractionalMaxPool3d",
+    "Container", "Buffer", "EmbeddingBag", "CTCLoss", "FractionalMaxPool2d", "FractionalMaxPool3d",
     "utils", "modules",
 ]
 # fmt: on

@@ -11,8 +11,10 @@ is a buffer, so it moves with ``to()`` and appears in ``state_dict`` (as in PyTo
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from juanji.nn.functional import loss as F
+from juanji.nn.functional import loss_ctc as LC
 from juanji.nn.functional import loss_margin as LM
 from juanji.nn.functional._checks import check_choice, check_probability, check_tensor
 from juanji.nn.module import Module
@@ -554,6 +556,37 @@ class TripletMarginWithDistanceLoss(_MarginLoss):
         return LM.triplet_margin_with_distance_loss(
             anchor, positive, negative, distance_function=self.distance_function,
             margin=self.margin, swap=self.swap, reduction=self.reduction,
+        )  # fmt: skip
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification loss; see ``F.ctc_loss``.
+
+    Args:
+        blank: the blank class. Default: 0.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        zero_infinity: impossible samples give 0 instead of inf. Default: False.
+
+    Example:
+        >>> import juanji
+        >>> loss = CTCLoss()(juanji.full((2, 1, 2), 0.5).log(), juanji.tensor([[1]]), [2], [1])
+        >>> round(loss.item(), 4)
+        0.2877
+    """
+
+    def __init__(
+        self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False
+    ) -> None:
+        super().__init__(reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(
+        self, log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any
+    ) -> Tensor:
+        """Apply the loss (see the class docstring)."""
+        return LC.ctc_loss(
+            log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+            self.zero_infinity,
         )  # fmt: skip
 
 

@@ -82,6 +82,7 @@ from juanji.nn.functional.loss import (
     poisson_nll_loss,
     smooth_l1_loss,
 )
+from juanji.nn.functional.loss_ctc import ctc_loss
 from juanji.nn.functional.loss_margin import (
     cosine_embedding_loss,
     hinge_embedding_loss,
@@ -256,6 +257,7 @@ __all__ = [
     "threshold_",
     "rms_norm",
     "embedding_bag",
+    "ctc_loss",
     "fractional_max_pool2d",
     "fractional_max_pool2d_with_indices",
     "fractional_max_pool3d",
