@@ -190,10 +190,25 @@ def spatial_transformer_tutorial(torch):
     return losses, transformed_input_tensor
 
 
-def grad_cam_with_hooks(torch):
-    """Grad-CAM on torchvision's resnet18: forward and full backward hooks on layer4."""
+def _resnet18_and_images(torch):
+    model = torchvision(torch).models.resnet18(weights=None, num_classes=10)
+    fill_parameters(torch, model, scale=0.1)
+    model.eval()
+    return model, torch.tensor(data((2, 3, 64, 64)))  # layer4 2x2: a map, not a constant
+
+
+def _grad_cam_map(torch, activations, gradients, size):
+    """The Grad-CAM formula: channel weights from pooled gradients, ReLU, upsample, min-max."""
     F = torch.nn.functional
-    models = torchvision(torch).models
+    weights = gradients.mean(dim=(2, 3), keepdim=True)
+    cam = F.relu((weights * activations).sum(dim=1, keepdim=True))
+    cam = F.interpolate(cam, size=size, mode="bilinear", align_corners=False)
+    cam = cam - cam.amin(dim=(2, 3), keepdim=True)
+    return cam / (cam.amax(dim=(2, 3), keepdim=True) + 1e-8)
+
+
+def grad_cam_with_hooks(torch):
+    """Grad-CAM on torchvision's resnet18: a forward and a full backward hook on layer4."""
 
     class GradCAM:
         def __init__(self, model, target_layer):
@@ -217,23 +232,80 @@ def grad_cam_with_hooks(torch):
             one_hot = torch.zeros_like(output)
             one_hot[torch.arange(output.size(0)), class_idx] = 1
             output.backward(gradient=one_hot, retain_graph=True)
-            weights = self.gradients.mean(dim=(2, 3), keepdim=True)
-            cam = F.relu((weights * self.activations).sum(dim=1, keepdim=True))
-            cam = F.interpolate(cam, size=x.shape[2:], mode="bilinear", align_corners=False)
-            cam = cam - cam.amin(dim=(2, 3), keepdim=True)
-            return cam / (cam.amax(dim=(2, 3), keepdim=True) + 1e-8), class_idx
+            cam = _grad_cam_map(torch, self.activations, self.gradients, x.shape[2:])
+            return cam, class_idx
 
         def remove(self):
             for handle in self.handles:
                 handle.remove()
 
-    model = models.resnet18(weights=None, num_classes=10)
-    fill_parameters(torch, model, scale=0.1)
-    model.eval()
+    model, images = _resnet18_and_images(torch)
     cam_extractor = GradCAM(model, model.layer4[-1])
-    heatmap, class_idx = cam_extractor(torch.tensor(data((2, 3, 32, 32))))
+    heatmap, class_idx = cam_extractor(images)
     cam_extractor.remove()
-    return heatmap, class_idx, cam_extractor.gradients, len(model.layer4[-1]._forward_hooks)
+    again = model(images)  # the hooks are gone: nothing recorded any more
+    return heatmap, class_idx, cam_extractor.gradients, again
+
+
+def grad_cam_tensor_hook(torch):
+    """pytorch-grad-cam's way: the forward hook registers a hook on the output tensor."""
+
+    class ActivationsAndGradients:
+        def __init__(self, model, target_layers):
+            self.model, self.gradients, self.activations, self.handles = model, [], [], []
+            for target_layer in target_layers:
+                self.handles.append(target_layer.register_forward_hook(self.save_activation))
+                self.handles.append(target_layer.register_forward_hook(self.save_gradient))
+
+        def save_activation(self, module, input, output):
+            self.activations.append(output.cpu().detach())
+
+        def save_gradient(self, module, input, output):
+            if not hasattr(output, "requires_grad") or not output.requires_grad:
+                return
+
+            def _store_grad(grad):
+                self.gradients = [grad.cpu().detach()] + self.gradients
+
+            output.register_hook(_store_grad)
+
+        def __call__(self, x):
+            self.gradients, self.activations = [], []
+            return self.model(x)
+
+        def release(self):
+            for handle in self.handles:
+                handle.remove()
+
+    model, images = _resnet18_and_images(torch)
+    recorder = ActivationsAndGradients(model, [model.layer4[-1]])
+    outputs = recorder(images)
+    targets = [3, 7]
+    model.zero_grad()
+    loss = sum(output[target] for output, target in zip(outputs, targets, strict=True))
+    loss.backward(retain_graph=True)
+    cam = _grad_cam_map(torch, recorder.activations[0], recorder.gradients[0], images.shape[2:])
+    recorder.release()
+    return cam, loss, recorder.gradients[0]
+
+
+def grad_cam_retain_grad(torch):
+    """A blog's Grad-CAM: the forward hook keeps the output, retain_grad() keeps its gradient."""
+    model, images = _resnet18_and_images(torch)
+    features = {}
+
+    def hook(module, input, output):
+        output.retain_grad()
+        features["layer4"] = output
+
+    handle = model.layer4.register_forward_hook(hook)
+    scores = model(images)
+    pred = scores.argmax(dim=1)
+    scores.gather(1, pred.unsqueeze(1)).sum().backward()
+    activations = features["layer4"]
+    cam = _grad_cam_map(torch, activations.detach(), activations.grad, images.shape[2:])
+    handle.remove()
+    return cam, pred, model.conv1.weight.grad
 
 
 def speech_commands_m5(torch):
@@ -611,3 +683,64 @@ def conv_autoencoder(torch):
         optimizer.step()
         outputs.append((epoch, loss.item()))
     return outputs, model.encoder(img).shape, recon[0, 0, :4, :4]
+
+
+def segmentation_paired_transforms_functional(torch):
+    """The forum recipe for image/mask pairs: one draw from Python's ``random`` applied to both
+    through torchvision.transforms.functional (resize, flips, rotate, crop, to_tensor, normalize),
+    then a small fully convolutional net under CrossEntropyLoss over the mask's classes."""
+    import random
+
+    from PIL import Image
+
+    nn = torch.nn
+    transforms = torchvision(torch).transforms
+    TF = transforms.functional
+    rng = np.random.default_rng(7)
+    images = rng.integers(0, 256, (4, 24, 24, 3)).astype(np.uint8)
+    masks = rng.integers(0, 3, (4, 24, 24)).astype(np.uint8)
+
+    class SegmentationDataset(torch.utils.data.Dataset):
+        def __init__(self, images, masks):
+            self.images, self.masks = images, masks
+
+        def transform(self, image, mask):
+            resize = transforms.Resize(size=(20, 20))
+            image = resize(image)
+            mask = TF.resize(mask, [20, 20], interpolation=TF.InterpolationMode.NEAREST)
+            if random.random() > 0.5:
+                image, mask = TF.hflip(image), TF.hflip(mask)
+            if random.random() > 0.5:
+                image, mask = TF.vflip(image), TF.vflip(mask)
+            angle = random.choice([-30, -15, 0, 15, 30])
+            image, mask = TF.rotate(image, angle), TF.rotate(mask, angle)
+            i, j = random.randint(0, 4), random.randint(0, 4)
+            image, mask = TF.crop(image, i, j, 16, 16), TF.crop(mask, i, j, 16, 16)
+            image = TF.to_tensor(image)
+            image = TF.normalize(image, [0.5, 0.5, 0.5], [0.25, 0.25, 0.25])
+            return image, torch.from_numpy(np.array(mask, dtype=np.int64))
+
+        def __getitem__(self, index):
+            image = Image.fromarray(self.images[index])
+            mask = Image.fromarray(self.masks[index])
+            return self.transform(image, mask)
+
+        def __len__(self):
+            return len(self.images)
+
+    random.seed(0)
+    loader = torch.utils.data.DataLoader(SegmentationDataset(images, masks), batch_size=2)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 3, 1))
+    fill_parameters(torch, model)
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses, batches = [], []
+    for _epoch in range(2):
+        for image, mask in loader:
+            optimizer.zero_grad()
+            loss = criterion(model(image), mask)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+            batches.append([image[:, :, :3, :3], mask[:, :4, :4]])
+    return losses, batches

@@ -38,6 +38,8 @@ PENDING: dict[str, str] = {
     "unet_milesial_segmentation": "juanji.channels_last and Module.to / Tensor.to "
     "(memory_format=...); then optim.RMSprop(foreach=True)",
     "grad_cam_with_hooks": "nn.Module.register_full_backward_hook",
+    "grad_cam_tensor_hook": "Tensor.register_hook (pytorch-grad-cam hooks the layer's output)",
+    "grad_cam_retain_grad": "Tensor.gather / torch.gather",
     "neural_style_lbfgs": "juanji.set_default_device (the tutorial's first line)",
 }
 
