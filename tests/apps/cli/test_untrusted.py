@@ -447,3 +447,19 @@ def test_the_undamaged_stopped_run_resumes(stopped_run, capsys):
     assert main(["train", "--resume", str(stopped_run), "--no-progress"]) == 0
     assert checkpoint.committed_epoch(stopped_run) == 2
     assert len(load_file(stopped_run / "model.safetensors")) == 10
+
+
+def test_an_onnx_file_s_run_config_is_checked_as_a_run_folder_s(run_dir, digit, tmp_path, capsys):
+    onnx = pytest.importorskip("onnx")
+    path = tmp_path / "m.onnx"
+    assert main(["export", str(run_dir), "-o", str(path)]) == 0
+    assert main(["predict", str(path), str(digit)]) == 0
+    capsys.readouterr()
+    proto = onnx.load(path)
+    (entry,) = [p for p in proto.metadata_props if p.key == "juanji.run_config"]
+    config = json.loads(entry.value)
+    config["preprocessing"]["box"] = 0
+    entry.value = json.dumps(config)
+    onnx.save(proto, path)
+    captured = _one_line_error(capsys, ["predict", path, digit], "metadata is damaged", "box")
+    assert captured.out == ""

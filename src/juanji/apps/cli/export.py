@@ -145,10 +145,10 @@ def _from_onnx(path: Path, name: str | None, dataset: str) -> tuple[Any, Any]:
                           "eval and predict give it one image batch")
     saved = module.metadata.get(CONFIG_KEY)
     if saved is not None and name is None:  # written by `juanji export`: the run's own config
-        from juanji.apps.training.config import RunConfig
+        from juanji.apps.training import checked_run_config
 
         try:
-            return module.eval(), RunConfig.from_json(json.loads(saved), f"{path} metadata")
+            return module.eval(), checked_run_config(json.loads(saved), f"{path} metadata")
         except (ValueError, JuanjiError) as error:
             raise CheckpointError(
                 f"{path}: its {CONFIG_KEY} metadata is damaged ({error})"
