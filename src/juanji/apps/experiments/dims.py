@@ -91,7 +91,7 @@ class DimsSettings:
 
 QUICK = DimsSettings(train_size=2_000, test_size=500, max_shift=2)
 # conv3d: motion takes more steps to learn than shapes, and a clip costs 15 times a profile.
-CONV3D = DimsSettings(train_size=20_000, epochs=2, lr=3e-3)
+CONV3D = DimsSettings(train_size=10_000, epochs=2, lr=3e-3)
 CONV3D_QUICK = DimsSettings(train_size=2_000, test_size=500, epochs=2, lr=3e-3)
 
 
