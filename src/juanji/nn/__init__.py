@@ -35,6 +35,7 @@ from juanji.nn.activation import (
     Tanhshrink,
     Threshold,
 )
+from juanji.nn.adaptive import AdaptiveLogSoftmaxWithLoss
 from juanji.nn.container import (
     Container,
     ModuleDict,
@@ -186,7 +187,8 @@ __all__ = [
     "MultiMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
     "Hardshrink", "Softshrink", "Threshold", "RReLU", "Softmax2d",
     "ParameterList", "ParameterDict", "RMSNorm", "FeatureAlphaDropout", "CrossMapLRN2d",
-    "Container", "Buffer", "EmbeddingBag", "CTCLoss", "FractionalMaxPool2d", "FractionalMaxPool3d",
+    "Container", "Buffer", "EmbeddingBag", "CTCLoss", "AdaptiveLogSoftmaxWithLoss",
+    "FractionalMaxPool2d", "FractionalMaxPool3d",
     "utils", "modules",
 ]
 # fmt: on

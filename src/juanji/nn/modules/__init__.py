@@ -5,6 +5,7 @@ work the same here: each module re-exports the classes that ``juanji.nn`` implem
 """
 
 from juanji.nn.modules import activation as activation
+from juanji.nn.modules import adaptive as adaptive
 from juanji.nn.modules import batchnorm as batchnorm
 from juanji.nn.modules import channelshuffle as channelshuffle
 from juanji.nn.modules import container as container
@@ -26,6 +27,7 @@ from juanji.nn.modules import sparse as sparse
 from juanji.nn.modules import upsampling as upsampling
 from juanji.nn.modules import utils as utils
 from juanji.nn.modules.activation import *  # noqa: F403
+from juanji.nn.modules.adaptive import *  # noqa: F403
 from juanji.nn.modules.batchnorm import *  # noqa: F403
 from juanji.nn.modules.channelshuffle import *  # noqa: F403
 from juanji.nn.modules.container import *  # noqa: F403

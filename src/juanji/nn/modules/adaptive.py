@@ -1,0 +1,9 @@
+"""``torch.nn.modules.adaptive``'s names (implemented elsewhere in ``juanji.nn``)."""
+
+from juanji.nn.adaptive import (
+    AdaptiveLogSoftmaxWithLoss,
+)
+
+__all__ = [
+    "AdaptiveLogSoftmaxWithLoss",
+]
