@@ -161,7 +161,7 @@ def test_resume_continues_and_refuses_new_settings(bars, tmp_path, monkeypatch, 
         (["train", "lenet5", "--optimizer", "lbfgs"], ["unknown optimizer 'lbfgs'"]),
         (["train", "lenet5", "--epochs", "0"], ["epochs must be at least 1"]),
         (["train"], ["give a MODEL to train"]),
-        (["train", "lenet5", "--threads", "0"], ["--threads must be at least 1"]),
+        (["train", "lenet5", "--threads", "0"], ["--threads must be 1 to "]),
     ],
 )
 def test_train_user_errors_are_one_line(argv, fragments, capsys, tmp_path, monkeypatch):

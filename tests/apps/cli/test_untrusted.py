@@ -331,6 +331,8 @@ def test_an_onnx_input_shape_is_named_even_without_image_axes():
         (["--seed", "-1"], "seed must be an integer from 0 to 2**64 - 1, got -1"),
         (["--seed", str(2**64)], f"got {2**64}"),
         (["--epochs", "4", "--batch-size", "64"], "cannot schedule 4 epochs of 1 steps"),
+        (["--threads", "100000"], "--threads must be 1 to "),
+        (["--threads", "0"], "--threads must be 1 to "),
     ],
 )
 def test_train_refuses_flags_it_cannot_honour_in_one_line(flags, says, bars, tmp_path, capsys):

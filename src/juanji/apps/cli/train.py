@@ -316,8 +316,11 @@ def _set_threads(threads: int | None) -> None:
         return
     from juanji.backend import set_num_threads
 
-    if threads < 1:
-        raise JuanjiError(f"--threads must be at least 1, got {threads}")
+    most = 4 * (os.cpu_count() or 1)  # every thread takes a slice of each op's work
+    if not 1 <= threads <= most:
+        raise JuanjiError(
+            f"--threads must be 1 to {most} (4 per core of this machine), got {threads}"
+        )
     if not set_num_threads(threads):
         print("--threads ignored: NumPy's BLAS is not an OpenBLAS juanji can configure")
 
