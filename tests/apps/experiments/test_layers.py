@@ -188,3 +188,28 @@ def test_networks_with_shortcuts_are_refused():
 
     with pytest.raises(JuanjiError, match=r"^layers: .*"):
         ex.find_points(get_model("resnet20", num_classes=10), (3, 32, 32))
+
+
+@pytest.mark.slow
+def test_a_run_folder_is_probed_with_its_own_dataset_and_preprocessing(monkeypatch, capsys):
+    if not os.environ.get("JUANJI_DATA"):
+        pytest.skip("JUANJI_DATA is not set (point it at a folder holding fashion-mnist/*.gz)")
+    from juanji.apps import training
+
+    config = training.make_config("lenet5", "fashion-mnist")
+    juanji.manual_seed(0)
+    model = LeNet5().eval()  # untrained: the run's weights do not matter here
+
+    def restore(run_dir):
+        assert run_dir == "RUN"
+        return model, config
+
+    monkeypatch.setattr(training, "restore_model", restore)
+    settings = ex.LayersSettings(probe_size=200, test_size=100, channels=1, patches=2)
+    result = ex.layers(settings, run="RUN")
+    assert result.source == "lenet5 from RUN (fashion-mnist)"
+    assert result.classes[0] == "T-shirt/top" and len(result.test_labels) == 100
+    assert [p.name for p in result.points][-1] == "classifier.4"
+    assert set(result.patches) == {"features.1", "features.2", "features.4", "features.5"}
+    # a linear probe on Fashion-MNIST's pixels beats chance (10 %) by far, trained or not
+    assert result.accuracy["input"] > 0.4

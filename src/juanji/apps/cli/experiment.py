@@ -45,7 +45,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("name", choices=list(RUNNERS), help="which experiment")
     parser.add_argument("--quick", action="store_true", help="a small slice: seconds, not minutes")
-    parser.add_argument("--train-size", type=int, help=f"training digits ({default.train_size})")
+    parser.add_argument(
+        "--train-size",
+        type=int,
+        help=f"training digits ({default.train_size}; conv3d 10000; layers: also the probes')",
+    )
     parser.add_argument("--test-size", type=int, help=f"test digits ({default.test_size})")
     parser.add_argument("--epochs", type=int, help=f"epochs ({default.epochs})")
     parser.add_argument("--max-shift", type=int, help=f"largest shift in px ({default.max_shift})")
