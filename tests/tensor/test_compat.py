@@ -257,10 +257,12 @@ def test_device_flags_and_cuda_device_objects():
         x.to(gpu)
 
 
-def test_utils_data_is_the_data_package():
+def test_utils_data_gives_the_data_packages_classes():
+    # juanji.utils.data is its own module since issue 28; its names are juanji.data's objects.
     from juanji.utils import data
 
-    assert data is juanji.data and juanji.utils.data.DataLoader is juanji.data.DataLoader
+    assert data.DataLoader is juanji.data.DataLoader
+    assert data.TensorDataset is juanji.data.TensorDataset
 
 
 def test_numpy_scalars_become_0d_arrays():
