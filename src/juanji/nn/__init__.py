@@ -73,6 +73,7 @@ from juanji.nn.lazy import (
     LazyLinear,
 )
 from juanji.nn.linear import Bilinear, Flatten, Identity, Linear, Unflatten
+from juanji.nn.linear_cross_entropy import LinearCrossEntropyLoss, LinearCrossEntropyOptions
 from juanji.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -188,7 +189,8 @@ __all__ = [
     "Hardshrink", "Softshrink", "Threshold", "RReLU", "Softmax2d",
     "ParameterList", "ParameterDict", "RMSNorm", "FeatureAlphaDropout", "CrossMapLRN2d",
     "Container", "Buffer", "EmbeddingBag", "CTCLoss", "AdaptiveLogSoftmaxWithLoss",
-    "FractionalMaxPool2d", "FractionalMaxPool3d",
+    "FractionalMaxPool2d", "FractionalMaxPool3d", "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOptions",
     "utils", "modules",
 ]
 # fmt: on

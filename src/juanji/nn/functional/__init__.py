@@ -69,6 +69,7 @@ from juanji.nn.functional.linear import (
     flatten,
     linear,
 )
+from juanji.nn.functional.linear_cross_entropy import linear_cross_entropy
 from juanji.nn.functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -258,6 +259,7 @@ __all__ = [
     "rms_norm",
     "embedding_bag",
     "ctc_loss",
+    "linear_cross_entropy",
     "fractional_max_pool2d",
     "fractional_max_pool2d_with_indices",
     "fractional_max_pool3d",

@@ -17,6 +17,7 @@ from juanji.nn.modules import fold as fold
 from juanji.nn.modules import instancenorm as instancenorm
 from juanji.nn.modules import lazy as lazy
 from juanji.nn.modules import linear as linear
+from juanji.nn.modules import linear_cross_entropy as linear_cross_entropy
 from juanji.nn.modules import loss as loss
 from juanji.nn.modules import module as module
 from juanji.nn.modules import normalization as normalization
@@ -39,6 +40,7 @@ from juanji.nn.modules.fold import *  # noqa: F403
 from juanji.nn.modules.instancenorm import *  # noqa: F403
 from juanji.nn.modules.lazy import *  # noqa: F403
 from juanji.nn.modules.linear import *  # noqa: F403
+from juanji.nn.modules.linear_cross_entropy import *  # noqa: F403
 from juanji.nn.modules.loss import *  # noqa: F403
 from juanji.nn.modules.module import *  # noqa: F403
 from juanji.nn.modules.normalization import *  # noqa: F403
