@@ -592,8 +592,63 @@ def neural_style_lbfgs(torch):
     return output, scores, names, list(style_img.shape), np.asarray(image), image.size
 
 
+def _super_resolution_dataset(torch, upscale_factor):
+    """pytorch/examples' DatasetFromFolder: the Y channel of YCbCr images, CenterCrop + Resize
+    for the input and CenterCrop for the target (four RGB pictures stand in for BSDS300)."""
+    from PIL import Image
+
+    transforms = torchvision(torch).transforms
+    Compose, CenterCrop, ToTensor, Resize = (
+        transforms.Compose,
+        transforms.CenterCrop,
+        transforms.ToTensor,
+        transforms.Resize,
+    )
+
+    def calculate_valid_crop_size(crop_size, upscale_factor):
+        return crop_size - (crop_size % upscale_factor)
+
+    def input_transform(crop_size, upscale_factor):
+        return Compose([CenterCrop(crop_size), Resize(crop_size // upscale_factor), ToTensor()])
+
+    def target_transform(crop_size):
+        return Compose([CenterCrop(crop_size), ToTensor()])
+
+    def load_img(picture):
+        img = Image.fromarray(picture).convert("YCbCr")  # Image.open(filepath) in the example
+        y, _cb, _cr = img.split()
+        return y
+
+    class DatasetFromFolder(torch.utils.data.Dataset):
+        def __init__(self, pictures, input_transform=None, target_transform=None):
+            super().__init__()
+            self.pictures = pictures
+            self.input_transform, self.target_transform = input_transform, target_transform
+
+        def __getitem__(self, index):
+            input = load_img(self.pictures[index])
+            target = input.copy()
+            if self.input_transform:
+                input = self.input_transform(input)
+            if self.target_transform:
+                target = self.target_transform(target)
+            return input, target
+
+        def __len__(self):
+            return len(self.pictures)
+
+    crop_size = calculate_valid_crop_size(20, upscale_factor)
+    pictures = np.random.default_rng(5).integers(0, 256, (4, 22, 21, 3)).astype(np.uint8)
+    return DatasetFromFolder(
+        pictures,
+        input_transform=input_transform(crop_size, upscale_factor),
+        target_transform=target_transform(crop_size),
+    )
+
+
 def super_resolution_pixel_shuffle(torch):
-    """pytorch/examples super_resolution: orthogonal init, PixelShuffle, MSE, Adam, PSNR."""
+    """pytorch/examples super_resolution: Y-channel data, orthogonal init, PixelShuffle, MSE,
+    Adam, PSNR."""
     nn, init, optim = torch.nn, torch.nn.init, torch.optim
 
     class Net(nn.Module):
@@ -623,9 +678,9 @@ def super_resolution_pixel_shuffle(torch):
     fill_parameters(torch, model)
     criterion = nn.MSELoss()
     optimizer = optim.Adam(model.parameters(), lr=0.01)
-    training_data_loader = [(torch.tensor(data((2, 1, 6, 6), seed=s, low=0.0)),
-                             torch.tensor(data((2, 1, 18, 18), seed=s + 10, low=0.0)))
-                            for s in range(2)]  # fmt: skip
+    training_data_loader = torch.utils.data.DataLoader(
+        dataset=_super_resolution_dataset(torch, upscale_factor=3), batch_size=2, shuffle=False
+    )
     history = []
     for _epoch in range(2):
         epoch_loss = 0
@@ -644,7 +699,8 @@ def super_resolution_pixel_shuffle(torch):
                 psnr = 10 * math.log10(1 / mse.item())
                 avg_psnr += psnr
         history.append([epoch_loss / len(training_data_loader), avg_psnr / 2])
-    return history, model(training_data_loader[0][0]).shape
+    input, target = next(iter(training_data_loader))
+    return history, model(input).shape, input, target
 
 
 def conv_autoencoder(torch):

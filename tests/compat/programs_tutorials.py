@@ -486,8 +486,15 @@ def fgsm_attack_tutorial(torch):
         std = torch.tensor(std).to(batch.device)
         return batch * std.view(1, -1, 1, 1) + mean.view(1, -1, 1, 1)
 
-    model = Net()
-    fill_parameters(torch, model)
+    trained = Net()  # lenet_mnist_model.pth in the tutorial
+    fill_parameters(torch, trained)
+    pretrained_model = io.BytesIO()
+    torch.save(trained.state_dict(), pretrained_model)
+    pretrained_model.seek(0)
+    use_cuda = True
+    device = torch.device("cuda" if use_cuda and torch.cuda.is_available() else "cpu")
+    model = Net().to(device)
+    model.load_state_dict(torch.load(pretrained_model, map_location=device, weights_only=True))
     model.eval()
     accuracies, examples = [], []
     for epsilon in [0, 0.05, 0.1]:
@@ -533,3 +540,63 @@ def gan_samples_make_grid_save_image(torch):
     png = np.asarray(Image.open(buffer))
     in_grid = vutils.make_grid(gen_imgs).numpy().transpose((1, 2, 0))
     return grid, png, in_grid
+
+
+def knowledge_distillation_cosine_hidden(torch):
+    """The KD tutorial's cosine run: the teacher's hidden representation pooled with avg_pool1d
+    on a 2-D (unbatched) input, matched by CosineEmbeddingLoss with an all-ones target."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class ModifiedDeepNNCosine(nn.Module):
+        def __init__(self, num_classes=10, width=8):
+            super().__init__()
+            self.features = nn.Sequential(
+                nn.Conv2d(3, width, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2)
+            )
+            self.classifier = nn.Sequential(nn.Linear(width * 4 * 4, 16), nn.ReLU(),
+                                            nn.Linear(16, num_classes))  # fmt: skip
+
+        def forward(self, x):
+            x = self.features(x)
+            flattened_conv_output = torch.flatten(x, 1)
+            x = self.classifier(flattened_conv_output)
+            flattened_conv_output_after_pooling = F.avg_pool1d(flattened_conv_output, 2)
+            return x, flattened_conv_output_after_pooling
+
+    class ModifiedLightNNCosine(ModifiedDeepNNCosine):
+        def __init__(self, num_classes=10):
+            super().__init__(num_classes, width=4)  # 64 features, the teacher's after pooling
+
+        def forward(self, x):
+            x = self.features(x)
+            flattened_conv_output = torch.flatten(x, 1)
+            x = self.classifier(flattened_conv_output)
+            return x, flattened_conv_output
+
+    teacher, student = ModifiedDeepNNCosine(), ModifiedLightNNCosine()
+    fill_parameters(torch, teacher, seed=3)
+    fill_parameters(torch, student, seed=4)
+    device = "cpu"
+    ce_loss, cosine_loss = nn.CrossEntropyLoss(), nn.CosineEmbeddingLoss()
+    optimizer = torch.optim.Adam(student.parameters(), lr=1e-3)
+    hidden_rep_loss_weight, ce_loss_weight = 0.25, 0.75
+    teacher.eval()
+    student.train()
+    inputs, label = torch.tensor(data((4, 3, 8, 8), seed=5)), torch.tensor(labels(4, 10, 5))
+    history = []
+    for _ in range(3):
+        optimizer.zero_grad()
+        with torch.no_grad():
+            _, teacher_hidden_representation = teacher(inputs)
+        student_logits, student_hidden_representation = student(inputs)
+        hidden_rep_loss = cosine_loss(
+            student_hidden_representation,
+            teacher_hidden_representation,
+            target=torch.ones(inputs.size(0)).to(device),
+        )
+        label_loss = ce_loss(student_logits, label)
+        loss = hidden_rep_loss_weight * hidden_rep_loss + ce_loss_weight * label_loss
+        loss.backward()
+        optimizer.step()
+        history.append([loss.item(), hidden_rep_loss.item()])
+    return history, student_hidden_representation.shape
