@@ -18,6 +18,37 @@ from juanji.tensor.tensor import Tensor
 __all__ = ["linear_cross_entropy"]
 
 
+def _check_shapes(
+    fn: str, input: Tensor, linear_weight: Tensor, linear_bias: Tensor | None
+) -> tuple[int, tuple[int, ...]]:
+    """PyTorch's shape rules; the number of classes and the K trailing output sizes."""
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{fn}: expected input with dimensionality 1 or 2, got {input.ndim}")
+    if linear_weight.ndim < 2:
+        raise ValueError(
+            f"{fn}: expected linear_weight with dimensionality at least 2, got {linear_weight.ndim}"
+        )
+    batch, in_features = input.shape[:-1], input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise ValueError(
+            f"{fn}: expected equal input and linear_weight last dimensions (in_features), got "
+            f"{in_features} and {linear_weight.shape[-1]}, respectively"
+        )
+    classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (classes, *out_features):
+        raise ValueError(
+            f"{fn}: expected linear_bias shape {(classes, *out_features)}, got "
+            f"{tuple(linear_bias.shape)}"
+        )
+    if out_features and not batch:
+        raise ValueError(
+            f"{fn}: K-dimensional loss defined by linear_weight shape "
+            f"{tuple(linear_weight.shape)} requires batched input, (N, {in_features}), got "
+            f"unbatched input with shape {tuple(input.shape)}"
+        )
+    return classes, out_features
+
+
 def linear_cross_entropy(
     input: Tensor,
     linear_weight: Tensor,
@@ -58,30 +89,8 @@ def linear_cross_entropy(
     fn = "linear_cross_entropy"
     for name, value in (("input", input), ("linear_weight", linear_weight), ("target", target)):
         check_tensor(fn, name, value)
-    if input.ndim not in (1, 2):
-        raise ValueError(f"{fn}: expected input with dimensionality 1 or 2, got {input.ndim}")
-    if linear_weight.ndim < 2:
-        raise ValueError(
-            f"{fn}: expected linear_weight with dimensionality at least 2, got {linear_weight.ndim}"
-        )
     batch, in_features = input.shape[:-1], input.shape[-1]
-    if in_features != linear_weight.shape[-1]:
-        raise ValueError(
-            f"{fn}: expected equal input and linear_weight last dimensions (in_features), got "
-            f"{in_features} and {linear_weight.shape[-1]}, respectively"
-        )
-    classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
-    if linear_bias is not None and tuple(linear_bias.shape) != (classes, *out_features):
-        raise ValueError(
-            f"{fn}: expected linear_bias shape {(classes, *out_features)}, got "
-            f"{tuple(linear_bias.shape)}"
-        )
-    if out_features and not batch:
-        raise ValueError(
-            f"{fn}: K-dimensional loss defined by linear_weight shape "
-            f"{tuple(linear_weight.shape)} requires batched input, (N, {in_features}), got "
-            f"unbatched input with shape {tuple(input.shape)}"
-        )
+    classes, out_features = _check_shapes(fn, input, linear_weight, linear_bias)
     logits_shape = (*batch, classes, *out_features)
     if tuple(target.shape) == logits_shape and ignore_index is not None:
         raise ValueError(
