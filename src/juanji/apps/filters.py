@@ -162,7 +162,8 @@ def gaussian_blur(size: int = 5, sigma: float = 1.0, ndim: int = 2) -> Tensor:
     if not isinstance(sigma, (int, float)) or not sigma > 0 or math.isinf(sigma):
         raise ValueError(f"gaussian_blur: sigma must be a positive number, got {sigma!r}")
     offsets = np.arange(size) - (size - 1) / 2
-    bell = np.exp(-(offsets**2) / (2.0 * sigma**2))
+    with np.errstate(over="ignore"):  # offsets in sigmas: inf for a tiny sigma, 0 for a huge one
+        bell = np.exp(-0.5 * (offsets / sigma) ** 2)
     bell /= bell.sum()
     return tensor(_outer([bell] * ndim).tolist())
 

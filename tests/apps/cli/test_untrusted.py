@@ -465,3 +465,18 @@ def test_an_onnx_file_s_run_config_is_checked_as_a_run_folder_s(run_dir, digit, 
     onnx.save(proto, path)
     captured = _one_line_error(capsys, ["predict", path, digit], "metadata is damaged", "box")
     assert captured.out == ""
+
+
+@pytest.mark.parametrize(
+    "sigma, bell",
+    [(1e308, [1 / 3] * 3), (1e-300, [0.0, 1.0, 0.0]), (5e-324, [0.0, 1.0, 0.0])],
+    ids=["huge: a box", "tiny: the identity", "subnormal"],
+)
+def test_gaussian_sigma_at_the_float_limits_is_its_limit_kernel(sigma, bell, tmp_path, capsys):
+    from juanji.apps.filters import gaussian_blur
+
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # it raised, or gave NaN
+        np.testing.assert_allclose(gaussian_blur(3, sigma=sigma, ndim=1).numpy(), bell)
+    argv = ["filter", "-k", "gaussian", "--sigma", str(sigma), "-o", str(tmp_path / "o.png")]
+    assert main(argv) == 0
+    assert "sum 1:" in capsys.readouterr().out
