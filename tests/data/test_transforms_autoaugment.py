@@ -98,3 +98,52 @@ def test_draws_come_from_the_generator(make):
 def test_unknown_operation_raises_like_torchvision():
     with pytest.raises(ValueError, match="The provided operator Warp is not recognized"):
         ours.apply_op(BYTES, "Warp", 1.0, "nearest", None)
+
+
+@pytest.mark.parametrize("all_ops", [True, False])
+def test_augmix_space_equals_torchvision(AA, all_ops):
+    theirs = AA.AugMix(all_ops=all_ops)._augmentation_space(10, (11, 14))
+    mine = ours.augmix_space(10, (11, 14), all_ops)
+    assert list(mine) == list(theirs)
+    for name, (levels, signed) in theirs.items():
+        np.testing.assert_allclose(mine[name][0], levels.numpy(), rtol=1e-6, err_msg=name)
+        assert mine[name][1] == signed
+
+
+def test_augmix_keeps_kind_layout_and_dtype(Image):
+    hwc = juanji.tensor(np.ascontiguousarray(BYTES.transpose(1, 2, 0)))
+    out = T.AugMix(generator=juanji.Generator().manual_seed(0))(hwc)
+    assert out.shape == (11, 14, 3) and out.dtype == juanji.uint8
+    pil = Image.fromarray(hwc.numpy())
+    out = T.AugMix(severity=5, mixture_width=2, chain_depth=2, generator=None)(pil)
+    assert out.mode == "RGB" and out.size == (14, 11)
+    floats = np.random.default_rng(0).random((3, 11, 14), dtype=np.float32)
+    mixed = T.AugMix(all_ops=False, generator=juanji.Generator().manual_seed(1))(floats)
+    assert mixed.dtype == np.float32 and mixed.shape == floats.shape
+    with pytest.raises(ValueError, match="AugMix: The severity must be between"):
+        T.AugMix(severity=11)
+
+
+def test_augmix_mix_is_torchvision_s_formula(AA, monkeypatch):
+    # With the ops pinned to Identity, torchvision's mix is m0 * x + sum(w_i) * x, truncated.
+    weights = {"m": np.array([0.3, 0.7], np.float32), "w": np.array([0.2, 0.5, 0.3], np.float32)}
+    draws = iter([weights["m"], weights["w"]])
+
+    class Fixed:
+        def __init__(self, rng):
+            self.rng = rng
+
+        def dirichlet(self, alpha):
+            return next(draws)
+
+        def __getattr__(self, name):
+            return getattr(self.rng, name)
+
+    monkeypatch.setattr(ours, "numpy_rng", lambda g: Fixed(np.random.default_rng(0)))
+    monkeypatch.setattr(ours, "augmix_space", lambda *a: {"Identity": (np.zeros(()), False)})
+    out = T.AugMix()(BYTES)
+    m, w = weights["m"], weights["w"] * weights["m"][1]
+    expected = m[0] * BYTES.astype(np.float32)
+    for wi in w:
+        expected += wi * BYTES.astype(np.float32)
+    np.testing.assert_array_equal(out, expected.astype(np.uint8))

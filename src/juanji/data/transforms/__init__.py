@@ -39,8 +39,8 @@ Basic transforms (``_base``): ``Compose``, ``ToTensor``, ``Normalize``, ``Pad``,
 ``RandomApply``, ``RandomChoice``, ``RandomOrder``, ``RandomRotation``, ``RandomAffine``,
 ``FiveCrop``, ``TenCrop``, ``RandomInvert``, ``RandomPosterize``, ``RandomSolarize``,
 ``RandomAutocontrast``, ``RandomEqualize``, ``RandomAdjustSharpness``, ``GaussianBlur``,
-``RandomPerspective``, ``ElasticTransform``, ``LinearTransformation``;
-``RandAugment`` and ``TrivialAugmentWide`` (``_autoaugment``); and ``InterpolationMode``.
+``RandomPerspective``, ``ElasticTransform``, ``LinearTransformation``; ``RandAugment``,
+``TrivialAugmentWide`` and ``AugMix`` (``_autoaugment``); and ``InterpolationMode``.
 
 ``juanji.data.transforms.functional`` is torchvision's ``transforms.functional`` (``hflip``,
 ``resize``, ``rotate``, ``adjust_brightness``, ``to_pil_image``...). The import paths follow
@@ -61,7 +61,11 @@ from juanji.data.transforms._augment import (
     RandomVerticalFlip,
     Resize,
 )
-from juanji.data.transforms._autoaugment import RandAugment, TrivialAugmentWide
+from juanji.data.transforms._autoaugment import (
+    AugMix,
+    RandAugment,
+    TrivialAugmentWide,
+)
 from juanji.data.transforms._base import (
     Compose,
     Lambda,
@@ -140,4 +144,5 @@ __all__ = [
     "RandomPerspective",
     "ElasticTransform",
     "LinearTransformation",
+    "AugMix",
 ]

@@ -1,4 +1,4 @@
-"""``RandAugment`` and ``TrivialAugmentWide``: random operations from a fixed list (torchvision's).
+"""``RandAugment``, ``TrivialAugmentWide``, ``AugMix``: random operations from a fixed list.
 
 Each call picks operations (shear, translate, rotate, brightness, colour, contrast, sharpness,
 posterize, solarize, autocontrast, equalize, identity) and a strength from a table of
@@ -17,10 +17,15 @@ from typing import Any
 import numpy as np
 
 from juanji.data.transforms import functional as F
-from juanji.data.transforms._layout import InterpolationMode, interpolation_name, is_pil
+from juanji.data.transforms._layout import (
+    InterpolationMode,
+    image_in,
+    interpolation_name,
+    is_pil,
+)
 from juanji.random import Generator, numpy_rng
 
-__all__ = ["RandAugment", "TrivialAugmentWide"]
+__all__ = ["RandAugment", "TrivialAugmentWide", "AugMix"]
 
 
 def _shear(img: Any, x: float, y: float, interpolation: str, fill: Any) -> Any:
@@ -189,4 +194,104 @@ class TrivialAugmentWide:
         return (
             f"TrivialAugmentWide(num_magnitude_bins={self.num_magnitude_bins}, "
             f"interpolation={self.interpolation}, fill={self.fill})"
+        )
+
+
+def augmix_space(num_bins: int, image_size: tuple[int, int], all_ops: bool) -> dict[str, Any]:
+    """AugMix's operations and strengths (no identity; colour ones only with ``all_ops``)."""
+    levels = augmentation_space(num_bins, image_size, wide=False)
+    space = {name: levels[name] for name in ("ShearX", "ShearY")}
+    h, w = image_size
+    space["TranslateX"] = (np.linspace(0.0, w / 3.0, num_bins, dtype=np.float32), True)
+    space["TranslateY"] = (np.linspace(0.0, h / 3.0, num_bins, dtype=np.float32), True)
+    space["Rotate"] = levels["Rotate"]
+    space["Posterize"] = (
+        (4 - np.round(np.arange(num_bins) / ((num_bins - 1) / 4))).astype(np.int32),
+        False,
+    )
+    for name in ("Solarize", "AutoContrast", "Equalize"):
+        space[name] = levels[name]
+    if all_ops:
+        for name in ("Brightness", "Color", "Contrast", "Sharpness"):
+            space[name] = levels[name]
+    return space
+
+
+class AugMix:
+    """AugMix (Hendrycks et al., 2020): a random convex mix of the image and augmented copies.
+
+    ``mixture_width`` chains of 1 to 3 operations (or ``chain_depth``), each at a strength
+    below ``severity``, are mixed with Dirichlet(``alpha``) weights, and the mix with the
+    original by a Dirichlet(``alpha``, ``alpha``) pair, as torchvision computes it (uint8
+    results truncated).
+
+    Args:
+        severity: strength bins used, in [1, 10]. Default 3.
+        mixture_width: chains per image. Default 3.
+        chain_depth: operations per chain; 1 to 3 at random when not positive. Default -1.
+        alpha: Dirichlet parameter. Default 1.
+        all_ops: include brightness, colour, contrast and sharpness. Default True.
+        interpolation: "bilinear" (default) or "nearest".
+        fill: value of uncovered pixels.
+        generator: the source of the draws.
+
+    Raises:
+        ValueError: ``severity`` outside [1, 10].
+    """
+
+    _PARAMETER_MAX = 10
+
+    def __init__(
+        self,
+        severity: int = 3,
+        mixture_width: int = 3,
+        chain_depth: int = -1,
+        alpha: float = 1.0,
+        all_ops: bool = True,
+        interpolation: Any = InterpolationMode.BILINEAR,
+        fill: Sequence[float] | float | None = None,
+        generator: Generator | None = None,
+    ) -> None:
+        if not 1 <= severity <= self._PARAMETER_MAX:
+            raise ValueError(
+                f"AugMix: The severity must be between [1, {self._PARAMETER_MAX}]. Got "
+                f"{severity} instead."
+            )
+        self.severity, self.mixture_width, self.chain_depth = severity, mixture_width, chain_depth
+        self.alpha, self.all_ops = alpha, all_ops
+        self.interpolation = interpolation_name(interpolation, "AugMix")
+        self.fill, self.generator = fill, generator
+
+    def _chain(self, rng: Any, image: np.ndarray, space: dict[str, Any], fill: Any) -> Any:
+        depth = self.chain_depth if self.chain_depth > 0 else int(rng.integers(1, 4))
+        names = list(space)
+        for _ in range(depth):
+            name = names[int(rng.integers(len(names)))]
+            levels, signed = space[name]
+            magnitude = float(levels[int(rng.integers(self.severity))]) if levels.ndim else 0.0
+            if signed and rng.integers(2):
+                magnitude = -magnitude
+            image = apply_op(image, name, magnitude, self.interpolation, fill)
+        return image
+
+    def __call__(self, img: Any) -> Any:
+        """Augment one image."""
+        rng = numpy_rng(self.generator)
+        pil = is_pil(img)
+        array, restore = image_in(img)  # (C, H, W) or (H, W), channels first
+        fill = None if pil else _fill_for(array, self.fill)
+        space = augmix_space(self._PARAMETER_MAX, array.shape[-2:], self.all_ops)
+        m = rng.dirichlet([self.alpha, self.alpha]).astype(np.float32)
+        weights = rng.dirichlet([self.alpha] * self.mixture_width).astype(np.float32) * m[1]
+        mix = m[0] * array.astype(np.float32)
+        for i in range(self.mixture_width):
+            augmented = self._chain(rng, array, space, fill)
+            mix += weights[i] * np.asarray(augmented).astype(np.float32)
+        mix = mix.astype(array.dtype)
+        return restore(mix)
+
+    def __repr__(self) -> str:
+        return (
+            f"AugMix(severity={self.severity}, mixture_width={self.mixture_width}, "
+            f"chain_depth={self.chain_depth}, alpha={self.alpha}, all_ops={self.all_ops})"
         )
