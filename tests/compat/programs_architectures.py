@@ -800,3 +800,91 @@ def segmentation_paired_transforms_functional(torch):
             losses.append(loss.item())
             batches.append([image[:, :, :3, :3], mask[:, :4, :4]])
     return losses, batches
+
+
+def unet_aladdin_persson_amp(torch):
+    """Aladdin Persson's U-Net: ConvTranspose2d up, TF.resize when a skip is larger, and his
+    train_fn with torch.cuda.amp's GradScaler and autocast (disabled without CUDA), then
+    check_accuracy's pixel accuracy and Dice score."""
+    nn = torch.nn
+    TF = torchvision(torch).transforms.functional
+
+    class DoubleConv(nn.Module):
+        def __init__(self, in_channels, out_channels):
+            super().__init__()
+            self.conv = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 3, 1, 1, bias=False),
+                nn.BatchNorm2d(out_channels),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False),
+                nn.BatchNorm2d(out_channels),
+                nn.ReLU(inplace=True),
+            )
+
+        def forward(self, x):
+            return self.conv(x)
+
+    class UNET(nn.Module):
+        def __init__(self, in_channels=3, out_channels=1, features=[4, 8]):  # noqa: B006
+            super().__init__()
+            self.ups, self.downs = nn.ModuleList(), nn.ModuleList()
+            self.pool = nn.MaxPool2d(kernel_size=2, stride=2)
+            for feature in features:
+                self.downs.append(DoubleConv(in_channels, feature))
+                in_channels = feature
+            for feature in reversed(features):
+                self.ups.append(nn.ConvTranspose2d(feature * 2, feature, kernel_size=2, stride=2))
+                self.ups.append(DoubleConv(feature * 2, feature))
+            self.bottleneck = DoubleConv(features[-1], features[-1] * 2)
+            self.final_conv = nn.Conv2d(features[0], out_channels, kernel_size=1)
+
+        def forward(self, x):
+            skip_connections = []
+            for down in self.downs:
+                x = down(x)
+                skip_connections.append(x)
+                x = self.pool(x)
+            x = self.bottleneck(x)
+            skip_connections = skip_connections[::-1]
+            for idx in range(0, len(self.ups), 2):
+                x = self.ups[idx](x)
+                skip_connection = skip_connections[idx // 2]
+                if x.shape != skip_connection.shape:
+                    x = TF.resize(x, size=skip_connection.shape[2:])
+                concat_skip = torch.cat((skip_connection, x), dim=1)
+                x = self.ups[idx + 1](concat_skip)
+            return self.final_conv(x)
+
+    DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+    model = UNET(in_channels=3, out_channels=1).to(DEVICE)
+    fill_parameters(torch, model)
+    loss_fn = nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    scaler = torch.cuda.amp.GradScaler()
+    loader = [(torch.tensor(data((2, 3, 18, 18), seed=s)),
+               torch.tensor((data((2, 18, 18), seed=s + 5) > 0).astype(np.float32)))
+              for s in range(2)]  # fmt: skip
+    losses = []
+    for _batch_idx, (data_, targets) in enumerate(loader):
+        data_ = data_.to(device=DEVICE)
+        targets = targets.float().unsqueeze(1).to(device=DEVICE)
+        with torch.cuda.amp.autocast():
+            predictions = model(data_)
+            loss = loss_fn(predictions, targets)
+        optimizer.zero_grad()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        losses.append(loss.item())
+    num_correct, num_pixels, dice_score = 0, 0, 0
+    model.eval()
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(DEVICE), y.to(DEVICE).unsqueeze(1)
+            preds = torch.sigmoid(model(x))
+            preds = (preds > 0.5).float()
+            num_correct += (preds == y).sum()
+            num_pixels += torch.numel(preds)
+            dice_score += (2 * (preds * y).sum()) / ((preds + y).sum() + 1e-8)
+    model.train()
+    return losses, num_correct / num_pixels * 100, dice_score / len(loader)
