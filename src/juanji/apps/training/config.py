@@ -95,6 +95,8 @@ class Hyperparameters:
             raise JuanjiError(
                 f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
             )
+        if self.loss != "cross_entropy":
+            raise JuanjiError(f"unknown loss {self.loss!r}; the recipes train with 'cross_entropy'")
         if self.schedule not in SCHEDULES:
             raise JuanjiError(
                 f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}"
@@ -129,10 +131,10 @@ class Preprocessing:
     Attributes:
         input_size: (channels, height, width) of the model's input.
         pad: 28 x 28 images are padded by this on every side to reach ``input_size``.
-        mean: per channel, subtracted after scaling to [0, 1].
-        std: per channel, divided by after that.
+        mean: per channel, subtracted after scaling to [0, 1] (so in [0, 1]).
+        std: per channel, divided by after that (in (0, 1]).
         box: ``predict`` fits the object into ``box`` x ``box`` pixels of the 28 x 28 field
-            (1 to the field's side).
+            (half the field's side to all of it).
         centre: ``'mass'`` centres by centre of mass (MNIST), ``'box'`` by bounding box;
             ``'resize'``: a colour photo is resized whole to the input (CIFAR).
     """
@@ -274,8 +276,14 @@ def _typed(cls: type, values: Any, path: str | Path) -> Any:
 def _class_names(data: Mapping[str, Any], path: str | Path) -> tuple[str, ...]:
     """The ``classes`` list (names as strings), or ``0 .. num_classes - 1`` in older files."""
     names = data.get("classes", [str(i) for i in range(data["num_classes"])])
-    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        raise CheckpointError(f"{path}: 'classes' should be a list of names, got {names!r}")
+    if (
+        not isinstance(names, list)
+        or not all(isinstance(name, str) and name for name in names)
+        or len(set(names)) != len(names)
+    ):
+        raise CheckpointError(
+            f"{path}: 'classes' should be a list of distinct names, got {names!r:.200}"
+        )
     if len(names) != data["num_classes"]:
         raise CheckpointError(
             f"{path}: 'classes' names {len(names)} classes but 'num_classes' is "
@@ -298,11 +306,17 @@ def _check_meaning(config: RunConfig) -> None:
     side = height - 2 * prep.pad  # the dataset's images, before padding
     if prep.centre not in CENTRES:
         raise JuanjiError(f"centre should be one of {', '.join(CENTRES)}, got {prep.centre!r}")
-    box = prep.box
-    if not isinstance(box, int) or isinstance(box, bool) or not 1 <= box <= side:
-        raise JuanjiError(f"box should be an integer from 1 to the image side {side}, got {box!r}")
-    if not all(s > 0 for s in prep.std):
-        raise JuanjiError(f"std should be positive, got {list(prep.std)}")
+    box, smallest = prep.box, side // 2
+    if not isinstance(box, int) or isinstance(box, bool) or not smallest <= box <= side:
+        raise JuanjiError(
+            f"box should be an integer from {smallest} to the image side {side} (the object "
+            f"fills at least half the field in every dataset here), got {box!r}"
+        )
+    if not all(0 <= m <= 1 for m in prep.mean) or not all(0 < s <= 1 for s in prep.std):
+        raise JuanjiError(
+            f"mean should lie in [0, 1] and std in (0, 1] (statistics of pixels in [0, 1]), "
+            f"got mean {list(prep.mean)} and std {list(prep.std)}"
+        )
     if hyper.shift >= side:
         raise JuanjiError(
             f"shift must be smaller than the {side}-pixel images, got {hyper.shift} (a shift as "
