@@ -10,6 +10,7 @@ import pytest
 from tests.compat import (
     programs_architectures,
     programs_d2l,
+    programs_imaging,
     programs_modern,
     programs_scripts,
     programs_surface,
@@ -53,6 +54,7 @@ PROGRAMS = [
     *_programs(programs_modern),
     *_programs(programs_tutorials),
     *_programs(programs_architectures),
+    *_programs(programs_imaging),
 ]
 assert set(PENDING) <= {p.__name__ for p in PROGRAMS}, "every pending reason names a program"
 
