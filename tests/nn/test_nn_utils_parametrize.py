@@ -193,3 +193,45 @@ def test_skip_init_and_memory_format():
         skip_init(nn.ReLU)
     conv = nn.Conv2d(1, 2, 3)
     assert nn.utils.convert_conv2d_weight_memory_format(conv, None) is conv
+
+
+@pytest.mark.parametrize(
+    ("shape", "orthogonal_map"),
+    [
+        ((4, 4), None),
+        ((5, 3), None),
+        ((3, 5), None),
+        ((4, 4), "householder"),
+        ((5, 3), "matrix_exp"),
+    ],
+)
+def test_parametrizations_orthogonal_matches_torch(rng, shape, orthogonal_map):
+    ours, theirs = _pair(rng, shape=shape)
+    parametrizations.orthogonal(ours, orthogonal_map=orthogonal_map)
+    torch.nn.utils.parametrizations.orthogonal(theirs, orthogonal_map=orthogonal_map)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours_base = ours.parametrizations.weight[0].base
+    theirs_base = theirs.parametrizations.weight[0].base
+    if shape[0] == shape[1]:  # no random completion: the same base
+        np.testing.assert_allclose(ours_base.numpy(), theirs_base.numpy(), atol=1e-12)
+    ours_base.copy_(juanji.tensor(theirs_base.numpy()))
+    # move away from the starting point -I; the diagonal only holds signs (no gradient)
+    step = rng.standard_normal(shape) * 0.3
+    np.fill_diagonal(step, 0.0)
+    with torch.no_grad():
+        theirs.parametrizations.weight.original.add_(torch.tensor(step))
+    original = ours.parametrizations.weight.original
+    original.data = original.detach() + juanji.tensor(step)
+    _grads_match(ours, theirs, rng, ["parametrizations.weight.original", "bias"])
+    w = ours.weight.detach().numpy()
+    gram = w @ w.T if shape[0] <= shape[1] else w.T @ w
+    np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-10)
+
+
+def test_parametrizations_orthogonal_errors():
+    with pytest.raises(ValueError, match="Expected a matrix or batch of matrices"):
+        parametrizations.orthogonal(nn.Linear(3, 3), "bias")
+    with pytest.raises(ValueError, match="orthogonal_map has to be one of"):
+        parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="qr")
+    with pytest.raises(NotImplementedError, match="cayley"):
+        parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="cayley")
