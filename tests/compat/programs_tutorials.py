@@ -325,34 +325,61 @@ def transfer_learning_frozen_resnet18(torch):
 
 
 def cifar100_model_zoo_loop(torch):
-    """A CIFAR-100 zoo script: several torchvision builders, weights=None, num_classes=100."""
-    nn = torch.nn
+    """weiaicunzai/pytorch-cifar100's train.py over several torchvision builders (weights=None,
+    num_classes=100): its WarmUpLR subclass of _LRScheduler stepped per batch in the warm-up
+    epoch, MultiStepLR after it, and eval_training's loss and accuracy."""
+    nn, optim = torch.nn, torch.optim
+    _LRScheduler = torch.optim.lr_scheduler._LRScheduler
     models = torchvision(torch).models
-    names = ["resnet18", "mobilenet_v2", "squeezenet1_1"]
-    images = torch.tensor(data((4, 3, 32, 32)))
-    targets = torch.tensor(labels(4, 100))
-    results = {}
-    for name in names:
+
+    class WarmUpLR(_LRScheduler):
+        def __init__(self, optimizer, total_iters, last_epoch=-1):
+            self.total_iters = total_iters
+            super().__init__(optimizer, last_epoch)
+
+        def get_lr(self):
+            return [base_lr * self.last_epoch / (self.total_iters + 1e-8)
+                    for base_lr in self.base_lrs]  # fmt: skip
+
+    training_loader = [(torch.tensor(data((4, 3, 32, 32), seed=s)),
+                        torch.tensor(labels(4, 100, seed=s))) for s in range(1)]  # fmt: skip
+    test_loader = training_loader[:1]
+    warm, milestones, results = 1, [60, 120, 160], {}
+    for name in ["resnet18", "mobilenet_v2", "squeezenet1_1"]:
         net = models.__dict__[name](weights=None, num_classes=100)
         fill_parameters(torch, net, scale=0.05)
-        loss_function = nn.CrossEntropyLoss()
-        optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
-        warmup = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[60, 120], gamma=0.2)
-        net.train()
         for m in net.modules():  # dropout off so both libraries draw nothing at random
             if isinstance(m, nn.Dropout):
-                m.eval()
-        optimizer.zero_grad()
-        outputs = net(images)
-        loss = loss_function(outputs, targets)
-        loss.backward()
-        optimizer.step()
-        warmup.step()
-        n_params = sum(p.numel() for p in net.parameters() if p.requires_grad)
-        net.eval()
-        with torch.no_grad():
-            logits = net(images)
-        results[name] = [loss.item(), n_params, logits[:, :5]]
+                m.p = 0.0
+        loss_function = nn.CrossEntropyLoss()
+        optimizer = optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+        train_scheduler = optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=0.2)
+        iter_per_epoch = len(training_loader)
+        warmup_scheduler = WarmUpLR(optimizer, iter_per_epoch * warm)
+        history = []
+        for epoch in range(1, 3):
+            if epoch > warm:
+                train_scheduler.step(epoch)
+            net.train()
+            for _batch_index, (images, targets) in enumerate(training_loader):
+                optimizer.zero_grad()
+                outputs = net(images)
+                loss = loss_function(outputs, targets)
+                loss.backward()
+                optimizer.step()
+                history.append([loss.item(), optimizer.param_groups[0]["lr"]])
+                if epoch <= warm:
+                    warmup_scheduler.step()
+            net.eval()
+            test_loss, correct = 0.0, 0.0
+            with torch.no_grad():
+                for images, targets in test_loader:
+                    outputs = net(images)
+                    test_loss += loss_function(outputs, targets).item()
+                    _, preds = outputs.max(1)
+                    correct += preds.eq(targets).sum()
+            history.append([test_loss / 4, correct.float() / 4])
+        results[name] = history
     return results
 
 

@@ -2,6 +2,9 @@
 
 ``pytest tests/compat`` ends with a line "compat: N programs run / M collected" (conftest.py).
 Programs waiting for another branch are strict xfails whose reason names what they need.
+A program that imports torchvision takes it from ``harness.torchvision(torch)``: torchvision
+itself under PyTorch, juanji's counterparts (``juanji.models``, ``juanji.data.transforms``,
+``juanji.data``) under juanji.
 """
 
 from __future__ import annotations
