@@ -701,3 +701,43 @@ def transfer_learning_imagefolder_pipeline(torch):
         epoch_acc = running_corrects.double() / dataset_sizes["val"]
         sample, target = image_datasets["val"][1]
     return class_names, dataset_sizes, train_view, epoch_loss, epoch_acc, sample, target
+
+
+def seed_everything_reproducibility(torch):
+    """The seed_everything block at the top of most training scripts (Python, NumPy, torch,
+    CUDA, cuDNN flags, deterministic algorithms), then the same short run twice."""
+    import random
+
+    nn = torch.nn
+
+    def seed_everything(seed=42):
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        torch.cuda.manual_seed(seed)
+        torch.cuda.manual_seed_all(seed)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.use_deterministic_algorithms(True)
+
+    def run():
+        seed_everything(42)
+        model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 3))
+        fill_parameters(torch, model)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        x = torch.tensor(data((2, 1, 6, 6), seed=random.randint(0, 99)))
+        losses = []
+        for _ in range(2):
+            optimizer.zero_grad()
+            loss = model(x).pow(2).mean()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses, np.random.randint(0, 1000)
+
+    try:
+        first, second = run(), run()
+        return first, second, first == second, torch.backends.cudnn.deterministic
+    finally:
+        torch.use_deterministic_algorithms(False)
+        torch.backends.cudnn.deterministic = False

@@ -45,6 +45,7 @@ PENDING: dict[str, str] = {
     "grad_cam_with_hooks": "nn.Module.register_full_backward_hook",
     "grad_cam_tensor_hook": "Tensor.register_hook (pytorch-grad-cam hooks the layer's output)",
     "grad_cam_retain_grad": "Tensor.gather / torch.gather",
+    "seed_everything_reproducibility": "juanji.use_deterministic_algorithms",
     "gan_samples_make_grid_save_image": "no juanji counterpart of torchvision.utils (make_grid, "
     "save_image); harness.torchvision maps it once one exists",
     "neural_style_lbfgs": "juanji.set_default_device (the tutorial's first line)",
