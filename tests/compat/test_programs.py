@@ -42,7 +42,6 @@ PENDING: dict[str, str] = {
     "unet_milesial_segmentation": "juanji.channels_last and Module.to / Tensor.to "
     "(memory_format=...); then optim.RMSprop(foreach=True)",
     "unet_aladdin_persson_amp": "juanji.cuda.amp (GradScaler, autocast: disabled without CUDA)",
-    "grad_cam_with_hooks": "nn.Module.register_full_backward_hook",
     "grad_cam_tensor_hook": "Tensor.register_hook (pytorch-grad-cam hooks the layer's output)",
     "grad_cam_retain_grad": "Tensor.gather / torch.gather",
     "seed_everything_reproducibility": "juanji.use_deterministic_algorithms",

@@ -22,7 +22,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 from juanji import _dtype
+from juanji.autograd.grad_mode import is_grad_enabled
 from juanji.backend import to_device
+from juanji.nn._backward_hooks import BackwardHookState
 from juanji.nn.parameter import Parameter, is_lazy
 from juanji.tensor._args import parse_to
 from juanji.tensor.tensor import Tensor
@@ -120,12 +122,18 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+        backward = self.__dict__.get("_backward_hooks") or {}
+        backward_pre = self.__dict__.get("_backward_pre_hooks") or {}
+        state = None
+        if (backward or backward_pre) and is_grad_enabled():
+            state = BackwardHookState(self, list(backward.values()), list(backward_pre.values()))
+            args = state.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:
                 output = result
-        return output
+        return output if state is None else state.wrap_output(output)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -558,6 +566,32 @@ class Module:
             [(5, 2)]
         """
         return _add_hook(self._forward_hooks, hook, prepend)
+
+    def register_full_backward_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the input gradients are known.
+
+        ``grad_input`` and ``grad_output`` are tuples (one entry per Tensor positional input
+        and per output; None where there is no gradient); a non-None result replaces
+        ``grad_input``. See ``juanji.nn._backward_hooks``.
+
+        Example:
+            >>> import juanji
+            >>> from juanji import nn
+            >>> layer, seen = nn.Linear(3, 2), []
+            >>> _ = layer.register_full_backward_hook(lambda m, gi, go: seen.append(go[0].shape))
+            >>> layer(juanji.ones(4, 3)).sum().backward()
+            >>> seen
+            [(4, 2)]
+        """
+        return _add_hook(self.__dict__.setdefault("_backward_hooks", {}), hook, prepend)
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` before the module's backward; non-None replaces it."""
+        return _add_hook(self.__dict__.setdefault("_backward_pre_hooks", {}), hook, prepend)
 
     # ------------------------------------------------------------------ printing
     def _get_name(self) -> str:
