@@ -393,6 +393,9 @@ DAMAGED_STATE = {
     "nesterov a number": _set("optimizer", "param_groups", 0, "nesterov", value=1),
     "params reordered": _set("optimizer", "param_groups", 0, "params", value=[1, 0, *range(2, 10)]),
     "params too few": _set("optimizer", "param_groups", 0, "params", value=[0]),
+    "maximize flipped": _set("optimizer", "param_groups", 0, "maximize", value=True),
+    "weight decay other": _set("optimizer", "param_groups", 0, "weight_decay", value=0.5),
+    "step count off": _set("scheduler", "_step_count", value=10**9),
     "scheduler missing": _drop("scheduler"),
     "scheduler a list": _set("scheduler", value=[1]),
     "total_steps other": _set("scheduler", "total_steps", value=10**9),
@@ -427,6 +430,10 @@ DAMAGED_METRICS = {
     "speed missing": _drop("epochs", 0, "images_per_second"),
     "seconds text": _set("train_seconds", value="12 s"),
     "seconds negative": _set("train_seconds", value=-1),
+    "epoch number other": _set("epochs", 0, "epoch", value=2**130),
+    "speed zero": _set("epochs", 0, "images_per_second", value=0),
+    "accuracy over 1": _set("epochs", 0, "train_accuracy", value=1.5),
+    "loss beyond float": _set("epochs", 0, "train_loss", value=10**400),
 }
 
 

@@ -247,7 +247,7 @@ class _Session:
             fresh["groups"] = self.optimizer.state_dict()["param_groups"]
         try:
             _same_layout(fresh, saved, "state")
-            _same_schedule(fresh["scheduler"], saved["scheduler"])
+            _same_schedule(fresh, saved)
             step, expected = saved["scheduler"]["last_epoch"], state.epoch * steps_per_epoch
             if step != expected:
                 raise ValueError(
@@ -379,7 +379,7 @@ def _resume_state(run: Path) -> checkpoint.ResumeState:
         state.metrics["epochs"] = _checked_history(state.metrics, state.epoch)
         state.metrics.setdefault("train_seconds", 0.0)
         return state
-    except (AttributeError, KeyError, TypeError, ValueError) as error:
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as error:
         raise CheckpointError(
             f"{run}: the last checkpoint's state.json or metrics.json is damaged "
             f"({type(error).__name__}: "
@@ -416,17 +416,29 @@ def _same_layout(fresh: Any, saved: Any, where: str) -> None:
 
 
 # The entries of a scheduler's state that change as it steps; the others follow from the config.
-_SCHEDULE_POSITION = ("last_epoch", "_step_count", "_last_lr", "_is_initial")
+# The same for an optimiser's groups: what the schedule sets at each step.
+_SCHEDULE_POSITION = ("last_epoch", "_step_count", "_last_lr")
+_GROUP_POSITION = ("lr", "momentum", "betas")
+
+
+def _same_settings(fresh: dict[str, Any], saved: dict[str, Any], moving: tuple, what: str) -> None:
+    """Raise ValueError unless ``saved`` holds ``fresh``'s values but for the ``moving`` keys."""
+    for key, value in fresh.items():
+        if key not in moving and json.loads(json.dumps(value)) != saved[key]:
+            raise ValueError(
+                f"the saved {what}'s {key} is {saved[key]!r:.200}, but the config's is "
+                f"{value!r:.200} (was config.json changed after the run started?)"
+            )
 
 
 def _same_schedule(fresh: dict[str, Any], saved: dict[str, Any]) -> None:
-    """Raise ValueError unless ``saved`` is ``fresh``'s schedule (at any position)."""
-    for key, value in fresh.items():
-        if key not in _SCHEDULE_POSITION and json.loads(json.dumps(value)) != saved[key]:
-            raise ValueError(
-                f"the saved schedule's {key} is {saved[key]!r:.200}, but the config's is "
-                f"{value!r:.200} (was config.json changed after the run started?)"
-            )
+    """Raise ValueError unless ``saved`` is ``fresh``'s schedule and optimiser (at any step)."""
+    _same_settings(fresh["scheduler"], saved["scheduler"], _SCHEDULE_POSITION, "schedule")
+    for group, saved_group in zip(fresh.get("groups", []), saved.get("groups", []), strict=True):
+        _same_settings(group, saved_group, _GROUP_POSITION, "optimizer")
+    steps = saved["scheduler"]["last_epoch"], saved["scheduler"]["_step_count"]
+    if steps[1] != steps[0] + 1:
+        raise ValueError(f"the schedule's step count {steps[1]} is not its step {steps[0]} + 1")
 
 
 def _checked_history(metrics: Mapping[str, Any], epochs: int) -> list[dict[str, Any]]:
@@ -434,18 +446,28 @@ def _checked_history(metrics: Mapping[str, Any], epochs: int) -> list[dict[str, 
     rows = metrics.get("epochs", [])
     if not isinstance(rows, list) or len(rows) < epochs:
         raise ValueError(f"metrics 'epochs' should list {epochs} epochs, got {rows!r:.200}")
-    names = list(EpochStats.__dataclass_fields__)
-    for row in rows[:epochs]:
-        if not isinstance(row, dict) or set(row) != set(names) or not all(
-            isinstance(row[n], (int, float)) and not isinstance(row[n], bool)
-            or n.startswith("test") and row[n] is None
-            for n in names
-        ):
-            raise ValueError(f"metrics row {row!r:.200} is not an epoch's row")
+    for epoch, row in enumerate(rows[:epochs], 1):
+        if not _epoch_row(row, epoch):
+            raise ValueError(f"metrics row {row!r:.200} is not the row of epoch {epoch}")
     seconds = metrics.get("train_seconds", 0.0)
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not seconds >= 0:
         raise ValueError(f"train_seconds should be a number, got {metrics['train_seconds']!r}")
     return list(rows[:epochs])
+
+
+def _epoch_row(row: Any, epoch: int) -> bool:
+    """Whether ``row`` is ``asdict(EpochStats)`` of epoch ``epoch``: finite numbers in range."""
+    names = set(EpochStats.__dataclass_fields__)
+    if not isinstance(row, dict) or set(row) != names or row["epoch"] != epoch:
+        return False
+    values = {n: v for n, v in row.items() if not (n.startswith("test") and v is None)}
+    if not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+        for v in values.values()
+    ):
+        return False
+    fractions = [values.get(n, 0) for n in ("train_accuracy", "test_accuracy")]
+    return all(f <= 1 for f in fractions) and row["images_per_second"] > 0
 
 
 def _diverged(error: DivergenceError, run: Path, lr: float) -> DivergenceError:
