@@ -33,6 +33,13 @@ def _loader(n=64, batch_size=32):
 
 
 # ---------------------------------------------------------------------- loops
+def test_evaluate_refuses_scores_of_another_width_than_the_classes():
+    model = juanji.nn.Sequential(juanji.nn.Flatten(), juanji.nn.Linear(784, 12))
+    with pytest.raises(ValueError, match=r"scores of shape \[32, 12\], not \(N, 10\)"):
+        training.evaluate(model, _loader(n=64), num_classes=10)  # 11 and 12 would be lost
+    assert training.evaluate(model, _loader(n=64)).confusion.shape == (12, 12)
+
+
 def test_evaluate_counts_and_restores_the_mode():
     model = juanji.nn.Sequential(juanji.nn.Flatten(), juanji.nn.Linear(784, 10))
     model.train()

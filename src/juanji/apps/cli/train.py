@@ -364,8 +364,11 @@ def run_eval(args: argparse.Namespace) -> int:
         config, root=args.data_dir, download=not args.no_download, test_only=True
     )
     tested = training.for_testing(model, config)  # with the run's test-time flips
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        result = training.evaluate(tested, test_loader, num_classes=config.num_classes)
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = training.evaluate(tested, test_loader, num_classes=config.num_classes)
+    except ValueError as error:  # scores of another width than the classes
+        raise JuanjiError(f"{args.run_dir}: {error}") from None
     if not np.isfinite(result.loss):  # finite weights whose products overflow float32
         raise training.non_finite_outputs(model, args.run_dir)
     correct = int(np.trace(result.confusion))

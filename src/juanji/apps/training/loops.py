@@ -250,6 +250,9 @@ def evaluate(
     Returns:
         An ``Evaluation``.
 
+    Raises:
+        ValueError: the scores are not (N, num_classes), or the loader yields no batch.
+
     Example:
         >>> import numpy as np, juanji
         >>> from juanji.data import DataLoader, TensorDataset
@@ -274,6 +277,11 @@ def evaluate(
                 n = targets.shape[0]
                 loss_sum += float(loss_fn(scores, targets)) * n
                 k = num_classes or scores.shape[1]
+                if scores.ndim != 2 or scores.shape[1] != k:
+                    raise ValueError(
+                        f"evaluate: the model gives scores of shape {list(scores.shape)}, not "
+                        f"(N, {k}) for num_classes={k}"
+                    )
                 truth = targets.numpy().astype(np.int64)
                 predicted = scores.argmax(1).numpy().astype(np.int64)
                 counts = np.bincount(truth * k + predicted, minlength=k * k).reshape(k, k)
