@@ -11,6 +11,7 @@ around the layers is the authors'.
 
 from __future__ import annotations
 
+import numpy as np
 from tests.compat.harness import data, fill_parameters, labels, torchvision
 
 
@@ -380,3 +381,86 @@ def conv_autoencoder(torch):
         optimizer.step()
         outputs.append((epoch, loss.item()))
     return outputs, model.encoder(img).shape, recon[0, 0, :4, :4]
+
+
+def pytorch_gan_variable_float_tensor(torch):
+    """eriklindernoren/PyTorch-GAN's gan.py: ``Tensor = torch.cuda.FloatTensor if cuda else
+    torch.FloatTensor``, Variable, BatchNorm1d(out, 0.8), BCELoss, NumPy noise, MNIST through
+    Resize + ToTensor + Normalize([0.5], [0.5])."""
+    from PIL import Image
+
+    nn, transforms = torch.nn, torchvision(torch).transforms
+    Variable = torch.autograd.Variable
+    latent_dim, img_size, channels = 8, 8, 1
+    img_shape = (channels, img_size, img_size)
+    cuda = True if torch.cuda.is_available() else False  # noqa: SIM210 - the authors
+
+    class Generator(nn.Module):
+        def __init__(self):
+            super().__init__()
+
+            def block(in_feat, out_feat, normalize=True):
+                layers = [nn.Linear(in_feat, out_feat)]
+                if normalize:
+                    layers.append(nn.BatchNorm1d(out_feat, 0.8))
+                layers.append(nn.LeakyReLU(0.2, inplace=True))
+                return layers
+
+            self.model = nn.Sequential(
+                *block(latent_dim, 16, normalize=False),
+                *block(16, 32),
+                nn.Linear(32, int(np.prod(img_shape))),
+                nn.Tanh(),
+            )
+
+        def forward(self, z):
+            img = self.model(z)
+            return img.view(img.size(0), *img_shape)
+
+    class Discriminator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = nn.Sequential(
+                nn.Linear(int(np.prod(img_shape)), 16), nn.LeakyReLU(0.2, inplace=True),
+                nn.Linear(16, 1), nn.Sigmoid(),
+            )  # fmt: skip
+
+        def forward(self, img):
+            img_flat = img.view(img.size(0), -1)
+            return self.model(img_flat)
+
+    adversarial_loss = torch.nn.BCELoss()
+    generator, discriminator = Generator(), Discriminator()
+    fill_parameters(torch, generator, seed=1)
+    fill_parameters(torch, discriminator, seed=2)
+    if cuda:
+        generator.cuda()
+        discriminator.cuda()
+    transform = transforms.Compose(
+        [transforms.Resize(img_size), transforms.ToTensor(), transforms.Normalize([0.5], [0.5])]
+    )
+    digits = np.random.default_rng(9).integers(0, 256, (4, 28, 28)).astype(np.uint8)
+    imgs = torch.stack([transform(Image.fromarray(digit)) for digit in digits])
+    optimizer_G = torch.optim.Adam(generator.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    optimizer_D = torch.optim.Adam(discriminator.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor
+    np.random.seed(0)
+    history = []
+    for _i in range(2):
+        valid = Variable(Tensor(imgs.size(0), 1).fill_(1.0), requires_grad=False)
+        fake = Variable(Tensor(imgs.size(0), 1).fill_(0.0), requires_grad=False)
+        real_imgs = Variable(imgs.type(Tensor))
+        optimizer_G.zero_grad()
+        z = Variable(Tensor(np.random.normal(0, 1, (imgs.shape[0], latent_dim))))
+        gen_imgs = generator(z)
+        g_loss = adversarial_loss(discriminator(gen_imgs), valid)
+        g_loss.backward()
+        optimizer_G.step()
+        optimizer_D.zero_grad()
+        real_loss = adversarial_loss(discriminator(real_imgs), valid)
+        fake_loss = adversarial_loss(discriminator(gen_imgs.detach()), fake)
+        d_loss = (real_loss + fake_loss) / 2
+        d_loss.backward()
+        optimizer_D.step()
+        history.append([d_loss.item(), g_loss.item()])
+    return history, gen_imgs.data[:2], real_imgs[0, 0, :3]
