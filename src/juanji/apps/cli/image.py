@@ -45,7 +45,8 @@ def _add_filter(subparsers: Any) -> None:
             "Convolve a picture with a hand-made kernel (conv2d, each colour channel on its own) "
             "and draw the input and the output side by side (--raw: write the output pixels "
             "alone). Edge kernels (weights summing to 0) give signed outputs, drawn with 0 as "
-            "mid grey and shown on the picture's luma. Kernels: " + ", ".join(list_kernels()) + "."
+            "mid grey and shown on the picture's luma. Pictures of up to 25 megapixels, and up "
+            "to 10**10 multiply-adds a run. Kernels: " + ", ".join(list_kernels()) + "."
         ),
     )
     parser.add_argument(

@@ -49,8 +49,9 @@ def register(subparsers: Any) -> None:
     predict = subparsers.add_parser(
         "predict",
         help="classify image files with a trained run",
-        description="Classify PNG/JPEG images of any size, dark-on-light or light-on-dark: "
-        "each is centred and scaled as MNIST digits are. Prints PATH<TAB>LABEL<TAB>PROBABILITY.",
+        description="Classify PNG/JPEG images of up to 25 megapixels, dark-on-light or "
+        "light-on-dark: each is centred and scaled as MNIST digits are. Prints "
+        "PATH<TAB>LABEL<TAB>PROBABILITY.",
     )
     predict.add_argument("run_dir", metavar="RUN_DIR",
                          help="a run directory, an .onnx file, or a .pt state_dict (--model)")
