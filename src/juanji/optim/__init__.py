@@ -5,6 +5,12 @@
 and ``LBFGS`` update parameters in place from their ``.grad``; ``lr_scheduler`` changes
 ``group['lr']`` between steps; ``swa_utils`` averages weights (SWA, EMA).
 
+Each optimiser takes PyTorch's implementation switches where PyTorch has them (``foreach``,
+``fused``, ``capturable``, ``differentiable``), in PyTorch's positions. juanji has one
+implementation, so ``foreach`` and ``fused`` change nothing and are not kept in the groups
+(``fused`` with ``foreach`` raises, as in PyTorch); ``capturable=True`` (CUDA graphs) and
+``differentiable=True`` (gradients through the update) raise at construction.
+
 Example:
     >>> import juanji
     >>> w = juanji.tensor([3.0], requires_grad=True)

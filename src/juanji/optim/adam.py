@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from juanji.backend import xp_of
-from juanji.optim.optimizer import Optimizer, _check_range
+from juanji.optim.optimizer import Optimizer, _check_range, _check_switches
 from juanji.tensor.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -68,9 +68,20 @@ class Adam(Optimizer):
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
+        _check_switches(
+            type(self).__name__,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+        )
         defaults = {
             "lr": lr,
             "betas": _pair(betas, type(self).__name__),
@@ -175,6 +186,10 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(
             params,
@@ -183,7 +198,11 @@ class AdamW(Adam):
             eps,
             weight_decay,
             amsgrad,
+            foreach=foreach,
             maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
             decoupled_weight_decay=True,
         )
 

@@ -15,7 +15,7 @@ from juanji._dtype import float64, get_default_dtype
 from juanji.backend import xp_of
 from juanji.optim.adam import Adam, _lerp_
 from juanji.optim.adaptive import _addcdiv_, _decayed_gradient, _squared_average_, _zero_state
-from juanji.optim.optimizer import Optimizer, _check_range
+from juanji.optim.optimizer import Optimizer, _check_range, _check_switches
 from juanji.tensor.tensor import Tensor
 
 __all__ = ["Adamax", "NAdam", "RAdam"]
@@ -74,11 +74,22 @@ class Adamax(_AdamLike):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
     ) -> None:
+        _check_switches(
+            "Adamax", foreach=foreach, differentiable=differentiable, capturable=capturable
+        )
         super().__init__(
-            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            maximize=maximize,
         )
 
     def _update_group(self, group: dict[str, Any]) -> None:
@@ -143,8 +154,14 @@ class NAdam(_AdamLike):
         momentum_decay: float = 4e-3,
         decoupled_weight_decay: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
     ) -> None:
+        _check_switches(
+            "NAdam", foreach=foreach, capturable=capturable, differentiable=differentiable
+        )
         super().__init__(
             params,
             lr=lr,
@@ -238,8 +255,14 @@ class RAdam(_AdamLike):
         weight_decay: float = 0,
         decoupled_weight_decay: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
     ) -> None:
+        _check_switches(
+            "RAdam", foreach=foreach, capturable=capturable, differentiable=differentiable
+        )
         super().__init__(
             params,
             lr=lr,

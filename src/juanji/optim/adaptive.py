@@ -12,7 +12,7 @@ from typing import Any
 
 from juanji.backend import xp_of
 from juanji.optim.adam import _lerp_
-from juanji.optim.optimizer import Optimizer, _check_range
+from juanji.optim.optimizer import Optimizer, _check_range, _check_switches
 from juanji.tensor.tensor import Tensor
 
 __all__ = ["Adadelta", "Adagrad", "RMSprop"]
@@ -95,9 +95,15 @@ class Adadelta(Optimizer):
         rho: float = 0.9,
         eps: float = 1e-6,
         weight_decay: float = 0,
+        foreach: bool | None = None,
         *,
+        capturable: bool = False,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
+        _check_switches(
+            "Adadelta", foreach=foreach, capturable=capturable, differentiable=differentiable
+        )
         defaults = {
             "lr": lr,
             "rho": rho,
@@ -172,9 +178,13 @@ class Adagrad(Optimizer):
         weight_decay: float = 0,
         initial_accumulator_value: float = 0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        _check_switches("Adagrad", foreach=foreach, differentiable=differentiable, fused=fused)
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,
@@ -246,8 +256,9 @@ class RMSprop(Optimizer):
         weight_decay: L2 penalty coefficient, >= 0. Default 0.
         momentum: momentum factor, >= 0. Default 0.
         centered: normalise by the estimated variance. Default False.
-        maximize: climb the objective instead of descending. Default False (keyword-only here;
-            PyTorch places it after ``capturable`` and ``foreach``, which juanji has not).
+        capturable, foreach: PyTorch's implementation switches (see ``juanji.optim``).
+        maximize: climb the objective instead of descending. Default False.
+        differentiable: see ``juanji.optim``; must stay False.
 
     Example:
         >>> import juanji
@@ -268,9 +279,14 @@ class RMSprop(Optimizer):
         weight_decay: float = 0,
         momentum: float = 0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
+        _check_switches(
+            "RMSprop", capturable=capturable, foreach=foreach, differentiable=differentiable
+        )
         defaults = {
             "lr": lr,
             "alpha": alpha,

@@ -359,6 +359,36 @@ def _load_value(param: Tensor, key: str, value: Any, where: str) -> Any:
     return Tensor(array)
 
 
+def _check_switches(owner: str, **switches: Any) -> None:
+    """Check PyTorch's implementation switches, which juanji accepts without keeping them.
+
+    The switches are ``foreach``, ``fused``, ``capturable`` and ``differentiable``. juanji has
+    one implementation, in place and outside autograd, so ``foreach`` and ``fused`` change
+    nothing and are not kept in the groups (a group's keys are the options that shape the
+    update; runs saved before the switches were accepted keep resuming); ``capturable=True``
+    (CUDA graphs, which PyTorch refuses at ``step()`` for CPU tensors) and
+    ``differentiable=True`` (gradients through the update, which PyTorch refuses for leaf
+    parameters) raise.
+
+    Raises:
+        RuntimeError: ``fused`` and ``foreach`` both True (PyTorch's error).
+        ValueError: ``capturable=True``.
+        NotImplementedError: ``differentiable=True``.
+    """
+    if switches.get("fused") and switches.get("foreach"):
+        raise RuntimeError(f"{owner}: `fused` and `foreach` cannot be `True` together.")
+    if switches.get("capturable"):
+        raise ValueError(
+            f"{owner}: capturable=True is for CUDA graphs, which juanji does not have (PyTorch "
+            "accepts it only for GPU parameters); leave capturable=False"
+        )
+    if switches.get("differentiable"):
+        raise NotImplementedError(
+            f"{owner}: differentiable=True is not supported: juanji's optimisers update the "
+            "parameters in place, outside autograd; leave differentiable=False"
+        )
+
+
 def _check_range(
     owner: str,
     what: str,

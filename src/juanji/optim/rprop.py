@@ -16,7 +16,7 @@ import numpy as np
 from juanji._dtype import float64, get_default_dtype
 from juanji.backend import xp_of
 from juanji.optim.adaptive import _decayed_gradient
-from juanji.optim.optimizer import Optimizer, _check_range
+from juanji.optim.optimizer import Optimizer, _check_range, _check_switches
 from juanji.tensor.tensor import Tensor
 
 __all__ = ["Rprop", "ASGD"]
@@ -69,8 +69,14 @@ class Rprop(Optimizer):
         etas: tuple[float, float] = (0.5, 1.2),
         step_sizes: tuple[float, float] = (1e-6, 50),
         *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
+        _check_switches(
+            "Rprop", capturable=capturable, foreach=foreach, differentiable=differentiable
+        )
         defaults = {"lr": lr, "etas": etas, "step_sizes": step_sizes, "maximize": maximize}
         super().__init__(params, defaults)
 
@@ -158,9 +164,14 @@ class ASGD(Optimizer):
         alpha: float = 0.75,
         t0: float = 1e6,
         weight_decay: float = 0,
-        *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
     ) -> None:
+        _check_switches(
+            "ASGD", foreach=foreach, differentiable=differentiable, capturable=capturable
+        )
         defaults = {
             "lr": lr,
             "lambd": lambd,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from juanji.backend import xp_of
-from juanji.optim.optimizer import Optimizer, _check_range
+from juanji.optim.optimizer import Optimizer, _check_range, _check_switches
 from juanji.tensor.tensor import Tensor
 
 __all__ = ["SGD"]
@@ -65,7 +65,11 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        _check_switches("SGD", foreach=foreach, differentiable=differentiable, fused=fused)
         defaults = {
             "lr": lr,
             "momentum": momentum,
