@@ -1,9 +1,10 @@
 """Issue 28's public programs, architecture side: a spatial transformer, Grad-CAM three ways,
-a 1-D speech CNN, a 3-D ResNet and a convolutional autoencoder.
+a 1-D speech CNN, a 3-D ResNet, a convolutional autoencoder, PyTorch-GAN's MLP GAN and Kim's
+sentence CNN over word embeddings.
 
 Each follows its best-known public version (the official tutorials, pytorch-grad-cam,
-kenshohara's 3-D ResNets) with the channel counts shrunk so a step takes milliseconds; the code
-around the layers is the authors'.
+kenshohara's 3-D ResNets, eriklindernoren/PyTorch-GAN, Shawn1993's text CNN) with the sizes
+shrunk so a step takes milliseconds; the code around the layers is the authors'.
 """
 
 # The authors' names are kept: ``input`` arguments.
@@ -464,3 +465,57 @@ def pytorch_gan_variable_float_tensor(torch):
         optimizer_D.step()
         history.append([d_loss.item(), g_loss.item()])
     return history, gen_imgs.data[:2], real_imgs[0, 0, :3]
+
+
+def text_cnn_kim_embedding(torch):
+    """Kim's sentence CNN (Shawn1993/cnn-text-classification-pytorch): nn.Embedding, Conv2d over
+    (width, embedding) windows, max_pool1d over time, train() and eval()'s accuracy count."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class CNN_Text(nn.Module):  # noqa: N801 - the authors
+        def __init__(self, args):
+            super().__init__()
+            self.args = args
+            V, D, C = args.embed_num, args.embed_dim, args.class_num
+            Ci, Co, Ks = 1, args.kernel_num, args.kernel_sizes
+            self.embed = nn.Embedding(V, D, padding_idx=0)
+            self.convs1 = nn.ModuleList([nn.Conv2d(Ci, Co, (K, D)) for K in Ks])
+            self.dropout = nn.Dropout(args.dropout)
+            self.fc1 = nn.Linear(len(Ks) * Co, C)
+
+        def forward(self, x):
+            x = self.embed(x)  # (N, W, D)
+            if self.args.static:
+                x = torch.autograd.Variable(x)
+            x = x.unsqueeze(1)  # (N, Ci, W, D)
+            x = [F.relu(conv(x)).squeeze(3) for conv in self.convs1]  # [(N, Co, W), ...]
+            x = [F.max_pool1d(i, i.size(2)).squeeze(2) for i in x]  # [(N, Co), ...]
+            x = torch.cat(x, 1)
+            x = self.dropout(x)
+            return self.fc1(x)
+
+    class Args:  # argparse's namespace in the script
+        embed_num, embed_dim, class_num, kernel_num, kernel_sizes = 20, 6, 3, 4, [3, 4, 5]
+        dropout, static, lr, epochs = 0.0, False, 0.001, 2  # dropout 0: no random draws
+
+    args = Args()
+    model = CNN_Text(args)
+    fill_parameters(torch, model)
+    rng = np.random.default_rng(13)
+    batches = [(torch.tensor(rng.integers(0, 20, (4, 9))), torch.tensor(labels(4, 3, seed=s)))
+               for s in range(2)]  # fmt: skip
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    history = []
+    model.train()
+    for _epoch in range(1, args.epochs + 1):
+        for feature, target in batches:
+            optimizer.zero_grad()
+            logit = model(feature)
+            loss = F.cross_entropy(logit, target)
+            loss.backward()
+            optimizer.step()
+            corrects = (torch.max(logit, 1)[1].view(target.size()).data == target.data).sum()
+            accuracy = 100.0 * corrects / feature.shape[0]
+            history.append([loss.item(), accuracy.item()])
+    model.eval()
+    return history, model.embed.weight[0], model(batches[0][0])
