@@ -1,5 +1,7 @@
-"""Issue 28's public programs, training side: kuangliu's CIFAR script, the PyTorch quickstart,
-transfer learning, a CIFAR-100 zoo loop, knowledge distillation, a siamese net and FGSM.
+"""Issue 28's public programs, training side: kuangliu's CIFAR script, the PyTorch quickstart
+(two device lines), transfer learning (a frozen resnet18, the ImageFolder pipeline), a CIFAR-100
+zoo loop, knowledge distillation (soft targets, cosine on hidden representations), a siamese
+net, FGSM, make_grid/save_image and the seed_everything block.
 
 Each is written the way its authors write it (torchvision imported next to torch, datasets that
 hand out PIL images, the tutorial's loops); the data are small fakes built here.
