@@ -15,6 +15,7 @@ from tests.compat import (
     programs_d2l,
     programs_imaging,
     programs_modern,
+    programs_pipelines,
     programs_scripts,
     programs_surface,
     programs_tutorials,
@@ -58,6 +59,7 @@ PROGRAMS = [
     *_programs(programs_tutorials),
     *_programs(programs_architectures),
     *_programs(programs_imaging),
+    *_programs(programs_pipelines),
 ]
 assert set(PENDING) <= {p.__name__ for p in PROGRAMS}, "every pending reason names a program"
 
