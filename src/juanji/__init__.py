@@ -95,6 +95,10 @@ def __getattr__(name: str):  # noqa: ANN202
         import importlib
 
         return importlib.import_module(f"juanji.{name}")
+    if name in ("set_float32_matmul_precision", "get_float32_matmul_precision"):
+        from juanji import backends
+
+        return getattr(backends, name)
     if name in ("save", "load"):  # torch.save / torch.load, from the serialization layer
         from juanji import serialization
 

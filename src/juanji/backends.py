@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import sys
 import types
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -189,3 +190,40 @@ cudnn = _CudnnModule(f"{__name__}.cudnn", _CudnnModule.__doc__)
 mps = _MpsModule(f"{__name__}.mps", _MpsModule.__doc__)
 sys.modules.setdefault(cudnn.__name__, cudnn)
 sys.modules.setdefault(mps.__name__, mps)
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """PyTorch's precision switch: ``"highest"`` (default), ``"high"`` or ``"medium"``.
+
+    At ``"highest"`` the convolution's ``"auto"`` uses only algorithms whose float32 rounding
+    is im2col's, so results match PyTorch's to its tolerances; below it, auto may also pick
+    Winograd F(4x4, 3x3), about 10x that error and up to 1.7x faster on wide 3x3 layers
+    (``benchmarks/README.md``). A forced ``juanji.backends.conv.algorithm`` is used whatever
+    the precision. As in PyTorch, another string warns and changes nothing; a non-string is a
+    RuntimeError.
+
+    Example:
+        >>> import juanji
+        >>> juanji.set_float32_matmul_precision("high")
+        >>> juanji.get_float32_matmul_precision()
+        'high'
+        >>> juanji.set_float32_matmul_precision("highest")
+    """
+    if not isinstance(precision, str):
+        raise RuntimeError(
+            f"set_float32_matmul_precision expects a str, but got {type(precision).__name__}"
+        )
+    if precision not in registry.PRECISIONS:
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+            "set_float32_matmul_precision call has no effect.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return
+    registry.set_precision(precision)
+
+
+def get_float32_matmul_precision() -> str:
+    """The current float32 matmul precision (``set_float32_matmul_precision``)."""
+    return registry.get_precision()

@@ -178,6 +178,7 @@ def test_backends_compiled_is_the_python_setting(monkeypatch):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_auto_uses_the_default_table(monkeypatch, threads):
     monkeypatch.setattr(registry.selection, "get_num_threads", lambda: threads)
+    monkeypatch.setitem(registry._setting, "precision", "high")  # Winograd F(4x4) allowed
 
     def geometry(C_in, C_out, groups, kernel, stride=(1, 1), pads=((1, 1), (1, 1)), size=8):
         return registry.Geometry(
@@ -212,6 +213,7 @@ def test_benchmark_mode_times_once_per_key_and_keeps_the_winner(monkeypatch):
         return real(algorithm, *args)
 
     monkeypatch.setattr(registry.selection, "_seconds", counting)
+    monkeypatch.setitem(registry._setting, "precision", "high")  # every algorithm competes
     settings.reset_benchmark()
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 16, 6, 6)).astype(np.float32)
@@ -292,3 +294,36 @@ def test_gemm_saves_its_input_not_a_padded_copy_and_sees_inplace_writes():
     th.add_(1.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         ty.sum().backward()
+
+
+def test_auto_keeps_exact_algorithms_at_the_highest_precision(monkeypatch):
+    # PyTorch's default precision is "highest": auto then never trades accuracy for speed.
+    wide = registry.Geometry(2, 64, 64, 1, (32, 32), (3, 3), (1, 1), ((1, 1),) * 2, (1, 1), 4)
+    assert juanji.get_float32_matmul_precision() == "highest"
+    assert registry.choose(wide).exact
+    monkeypatch.setitem(registry._setting, "benchmark", True)
+    registry.selection.reset()
+    x, w = np.ones((4, 64, 32, 32), np.float32), np.ones((64, 64, 3, 3), np.float32)
+    try:
+        chosen = registry.choose(wide, lambda: ((x, w, None), (True, True, False)))
+        ((winner, times),) = registry.selection.results().values()
+        assert chosen.exact and winner == chosen.name and "winograd4" not in times
+    finally:
+        registry.selection.reset()
+
+
+def test_precision_switch_behaves_as_pytorchs():
+    try:
+        for value in ("high", "medium", "highest"):
+            juanji.set_float32_matmul_precision(value)
+            torch.set_float32_matmul_precision(value)
+            assert juanji.get_float32_matmul_precision() == torch.get_float32_matmul_precision()
+        for module in (juanji, torch):
+            with pytest.warns(UserWarning, match="has no effect"):
+                module.set_float32_matmul_precision("low")
+            assert module.get_float32_matmul_precision() == "highest"
+            with pytest.raises(RuntimeError, match="expects a str"):
+                module.set_float32_matmul_precision(3)
+    finally:
+        juanji.set_float32_matmul_precision("highest")
+        torch.set_float32_matmul_precision("highest")

@@ -87,10 +87,14 @@ class Algorithm:
     Attributes:
         name: the public name, as written in ``juanji.backends.conv.algorithm``.
         auto: whether ``"auto"`` may choose it (``reference`` is for teaching and tests only).
+        exact: whether its float32 rounding stays at im2col's level; ``"auto"`` picks one that
+            is not (Winograd F(4x4, 3x3): about 10x) only below float32 matmul precision
+            ``"highest"`` (``juanji.set_float32_matmul_precision``).
     """
 
     name: ClassVar[str]
     auto: ClassVar[bool] = True
+    exact: ClassVar[bool] = True
 
     def applies(self, geometry: Geometry) -> bool:
         """Whether this algorithm computes calls of this geometry (default: all of them)."""

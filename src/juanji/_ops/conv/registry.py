@@ -22,7 +22,10 @@ ALGORITHMS: dict[str, Algorithm] = {
     a.name: a for a in (NumbaDepthwise(), Pointwise(), Gemm(), Winograd(), Winograd4(), Reference())
 }
 AUTO = "auto"
-_setting: dict[str, object] = {"algorithm": AUTO, "benchmark": False}
+# PyTorch's float32 matmul precisions; at "highest" (PyTorch's default too) auto keeps to the
+# algorithms whose rounding matches im2col's (``Algorithm.exact``).
+PRECISIONS = ("highest", "high", "medium")
+_setting: dict[str, object] = {"algorithm": AUTO, "benchmark": False, "precision": "highest"}
 
 
 def names() -> tuple[str, ...]:
@@ -48,6 +51,16 @@ def get() -> str:
 def set_(name: str) -> None:
     """Set the algorithm every following convolution uses (``"auto"``: chosen per call)."""
     _setting["algorithm"] = check_name(name)
+
+
+def get_precision() -> str:
+    """The float32 matmul precision: ``"highest"``, ``"high"`` or ``"medium"``."""
+    return _setting["precision"]
+
+
+def set_precision(precision: str) -> None:
+    """Set the float32 matmul precision (``juanji.set_float32_matmul_precision``)."""
+    _setting["precision"] = precision
 
 
 def set_benchmark(on: bool) -> None:
@@ -81,5 +94,10 @@ def choose(geometry: Geometry, trial: Callable[[], tuple] | None = None) -> Algo
         return algorithm
     if _setting["benchmark"] and trial is not None:
         arrays, needs = trial()
-        return selection.benchmarked(ALGORITHMS, geometry, arrays, needs)
-    return selection.default(ALGORITHMS, geometry)
+        return selection.benchmarked(ALGORITHMS, geometry, arrays, needs, exact_only())
+    return selection.default(ALGORITHMS, geometry, exact_only())
+
+
+def exact_only() -> bool:
+    """Whether auto must keep im2col's float32 rounding (precision ``"highest"``)."""
+    return _setting["precision"] == "highest"

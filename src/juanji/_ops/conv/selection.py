@@ -57,11 +57,15 @@ DEFAULTS: tuple[tuple[str, Callable[[Geometry], bool], str], ...] = (
 _cache: dict[tuple, tuple[str, dict[str, float]]] = {}
 
 
-def default(algorithms: dict[str, Algorithm], geometry: Geometry) -> Algorithm:
-    """The default table's choice for ``geometry``."""
+def default(
+    algorithms: dict[str, Algorithm], geometry: Geometry, exact_only: bool = False
+) -> Algorithm:
+    """The default table's choice for ``geometry`` (among the exact algorithms, if asked)."""
     for name, rule, _ in DEFAULTS:
         algorithm = algorithms.get(name)
-        if algorithm is not None and algorithm.applies(geometry) and rule(geometry):
+        if algorithm is None or (exact_only and not algorithm.exact):
+            continue
+        if algorithm.applies(geometry) and rule(geometry):
             return algorithm
     return algorithms["gemm"]
 
@@ -102,12 +106,20 @@ def _seconds(algorithm: Algorithm, geometry: Geometry, arrays: tuple, needs: tup
 
 
 def benchmarked(
-    algorithms: dict[str, Algorithm], geometry: Geometry, arrays: tuple, needs: tuple[bool, ...]
+    algorithms: dict[str, Algorithm],
+    geometry: Geometry,
+    arrays: tuple,
+    needs: tuple[bool, ...],
+    exact_only: bool = False,
 ) -> Algorithm:
     """The fastest applicable auto algorithm for this key, timed on its first call."""
-    key = (geometry, get_num_threads(), tuple(needs))
+    key = (geometry, get_num_threads(), tuple(needs), exact_only)
     if key not in _cache:
-        candidates = [a for a in algorithms.values() if a.auto and a.applies(geometry)]
+        candidates = [
+            a
+            for a in algorithms.values()
+            if a.auto and a.applies(geometry) and (a.exact or not exact_only)
+        ]
         times = {a.name: _seconds(a, geometry, arrays, tuple(needs)) for a in candidates}
         _cache[key] = (min(times, key=times.__getitem__), times)
     return algorithms[_cache[key][0]]
