@@ -124,7 +124,7 @@ def test_run_config_from_json_refuses_bad_hyperparameters():
         ({"model": "lenet5", "dataset": "svhn"}, "unknown dataset 'svhn'; known"),
         (
             {"model": "lenet5", "dataset": "cifar10"},
-            "lenet5 takes 3-channel 28 x 28 images and this dataset's are 3-channel 32 x 32",
+            "lenet5 takes 1-channel 28 x 28 images and this dataset's are 3-channel 32 x 32",
         ),
         ({"model": "lenet5", "schedule": "cosine"}, "unknown schedule 'cosine'; choose one of"),
         ({"model": "lenet5", "optimizer": "rmsprop"}, "unknown optimizer 'rmsprop'"),

@@ -232,15 +232,21 @@ def _model_for(
         kwargs["num_classes"] = len(info.classes)
     channels = info.size[0]
     model = model_class(**kwargs)
+    native = tuple(model.input_size)  # what the network is built for, before any rebuild
     if "in_channels" in parameters and model.input_size[0] != channels:
         kwargs["in_channels"] = channels
         model = model_class(**kwargs)
     model_channels, side = model.input_size[:2]
     if model_channels != channels or side < info.size[1]:
+        hint = (
+            " (for CIFAR: resnet20, resnet32, resnet56, resnet18-small, vgg-small, nin)"
+            if channels == 3
+            else ""
+        )
         raise JuanjiError(
-            f"{name} takes {model_channels}-channel {side} x {side} images and this dataset's "
-            f"are {channels}-channel {info.size[1]} x {info.size[2]}; choose a model built for "
-            f"them (for CIFAR: resnet20, resnet32, resnet56, resnet18-small, vgg-small, nin)"
+            f"{name} takes {native[0]}-channel {native[1]} x {native[2]} images and this "
+            f"dataset's are {channels}-channel {info.size[1]} x {info.size[2]}; choose a model "
+            f"built for them{hint}"
         )
     return kwargs, model
 
