@@ -521,3 +521,66 @@ def super_resolution_pixel_shuffle(torch):
         history.append([epoch_loss / len(training_data_loader), avg_psnr / 2])
     input, target = next(iter(training_data_loader))
     return history, model(input).shape, input, target
+
+
+def neural_style_adam_generated_image(torch):
+    """The blog version of neural style (Aladdin Persson's): a VGG wrapper that collects chosen
+    feature maps, Gram matrices by mm, the generated image optimised by Adam."""
+    nn, optim = torch.nn, torch.optim
+
+    features = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(4, 4, 3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(2, 2),
+        nn.Conv2d(4, 8, 3, padding=1),
+        nn.ReLU(inplace=True),
+    )  # fmt: skip  (models.vgg19(pretrained=True).features[:29] in the original)
+
+    class VGG(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.chosen_features = ["0", "2", "5"]
+            self.model = features
+
+        def forward(self, x):
+            features = []
+            for layer_num, layer in enumerate(self.model):
+                x = layer(x)
+                if str(layer_num) in self.chosen_features:
+                    features.append(x)
+            return features
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = VGG().to(device).eval()
+    fill_parameters(torch, model)
+    original_img = torch.tensor(data((1, 3, 12, 12), seed=1, low=0.0))
+    style_img = torch.tensor(data((1, 3, 12, 12), seed=2, low=0.0))
+    generated = original_img.clone().requires_grad_(True)
+    total_steps, learning_rate, alpha, beta = 4, 0.01, 1, 0.01
+    optimizer = optim.Adam([generated], lr=learning_rate)
+    history = []
+    for _step in range(total_steps):
+        generated_features = model(generated)
+        original_img_features = model(original_img)
+        style_features = model(style_img)
+        style_loss = original_loss = 0
+        for gen_feature, orig_feature, style_feature in zip(
+            generated_features, original_img_features, style_features, strict=True
+        ):
+            batch_size, channel, height, width = gen_feature.shape
+            original_loss += torch.mean((gen_feature - orig_feature) ** 2)
+            G = gen_feature.view(channel, height * width).mm(
+                gen_feature.view(channel, height * width).t()
+            )
+            A = style_feature.view(channel, height * width).mm(
+                style_feature.view(channel, height * width).t()
+            )
+            style_loss += torch.mean((G - A) ** 2)
+        total_loss = alpha * original_loss + beta * style_loss
+        optimizer.zero_grad()
+        total_loss.backward()
+        optimizer.step()
+        history.append(total_loss.item())
+    return history, generated
