@@ -34,7 +34,8 @@ def test_resize_equals_torchvision_without_antialias(TF, h, w, oh, ow, mode):
     x = np.random.default_rng(h * 100 + w).random((2, 3, h, w)).astype(np.float32)
     interp = getattr(TF.InterpolationMode, mode.upper())
     expected = TF.resize(torch.tensor(x), [oh, ow], interpolation=interp, antialias=False)
-    np.testing.assert_allclose(T.Resize((oh, ow), mode).batch(x), expected.numpy(), atol=1e-5)
+    resized = T.Resize((oh, ow), mode, antialias=False).batch(x)
+    np.testing.assert_allclose(resized, expected.numpy(), atol=1e-5)
 
 
 def test_resize_int_matches_the_shorter_edge_and_uint8_rounds(TF):
@@ -129,3 +130,11 @@ def test_augmentations_in_a_compose_run_batched_on_cifar_shaped_data():
     x = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
     out = T.batch_apply(tf, x)
     assert out.shape == (8, 3, 32, 32) and out.dtype == np.float32
+
+
+def test_resize_antialiases_by_default_as_torchvision(TF):
+    x = np.random.default_rng(1).random((3, 16, 16)).astype(np.float32)
+    expected = TF.resize(torch.tensor(x), [5, 7])  # torchvision's default: antialias=True
+    np.testing.assert_allclose(T.Resize((5, 7))(x), expected.numpy(), atol=1e-5)
+    plain = TF.resize(torch.tensor(x), [5, 7], antialias=False).numpy()
+    assert np.abs(T.Resize((5, 7))(x) - plain).max() > 1e-3  # the default is not plain sampling

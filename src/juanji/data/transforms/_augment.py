@@ -4,10 +4,9 @@ Each works on the last two axes (H, W) of one image or of a batch (N, ..., H, W)
 ``juanji.data.transforms``, and draws every sample's parameters in one call to the generator.
 Resampling is bilinear with half-pixel centres (``align_corners=False``) written as two small
 interpolation matrices, ``out = Wy @ img @ Wx^T``, or as a four-neighbour gather where every
-sample has its own box (``RandomResizedCrop``). There is no antialiasing: torchvision's tensor
-``Resize`` antialiases when it shrinks (its default ``antialias=True``); enlarging, and
-shrinking with ``antialias=False``, give torchvision's numbers. uint8 images are rounded and
-clipped back to uint8, float images stay float.
+sample has its own box (``RandomResizedCrop``). ``Resize`` antialiases when it shrinks, as
+torchvision's does by default (``antialias=True``); ``antialias=False`` samples plainly. uint8
+images are rounded and clipped back to uint8, float images stay float.
 """
 
 from __future__ import annotations
@@ -169,9 +168,8 @@ class Resize:
             or "nearest" for arrays and tensors; PIL images are resized by Pillow (as
             torchvision does) with any mode.
         max_size: with an int size, the longer edge is capped at this (torchvision's rule).
-        antialias: average all covered pixels when shrinking bilinearly (torchvision's
-            default, True, for tensors). None, the default here, means False: juanji's
-            transform predates the option; pass ``antialias=True`` for torchvision's numbers.
+        antialias: average all covered pixels when shrinking bilinearly. True by default, as
+            in torchvision (since 0.17); ``antialias=False`` for plain bilinear sampling.
 
     Example:
         >>> Resize((2, 4))(np.array([[0.0, 1.0], [2.0, 3.0]]))
@@ -180,7 +178,7 @@ class Resize:
     """
 
     def __init__(self, size: int | Sequence[int], interpolation: Any = "bilinear",
-                 max_size: int | None = None, antialias: bool | None = None) -> None:
+                 max_size: int | None = None, antialias: bool | None = True) -> None:
         interpolation = interpolation_name(interpolation, "Resize")
         if isinstance(size, numbers.Integral):
             if size <= 0:
