@@ -83,3 +83,22 @@ def test_integer_input_to_sigmoid_and_tanh_gives_float():
     assert F.sigmoid(juanji.tensor([0])).dtype == juanji.float32
     assert F.tanh(juanji.tensor([0])).dtype == juanji.float32
     assert F.relu(juanji.tensor([-1, 2])).tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "hardtanh", "elu", "silu", "leaky_relu"])
+def test_inplace_activation_inside_a_graph_writes_its_input_as_pytorch(name):
+    # A module that keeps a conv's output and then applies ReLU(inplace=True) sees the ReLU'd
+    # values in PyTorch (neural-style feature extractors rely on it); the gradient is PyTorch's.
+    x0 = np.random.default_rng(5).standard_normal((3, 4)).astype(np.float32)
+    results = []
+    for lib, F_ in ((juanji, F), (torch, torch.nn.functional)):
+        x = lib.tensor(x0, requires_grad=True)
+        h = x * 2.0
+        kept = h  # the same tensor object, as a forward hook or a list would keep it
+        out = getattr(F_, name)(h, inplace=True)
+        assert out is h
+        (out * out).sum().backward()
+        results.append((kept.detach().numpy().copy(), x.grad.numpy().copy()))
+    (j_kept, j_grad), (t_kept, t_grad) = results
+    np.testing.assert_allclose(j_kept, t_kept, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(j_grad, t_grad, rtol=1e-5, atol=1e-6)

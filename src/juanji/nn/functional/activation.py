@@ -9,9 +9,9 @@ All are elementwise except softmax and log-softmax, which normalise along ``dim`
     softmax(x)_i   = exp(x_i - m) / sum_j exp(x_j - m),   m = max_j x_j (for stability)
     log_softmax(x) = x_i - m - log(sum_j exp(x_j - m))
 
-``inplace=True`` overwrites the input when no gradient is being recorded for it. When the input
-is part of a recorded graph, juanji computes out of place instead (its autograd does not track
-in-place changes), and a leaf that requires grad is refused, as PyTorch refuses it.
+``inplace=True`` overwrites the input, as in PyTorch: inside a recorded graph the write is
+recorded too (the tensor's version counter catches a node that still needed the old values),
+and a leaf that requires grad is refused, as PyTorch refuses it.
 """
 
 from __future__ import annotations
@@ -26,18 +26,17 @@ from juanji.tensor.tensor import Tensor
 
 
 def _in_place(fn: str, input: Tensor, fn_cls: type, **params: Any) -> Tensor:
-    """Apply ``fn_cls`` and write the result into ``input`` when no graph needs the old values."""
+    """Apply ``fn_cls`` and write the result into ``input``, recording the write in the graph."""
     if is_grad_enabled() and input.requires_grad:
         if input.is_leaf:
             raise RuntimeError(
                 f"{fn}: inplace=True on a leaf tensor that requires grad is not allowed (its "
                 "old values are needed for the gradient); use inplace=False"
             )
-        return Tensor._apply(fn_cls, input, **params)
+        return input._inplace_graph(fn, lambda old: Tensor._apply(fn_cls, old, **params))
     with no_grad():
         result = Tensor._apply(fn_cls, input, **params)
-    input._data[...] = result._data
-    return input
+    return input._inplace(fn, result._data)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
