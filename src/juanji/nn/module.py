@@ -32,6 +32,9 @@ from juanji.tensor.tensor import Tensor
 T = TypeVar("T", bound="Module")
 
 
+_EXTRA_STATE = "_extra_state"
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns: the keys it missed and the keys it did not expect."""
 
@@ -97,6 +100,9 @@ class Module:
         >>> model(juanji.zeros(3, 4)).shape
         (3, 2)
     """
+
+    dump_patches = False  # PyTorch's class flags, read by some code
+    call_super_init = False
 
     training: bool
 
@@ -272,6 +278,31 @@ class Module:
             raise AttributeError(f"`{name}` is not an nn.Parameter")
         return param
 
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` (e.g. ``"bn1.running_mean"``)."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target`` (its parent must exist).
+
+        With ``strict``, the last name must already be a submodule (nothing new is added).
+        """
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not isinstance(parent._modules.get(name), Module):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        setattr(parent, name, module)
+
     # ------------------------------------------------------------------ traversal
     def named_modules(
         self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
@@ -403,18 +434,70 @@ class Module:
         """
         if destination is None:
             destination = OrderedDict()
+        for hook in self.__dict__.get("_state_dict_pre_hooks", {}).values():
+            hook(self, prefix, keep_vars)
         for name, param in self._parameters.items():
             if param is not None:
                 destination[prefix + name] = param if keep_vars else param.detach()
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buffer if keep_vars else buffer.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(
                     destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
                 )
+        for hook in self.__dict__.get("_state_dict_hooks", {}).values():
+            result = hook(self, destination, prefix, {})
+            if result is not None:
+                destination = result
         return destination
+
+    def get_extra_state(self) -> Any:
+        """State beyond parameters and buffers for ``state_dict`` (define it in a subclass).
+
+        A subclass that defines it gets a ``"_extra_state"`` entry, given back to
+        ``set_extra_state`` by ``load_state_dict``.
+        """
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. "
+            "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template="
+            "bug-report.yml to report this bug."
+        )
+
+    def set_extra_state(self, state: Any) -> None:
+        """Restore what ``get_extra_state`` returned (define both in a subclass)."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. "
+            "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template="
+            "bug-report.yml to report this bug."
+        )
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` before ``state_dict`` reads this module."""
+        return _add_hook(self.__dict__.setdefault("_state_dict_pre_hooks", {}), hook, False)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` after it (may edit it)."""
+        return _add_hook(self.__dict__.setdefault("_state_dict_hooks", {}), hook, False)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call a hook before loading; it may rename or add keys of the state dict.
+
+        The hook is called as ``hook(module, state_dict, prefix, local_metadata, strict,
+        missing_keys, unexpected_keys, error_msgs)``, PyTorch's signature.
+        """
+        return _add_hook(self.__dict__.setdefault("_load_state_dict_pre_hooks", {}), hook, False)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` after loading, before the strict check.
+
+        The hook may remove entries from ``incompatible_keys.missing_keys`` or
+        ``unexpected_keys`` (then the load does not fail on them).
+        """
+        return _add_hook(self.__dict__.setdefault("_load_state_dict_post_hooks", {}), hook, False)
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Any:
         """Copy values (Tensors or NumPy arrays) into this module's parameters and buffers.
@@ -438,11 +521,7 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}")
         state_dict = dict(state_dict)
-        for name, module in self.named_modules():
-            module._upgrade_state_dict(state_dict, f"{name}." if name else "")
-        targets = self.state_dict(keep_vars=True)
-        missing = [key for key in targets if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in targets]
+        targets, missing, unexpected = self._keys_to_load(state_dict, strict)
         errors = []
         if strict and missing:
             errors.append(
@@ -455,8 +534,12 @@ class Module:
                 + ". "
             )
         updates = []
+        extra = []
         for key, target in targets.items():
             if key not in state_dict:
+                continue
+            if key.rpartition(".")[2] == _EXTRA_STATE:
+                extra.append((key, state_dict[key]))
                 continue
             if is_lazy(state_dict[key]):  # a lazy module's placeholder, saved before forward
                 if is_lazy(target):
@@ -479,7 +562,33 @@ class Module:
         for target, array in updates:
             value = to_device(array, target.device).astype(target._data.dtype, copy=False)
             target._data[...] = value
+        for key, state in extra:
+            self.get_submodule(key.rpartition(".")[0]).set_extra_state(state)
         return _IncompatibleKeys(missing, unexpected)
+
+    def _keys_to_load(
+        self, state_dict: dict[str, Any], strict: bool
+    ) -> tuple[OrderedDict[str, Any], list[str], list[str]]:
+        """Run the upgrade and load hooks; the targets and the missing and unexpected keys."""
+        for name, module in self.named_modules():
+            prefix = f"{name}." if name else ""
+            module._upgrade_state_dict(state_dict, prefix)
+            for hook in module.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+                hook(module, state_dict, prefix, {}, strict, [], [], [])
+        targets = self.state_dict(keep_vars=True)
+        missing = [key for key in targets if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in targets]
+        post_hooks = [
+            (module, hook)
+            for module in self.modules()
+            for hook in module.__dict__.get("_load_state_dict_post_hooks", {}).values()
+        ]
+        if post_hooks:  # they may forgive keys: their verdict comes before the strict check
+            incompatible = _IncompatibleKeys(missing, unexpected)
+            for module, hook in post_hooks:
+                hook(module, incompatible)
+            missing, unexpected = incompatible.missing_keys, incompatible.unexpected_keys
+        return targets, missing, unexpected
 
     def _upgrade_state_dict(self, state_dict: dict[str, Any], prefix: str) -> None:
         """Fill in keys that checkpoints of older versions lack (PyTorch's version handling).
@@ -535,6 +644,22 @@ class Module:
         """Cast floating-point parameters and buffers to float16."""
         return self.to(_dtype.float16)
 
+    def type(self: T, dst_type: Any) -> T:
+        """Cast every parameter and buffer to ``dst_type`` (integer buffers too, as PyTorch)."""
+        kind = _dtype.as_dtype(dst_type, "Module.type")
+        return self._convert(lambda array: array.astype(kind.np_dtype, copy=False))
+
+    def to_empty(self: T, *, device: Any, recurse: bool = True) -> T:
+        """Move parameters and buffers to ``device`` (PyTorch leaves the values undefined)."""
+        return self.to(device)
+
+    def share_memory(self: T) -> T:
+        """Return the module: juanji runs one process, so its arrays are shared already."""
+        return self
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Accept ``torch.compile``'s in-place form and run as before (juanji has no compiler)."""
+
     def cpu(self: T) -> T:
         """Move parameters and buffers to the CPU."""
         return self.to("cpu")
@@ -586,6 +711,14 @@ class Module:
             [(4, 2)]
         """
         return _add_hook(self.__dict__.setdefault("_backward_hooks", {}), hook, prepend)
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """The older name: registers ``hook`` as ``register_full_backward_hook`` does.
+
+        PyTorch's non-full hook saw only the last operation of the module; juanji gives it the
+        module's true gradients, which is what the full hook was introduced to fix.
+        """
+        return self.register_full_backward_hook(hook)
 
     def register_full_backward_pre_hook(
         self, hook: Callable[..., Any], prepend: bool = False
