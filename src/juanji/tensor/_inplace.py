@@ -101,9 +101,21 @@ class InplaceMethods(TensorBase):
         return copy
 
     def _inplace_graph(self, name: str, compute: Callable[[TensorBase], TensorBase]) -> Self:
-        """Write ``compute(old self)`` into this tensor and record it in the graph."""
+        """Write ``compute(old self)`` into this tensor and record it in the graph.
+
+        The old value is this tensor's own memory when the new node saved nothing that lives
+        there (ReLU keeps a mask, sigmoid its output): no copy, as PyTorch's ``relu_``. Only
+        an op whose backward reads its input (``mul_``, ``silu_``) gets a copy to read.
+        """
         self._check_inplace(name)
-        result = compute(self._snapshot())
+        alias = self._wrap(self._data)
+        alias._ctx, alias._output_index = self._ctx, self._output_index
+        alias.requires_grad = self.requires_grad
+        result = compute(alias)
+        xp = xp_of(self._data)
+        saved = result._ctx.saved_tensors if result._ctx is not None else ()
+        if any(hasattr(a, "shape") and xp.may_share_memory(a, self._data) for a in saved):
+            result = compute(self._snapshot())  # its backward needs the old values: keep a copy
         self._data[...] = result._data
         return self._adopt(result)
 
