@@ -156,3 +156,20 @@ def test_module_signatures_match_torch(name):
     ours = list(inspect.signature(getattr(nn, name).__init__).parameters)
     theirs = list(inspect.signature(getattr(torch.nn, name).__init__).parameters)
     assert ours == theirs or (name == "Softmax2d" and ours[0] == "self")
+
+
+@pytest.mark.parametrize(
+    ("name", "args"), [("threshold_", (0.1, 9.0)), ("rrelu_", (0.2, 0.2, True))]
+)
+def test_in_place_inside_a_graph_writes_the_input_as_torch(rng, name, args):
+    x = rng.standard_normal((3, 4))
+    results = []
+    for library, functional in ((juanji, F), (torch, TF)):
+        leaf = library.tensor(x, requires_grad=True)
+        kept = leaf * 2  # a graph tensor a program keeps, then activates in place
+        out = getattr(functional, name)(kept, *args)
+        assert out is kept
+        (kept * 3).sum().backward()
+        results.append((kept.detach().numpy(), leaf.grad.numpy()))
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

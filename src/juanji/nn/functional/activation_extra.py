@@ -15,6 +15,8 @@ forms, ``fn(input, ..., inplace=True)``, with the in-place rules of ``functional
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from juanji.autograd.grad_mode import is_grad_enabled, no_grad
 from juanji.nn.functional import activation as A
 from juanji.nn.functional._checks import check_float, check_tensor
@@ -39,19 +41,24 @@ __all__ = [
 ]
 
 
-def _written(fn: str, input: Tensor, result: Tensor, inplace: bool) -> Tensor:
-    """``result``, written into ``input`` when ``inplace`` and no graph needs the old values."""
+def _written(fn: str, input: Tensor, compute: Callable[[Tensor], Tensor], inplace: bool) -> Tensor:
+    """``compute(input)``, written into ``input`` when ``inplace`` (recorded in the graph too).
+
+    The rules of ``functional.activation``'s in-place forms: a leaf that requires grad is
+    refused, as PyTorch refuses it.
+    """
     if not inplace:
-        return result
+        return compute(input)
     if is_grad_enabled() and input.requires_grad:
         if input.is_leaf:
             raise RuntimeError(
                 f"{fn}: inplace=True on a leaf tensor that requires grad is not allowed (its "
                 "old values are needed for the gradient); use inplace=False"
             )
-        return result
-    input._data[...] = result._data
-    return input
+        return input._inplace_graph(fn, compute)
+    with no_grad():
+        result = compute(input)
+    return input._inplace(fn, result._data)
 
 
 def _checked(fn: str, input: Tensor) -> None:
@@ -97,7 +104,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
         tensor([-3.,  2.])
     """
     _checked("threshold", input)
-    return _written("threshold", input, where(input > threshold, input, value), inplace)
+    return _written("threshold", input, lambda x: where(x > threshold, x, value), inplace)
 
 
 _threshold = threshold  # the function, which threshold_'s argument of the same name hides
@@ -134,7 +141,7 @@ def rrelu(
     with no_grad():
         slopes = empty_like(input).uniform_(lower, upper, generator=generator)
         slopes = where(input >= 0, 1.0, slopes)
-    return _written("rrelu", input, input * slopes, inplace)
+    return _written("rrelu", input, lambda x: x * slopes, inplace)
 
 
 def rrelu_(
