@@ -42,8 +42,6 @@ from juanji.autograd import enable_grad, inference_mode, is_grad_enabled, no_gra
 from juanji.backend import Device as device
 from juanji.backend import get_num_threads, set_num_threads
 from juanji.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from juanji.tensor.compat_functions import *  # noqa: F403 - sin, meshgrid, normal, eq, Size...
-from juanji.tensor.compat_functions import __all__ as _compat_names
 from juanji.tensor.creation import (
     arange,
     as_tensor,
@@ -67,7 +65,7 @@ from juanji.tensor.creation import (
     zeros,
     zeros_like,
 )
-from juanji.tensor.functions import *  # noqa: F403 - the torch.<name> functions, listed in functions.__all__
+from juanji.tensor.functions import *  # noqa: F403 - the torch.<name> functions (sin, meshgrid, Size...)
 from juanji.tensor.functions import __all__ as _function_names
 from juanji.tensor.legacy import *  # noqa: F403 - LongTensor, FloatTensor...
 from juanji.tensor.legacy import __all__ as _legacy_names
@@ -164,6 +162,5 @@ __all__ = [
     "set_num_threads",
     "get_num_threads",
     *_function_names,
-    *_compat_names,
     *(name for name in _legacy_names if name != "Variable"),
 ]

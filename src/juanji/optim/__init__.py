@@ -25,7 +25,7 @@ Example:
 
 from juanji.optim import lr_scheduler, swa_utils
 from juanji.optim.adam import Adam, AdamW
-from juanji.optim.adam_variants import Adamax, NAdam, RAdam
+from juanji.optim.adamax_nadam_radam import Adamax, NAdam, RAdam
 from juanji.optim.adaptive import Adadelta, Adagrad, RMSprop
 from juanji.optim.lbfgs import LBFGS
 from juanji.optim.optimizer import Optimizer

@@ -37,15 +37,14 @@ from typing import Any
 from juanji.optim._cyclic import CyclicLR
 from juanji.optim._lr_base import LRScheduler, _check_positive_int
 from juanji.optim._lr_base import _LRScheduler as _LRScheduler  # the pre-2.0 name; torch keeps it
-from juanji.optim._lr_schedules import (
-    ChainedScheduler,
+from juanji.optim._lr_chains import ChainedScheduler, SequentialLR
+from juanji.optim._lr_rules import (
     ConstantLR,
     CosineAnnealingWarmRestarts,
     LambdaLR,
     MultiplicativeLR,
     PolynomialLR,
     ReduceLROnPlateau,
-    SequentialLR,
 )
 from juanji.optim.optimizer import Optimizer
 

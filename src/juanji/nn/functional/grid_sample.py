@@ -17,9 +17,8 @@ from collections.abc import Sequence
 
 from juanji._ops.grid_sample import GridSample
 from juanji.nn.functional._checks import check_choice, check_float, check_same_dtype, check_tensor
-from juanji.tensor.compat_functions import meshgrid
 from juanji.tensor.creation import linspace, ones
-from juanji.tensor.functions import stack
+from juanji.tensor.functions import meshgrid, stack
 from juanji.tensor.tensor import Tensor
 
 __all__ = ["affine_grid", "grid_sample"]
