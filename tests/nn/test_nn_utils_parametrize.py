@@ -235,3 +235,18 @@ def test_parametrizations_orthogonal_errors():
         parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="qr")
     with pytest.raises(NotImplementedError, match="cayley"):
         parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="cayley")
+
+
+def test_transfer_parametrizations_and_params_as_torch(rng):
+    results = []
+    for library, utils, sym in ((juanji, parametrize, Symmetric), (torch, TP, TorchSymmetric)):
+        source = library.nn.Linear(3, 3)
+        utils.register_parametrization(source, "weight", sym())
+        target = utils.transfer_parametrizations_and_params(source, library.nn.Linear(3, 3))
+        assert target.parametrizations.weight.original is source.parametrizations.weight.original
+        assert utils.is_parametrized(target, "weight")
+        np.testing.assert_array_equal(
+            target.weight.detach().numpy(), source.weight.detach().numpy()
+        )
+        results.append(list(target.state_dict()))
+    assert results[0] == results[1]

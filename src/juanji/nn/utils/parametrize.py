@@ -27,6 +27,7 @@ __all__ = [
     "is_parametrized",
     "register_parametrization",
     "remove_parametrizations",
+    "transfer_parametrizations_and_params",
     "type_before_parametrizations",
 ]
 
@@ -226,3 +227,39 @@ def remove_parametrizations(
         delattr(module, "parametrizations")
         module.__class__ = type(module).__bases__[0]
     return module
+
+
+def transfer_parametrizations_and_params(
+    from_module: Module, to_module: Module, tensor_name: str | None = None
+) -> Module:
+    """Give ``to_module`` the parametrizations of ``from_module`` (all, or ``tensor_name``'s).
+
+    The parametrization modules are shared, and ``to_module``'s originals become the very
+    Parameters of ``from_module`` (tied, as PyTorch does); a missing tensor is created first.
+
+    Example:
+        >>> from juanji import nn
+        >>> class Double(nn.Module):
+        ...     def forward(self, x):
+        ...         return 2 * x
+        >>> source = register_parametrization(nn.Linear(2, 2), "weight", Double())
+        >>> target = transfer_parametrizations_and_params(source, nn.Linear(2, 2))
+        >>> target.parametrizations.weight.original is source.parametrizations.weight.original
+        True
+    """
+    if not is_parametrized(from_module):
+        return to_module
+    names = list(from_module.parametrizations) if tensor_name is None else [tensor_name]
+    for name in names:
+        if not hasattr(to_module, name):
+            setattr(to_module, name, Parameter(getattr(from_module, name).detach()))
+        source = from_module.parametrizations[name]
+        for parametrization in source:
+            register_parametrization(to_module, name, parametrization)
+        target = to_module.parametrizations[name]
+        originals = ["original"] if source.is_tensor else [
+            f"original{i}" for i in range(source.ntensors)
+        ]  # fmt: skip
+        for original in originals:
+            setattr(target, original, getattr(source, original))
+    return to_module
