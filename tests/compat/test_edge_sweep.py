@@ -795,15 +795,11 @@ KNOWN: dict[str, str] = {
 # (strict xfails: fixing one turns its row into a failure until it moves out of this list).
 KNOWN.update(
     {
-        "softmax_all_minus_inf": "_ops/activation.py warns (NumPy) where PyTorch gives NaN",
-        "softmax_inf": "_ops/activation.py warns (NumPy) where PyTorch gives NaN",
-        "asin_out": "_ops/trig.py warns (NumPy) where PyTorch gives NaN",
         "to_bad": "backend.as_device raises ValueError, PyTorch RuntimeError",
         "batch_norm_empty_batch": "BatchNorm refuses an empty training batch; PyTorch returns it",
         "conv2d_int_input": "conv refuses integer tensors; PyTorch computes them on the CPU",
         "linear_module_empty": "Linear(3, 0) is refused; PyTorch makes an empty layer",
         "view_noncontiguous": "view() copies where PyTorch refuses (pytorch-differences.md)",
-        "acos_grad_edge": "_ops/trig.py's backward warns (NumPy) where PyTorch gives -inf",
     }
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from juanji._ops.elementwise import _ieee
 from juanji.autograd.function import Function
 from juanji.backend import xp_of
 
@@ -95,9 +96,10 @@ class Tanh(Function):
 class Softmax(Function):
     def forward(self, x: Any, dim: int) -> Any:
         xp = xp_of(x)
-        shifted = x - x.max(axis=dim, keepdims=True)
-        e = xp.exp(shifted)
-        out = e / e.sum(axis=dim, keepdims=True)
+        with _ieee():  # all -inf, or an inf: NaN, as in PyTorch, without NumPy's warning
+            shifted = x - x.max(axis=dim, keepdims=True)
+            e = xp.exp(shifted)
+            out = e / e.sum(axis=dim, keepdims=True)
         self.dim = dim
         if self.requires_grad:
             self.save_for_backward(out)
@@ -112,8 +114,9 @@ class Softmax(Function):
 class LogSoftmax(Function):
     def forward(self, x: Any, dim: int) -> Any:
         xp = xp_of(x)
-        shifted = x - x.max(axis=dim, keepdims=True)
-        out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        with _ieee():  # as Softmax
+            shifted = x - x.max(axis=dim, keepdims=True)
+            out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         self.dim = dim
         if self.requires_grad:
             self.save_for_backward(out)

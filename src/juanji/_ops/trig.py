@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from juanji._ops.elementwise import _ieee
 from juanji.autograd.function import Function
 from juanji.backend import xp_of
 
@@ -18,11 +19,13 @@ class _Unary(Function):
     def forward(self, a: Any) -> Any:
         if self.requires_grad:
             self.save_for_backward(a)
-        return self.f(xp_of(a), a)
+        with _ieee():  # asin(2) is NaN, as in PyTorch, without NumPy's warning
+            return self.f(xp_of(a), a)
 
     def backward(self, grad_output: Any) -> Any:
         (a,) = self.saved_tensors
-        return grad_output * self.df(xp_of(a), a)
+        with _ieee():  # acos' slope at 1 is -inf, as in PyTorch
+            return grad_output * self.df(xp_of(a), a)
 
     @staticmethod
     def f(xp: Any, a: Any) -> Any:
