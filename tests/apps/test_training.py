@@ -12,9 +12,10 @@ import pytest
 import juanji
 from fakes import BarDigits
 from juanji.apps import training
+from juanji.apps.training import run_directory
 from juanji.data import DataLoader, TensorDataset
 from juanji.errors import CheckpointError, JuanjiError
-from juanji.serialization import checkpoint, load_file
+from juanji.serialization import load_file
 
 
 @pytest.fixture
@@ -173,18 +174,18 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(bar_digits, tmp_p
     stopped.mkdir()
     expected = training.train_run(config, straight)
 
-    real = checkpoint.save_checkpoint
+    real = run_directory.save_checkpoint
 
     def ctrl_c_after_epoch_2(run, **kwargs):
         real(run, **kwargs)
         if kwargs["epoch"] == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(checkpoint, "save_checkpoint", ctrl_c_after_epoch_2)
+    monkeypatch.setattr(run_directory, "save_checkpoint", ctrl_c_after_epoch_2)
     with pytest.raises(KeyboardInterrupt):
         training.train_run(config, stopped)
-    assert checkpoint.load_resume_state(stopped).epoch == 2
-    monkeypatch.setattr(checkpoint, "save_checkpoint", real)
+    assert run_directory.load_resume_state(stopped).epoch == 2
+    monkeypatch.setattr(run_directory, "save_checkpoint", real)
     juanji.manual_seed(1234)  # whatever happened in between must not matter
     resumed = training.train_run(training.load_run_config(stopped), stopped, resume=True)
 
@@ -211,12 +212,12 @@ def test_restore_model_refuses_weights_of_another_model(bar_digits, tmp_path):
 
     config = config.to_json()
     config["model"]["name"] = "s2d-vgg"  # another network for the same images
-    checkpoint.write_json(tmp_path / "config.json", config)
+    run_directory.write_json(tmp_path / "config.json", config)
     with pytest.raises(CheckpointError, match=r"model.safetensors does not fit the model S2D"):
         training.restore_model(tmp_path)
 
     config["model"]["name"] = "zfnet"
-    checkpoint.write_json(tmp_path / "config.json", config)
+    run_directory.write_json(tmp_path / "config.json", config)
     with pytest.raises(CheckpointError, match="asks for model 'zfnet'"):
         training.restore_model(tmp_path)
 
@@ -243,7 +244,7 @@ def test_divergence_stops_training_and_keeps_the_last_good_checkpoint(
     assert "training diverged: epoch 2: the loss became nan at step 1" in message
     assert "epoch 1 is the last checkpoint" in message and "--lr, now 0.1" in message
     assert info.value.epoch == 2 and info.value.step == 1
-    assert checkpoint.committed_epoch(tmp_path) == 1
+    assert run_directory.committed_epoch(tmp_path) == 1
     model, _ = training.restore_model(tmp_path)  # the kept weights are finite
     metrics = json.loads((tmp_path / "metrics.json").read_text())  # strict JSON
     assert metrics["epochs_completed"] == 1

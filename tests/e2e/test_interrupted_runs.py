@@ -1,9 +1,10 @@
 """``juanji train`` killed (SIGKILL) or interrupted (SIGINT) at every rename of a checkpoint.
 
 Each case runs the command in a subprocess on the BarDigits stand-in (192 images, so a run takes
-about a second) with ``JUANJI_TEST_FAULT`` (see ``juanji.serialization.checkpoint``) naming the
-moment; then it checks every file of the run directory, that readers see one consistent epoch,
-and that ``--resume`` finishes the run: the same weights as an uninterrupted run, every file
+about a second) with the test seam ``run_directory.before_rename`` replaced, before the command
+starts, by a function that stops the process at the moment named ``SIGNAL:POINT:EPOCH``; then
+it checks every file of the run directory, that readers see one consistent epoch, and that
+``--resume`` finishes the run: the same weights as an uninterrupted run, every file
 present (``curves.png`` too), no temporary file left.
 """
 
@@ -18,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from juanji.serialization import checkpoint, load_file, load_metadata
+from juanji.apps.training import run_directory
+from juanji.serialization import load_file, load_metadata
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 
@@ -27,14 +29,26 @@ pytest.importorskip("matplotlib")
 TESTS = Path(__file__).resolve().parents[1]
 SRC = TESTS.parent / "src"
 # A two-epoch run of `juanji train` on the BarDigits stand-in, through the real command.
+# argv[1] is the fault, SIGNAL:POINT:EPOCH (e.g. kill:commit:2: SIGKILL just before the rename
+# "commit" of epoch 2; the points are run_directory.FAULT_POINTS), or "-" for none.
 SCRIPT = """
-import sys
+import os, signal, sys
 from dataclasses import replace
 import fakes
 from juanji.apps import training
 from juanji.apps.cli import main
+from juanji.apps.training import run_directory
 training.DATASETS["mnist"] = replace(training.DATASETS["mnist"], factory=fakes.BarDigits)
-sys.exit(main(sys.argv[1:]))
+if sys.argv[1] != "-":
+    kind, point, epoch = sys.argv[1].split(":")
+    assert point in run_directory.FAULT_POINTS, point
+
+    def stop(at, number):
+        if at == point and str(number) == epoch:
+            os.kill(os.getpid(), signal.SIGKILL if kind == "kill" else signal.SIGINT)
+
+    run_directory.before_rename = stop
+sys.exit(main(sys.argv[2:]))
 """
 TRAIN = ["train", "lenet5", "--epochs", "2", "--batch-size", "64", "--no-progress"]
 FINAL_TREE = [
@@ -54,11 +68,12 @@ FINAL_TREE = [
 
 def _juanji(*argv: str, fault: str | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), str(TESTS)]))
-    env.pop("JUANJI_TEST_FAULT", None)
-    if fault:
-        env["JUANJI_TEST_FAULT"] = fault
     return subprocess.run(
-        [sys.executable, "-c", SCRIPT, *argv], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", SCRIPT, fault or "-", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -78,14 +93,14 @@ def reference(tmp_path_factory):
 
 def _check_consistent(run: Path, epoch: int) -> None:
     """Every reader sees epoch ``epoch`` whole: weights, metrics and resume state agree."""
-    assert checkpoint.committed_epoch(run) == epoch
+    assert run_directory.committed_epoch(run) == epoch
     folder = run / "checkpoints" / f"e{epoch:04d}"
     assert load_metadata(folder / "model.safetensors") == {"epoch": str(epoch)}
-    metrics = checkpoint.load_metrics(run)
+    metrics = run_directory.load_metrics(run)
     assert metrics["epochs_completed"] == epoch
-    state = checkpoint.load_resume_state(run)
+    state = run_directory.load_resume_state(run)
     assert state.epoch == epoch and state.metrics == metrics
-    weights = checkpoint.load_weights(run)
+    weights = run_directory.load_weights(run)
     for key, value in weights.items():
         np.testing.assert_array_equal(value.numpy(), state.model_state[key].numpy())
     for name in ("metrics.json", "config.json", "training_state.json"):

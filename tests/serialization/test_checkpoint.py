@@ -12,8 +12,8 @@ import pytest
 
 import juanji
 from juanji.apps.training import make_config
+from juanji.apps.training import run_directory as ck
 from juanji.errors import CheckpointError
-from juanji.serialization import checkpoint as ck
 from juanji.serialization import safetensors as st
 
 

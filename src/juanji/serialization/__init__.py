@@ -1,10 +1,11 @@
-"""Weights and run directories on disk: safetensors files and crash-safe checkpoints.
+"""Weights on disk: safetensors and PyTorch files, atomic writes, the pieces of a checkpoint.
 
 * ``juanji.serialization.safetensors``: ``save_file``/``load_file`` for a state_dict, the format
   the ``safetensors`` library (and PyTorch through it) reads; every write is atomic.
-* ``juanji.serialization.checkpoint``: the run directory of ``juanji train`` (weights, config,
-  metrics, and the optimiser/scheduler/RNG state that ``--resume`` needs), JSON and
-  safetensors only, never pickle.
+* ``juanji.serialization.checkpoint``: the generic pieces of a crash-safe checkpoint: strict
+  JSON files, atomic replaces, Ctrl-C held back, an optimiser's state split into safetensors
+  and JSON and joined back. The run directory of ``juanji train`` that uses them (its layout,
+  config and commit record) is ``juanji.apps.training.run_directory``'s.
 
 Example:
     >>> import tempfile, pathlib, juanji

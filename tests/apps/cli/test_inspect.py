@@ -213,9 +213,9 @@ def test_shape_missing_required_option_is_a_usage_error(capsys):
 
 def test_summary_takes_a_run_directory(tmp_path, capsys):
     from juanji.apps import training
-    from juanji.serialization import checkpoint
+    from juanji.apps.training import run_directory
 
-    checkpoint.save_config(tmp_path, training.make_config("lenet5"))
+    run_directory.save_config(tmp_path, training.make_config("lenet5"))
     code, out, err = run(capsys, "summary", str(tmp_path))
     assert code == 0 and err == ""
     assert "  features.0 (Conv2d)" in out and "Total params: 61,706" in out

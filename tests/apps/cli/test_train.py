@@ -18,11 +18,11 @@ from juanji.apps import training
 from juanji.apps.cli import main
 from juanji.apps.cli import train as cli_train
 from juanji.apps.cli.train import prepare_digit, read_image
+from juanji.apps.training import run_directory
 from juanji.apps.viz.curves import plot_curves
 from juanji.data import MNIST
 from juanji.data import download as data_download
 from juanji.errors import JuanjiError
-from juanji.serialization import checkpoint
 
 PIL = pytest.importorskip("PIL")
 from PIL import Image, ImageDraw  # noqa: E402
@@ -97,7 +97,7 @@ def test_train_default_out_is_under_runs(bars, tmp_path, monkeypatch, capsys):
     assert threads == [1]
     (run,) = (tmp_path / "runs").iterdir()
     assert run.name.startswith("lenet5-mnist-")
-    config = checkpoint.load_config(run)
+    config = run_directory.load_config(run)
     assert config["hyperparameters"]["shift"] == 0 and config["hyperparameters"]["seed"] == 4
 
 
@@ -106,7 +106,7 @@ def test_train_shift_and_flip_flags_reach_the_recipe(bars, tmp_path, capsys):
     argv = ["train", "lenet5", "--epochs", "1", "--shift", "0", "--flip", "--out", str(run)]
     assert main(argv) == 0
     assert "left-right flips, seed 0" in capsys.readouterr().out
-    hyper = checkpoint.load_config(run)["hyperparameters"]
+    hyper = run_directory.load_config(run)["hyperparameters"]
     assert (hyper["shift"], hyper["flip"]) == (0, True)
     _one_line_error(capsys, ["train", "lenet5", "--shift", "-1"], "shift must be >= 0, got -1")
     _one_line_error(capsys, ["train", "--resume", str(run), "--no-flip"], "leave out --flip")
@@ -124,17 +124,17 @@ def test_train_without_matplotlib_says_the_plot_was_skipped(bars, tmp_path, monk
 
 def test_resume_continues_and_refuses_new_settings(bars, tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"
-    real = checkpoint.save_checkpoint
+    real = run_directory.save_checkpoint
 
     def stop_after_first_epoch(path, **kwargs):
         real(path, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(checkpoint, "save_checkpoint", stop_after_first_epoch)
+    monkeypatch.setattr(run_directory, "save_checkpoint", stop_after_first_epoch)
     assert main(["train", "lenet5", "--epochs", "2", "--out", str(run)]) == 130
     err = capsys.readouterr().err
     assert f"epoch 1 is saved in {run}. Continue with: juanji train --resume {run}" in err
-    monkeypatch.setattr(checkpoint, "save_checkpoint", real)
+    monkeypatch.setattr(run_directory, "save_checkpoint", real)
 
     _one_line_error(capsys, ["train", "--resume", str(run), "--lr", "0.5"], "leave out --lr")
     _one_line_error(
@@ -145,7 +145,7 @@ def test_resume_continues_and_refuses_new_settings(bars, tmp_path, monkeypatch, 
     out = capsys.readouterr().out
     assert out.startswith("resuming after epoch 1 of 2")
     assert [line.split()[0] for line in out.splitlines()[4:5]] == ["2"]
-    assert len(checkpoint.load_metrics(run)["epochs"]) == 2
+    assert len(run_directory.load_metrics(run)["epochs"]) == 2
     (run / "curves.png").unlink()  # as a kill after the last checkpoint leaves it
     assert main(["train", "--resume", str(run)]) == 0
     out = capsys.readouterr().out
@@ -176,7 +176,7 @@ def test_resume_of_a_run_stopped_in_its_first_epoch_starts_over(bars, tmp_path, 
     def ctrl_c(path, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(checkpoint, "save_checkpoint", ctrl_c)
+    monkeypatch.setattr(run_directory, "save_checkpoint", ctrl_c)
     assert main(["train", "lenet5", "--epochs", "1", "--out", str(run)]) == 130
     assert (run / "config.json").exists() and not (run / "model.safetensors").exists()
     monkeypatch.undo()
@@ -184,7 +184,7 @@ def test_resume_of_a_run_stopped_in_its_first_epoch_starts_over(bars, tmp_path, 
         training.DATASETS, "mnist", replace(training.DATASETS["mnist"], factory=BarDigits)
     )
     assert main(["train", "--resume", str(run)]) == 0
-    assert checkpoint.load_metrics(run)["epochs_completed"] == 1
+    assert run_directory.load_metrics(run)["epochs_completed"] == 1
 
 
 def test_train_refuses_to_overwrite_a_run(run_dir, capsys):
@@ -258,7 +258,8 @@ def test_eval_prints_accuracy_and_an_aligned_confusion_matrix(run_dir, capsys):
     assert len({len(line) for line in table}) == 1  # aligned
     counts = np.array([[int(v) for v in line.split()[1:]] for line in table[1:]])
     assert counts.sum() == 60
-    assert np.trace(counts) / 60 == pytest.approx(checkpoint.load_metrics(run_dir)["test_accuracy"])
+    accuracy = run_directory.load_metrics(run_dir)["test_accuracy"]
+    assert np.trace(counts) / 60 == pytest.approx(accuracy)
 
 
 def test_eval_errors_are_one_line(run_dir, capsys, tmp_path):
@@ -271,12 +272,12 @@ def test_eval_errors_are_one_line(run_dir, capsys, tmp_path):
     weights.rename(tmp_path / "aside.safetensors")
     _one_line_error(capsys, ["eval", str(run_dir)], "model.safetensors is missing")
     (tmp_path / "aside.safetensors").rename(weights)
-    config = checkpoint.load_config(run_dir)
+    config = run_directory.load_config(run_dir)
     config["model"] = {"name": "s2d-vgg", "kwargs": {}}
-    checkpoint.write_json(run_dir / "config.json", config)
+    run_directory.write_json(run_dir / "config.json", config)
     _one_line_error(capsys, ["eval", str(run_dir)], "does not fit the model S2DVGG")
     config["model"] = {"name": "lenet5-classic", "kwargs": {}}
-    checkpoint.write_json(run_dir / "config.json", config)
+    run_directory.write_json(run_dir / "config.json", config)
     _one_line_error(capsys, ["eval", str(run_dir)], "lenet5-classic inputs of 1x28x28, but it")
 
 
@@ -415,7 +416,7 @@ def test_a_diverging_run_stops_with_exit_1_and_keeps_its_last_checkpoint(
             capsys, ["train", "lenet5", "--epochs", "3", "--out", str(run)], "training diverged"
         )
     assert "epoch 2" in err and "epoch 1 is the last checkpoint" in err and "--lr" in err
-    assert checkpoint.committed_epoch(run) == 1
+    assert run_directory.committed_epoch(run) == 1
     json.loads((run / "metrics.json").read_text(), parse_constant=pytest.fail)  # strict JSON
     json.loads((run / "config.json").read_text(), parse_constant=pytest.fail)
 
@@ -436,7 +437,7 @@ def test_resume_of_a_run_with_no_epoch_says_it_starts_over(bars, tmp_path, monke
     def ctrl_c(path, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(checkpoint, "save_checkpoint", ctrl_c)
+    monkeypatch.setattr(run_directory, "save_checkpoint", ctrl_c)
     assert main(["train", "lenet5", "--epochs", "1", "--out", str(run)]) == 130
     monkeypatch.undo()
     monkeypatch.setitem(

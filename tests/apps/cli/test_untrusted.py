@@ -23,8 +23,9 @@ import juanji
 from juanji.apps import training
 from juanji.apps.cli import _bounds, main
 from juanji.apps.cli.export import _config
+from juanji.apps.training import run_directory
 from juanji.errors import JuanjiError
-from juanji.serialization import checkpoint, load_file, save_file
+from juanji.serialization import load_file, save_file
 
 PIL = pytest.importorskip("PIL")
 from PIL import Image  # noqa: E402
@@ -44,12 +45,12 @@ def _fake_run(folder, scale=None, model="lenet5", dataset="mnist"):
     """A run folder with fresh weights (all set to ``scale`` if given), no training."""
     config = training.make_config(model, dataset)
     folder.mkdir()
-    checkpoint.save_config(folder, config)
+    run_directory.save_config(folder, config)
     juanji.manual_seed(0)
     state = training.build_model(config).state_dict()
     if scale is not None:
         state = {k: v * 0 + scale for k, v in state.items()}
-    save_file(state, folder / checkpoint.MODEL_FILE)
+    save_file(state, folder / run_directory.MODEL_FILE)
     return folder
 
 
@@ -367,16 +368,16 @@ def stopped_run(bars, tmp_path, monkeypatch):
     """A 2-epoch run of 4 steps an epoch, stopped (Ctrl-C) after epoch 1."""
     run = tmp_path / "stopped"
     config = training.make_config("lenet5", epochs=2, batch_size=16)
-    real = checkpoint.save_checkpoint
+    real = run_directory.save_checkpoint
 
     def stop_after_epoch_1(folder, **kwargs):
         real(folder, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(checkpoint, "save_checkpoint", stop_after_epoch_1)
+    monkeypatch.setattr(run_directory, "save_checkpoint", stop_after_epoch_1)
     with pytest.raises(KeyboardInterrupt):
         training.train_run(config, run)
-    monkeypatch.setattr(checkpoint, "save_checkpoint", real)
+    monkeypatch.setattr(run_directory, "save_checkpoint", real)
     return run
 
 
@@ -419,7 +420,7 @@ def test_resume_refuses_a_damaged_state_json_in_one_line(damage, stopped_run, ca
     damage(state)
     _state(stopped_run).write_text(json.dumps(state))
     _one_line_error(capsys, ["train", "--resume", stopped_run], stopped_run, "cannot be resumed")
-    assert checkpoint.committed_epoch(stopped_run) == 1  # nothing was trained or overwritten
+    assert run_directory.committed_epoch(stopped_run) == 1  # nothing was trained or overwritten
 
 
 DAMAGED_METRICS = {
@@ -461,7 +462,7 @@ def test_resume_refuses_a_config_changed_after_the_run_started(stopped_run, caps
 
 def test_the_undamaged_stopped_run_resumes(stopped_run, capsys):
     assert main(["train", "--resume", str(stopped_run), "--no-progress"]) == 0
-    assert checkpoint.committed_epoch(stopped_run) == 2
+    assert run_directory.committed_epoch(stopped_run) == 2
     assert len(load_file(stopped_run / "model.safetensors")) == 10
 
 

@@ -15,7 +15,7 @@ import pytest
 from apps.serve.pages import drawing, model_prediction
 from juanji.apps import training
 from juanji.apps.serve.trainer import warm_up
-from juanji.serialization import checkpoint
+from juanji.apps.training import run_directory
 
 pytest.importorskip("PIL")
 
@@ -46,12 +46,12 @@ def test_a_short_training_reports_every_step_and_writes_a_run(served):
     assert all(0 <= p["accuracy"] <= 1 and p["loss"] > 0 for p in status["points"])
     assert [e["epoch"] for e in status["epochs"]] == [1, 2]
     run = status["run_dir"]
-    assert checkpoint.committed_epoch(run) == 2
+    assert run_directory.committed_epoch(run) == 2
     model, config = training.restore_model(run)  # an ordinary run: juanji predict opens it
     assert config.model == "lenet5"
     weight = model.features[0].weight.detach().numpy()[:, 0]
     np.testing.assert_allclose(status["kernels"], weight, atol=1e-4)  # the kernels shown, now
-    metrics = checkpoint.load_metrics(run)
+    metrics = run_directory.load_metrics(run)
     assert metrics["trained_by"] == "juanji serve" and metrics["stopped_early"] is False
     later = served.request(f"/api/train/status?since={steps - 3}")[1]
     assert later["points"] == status["points"][-3:]
@@ -71,8 +71,8 @@ def test_stop_ends_the_run_and_keeps_its_weights(served):
     status = _wait(served, _finished, timeout=60)
     assert status["state"] == "stopped"
     assert status["step"] < status["steps_total"]
-    assert checkpoint.committed_epoch(status["run_dir"]) == 1  # the shortened first epoch
-    assert checkpoint.load_metrics(status["run_dir"])["stopped_early"] is True
+    assert run_directory.committed_epoch(status["run_dir"]) == 1  # the shortened first epoch
+    assert run_directory.load_metrics(status["run_dir"])["stopped_early"] is True
 
 
 def test_the_page_keeps_answering_while_training(served, trained_run):

@@ -98,14 +98,15 @@ def test_draw_writes_the_documented_size(tmp_path):
 @pytest.fixture
 def run_dir(tmp_path):
     from juanji.apps import training
-    from juanji.serialization import checkpoint, save_file
+    from juanji.apps.training import run_directory
+    from juanji.serialization import save_file
 
     config = training.make_config("lenet5")
     run = tmp_path / "run"
     run.mkdir()
-    checkpoint.save_config(run, config)
+    run_directory.save_config(run, config)
     juanji.manual_seed(0)
-    save_file(training.build_model(config).state_dict(), run / checkpoint.MODEL_FILE)
+    save_file(training.build_model(config).state_dict(), run / run_directory.MODEL_FILE)
     return run
 
 

@@ -162,9 +162,9 @@ def test_command_draws_on_a_picture(tmp_path, capsys):
 
 def test_command_takes_a_run_directory(tmp_path, capsys):
     from juanji.apps import training
-    from juanji.serialization import checkpoint
+    from juanji.apps.training import run_directory
 
-    checkpoint.save_config(tmp_path, training.make_config("lenet5"))
+    run_directory.save_config(tmp_path, training.make_config("lenet5"))
     assert main(["receptive-field", str(tmp_path)]) == 0
     assert "features.5" in capsys.readouterr().out
 

@@ -351,8 +351,9 @@ def _model_or_run(text: str) -> Any:
 
     if os.path.isdir(text):
         import juanji.apps.training as training
+        from juanji.apps.training import run_directory
 
-        path = os.path.join(text, "config.json")
+        path = run_directory.config_path(text)
         return training.build_model(training.load_run_config(text), path)
     try:
         return get_model(text)

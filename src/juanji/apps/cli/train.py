@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +25,9 @@ import numpy as np
 from juanji.apps.cli._bounds import check_image_file
 from juanji.apps.cli._data import data_source
 from juanji.apps.cli.export import add_model_options, open_model
+from juanji.apps.training import run_directory
 from juanji.apps.viz.digits import prepare_digit
 from juanji.errors import JuanjiError
-from juanji.serialization import checkpoint
 from juanji.serialization.safetensors import INSTALL_HINT
 
 __all__ = ["register", "prepare_digit", "prepare_image", "read_image"]
@@ -203,18 +202,7 @@ def _new_config(args: argparse.Namespace) -> Any:
 
 
 def _new_run_dir(args: argparse.Namespace, config: Any) -> Path:
-    if args.out:
-        run = Path(args.out)
-    else:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        run = Path("runs") / f"{config.model}-{config.dataset}-{stamp}"
-    if (run / checkpoint.CONFIG_FILE).exists() or (run / checkpoint.MODEL_FILE).exists():
-        raise JuanjiError(
-            f"{run} already holds a run; continue it with --resume {run}, or pass another --out"
-        )
-    if run.exists() and not run.is_dir():
-        raise JuanjiError(f"{run} is a file; pass a folder to --out")
-    return run  # created by train_run once the data has loaded
+    return run_directory.new_run_path(args.out, config.model, config.dataset)
 
 
 def _resume_config(args: argparse.Namespace) -> tuple[Path, Any]:
@@ -233,7 +221,7 @@ def _resume_config(args: argparse.Namespace) -> tuple[Path, Any]:
 
     run = Path(args.resume)
     config = training.load_run_config(run)
-    training.build_model(config, run / checkpoint.CONFIG_FILE)  # before anything is printed
+    training.build_model(config, run_directory.config_path(run))  # before anything is printed
     if args.model and training.canonical_model(args.model) != config.model:
         raise JuanjiError(
             f"{run} trains {config.model!r}, not {args.model!r}; leave out MODEL when resuming"
@@ -344,11 +332,12 @@ def _finish(config: Any, metrics: dict[str, Any], run: Path) -> None:
             f"classes): the model did not learn; try a lower --lr (now "
             f"{config.hyperparameters.lr:g})"
         )
-    written = [checkpoint.MODEL_FILE, checkpoint.CONFIG_FILE, checkpoint.METRICS_FILE]
-    if plot_curves(metrics, run / checkpoint.CURVES_FILE) is None:
+    written = list(run_directory.PUBLISHED_FILES)
+    curves = run_directory.curves_path(run)
+    if plot_curves(metrics, curves) is None:
         print(f"curves.png skipped: matplotlib is not installed ({INSTALL_HINT})")
     else:
-        written.append(checkpoint.CURVES_FILE)
+        written.append(curves.name)
     print(f"wrote {', '.join(written)} in {run}")
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from juanji.apps import training
+from juanji.apps.training import run_directory as checkpoint
 from juanji.apps.training.latest import newest_run
 from juanji.apps.viz.digits import prepare_digit
 from juanji.apps.viz.features import feature_maps
@@ -33,7 +34,6 @@ from juanji.apps.viz.receptive_field import FieldRow, receptive_field_table
 from juanji.errors import CheckpointError, JuanjiError
 from juanji.nn import functional as F
 from juanji.nn.module import Module
-from juanji.serialization import checkpoint
 from juanji.tensor.tensor import Tensor
 
 __all__ = ["ENGINE_LOCK", "MAX_IMAGE_PIXELS", "RequestError", "ServedModel", "find_run",

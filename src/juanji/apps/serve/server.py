@@ -49,8 +49,8 @@ from juanji._version import __version__
 from juanji.apps.serve import guard, playground
 from juanji.apps.serve.model import RequestError, ServedModel, decode_image, find_run
 from juanji.apps.serve.trainer import Trainer, TrainSettings
+from juanji.apps.training import run_directory as checkpoint
 from juanji.errors import JuanjiError
-from juanji.serialization import checkpoint
 
 __all__ = ["App", "make_server", "MAX_IMAGE_BYTES", "MAX_JSON_BYTES", "static_files"]
 

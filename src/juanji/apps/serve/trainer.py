@@ -35,12 +35,12 @@ import numpy as np
 
 from juanji.apps import training
 from juanji.apps.serve.model import ENGINE_LOCK, RequestError, rounded
+from juanji.apps.training import run_directory as checkpoint
 from juanji.apps.training.config import RunConfig
 from juanji.data import MNIST, DataLoader, Subset
 from juanji.errors import JuanjiError
 from juanji.nn import functional as F
 from juanji.random import Generator, manual_seed
-from juanji.serialization import checkpoint
 
 __all__ = ["Trainer", "TrainSettings", "mnist_slices", "warm_up", "MAX_STEPS", "MAX_POINTS"]
 

@@ -2,12 +2,12 @@
 
 ``RunConfig`` is what the training code carries from ``make_config`` to the run directory and
 back: ``config.hyperparameters.batch_size``, never ``hp["batch_size"]``. On disk it is the JSON
-object ``to_json`` gives (the layout ``juanji.serialization.checkpoint.validate_config``
+object ``to_json`` gives (the layout ``run_directory.validate_config``
 checks); ``from_json`` reads it back and refuses a file it cannot turn into the dataclasses.
 
 A ``RunConfig`` also reads as that JSON object (it is a read-only ``Mapping``: ``config["model"]``
 is ``{"name": ..., "kwargs": ...}``), so code that only needs the file's view, such as
-``checkpoint.save_config``, takes it as it is.
+``run_directory.save_config``, takes it as it is.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from juanji._version import __version__
+from juanji.apps.training import run_directory
 from juanji.errors import CheckpointError, JuanjiError
-from juanji.serialization import checkpoint
 
 __all__ = ["Hyperparameters", "Preprocessing", "RunConfig", "OPTIMIZERS", "SCHEDULES", "CENTRES"]
 
@@ -186,7 +186,7 @@ class RunConfig(Mapping[str, Any]):
         prep = asdict(self.preprocessing)
         prep.update({key: list(prep[key]) for key in ("input_size", "mean", "std")})
         return {
-            "format": checkpoint.CONFIG_FORMAT,
+            "format": run_directory.CONFIG_FORMAT,
             "juanji_version": self.juanji_version,
             "created": self.created,
             "model": {"name": self.model, "kwargs": dict(self.model_kwargs)},
@@ -199,16 +199,16 @@ class RunConfig(Mapping[str, Any]):
 
     @classmethod
     def from_json(
-        cls, data: Mapping[str, Any], path: str | Path = checkpoint.CONFIG_FILE
+        cls, data: Mapping[str, Any], path: str | Path = run_directory.CONFIG_FILE
     ) -> RunConfig:
-        """Read a ``config.json`` object (checked with ``checkpoint.validate_config`` first).
+        """Read a ``config.json`` object (checked with ``run_directory.validate_config`` first).
 
         Raises:
             CheckpointError: naming ``path`` and what is wrong.
         """
         if isinstance(data, RunConfig):
             return data
-        data = checkpoint.validate_config(dict(data), path)
+        data = run_directory.validate_config(dict(data), path)
         try:
             prep = dict(data["preprocessing"])
             hyper = _typed(Hyperparameters, data["hyperparameters"], path)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from juanji.apps.training import run_directory
 from juanji.errors import CheckpointError
-from juanji.serialization import checkpoint
 
 __all__ = ["newest_run"]
 
@@ -24,9 +24,9 @@ def newest_run(runs_root: str | Path = "runs") -> Path | None:
         return None
     found = []
     for path in root.iterdir():
-        config = path / checkpoint.CONFIG_FILE
+        config = run_directory.config_path(path)
         try:
-            if config.is_file() and checkpoint.committed_epoch(path) >= 1:
+            if config.is_file() and run_directory.committed_epoch(path) >= 1:
                 found.append((config.stat().st_mtime, str(path)))
         except (CheckpointError, OSError):
             continue  # a damaged or unreadable run is skipped, not served

@@ -1,7 +1,7 @@
 """Run folders: create one, open one (the trained model), checkpoint and resume.
 
 ``train_run`` trains a ``RunConfig`` into a run directory with a checkpoint after every epoch
-(``juanji.serialization.checkpoint`` keeps the directory consistent at every instant) and
+(``run_directory`` keeps the directory consistent at every instant) and
 continues one with ``resume=True``, tidying what an interrupted checkpoint left. ``restore_model``
 and ``evaluate_run`` open a finished run for ``eval``, ``predict`` and ``features``: the
 weights are those of the committed epoch, and a run whose weights hold a NaN or an infinity
@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from juanji.apps.training import run_directory
 from juanji.apps.training.build import (
     build_loaders,
     build_model,
@@ -44,7 +45,6 @@ from juanji.nn.module import Module
 from juanji.optim import lr_scheduler
 from juanji.optim.optimizer import Optimizer
 from juanji.random import Generator, default_generator, manual_seed
-from juanji.serialization import checkpoint
 
 __all__ = [
     "load_run_config",
@@ -65,8 +65,8 @@ def load_run_config(run_dir: str | Path) -> RunConfig:
     Raises:
         CheckpointError: the folder or file is missing, or the config is malformed.
     """
-    path = Path(run_dir) / checkpoint.CONFIG_FILE
-    return checked_run_config(checkpoint.load_config(run_dir), path)
+    path = run_directory.config_path(run_dir)
+    return checked_run_config(run_directory.load_config(run_dir), path)
 
 
 def checked_run_config(data: Mapping[str, Any], path: str | Path) -> RunConfig:
@@ -138,7 +138,7 @@ def non_finite_outputs(model: Module, source: str | Path) -> CheckpointError:
 
 def completed_epochs(run_dir: str | Path) -> int:
     """Epochs in the run's last committed checkpoint; 0 when it stopped before one ended."""
-    return checkpoint.committed_epoch(run_dir)
+    return run_directory.committed_epoch(run_dir)
 
 
 def restore_model(run_dir: str | Path) -> tuple[Module, RunConfig]:
@@ -149,9 +149,9 @@ def restore_model(run_dir: str | Path) -> tuple[Module, RunConfig]:
             config names, or weights that are NaN or infinite.
     """
     config = load_run_config(run_dir)
-    model = build_model(config, Path(run_dir) / checkpoint.CONFIG_FILE)
-    path = Path(run_dir) / checkpoint.MODEL_FILE
-    state = checkpoint.load_weights(run_dir)
+    model = build_model(config, run_directory.config_path(run_dir))
+    path = Path(run_dir) / run_directory.MODEL_FILE
+    state = run_directory.load_weights(run_dir)
     bad = first_non_finite(state.items())
     if bad is not None:
         raise CheckpointError(
@@ -219,20 +219,16 @@ class _Session:
 
     def create(self) -> None:
         """Make the run directory and write its config (a new run)."""
-        try:
-            self.run.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise CheckpointError(f"cannot create {self.run}: {error.strerror or error}") from error
-        checkpoint.save_config(self.run, self.config.to_json())
+        run_directory.create_run(self.run, self.config.to_json())
 
-    def restore(self, state: checkpoint.ResumeState, steps_per_epoch: int) -> None:
+    def restore(self, state: run_directory.ResumeState, steps_per_epoch: int) -> None:
         """Load weights, optimiser, scheduler, both generators and the history of ``state``.
 
         Every saved value must have the type and layout of the one this run's config builds
         (``_same_layout``), and the schedule must stand at the epoch's step: a damaged
         state.json is refused here, not half-way through the next epoch.
         """
-        path = self.run / checkpoint.STATE_FILE
+        path = run_directory.state_path(self.run)
         _load_weights(self.model, state.model_state, path)
         saved = {"scheduler": state.extra.get("scheduler"), "rng": state.extra.get("rng")}
         fresh = {
@@ -271,7 +267,7 @@ class _Session:
         """Checkpoint after the epoch of ``stats`` (``fit``'s ``on_epoch_end``)."""
         self.history.append(asdict(stats))
         self.seconds += stats.seconds
-        checkpoint.save_checkpoint(
+        run_directory.save_checkpoint(
             self.run,
             epoch=stats.epoch,
             model_state=self.model.state_dict(),
@@ -300,7 +296,7 @@ def train_run(
     """Train ``config`` into ``run_dir``, with a checkpoint after every epoch.
 
     A new run writes ``config.json`` first. With ``resume``, the run is tidied
-    (``checkpoint.tidy_run``) and its last checkpoint loaded: weights, optimiser and scheduler
+    (``run_directory.tidy_run``) and its last checkpoint loaded: weights, optimiser and scheduler
     state, and both random generators, so the result equals an uninterrupted run. A run whose
     epochs are all done is only tidied, and its metrics returned.
 
@@ -325,13 +321,13 @@ def train_run(
     run = Path(run_dir)
     hp = config.hyperparameters
     if run.is_dir():  # resumed, or started over after a stop in the first epoch
-        checkpoint.tidy_run(run)
+        run_directory.tidy_run(run)
     state = _resume_state(run) if resume else None
     if state is not None and state.epoch >= hp.epochs:
         return run_metrics(config, state.metrics["epochs"], state.metrics["train_seconds"])
     manual_seed(hp.seed)
     data_generator = Generator().manual_seed((hp.seed + 1) % 2**64)  # seeds are 64-bit
-    model = build_model(config, run / checkpoint.CONFIG_FILE)
+    model = build_model(config, run_directory.config_path(run))
     train_loader, test_loader = build_loaders(config, data_generator, root=root, download=download)
     assert train_loader is not None
     _note_batch_size(hp.batch_size, len(train_loader.dataset), stream)
@@ -372,10 +368,10 @@ def _optimizer(
         ) from None
 
 
-def _resume_state(run: Path) -> checkpoint.ResumeState:
-    """``checkpoint.load_resume_state``, with a state.json of the wrong layout refused."""
+def _resume_state(run: Path) -> run_directory.ResumeState:
+    """``run_directory.load_resume_state``, with a state.json of the wrong layout refused."""
     try:
-        state = checkpoint.load_resume_state(run)
+        state = run_directory.load_resume_state(run)
         state.metrics["epochs"] = _checked_history(state.metrics, state.epoch)
         state.metrics.setdefault("train_seconds", 0.0)
         return state
