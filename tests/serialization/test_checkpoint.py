@@ -1,4 +1,4 @@
-"""juanji.serialization.checkpoint: run-directory files, config validation, crash-safe commits."""
+"""apps.training.run_directory: run-directory files, config validation, crash-safe commits."""
 
 from __future__ import annotations
 

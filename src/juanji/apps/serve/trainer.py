@@ -3,7 +3,7 @@
 ``Trainer.start(settings)`` trains ``lenet5`` on a slice of MNIST with juanji's own training
 code (``make_config``, ``build_model``, ``build_optimizer``, ``train_one_epoch``,
 ``evaluate``) into a new run directory under ``runs/``, with a checkpoint after every epoch
-(``juanji.serialization.checkpoint``), so the run opens with ``juanji serve RUN_DIR``,
+(``juanji.apps.training.run_directory``), so the run opens with ``juanji serve RUN_DIR``,
 ``juanji predict`` or ``juanji eval`` like any other. ``status(since)`` gives the loss and
 accuracy of each step after ``since``, the epochs' test results and the first layer's kernels
 as they are now; ``stop()`` ends the run after the current step (the weights so far are saved
