@@ -45,10 +45,6 @@ PENDING: dict[str, str] = {
     "unet_aladdin_persson_amp": "juanji.cuda.amp (GradScaler, autocast: disabled without CUDA)",
     "grad_cam_tensor_hook": "Tensor.register_hook (pytorch-grad-cam hooks the layer's output)",
     "grad_cam_retain_grad": "Tensor.gather / torch.gather",
-    "neural_style_adam_generated_image": "nn.ReLU(inplace=True) on a tensor in the autograd "
-    "graph computes out of place (nn/functional/activation.py _in_place), so the conv output "
-    "this VGG wrapper keeps is not overwritten as in PyTorch (first loss 0.02771 against "
-    "0.006478); Tensor.relu_() does overwrite, and with it the program matches",
     "seed_everything_reproducibility": "juanji.use_deterministic_algorithms",
     "gan_samples_make_grid_save_image": "no juanji counterpart of torchvision.utils (make_grid, "
     "save_image); harness.torchvision maps it once one exists",
