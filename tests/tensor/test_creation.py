@@ -78,3 +78,14 @@ def test_default_dtype_switch():
         juanji.set_default_dtype(juanji.float32)
     with pytest.raises(TypeError, match="float32 or float64"):
         juanji.set_default_dtype(juanji.int64)
+
+
+def test_python_floats_with_a_float64_dtype_keep_their_double_precision():
+    # tensor([0.1], dtype=float64) went through float32 first: 0.10000000149011612.
+    import torch
+
+    for data in ([0.1, 1 / 3], 0.1, [[2.0**-30 + 1.0]]):
+        ours = juanji.tensor(data, dtype=juanji.float64).numpy()
+        theirs = torch.tensor(data, dtype=torch.float64).numpy()
+        np.testing.assert_array_equal(ours, theirs)
+    assert juanji.tensor([0.1]).dtype == juanji.float32  # the default dtype without one

@@ -41,7 +41,7 @@ def to_array(data: Any, dtype: Any) -> Any:
                 "tensor: expected numbers (nested lists or an array), got elements of type "
                 f"{array.dtype}"
             )
-        if not source_is_array:
+        if not source_is_array and dtype is None:  # a dtype given: cast once, from float64
             if array.dtype.kind == "f":
                 with np.errstate(over="ignore"):  # 1e40 becomes inf in float32, as in torch
                     array = array.astype(_dtype.get_default_dtype().np_dtype, copy=False)
