@@ -18,6 +18,8 @@ __all__ = [
     "inference_mode",
     "gradcheck",
     "Variable",
+    "grad",
+    "backward",
 ]
 
 
@@ -26,6 +28,10 @@ def __getattr__(name: str):  # noqa: ANN202 - a lazy alias (docs/architecture.md
         import importlib
 
         return importlib.import_module("juanji.testing").gradcheck
+    if name in ("grad", "backward"):  # they build Tensors, which live above this layer
+        import importlib
+
+        return getattr(importlib.import_module("juanji.tensor._grad"), name)
     if name == "Variable":  # legacy; it returns a Tensor, which lives above this layer
         import importlib
 

@@ -83,15 +83,19 @@ def _accumulate(tensor: Any, grad: Any, wrap: Any) -> None:
         tensor.grad._data = tensor.grad._data + grad
 
 
-def backward(root: Any, grad_root: Any, retain_graph: bool, wrap: Any) -> None:
+def backward(
+    root: Any, grad_root: Any, retain_graph: bool, wrap: Any, targets: Any = None
+) -> dict[int, Any] | None:
     """Backpropagate ``grad_root`` (an array shaped like ``root``) into the graph under ``root``.
 
     ``wrap(array)`` makes a gradient Tensor; passing it in keeps this module free of the Tensor
-    class.
+    class. With ``targets`` (tensors, leaves or not: ``torch.autograd.grad``), their gradients
+    are returned by ``id`` instead, and no ``.grad`` is touched.
     """
+    sink = _Sink(targets, wrap)
     if root._ctx is None:  # a leaf: its gradient is the seed itself
-        _accumulate(root, grad_root, wrap)
-        return
+        sink.leaf(root, grad_root)
+        return sink.found
     order = _topological_order(root._ctx)
     pending: dict[int, list[Any]] = {id(root._ctx): [None] * root._ctx.n_outputs}
     pending[id(root._ctx)][root._output_index] = grad_root
@@ -99,7 +103,8 @@ def backward(root: Any, grad_root: Any, retain_graph: bool, wrap: Any) -> None:
         grads = pending.pop(id(node), None)
         if grads is None:  # reached only through outputs that received no gradient
             continue
-        if node._retained:
+        sink.node(node, grads)
+        if node._retained and sink.found is None:
             for index, tensor in node._retained.items():
                 if grads[index] is not None:
                     _accumulate(tensor, grads[index], wrap)
@@ -119,7 +124,7 @@ def backward(root: Any, grad_root: Any, retain_graph: bool, wrap: Any) -> None:
                 continue
             grad = sum_to_shape(grad, parent.shape)
             if parent._ctx is None:
-                _accumulate(parent, grad, wrap)
+                sink.leaf(parent, grad)
                 continue
             slots = pending.setdefault(id(parent._ctx), [None] * parent._ctx.n_outputs)
             index = parent._output_index
@@ -127,6 +132,33 @@ def backward(root: Any, grad_root: Any, retain_graph: bool, wrap: Any) -> None:
         if not retain_graph:
             node.saved_tensors = ()
             node.parents = None
+    return sink.found
+
+
+class _Sink:
+    """Where gradients go: the leaves' ``.grad``, or (``targets`` given) a dict by ``id``."""
+
+    def __init__(self, targets: Any, wrap: Any) -> None:
+        self.wrap = wrap
+        self.found: dict[int, Any] | None = None if targets is None else {}
+        self.wanted = {} if targets is None else {id(t): t for t in targets}
+        self.by_node: dict[int, list[Any]] = {}
+        for t in self.wanted.values():
+            if t._ctx is not None:
+                self.by_node.setdefault(id(t._ctx), []).append(t)
+
+    def leaf(self, tensor: Any, grad: Any) -> None:
+        """A leaf's gradient: accumulated into ``.grad``, or kept if it is a target."""
+        if self.found is None:
+            _accumulate(tensor, grad, self.wrap)
+        elif id(tensor) in self.wanted:
+            old = self.found.get(id(tensor))
+            self.found[id(tensor)] = grad if old is None else old + grad
+
+    def node(self, node: Any, grads: list[Any]) -> None:
+        """The complete gradients of ``node``'s outputs: keep those of target tensors."""
+        for t in self.by_node.get(id(node), ()):
+            self.found[id(t)] = grads[t._output_index]  # type: ignore[index]
 
 
 def _zeros_if_none(grad: Any, node: Any, index: int, xp: Any) -> Any:
