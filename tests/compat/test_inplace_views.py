@@ -1,10 +1,12 @@
 """In-place changes through a view of a tensor in the autograd graph, against PyTorch.
 
 PyTorch rebases the view's base on the in-place op, so ``y.view(6).mul_(2)`` doubles the
-gradient reaching ``w`` through ``y`` as it doubles ``y``'s values. Found while writing the
-issue-28 programs (an in-place activation after ``view``/``Flatten`` takes this path since
-inplace activations write inside the graph). Cases juanji gets wrong are strict xfails naming
-what differs, so each turns into a failure the day it is fixed (then drop its mark).
+gradient reaching ``w`` through ``y`` as it doubles ``y``'s values. juanji gets this right for
+views made by indexing and wrong for view/reshape/flatten/t/transpose/permute/unsqueeze views
+when the base is used afterwards (the view itself carries the right gradient, so
+``Flatten()`` then ``ReLU(inplace=True)`` in a Sequential is right). Found while writing the
+issue-28 programs. Cases juanji gets wrong are strict xfails, so each turns into a failure the
+day it is fixed (then drop its mark).
 """
 
 from __future__ import annotations
