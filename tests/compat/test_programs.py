@@ -41,7 +41,7 @@ PENDING: dict[str, str] = {
     "pytorch_quickstart_fashion_mnist": "juanji.accelerator (the quickstart's device line: "
     "torch.accelerator.is_available(), .current_accelerator())",
     "unet_milesial_segmentation": "juanji.channels_last and Module.to / Tensor.to "
-    "(memory_format=...); then optim.RMSprop(foreach=True)",
+    "(memory_format=...)",
     "unet_aladdin_persson_amp": "juanji.cuda.amp (GradScaler, autocast: disabled without CUDA)",
     "grad_cam_tensor_hook": "Tensor.register_hook (pytorch-grad-cam hooks the layer's output)",
     "grad_cam_retain_grad": "Tensor.gather / torch.gather",
