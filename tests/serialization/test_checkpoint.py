@@ -229,6 +229,24 @@ def test_tidy_run_removes_stale_temporary_files_and_refreshes_the_copies(tmp_pat
     )
 
 
+def test_read_weights_names_the_file_read_and_notes_a_replaced_copy(tmp_path):
+    model, optimizer = _trained_optimizer(juanji.optim.SGD)
+    st.save_file(model.state_dict(), tmp_path / ck.MODEL_FILE)  # by hand, no record yet
+    _, path, note = ck.read_weights(tmp_path)
+    assert path == tmp_path / ck.MODEL_FILE == ck.weights_path(tmp_path) and note is None
+    _save(tmp_path, 1, model, optimizer)  # the commit replaces the copy by a hard link
+    committed = tmp_path / "checkpoints" / "e0001" / ck.MODEL_FILE
+    state, path, note = ck.read_weights(tmp_path)
+    assert path == committed == ck.weights_path(tmp_path) and note is None
+    other = {k: v * 2.0 for k, v in state.items()}
+    st.save_file(other, tmp_path / ck.MODEL_FILE)
+    state, path, note = ck.read_weights(tmp_path)
+    assert path == committed and str(committed) in note and str(tmp_path / ck.MODEL_FILE) in note
+    np.testing.assert_array_equal(state["weight"].numpy(), model.weight.detach().numpy())
+    ck.tidy_run(tmp_path)  # a resume points the copy at the committed file again
+    assert ck.read_weights(tmp_path)[2] is None
+
+
 def test_metrics_must_be_finite(tmp_path):
     model, optimizer = _trained_optimizer(juanji.optim.SGD)
     with pytest.raises(CheckpointError, match="epoch 1 not written.*NaN or infinite"):

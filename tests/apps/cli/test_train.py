@@ -387,6 +387,46 @@ def test_eval_and_predict_refuse_nan_weights_naming_the_tensor(run_dir, capsys, 
         _one_line_error(capsys, argv, "tensor 'features.3.weight' holds NaN")
 
 
+def test_nan_in_the_committed_checkpoint_is_reported_against_that_file(run_dir, capsys):
+    from juanji.serialization import load_file, save_file
+
+    committed = run_dir / "checkpoints" / "e0002" / "model.safetensors"
+    state = load_file(committed)
+    state["features.0.bias"] = state["features.0.bias"] * float("nan")
+    save_file(state, committed)  # the top-level copy keeps the good weights
+    capsys.readouterr()
+    err = _one_line_error(capsys, ["eval", str(run_dir)], f"{committed}: the tensor")
+    assert f"{run_dir / 'model.safetensors'}:" not in err
+
+
+def test_a_replaced_top_level_copy_is_noted_and_the_committed_weights_read(run_dir, capsys):
+    import shutil
+
+    from juanji.serialization import load_file, save_file
+
+    committed = run_dir / "checkpoints" / "e0002" / "model.safetensors"
+    top = run_dir / "model.safetensors"
+    capsys.readouterr()
+    assert main(["eval", str(run_dir)]) == 0
+    before = capsys.readouterr()
+    assert before.err == ""  # the top-level file is a hard link to the committed one
+    top.unlink()
+    shutil.copyfile(committed, top)  # another file, the same bytes: nothing to say
+    assert main(["eval", str(run_dir)]) == 0
+    assert capsys.readouterr() == before
+    state = load_file(committed)
+    state["features.0.weight"] = state["features.0.weight"] * 0.0  # "fine-tuned elsewhere"
+    save_file(state, top)
+    assert main(["eval", str(run_dir)]) == 0
+    after = capsys.readouterr()
+    assert after.out == before.out  # the committed weights were read
+    assert after.err == (
+        f"note: {top} differs from the committed checkpoint; juanji reads {committed} (the "
+        f"weights config.json and metrics.json describe); to use the other file, put it in a "
+        f"new folder with a copy of config.json\n"
+    )
+
+
 @pytest.mark.parametrize("flag", ["--lr", "--weight-decay"])
 @pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
 def test_train_refuses_non_finite_hyperparameters(flag, value, capsys, tmp_path):

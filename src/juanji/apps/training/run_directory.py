@@ -38,6 +38,7 @@ objects.
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import math
 import os
 import shutil
@@ -80,6 +81,8 @@ __all__ = [
     "save_config",
     "load_config",
     "load_weights",
+    "read_weights",
+    "weights_path",
     "load_metrics",
     "save_checkpoint",
     "load_resume_state",
@@ -413,8 +416,37 @@ def committed_epoch(run_dir: str | os.PathLike) -> int:
     return 0 if found is None else found[0]
 
 
+def weights_path(run_dir: str | os.PathLike) -> Path:
+    """The weights file juanji reads: the committed epoch's, else the top-level copy.
+
+    Raises:
+        CheckpointError: the folder is missing or the record is damaged.
+    """
+    run = _run_path(run_dir)
+    found = _committed(run)
+    return run / MODEL_FILE if found is None else found[1] / MODEL_FILE
+
+
 def load_weights(run_dir: str | os.PathLike) -> dict[str, Tensor]:
     """Read the weights of the run's committed epoch (or its top-level ``model.safetensors``).
+
+    Raises:
+        CheckpointError: the folder or the weights are missing or damaged.
+    """
+    return read_weights(run_dir)[0]
+
+
+def read_weights(run_dir: str | os.PathLike) -> tuple[dict[str, Tensor], Path, str | None]:
+    """``load_weights``, with the file it read and a note when the top-level copy differs.
+
+    juanji always reads the committed epoch's ``model.safetensors`` (the weights that
+    ``config.json``, ``metrics.json`` and ``--resume`` describe); the top-level copy is for other
+    programs. When someone replaced that copy (it is no longer the same file, nor the same
+    bytes), the note says which file is read, so that the answers do not silently come from
+    other weights than the ones the user sees.
+
+    Returns:
+        ``(state_dict, the path read, a one-line note or None)``.
 
     Raises:
         CheckpointError: the folder or the weights are missing or damaged.
@@ -427,7 +459,25 @@ def load_weights(run_dir: str | os.PathLike) -> dict[str, Tensor]:
             f"{path} is missing: the run has no weights yet (training stopped before its first "
             f"epoch ended); train again, or resume it with `juanji train --resume {run_dir}`"
         )
-    return load_file(path)
+    state = load_file(path)
+    note = None
+    if found is not None and _copy_differs(run / MODEL_FILE, path):
+        note = (
+            f"note: {run / MODEL_FILE} differs from the committed checkpoint; juanji reads "
+            f"{path} (the weights config.json and metrics.json describe); to use the other "
+            f"file, put it in a new folder with a copy of config.json"
+        )
+    return state, path, note
+
+
+def _copy_differs(copy: Path, committed: Path) -> bool:
+    """Whether the top-level ``copy`` exists and holds other bytes than ``committed``."""
+    try:
+        if not copy.is_file() or os.path.samefile(copy, committed):
+            return False  # the usual case: a hard link to the committed file
+        return not filecmp.cmp(copy, committed, shallow=False)  # sizes first, then bytes
+    except OSError:
+        return False  # unreadable: nothing to compare, the committed file is read anyway
 
 
 def load_metrics(run_dir: str | os.PathLike) -> dict[str, Any]:

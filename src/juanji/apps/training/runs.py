@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -144,14 +145,17 @@ def completed_epochs(run_dir: str | Path) -> int:
 def restore_model(run_dir: str | Path) -> tuple[Module, RunConfig]:
     """The trained model of a run directory, in eval mode, and the run's config.
 
+    The weights are the committed epoch's; when the top-level ``model.safetensors`` was replaced
+    by other weights, a one-line note on stderr says which file is read (once the weights are
+    accepted). Every error names the file actually read.
+
     Raises:
         CheckpointError: missing or damaged files, weights that do not fit the model the
             config names, or weights that are NaN or infinite.
     """
     config = load_run_config(run_dir)
     model = build_model(config, run_directory.config_path(run_dir))
-    path = Path(run_dir) / run_directory.MODEL_FILE
-    state = run_directory.load_weights(run_dir)
+    state, path, note = run_directory.read_weights(run_dir)  # errors name the file read
     bad = first_non_finite(state.items())
     if bad is not None:
         raise CheckpointError(
@@ -159,6 +163,8 @@ def restore_model(run_dir: str | Path) -> tuple[Module, RunConfig]:
             f"or the file was damaged); these weights cannot give an answer, train again"
         )
     _load_weights(model, state, path)
+    if note is not None:  # after the checks: an error stays one line that names the file read
+        print(note, file=sys.stderr)
     return model.eval(), config
 
 
@@ -229,7 +235,8 @@ class _Session:
         state.json is refused here, not half-way through the next epoch.
         """
         path = run_directory.state_path(self.run)
-        _load_weights(self.model, state.model_state, path)
+        weights = run_directory.weights_path(self.run)  # the committed file read for state
+        _load_weights(self.model, state.model_state, weights)
         saved = {"scheduler": state.extra.get("scheduler"), "rng": state.extra.get("rng")}
         fresh = {
             "scheduler": self.scheduler.state_dict(),
