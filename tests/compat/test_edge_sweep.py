@@ -798,7 +798,6 @@ KNOWN.update(
         "to_bad": "backend.as_device raises ValueError, PyTorch RuntimeError",
         "batch_norm_empty_batch": "BatchNorm refuses an empty training batch; PyTorch returns it",
         "conv2d_int_input": "conv refuses integer tensors; PyTorch computes them on the CPU",
-        "linear_module_empty": "Linear(3, 0) is refused; PyTorch makes an empty layer",
         "view_noncontiguous": "view() copies where PyTorch refuses (pytorch-differences.md)",
     }
 )

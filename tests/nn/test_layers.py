@@ -367,7 +367,7 @@ def test_dtype_and_device_arguments():
             r"Conv2d: each padding entry must be an int or a \(before, after\) pair of ints, "
             r"got \(1, 2, 3\) in \(\(1, 2, 3\), 0\)",
         ),
-        (lambda: nn.Linear(0, 3), ValueError, r"Linear: in_features must be a positive integer"),
+        (lambda: nn.Linear(-1, 3), RuntimeError, r"Linear: Trying to create tensor with negative"),
         (lambda: nn.Linear(3, 2.5), TypeError, r"Linear: out_features must be an int"),
         (lambda: nn.MaxPool2d(0), ValueError, r"MaxPool2d: kernel_size must be >= 1"),
         (lambda: nn.MaxPool2d(2, stride=0), ValueError, r"MaxPool2d: stride must be >= 1"),

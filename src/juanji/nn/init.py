@@ -479,6 +479,5 @@ def _default_init_(weight: Tensor, bias: Tensor | None) -> None:
     kaiming_uniform_(weight, a=math.sqrt(5))
     if bias is not None:
         fan_in, _ = _calculate_fan_in_and_fan_out(weight)
-        if fan_in != 0:
-            bound = 1 / math.sqrt(fan_in)
-            uniform_(bias, -bound, bound)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0  # an empty layer: zeros, as PyTorch
+        uniform_(bias, -bound, bound)

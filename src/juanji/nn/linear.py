@@ -12,6 +12,14 @@ from juanji.nn.parameter import _uninitialised
 from juanji.tensor.tensor import Tensor
 
 
+def _check_size(owner: str, name: str, value: Any) -> None:
+    """Raise unless ``value`` is an int >= 0: PyTorch builds empty layers (Linear(3, 0))."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{owner}: {name} must be an int, got {value!r}")
+    if value < 0:
+        raise RuntimeError(f"{owner}: Trying to create tensor with negative dimension {value}")
+
+
 def _check_positive(owner: str, name: str, value: Any) -> None:
     """Raise unless ``value`` is an int >= 1 (a size of a layer)."""
     if not isinstance(value, int) or isinstance(value, bool):
@@ -57,8 +65,8 @@ class Linear(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        _check_positive("Linear", "in_features", in_features)
-        _check_positive("Linear", "out_features", out_features)
+        _check_size("Linear", "in_features", in_features)
+        _check_size("Linear", "out_features", out_features)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = _uninitialised((out_features, in_features), dtype, device, "Linear")
