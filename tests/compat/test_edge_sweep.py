@@ -56,6 +56,13 @@ def F(L: Any) -> Any:  # noqa: N802 - PyTorch's alias for nn.functional
     return L.nn.functional
 
 
+def bn_empty_stats(L: Any) -> Any:
+    """An empty training batch leaves the running statistics and counts one batch."""
+    bn = L.nn.BatchNorm2d(2)
+    out = bn(L.ones(0, 2, 3, 3))
+    return out.shape, bn.running_mean, bn.running_var, bn.num_batches_tracked
+
+
 def loader(L: Any) -> Any:
     return torch.utils.data.DataLoader if L is torch else juanji.data.DataLoader
 
@@ -472,6 +479,7 @@ CASES: list[tuple[str, Callable[[Any], Any]]] = [
     ("pad_reflect_too_big", lambda L: F(L).pad(L.ones(1, 1, 2), (2, 2), mode='reflect')),
     ("batch_norm_empty_batch", lambda L: L.nn.BatchNorm1d(3)(L.ones(0, 3))),
     ("batch_norm_one_sample", lambda L: L.nn.BatchNorm1d(3)(L.ones(1, 3))),
+    ("batch_norm_empty_stats", lambda L: bn_empty_stats(L)),
     ("layer_norm_empty", lambda L: F(L).layer_norm(L.ones(0, 3), (3,))),
     ("layer_norm_bad_shape", lambda L: F(L).layer_norm(L.ones(2, 3), (4,))),
     ("conv2d_kernel_too_big", lambda L: F(L).conv2d(L.ones(1, 1, 2, 2), L.ones(1, 1, 3, 3))),
@@ -796,7 +804,6 @@ KNOWN: dict[str, str] = {
 KNOWN.update(
     {
         "to_bad": "backend.as_device raises ValueError, PyTorch RuntimeError",
-        "batch_norm_empty_batch": "BatchNorm refuses an empty training batch; PyTorch returns it",
         "conv2d_int_input": "conv refuses integer tensors; PyTorch computes them on the CPU",
         "view_noncontiguous": "view() copies where PyTorch refuses (pytorch-differences.md)",
     }

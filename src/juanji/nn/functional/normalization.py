@@ -107,6 +107,8 @@ def batch_norm(
             "(training=False)"
         )
     axes = (0,) + tuple(range(2, input.ndim))
+    if input.numel() == 0:  # an empty batch: PyTorch returns it, the statistics untouched
+        return input * 1.0
     if training and input.numel() // channels <= 1:
         raise ValueError(
             f"Expected more than 1 value per channel when training, got input size {input.shape}"
