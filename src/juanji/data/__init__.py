@@ -31,12 +31,14 @@ from juanji.data.dataloader import (
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
+    WeightedRandomSampler,
     default_collate,
     default_convert,
 )
 from juanji.data.dataset import (
     ConcatDataset,
     Dataset,
+    StackDataset,
     StackedSamples,
     Subset,
     TensorDataset,
@@ -61,6 +63,8 @@ __all__ = [
     "RandomSampler",
     "SubsetRandomSampler",
     "BatchSampler",
+    "WeightedRandomSampler",
+    "StackDataset",
     "DistributedSampler",
     "transforms",
     "MNIST",

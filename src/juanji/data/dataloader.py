@@ -161,6 +161,63 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights``.
+
+    As ``torch.utils.data.WeightedRandomSampler`` (the usual answer to imbalanced classes:
+    weight each sample by one over its class's frequency). The draws come from juanji's
+    generator, so a seed gives other indices than PyTorch's; the rules and errors are PyTorch's.
+
+    Example:
+        >>> import juanji
+        >>> sampler = WeightedRandomSampler([0.0, 1.0, 0.0], 4, generator=juanji.Generator())
+        >>> list(sampler)
+        [1, 1, 1, 1]
+    """
+
+    def __init__(
+        self,
+        weights: Sequence[float],
+        num_samples: int,
+        replacement: bool = True,
+        generator: Generator | None = None,
+    ) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(
+                "num_samples should be a positive integer value, but got "
+                f"num_samples={num_samples}"
+            )
+        if not isinstance(replacement, bool):
+            raise ValueError(
+                f"replacement should be a boolean value, but got replacement={replacement}"
+            )
+        array = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, np.float64)
+        if array.ndim != 1:
+            raise ValueError(
+                "weights should be a 1d sequence but given weights have shape "
+                f"{tuple(array.shape)}"
+            )
+        self.weights, self.num_samples, self.replacement = array, num_samples, replacement
+        self.generator = _checked_generator("WeightedRandomSampler", generator)
+
+    def __iter__(self) -> Iterator[int]:
+        w, n = self.weights, self.num_samples
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise RuntimeError(
+                "invalid multinomial distribution (weights must be finite, >= 0, with a "
+                "positive sum)"
+            )
+        if not self.replacement and n > np.count_nonzero(w):
+            raise RuntimeError(
+                "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+            )
+        drawn = numpy_rng(self.generator).choice(w.size, n, replace=self.replacement, p=w / w.sum())
+        return iter(drawn.tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
 class BatchSampler(Sampler):
     """Group the indices of ``sampler`` into lists of ``batch_size``.
 

@@ -229,6 +229,39 @@ class ConcatDataset(Dataset):
         return self.datasets[part][index - start]
 
 
+class StackDataset(Dataset):
+    """Samples of several equally long datasets side by side: tuples, or dicts by keyword.
+
+    As ``torch.utils.data.StackDataset``.
+
+    Example:
+        >>> StackDataset([1, 2], [3, 4])[0], StackDataset(image=[1, 2], label=[3, 4])[1]
+        ((1, 3), {'image': 2, 'label': 4})
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                "input/output, but both types are given."
+            )
+        parts = list(args) or list(kwargs.values())
+        if not parts:
+            raise ValueError("At least one dataset should be passed")
+        self._length = len(parts[0])
+        if any(len(part) != self._length for part in parts):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets: Any = args if args else kwargs
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(self.datasets, dict):
+            return {key: part[index] for key, part in self.datasets.items()}
+        return tuple(part[index] for part in self.datasets)
+
+
 def _split_lengths(total: int, lengths: Sequence[int | float]) -> list[int]:
     """Turn fractions into counts the way PyTorch does (floor, then one more round-robin)."""
     if all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in lengths):

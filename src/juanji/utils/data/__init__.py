@@ -13,16 +13,19 @@ from juanji.utils.data.dataloader import get_worker_info as get_worker_info
 from juanji.utils.data.dataset import (
     ConcatDataset,
     Dataset,
+    StackDataset,
     Subset,
     TensorDataset,
     random_split,
 )
 from juanji.utils.data.sampler import (
     BatchSampler,
+    DistributedSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
+    WeightedRandomSampler,
 )
 
 __all__ = [
@@ -30,12 +33,15 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
+    "StackDataset",
     "Subset",
     "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
     "dataloader",
     "dataset",
     "default_collate",
