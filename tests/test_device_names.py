@@ -1,6 +1,9 @@
 """Device-selection names answer as a CPU-only PyTorch does: cuda, backends.mps, backends.cudnn."""
 
+import ast
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -43,8 +46,16 @@ def test_backend_submodules_import_as_torch_s_do():
 @no_gpu
 def test_cudnn_flags_as_a_cpu_only_torch_has_them():
     cudnn, tcudnn = juanji.backends.cudnn, torch.backends.cudnn
-    for name in ("enabled", "benchmark", "deterministic", "allow_tf32"):
-        assert getattr(cudnn, name) == getattr(tcudnn, name), name
+    # The defaults, read in a fresh process: programs in this one (seeding helpers of the
+    # compat suite) may have set the flags, as they would in a user's script.
+    names = ("enabled", "benchmark", "deterministic", "allow_tf32")
+    probe = (
+        "import juanji, torch; print([getattr(m.backends.cudnn, n) for m in (juanji, torch) "
+        f"for n in {names!r}])"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    values = ast.literal_eval(found.stdout.strip())
+    assert values[:4] == values[4:], (names, values)
     assert cudnn.is_available() is tcudnn.is_available() is False
     assert cudnn.version() is tcudnn.version() is None
     old = cudnn.benchmark, cudnn.deterministic
