@@ -14,6 +14,7 @@ weights, an unreadable image) ends in a ``JuanjiError``: one line, exit code 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -25,7 +26,7 @@ import numpy as np
 from juanji.apps.cli._bounds import check_image_file
 from juanji.apps.cli._data import data_source
 from juanji.apps.cli.export import add_model_options, open_model
-from juanji.apps.training import run_directory
+from juanji.apps.training import parallel, run_directory
 from juanji.apps.viz.digits import prepare_digit
 from juanji.errors import JuanjiError
 from juanji.serialization.safetensors import INSTALL_HINT
@@ -253,12 +254,29 @@ def _describe(config: Any, run: Path) -> str:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """The ``juanji train`` command."""
+    """The ``juanji train`` command; data-parallel when started by ``mpiexec -n N``, N > 1.
+
+    Under a launcher every rank trains its shard of each global batch of ``--batch-size``
+    images; rank 0 alone prints and writes the run directory (the others' stdout is silenced),
+    and a ``JuanjiError`` on any rank ends the whole job with its one-line message.
+    """
+    world = parallel.join()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(parallel.abort_job_on_error("train"))
+        if parallel.rank() != 0:
+            quiet = stack.enter_context(open(os.devnull, "w"))  # noqa: SIM115 - closed by stack
+            stack.enter_context(contextlib.redirect_stdout(quiet))
+        return _train(args, world)
+    return 1  # pragma: no cover - the block returns or raises
+
+
+def _train(args: argparse.Namespace, world: int) -> int:
+    """``juanji train`` in one process of a job of ``world`` processes."""
     from juanji.apps import training
     from juanji.serialization import require_safetensors
 
     require_safetensors()  # before any work: weights are saved after the first epoch
-    _set_threads(args.threads)
+    _set_threads(args.threads if args.threads is not None else parallel.default_threads())
     if args.resume:
         run, config = _resume_config(args)
     elif not args.model:
@@ -268,7 +286,7 @@ def run_train(args: argparse.Namespace) -> int:
         )
     else:
         config = _new_config(args)
-        run = _new_run_dir(args, config)
+        run = parallel.from_rank0(lambda: _new_run_dir(args, config))  # one name for all ranks
     source = data_source(args, config.dataset)  # a bad --data-dir fails before any work
     epochs = config.hyperparameters.epochs
     done = training.completed_epochs(run) if args.resume else 0
@@ -278,8 +296,8 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"resuming after epoch {done} of {epochs}")
     elif args.resume:
         print(f"{run}: no epoch was completed; starting the run over")
-    print(_describe(config, run), flush=True)
-    if source:
+    print(_describe(config, run) + _ranks(world, config.hyperparameters.batch_size), flush=True)
+    if source and parallel.rank() == 0:
         print(source, file=sys.stderr, flush=True)
     try:
         metrics = training.train_run(
@@ -290,14 +308,28 @@ def run_train(args: argparse.Namespace) -> int:
             download=not args.no_download,
             progress=not args.no_progress and sys.stderr.isatty(),
             stream=sys.stdout,
+            data_parallel=world > 1,
         )
     except KeyboardInterrupt:
         saved = training.completed_epochs(run) if run.is_dir() else 0
         what = f"epoch {saved} is saved in {run}" if saved else "no epoch was completed"
         print(f"\nstopped; {what}. Continue with: juanji train --resume {run}", file=sys.stderr)
         raise
-    _finish(config, metrics, run)
+    if parallel.rank() == 0:
+        _finish(config, metrics, run)
     return 0
+
+
+def _ranks(world: int, batch_size: int) -> str:
+    """The line that tells a data-parallel run's processes ('' for a run of one)."""
+    if world == 1:
+        return ""
+    from juanji.backend import get_num_threads
+
+    return (
+        f"\ndata-parallel on {world} processes: {batch_size / world:g} images per process and "
+        f"step, {_plural(get_num_threads(), 'thread')} each"
+    )
 
 
 def _set_threads(threads: int | None) -> None:

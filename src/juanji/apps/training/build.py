@@ -9,7 +9,7 @@ from typing import Any
 from juanji._version import __version__
 from juanji.apps.training.config import RunConfig
 from juanji.apps.training.recipes import DATASETS
-from juanji.data import DataLoader, transforms
+from juanji.data import DataLoader, DistributedSampler, transforms
 from juanji.errors import CheckpointError
 from juanji.models import get_model, list_models
 from juanji.nn import functional as F
@@ -164,6 +164,7 @@ def build_loaders(
     root: str | Path | None = None,
     download: bool = True,
     test_only: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> tuple[DataLoader | None, DataLoader]:
     """The shuffled, augmented training loader and the test loader (batches of 1000).
 
@@ -173,6 +174,10 @@ def build_loaders(
         root: the data folder (else ``$JUANJI_DATA`` and the cache, see ``juanji.data``).
         download: fetch missing files.
         test_only: skip the training set (for ``juanji eval``).
+        shard: ``(rank, world_size)`` of a data-parallel run: the training loader then draws
+            this rank's shard (a ``DistributedSampler`` seeded with the run's seed; call its
+            ``set_epoch`` each epoch) in batches of ``batch_size / world_size``, so the ranks'
+            batches together make one global batch of ``batch_size``.
 
     Raises:
         DataError: the dataset cannot be found or fetched, or a file is corrupt.
@@ -191,7 +196,12 @@ def build_loaders(
         download=download,
         transform=make_transform(config, hp.shift, generator, flip=hp.flip),
     )
-    train_loader = DataLoader(
-        train_set, batch_size=hp.batch_size, shuffle=True, generator=generator
-    )
+    if shard is None:
+        train_loader = DataLoader(
+            train_set, batch_size=hp.batch_size, shuffle=True, generator=generator
+        )
+        return train_loader, test_loader
+    rank, world = shard
+    sampler = DistributedSampler(train_set, world, rank, shuffle=True, seed=hp.seed % 2**63)
+    train_loader = DataLoader(train_set, batch_size=hp.batch_size // world, sampler=sampler)
     return train_loader, test_loader

@@ -361,6 +361,7 @@ def fit(
     test_loss_fn: LossFn | None = None,
     test_model: Module | None = None,
     on_epoch_end: Callable[[EpochStats], None] | None = None,
+    on_epoch_start: Callable[[int], None] | None = None,
     progress: bool = False,
     stream: TextIO | None = None,
 ) -> list[EpochStats]:
@@ -378,6 +379,8 @@ def fit(
         test_loss_fn: the loss reported on ``test_loader`` (default: ``loss_fn``).
         test_model: what is evaluated (default: ``model``; e.g. ``MirrorAveraged(model)``).
         on_epoch_end: called with each epoch's ``EpochStats`` (to write a checkpoint).
+        on_epoch_start: called with each epoch's number before it trains (e.g. a
+            ``DistributedSampler``'s ``set_epoch``).
         progress: show a progress bar per epoch on stderr.
         stream: where to print the per-epoch table (None: print nothing).
 
@@ -389,6 +392,8 @@ def fit(
         print(EPOCH_HEADER, file=stream, flush=True)
     for epoch in range(start_epoch + 1, epochs + 1):
         epoch_start = time.perf_counter()
+        if on_epoch_start is not None:
+            on_epoch_start(epoch)
         try:
             result = train_one_epoch(
                 model,

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from juanji.apps.training import run_directory
+from juanji.apps.training import parallel, run_directory
 from juanji.apps.training.build import (
     build_loaders,
     build_model,
@@ -43,6 +43,7 @@ from juanji.apps.training.recipes import DATASETS
 from juanji.errors import CheckpointError, JuanjiError
 from juanji.nn import functional as F
 from juanji.nn.module import Module
+from juanji.nn.parallel import DistributedDataParallel
 from juanji.optim import lr_scheduler
 from juanji.optim.optimizer import Optimizer
 from juanji.random import Generator, default_generator, manual_seed
@@ -193,12 +194,16 @@ def _load_weights(model: Module, state: Mapping[str, Any], path: Path) -> None:
         ) from error
 
 
-def run_metrics(config: RunConfig, history: list[dict], seconds: float) -> dict[str, Any]:
+def run_metrics(
+    config: RunConfig, history: list[dict], seconds: float, world_size: int | None = None
+) -> dict[str, Any]:
     """The ``metrics.json`` object of a run: the last epoch's test result and every epoch's row.
 
-    ``history`` holds ``asdict(EpochStats)`` rows; ``seconds`` is the training time in all.
+    ``history`` holds ``asdict(EpochStats)`` rows; ``seconds`` is the training time in all;
+    ``world_size``, the processes of a data-parallel run, is recorded when given.
     """
     last = history[-1]
+    world = {} if world_size is None else {"world_size": world_size}
     return {
         "model": config.model,
         "dataset": config.dataset,
@@ -207,7 +212,7 @@ def run_metrics(config: RunConfig, history: list[dict], seconds: float) -> dict[
         "test_accuracy": last["test_accuracy"],
         "test_loss": last["test_loss"],
         "train_seconds": seconds,
-    }
+    } | world
 
 
 @dataclass
@@ -222,10 +227,19 @@ class _Session:
     data_generator: Generator
     history: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    world_size: int | None = None  # the processes of a data-parallel run; None: a plain run
+
+    @property
+    def writes(self) -> bool:
+        """Whether this process writes the run directory: rank 0 of a data-parallel run."""
+        return parallel.rank() == 0
 
     def create(self) -> None:
-        """Make the run directory and write its config (a new run)."""
-        run_directory.create_run(self.run, self.config.to_json())
+        """Make the run directory and write its config (a new run); the other ranks wait."""
+        if self.writes:
+            extra = {} if self.world_size is None else {"world_size": self.world_size}
+            run_directory.create_run(self.run, self.config.to_json() | extra)
+        parallel.barrier()
 
     def restore(self, state: run_directory.ResumeState, steps_per_epoch: int) -> None:
         """Load weights, optimiser, scheduler, both generators and the history of ``state``.
@@ -271,14 +285,23 @@ class _Session:
             ) from error
 
     def save(self, stats: EpochStats) -> None:
-        """Checkpoint after the epoch of ``stats`` (``fit``'s ``on_epoch_end``)."""
+        """Checkpoint after the epoch of ``stats`` (``fit``'s ``on_epoch_end``), on rank 0."""
         self.history.append(asdict(stats))
         self.seconds += stats.seconds
+        if self.writes:
+            self._write_checkpoint(stats)
+        parallel.barrier()  # the other ranks go on once the checkpoint is committed
+
+    def metrics(self) -> dict[str, Any]:
+        """The run's ``metrics.json`` object so far."""
+        return run_metrics(self.config, self.history, self.seconds, self.world_size)
+
+    def _write_checkpoint(self, stats: EpochStats) -> None:
         run_directory.save_checkpoint(
             self.run,
             epoch=stats.epoch,
             model_state=self.model.state_dict(),
-            metrics=run_metrics(self.config, self.history, self.seconds),
+            metrics=self.metrics(),
             optimizer_state=self.optimizer.state_dict(),
             training_state={
                 "scheduler": self.scheduler.state_dict(),
@@ -299,6 +322,7 @@ def train_run(
     download: bool = True,
     progress: bool = False,
     stream: TextIO | None = None,
+    data_parallel: bool = False,
 ) -> dict[str, Any]:
     """Train ``config`` into ``run_dir``, with a checkpoint after every epoch.
 
@@ -315,6 +339,11 @@ def train_run(
         download: fetch missing data files.
         progress: show a progress bar per epoch.
         stream: where the per-epoch table and notes go (None: nowhere).
+        data_parallel: train as one rank of the initialised process group (``mpiexec``):
+            ``batch_size`` is the global batch, each rank draws its shard
+            (``build_loaders(shard=...)``) and ``DistributedDataParallel`` averages the
+            gradients; rank 0 alone writes the run directory and evaluates, the other ranks
+            wait for it. In a job of one it trains on the shard order of one rank.
 
     Returns:
         The final content of ``metrics.json``.
@@ -327,39 +356,75 @@ def train_run(
     """
     run = Path(run_dir)
     hp = config.hyperparameters
-    if run.is_dir():  # resumed, or started over after a stop in the first epoch
-        run_directory.tidy_run(run)
+    shard = _tidy(run, hp.batch_size, data_parallel)
     state = _resume_state(run) if resume else None
     if state is not None and state.epoch >= hp.epochs:
         return run_metrics(config, state.metrics["epochs"], state.metrics["train_seconds"])
     manual_seed(hp.seed)
     data_generator = Generator().manual_seed((hp.seed + 1) % 2**64)  # seeds are 64-bit
     model = build_model(config, run_directory.config_path(run))
-    train_loader, test_loader = build_loaders(config, data_generator, root=root, download=download)
+    train_loader, test_loader = _loaders(config, data_generator, root, download, shard)
     assert train_loader is not None
     _note_batch_size(hp.batch_size, len(train_loader.dataset), stream)
     optimizer, scheduler = _optimizer(config, model, len(train_loader))
     session = _Session(run, config, model, optimizer, scheduler, data_generator)
+    session.world_size = None if shard is None else shard[1]
     session.create() if state is None else session.restore(state, len(train_loader))
+    sampler = getattr(train_loader, "sampler", None)
     try:
         fit(
-            model,
+            DistributedDataParallel(model) if shard and shard[1] > 1 else model,
             optimizer,
             train_loader,
             hp.epochs,
             scheduler=scheduler,
-            test_loader=test_loader,
+            test_loader=test_loader if session.writes else None,  # rank 0 evaluates
             start_epoch=0 if state is None else state.epoch,
             loss_fn=_training_loss(hp.label_smoothing),
             test_loss_fn=F.cross_entropy,
             test_model=for_testing(model, config),
             on_epoch_end=session.save,
-            progress=progress,
-            stream=stream,
+            on_epoch_start=None if shard is None else lambda epoch: sampler.set_epoch(epoch - 1),
+            progress=progress and session.writes,
+            stream=stream if session.writes else None,  # rank 0 prints the table
         )
     except DivergenceError as error:
         raise _diverged(error, run, hp.lr) from None
-    return run_metrics(config, session.history, session.seconds)
+    return session.metrics()
+
+
+def _tidy(run: Path, batch_size: int, data_parallel: bool) -> tuple[int, int] | None:
+    """Tidy a run directory that exists (rank 0); this rank's ``(rank, world)`` shard or None."""
+    shard = (parallel.rank(), parallel.world_size()) if data_parallel else None
+    if shard is not None:
+        parallel.check_global_batch(batch_size)
+    parallel.barrier()  # every rank has read the run directory before rank 0 tidies it
+    if run.is_dir() and parallel.rank() == 0:  # resumed, or started over after a stop
+        run_directory.tidy_run(run)
+    parallel.barrier()
+    return shard
+
+
+def _loaders(
+    config: RunConfig,
+    generator: Generator,
+    root: str | Path | None,
+    download: bool,
+    shard: tuple[int, int] | None,
+) -> tuple[Any, Any]:
+    """``build_loaders``; in a data-parallel run rank 0 fetches the data first.
+
+    The other ranks wait for it, then read the files it left.
+    """
+
+    def build() -> tuple[Any, Any]:
+        return build_loaders(config, generator, root=root, download=download, shard=shard)
+
+    if shard is None or shard[1] == 1:
+        return build()
+    loaders = build() if shard[0] == 0 else None
+    parallel.barrier()
+    return loaders if loaders is not None else build()
 
 
 def _optimizer(
