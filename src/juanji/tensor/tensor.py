@@ -42,8 +42,8 @@ from juanji.tensor._checks import (
     check_scalar_fits,
 )
 from juanji.tensor._compat import CompatMethods, dtype_of_type, type_name
-from juanji.tensor._inplace import InplaceMethods
 from juanji.tensor._integer import IntegerMethods, check_rounding_mode, wrap_int_scalar
+from juanji.tensor._pointwise import PointwiseMethods
 from juanji.tensor._printing import format_tensor
 from juanji.tensor._reduce import ReduceMethods
 from juanji.tensor._shape import ShapeMethods
@@ -53,7 +53,7 @@ _PY_SCALARS = (builtins.int, builtins.float, builtins.bool)
 
 
 class Tensor(  # each family inherits _base.TensorBase
-    ShapeMethods, ReduceMethods, InplaceMethods, CompatMethods, IntegerMethods
+    ShapeMethods, ReduceMethods, PointwiseMethods, CompatMethods, IntegerMethods
 ):
     """A multi-dimensional array with reverse-mode automatic differentiation.
 
