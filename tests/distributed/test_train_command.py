@@ -16,10 +16,26 @@ import numpy as np
 import pytest
 
 from juanji.apps import training
+from juanji.apps.cli import main
 from juanji.apps.training import run_directory
 from juanji.data import MNIST
 
 TRAIN, TEST = 256, 200  # images of the slice: 8 global batches of 32, a quick test pass
+
+
+class MNISTSlice(MNIST):
+    """The slice ``programs/train_command.py`` trains on, for runs in this process."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        n = TRAIN if self.train else TEST
+        self.data, self.targets = self.data[:n], self.targets[:n]
+
+
+@pytest.fixture
+def mnist_slice(monkeypatch):
+    info = replace(training.DATASETS["mnist"], factory=MNISTSlice)
+    monkeypatch.setitem(training.DATASETS, "mnist", info)
 
 
 @pytest.fixture
@@ -55,21 +71,11 @@ def test_two_ranks_write_one_run_that_loads_in_one_process(mpi_job, mnist_root, 
 
 
 def test_two_ranks_equal_one_process_at_the_same_global_batch(
-    mpi_job, mnist_root, tmp_path, monkeypatch
+    mpi_job, mnist_root, mnist_slice, tmp_path
 ):
     two = tmp_path / "two"
     job = _train(mpi_job, mnist_root, two, "--batch-size", "32", "--seed", "3")
     assert job.returncode == 0, job.stderr
-
-    class MNISTSlice(MNIST):  # the program's slice, in this process
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            n = TRAIN if self.train else TEST
-            self.data, self.targets = self.data[:n], self.targets[:n]
-
-    monkeypatch.setitem(
-        training.DATASETS, "mnist", replace(training.DATASETS["mnist"], factory=MNISTSlice)
-    )
     one = tmp_path / "one"
     config = training.load_run_config(two)  # the same recipe, seed and global batch 32
     training.train_run(config, one, root=mnist_root, download=False, data_parallel=True)
@@ -104,3 +110,29 @@ def test_an_error_on_one_rank_ends_the_whole_job(mpi_job, mnist_root, tmp_path):
     job = _train(mpi_job, mnist_root, run, "--batch-size", "32")
     assert job.returncode != 0 and job.seconds < 60
     assert f"juanji train: {run} already holds a run" in job.stderr, job.stderr
+
+
+def test_a_run_of_one_process_resumes_on_two(
+    mpi_job, mnist_root, mnist_slice, tmp_path, monkeypatch
+):
+    run = tmp_path / "run"
+    real = run_directory.save_checkpoint
+
+    def stop_after_first_epoch(path, **kwargs):
+        real(path, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_directory, "save_checkpoint", stop_after_first_epoch)
+    argv = ["train", "lenet5", "--epochs", "2", "--batch-size", "32", "--no-progress"]
+    argv += ["--data-dir", mnist_root, "--no-download", "--out", str(run)]
+    assert main(argv) == 130
+    monkeypatch.setattr(run_directory, "save_checkpoint", real)
+    assert training.completed_epochs(run) == 1
+
+    resume = ["train", "--resume", str(run), "--no-progress", "--data-dir", mnist_root]
+    job = mpi_job("train_command.py", str(TRAIN), str(TEST), *resume, ranks=2, timeout=90)
+    assert job.returncode == 0, job.stderr
+    assert job.stdout.count("resuming after epoch 1 of 2") == 1, job.stdout
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["epochs_completed"] == 2 and metrics["world_size"] == 2
+    assert [row["epoch"] for row in metrics["epochs"]] == [1, 2]

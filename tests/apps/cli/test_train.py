@@ -657,3 +657,15 @@ def test_a_run_at_chance_level_gets_a_remark(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "test accuracy 10.28 % after 1 epoch;" in out
     assert "note: that is chance level (10 % for 10 classes)" in out and "--lr (now 10)" in out
+
+
+def test_train_without_a_launcher_is_a_run_of_one(bars, tmp_path, capsys):
+    """No mpiexec: no process group is left behind and nothing records a world size."""
+    from juanji import distributed as dist
+
+    run = tmp_path / "run"
+    assert main(["train", "lenet5", "--epochs", "1", "--batch-size", "17", "--out", str(run)]) == 0
+    assert not dist.is_initialized()
+    assert "data-parallel" not in capsys.readouterr().out  # an odd batch is fine for one process
+    assert "world_size" not in run_directory.load_config(run)
+    assert "world_size" not in run_directory.load_metrics(run)

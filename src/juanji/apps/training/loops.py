@@ -333,9 +333,12 @@ def _checked_evaluation(
 
 
 def _epoch_stats(
-    epoch: int, result: EpochResult, test: Evaluation | None, seconds: float
+    epoch: int, result: EpochResult, test: Evaluation | None, seconds: float, world_size: int = 1
 ) -> EpochStats:
-    """One row of the table; ``seconds`` counts the training and the test pass together."""
+    """One row of the table; ``seconds`` counts the training and the test pass together.
+
+    The images per second are those of all ``world_size`` processes training in step.
+    """
     return EpochStats(
         epoch=epoch,
         train_loss=result.loss,
@@ -344,7 +347,7 @@ def _epoch_stats(
         test_accuracy=None if test is None else test.accuracy,
         lr=result.lr,
         seconds=seconds,
-        images_per_second=result.images / max(result.seconds, 1e-9),
+        images_per_second=world_size * result.images / max(result.seconds, 1e-9),
     )
 
 
@@ -364,6 +367,7 @@ def fit(
     on_epoch_start: Callable[[int], None] | None = None,
     progress: bool = False,
     stream: TextIO | None = None,
+    world_size: int = 1,
 ) -> list[EpochStats]:
     """Train for epochs ``start_epoch + 1 .. epochs``, evaluating after each.
 
@@ -383,6 +387,8 @@ def fit(
             ``DistributedSampler``'s ``set_epoch``).
         progress: show a progress bar per epoch on stderr.
         stream: where to print the per-epoch table (None: print nothing).
+        world_size: the processes training in step on their shards (data-parallel): the
+            images per second count all of theirs. The loss and accuracy are this process's.
 
     Returns:
         The stats of the epochs trained here.
@@ -409,7 +415,8 @@ def fit(
         test = _checked_evaluation(
             model, test_model or model, test_loader, test_loss_fn or loss_fn, epoch
         )
-        stats = _epoch_stats(epoch, result, test, time.perf_counter() - epoch_start)
+        seconds = time.perf_counter() - epoch_start
+        stats = _epoch_stats(epoch, result, test, seconds, world_size)
         history.append(stats)
         if stream is not None:
             print(format_epoch_row(stats), file=stream, flush=True)

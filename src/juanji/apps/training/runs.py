@@ -387,6 +387,7 @@ def train_run(
             on_epoch_start=None if shard is None else lambda epoch: sampler.set_epoch(epoch - 1),
             progress=progress and session.writes,
             stream=stream if session.writes else None,  # rank 0 prints the table
+            world_size=1 if shard is None else shard[1],
         )
     except DivergenceError as error:
         raise _diverged(error, run, hp.lr) from None
