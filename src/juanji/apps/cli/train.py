@@ -287,6 +287,7 @@ def _train(args: argparse.Namespace, world: int) -> int:
     else:
         config = _new_config(args)
         run = parallel.from_rank0(lambda: _new_run_dir(args, config))  # one name for all ranks
+    parallel.check_global_batch(config.hyperparameters.batch_size)
     source = data_source(args, config.dataset)  # a bad --data-dir fails before any work
     epochs = config.hyperparameters.epochs
     done = training.completed_epochs(run) if args.resume else 0
