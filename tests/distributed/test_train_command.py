@@ -100,6 +100,7 @@ def test_a_batch_the_ranks_cannot_share_ends_the_job_with_one_line(
     errors = [line for line in job.stderr.splitlines() if message in line]
     assert errors and "must be a multiple of 2" in errors[0], job.stderr
     assert "Traceback" not in job.stderr, job.stderr
+    assert "data-parallel on" not in job.stdout  # refused before the run is described
     assert not (tmp_path / "run" / "config.json").exists()
 
 
