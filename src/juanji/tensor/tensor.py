@@ -43,9 +43,11 @@ from juanji.tensor._checks import (
 )
 from juanji.tensor._compat import CompatMethods, dtype_of_type, type_name
 from juanji.tensor._integer import IntegerMethods, check_rounding_mode, wrap_int_scalar
-from juanji.tensor._pointwise import PointwiseMethods
+from juanji.tensor._layout import LayoutMethods
 from juanji.tensor._printing import format_tensor
+from juanji.tensor._products import ProductMethods
 from juanji.tensor._reduce import ReduceMethods
+from juanji.tensor._select import SelectMethods
 from juanji.tensor._shape import ShapeMethods
 
 Scalar = int | float | bool
@@ -53,7 +55,13 @@ _PY_SCALARS = (builtins.int, builtins.float, builtins.bool)
 
 
 class Tensor(  # each family inherits _base.TensorBase
-    ShapeMethods, ReduceMethods, PointwiseMethods, CompatMethods, IntegerMethods
+    ShapeMethods,
+    ReduceMethods,
+    SelectMethods,
+    LayoutMethods,
+    ProductMethods,
+    CompatMethods,
+    IntegerMethods,
 ):
     """A multi-dimensional array with reverse-mode automatic differentiation.
 
