@@ -103,7 +103,8 @@ INPLACE_ARG = [
     ("logical_and_", [[0.0, 1.0, 2.0]]), ("logical_or_", [[0.0, 0.0, 2.0]]),
     ("logical_xor_", [[0.0, 1.0, 0.0]]), ("lt_", 0.5), ("le_", 0.5), ("gt_", 0.5), ("ge_", 0.5),
     ("greater_", 0.5), ("greater_equal_", 0.5), ("less_", 0.5), ("less_equal_", 0.5),
-    ("not_equal_", 0.5),
+    ("not_equal_", 0.5), ("clip_", 0.4), ("hypot_", [[1.0, 2.0, 0.5]]),
+    ("atan2_", [[1.0, -2.0, 0.5]]), ("arctan2_", [[-1.0, 2.0, 0.5]]),
 ]  # fmt: skip
 
 

@@ -125,6 +125,8 @@ INT_CASES: list[tuple[str, Callable[[Any, Any], Any]]] = [
     ("count_nonzero_dims", lambda L, x: x.count_nonzero((0, 1))),
     ("sort_int", lambda L, x: x.sort(1, descending=True)),
     ("diff_bool", lambda L, x: (x > 0).diff(dim=0)),
+    ("dot_int", lambda L, x: L.stack([x[0].int().dot(x[1].int()).long(), x.int().trace()])),
+    ("scatter_reduce_add", lambda L, x: x.scatter(0, ix(L, [[1, 1, 0, 2]]), 2, reduce="add")),
     ("cast", lambda L, x: L.stack([x.byte().long(), x.char().long(), x.short().long()])),
 ]  # fmt: skip
 

@@ -45,7 +45,8 @@ class LayoutMethods(TensorBase):
         start = int(start)
         if not -size <= start <= size:
             raise IndexError(f"narrow: start ({start}) out of range for dimension of size {size}")
-        start %= size if size and start < 0 else max(size, 1) + 1
+        if start < 0:
+            start += size
         if length < 0 or start + length > size:
             raise RuntimeError(
                 f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size})"

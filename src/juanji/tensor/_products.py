@@ -51,7 +51,8 @@ class ProductMethods(TensorBase):
                 f"dot: inconsistent tensor size, expected tensor [{self.shape[0]}] and src "
                 f"[{other.shape[0]}] to have the same number of elements"
             )
-        return (self * other).sum()
+        product = self * other
+        return product.sum() if self.is_floating_point() else product.sum(dtype=self.dtype)
 
     vdot = dot  # real tensors: no conjugation
 

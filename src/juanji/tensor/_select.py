@@ -422,8 +422,7 @@ class SelectMethods(PointwiseMethods):
         """The sum of a matrix's main diagonal."""
         if self.ndim != 2:
             raise RuntimeError(f"trace: expected a matrix, got a {self.ndim}-D tensor")
-        values = self.diagonal()
-        return values.sum() if values.dtype.is_floating_point else values.sum(dtype=None)
+        return self.diagonal().sum()
 
     def fill_diagonal_(self, fill_value: Any, wrap: builtins.bool = False) -> Self:
         """Fill the main diagonal (all dimensions equal, or a tall matrix with ``wrap``)."""
