@@ -145,6 +145,22 @@ class LayoutMethods(TensorBase):
         order = np.repeat(np.arange(n), counts)
         return source[(slice(None),) * d + (order,)]
 
+    def _restrided_(self, result: Any) -> Self:
+        """Make this tensor ``result`` (a permutation of itself), keeping the graph."""
+        self._data, self._ctx = result._data, result._ctx
+        self._output_index = result._output_index
+        return self
+
+    def transpose_(self, dim0: int, dim1: int) -> Self:
+        """``transpose`` in place: this tensor's shape changes."""
+        return self._restrided_(self.transpose(dim0, dim1))
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def t_(self) -> Self:
+        """``t`` in place."""
+        return self._restrided_(self.t())
+
     # ------------------------------------------------------------------ memory and dtype
     @property
     def itemsize(self) -> builtins.int:

@@ -19,6 +19,7 @@ import numpy as np
 from juanji._ops import movement, pointwise
 from juanji.tensor._args import dim_index
 from juanji.tensor._base import TensorBase
+from juanji.tensor._pointwise import _inplace_of
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -109,6 +110,9 @@ class ProductMethods(TensorBase):
         """``beta * self + alpha * (batch1 @ batch2)``, batch by batch."""
         _check_dims("baddbmm", batch1=(batch1, 3), batch2=(batch2, 3))
         return self._fused(batch1.bmm(batch2), beta, alpha)
+
+    addmm_, addmv_, addr_ = _inplace_of("addmm"), _inplace_of("addmv"), _inplace_of("addr")
+    addbmm_, baddbmm_ = _inplace_of("addbmm"), _inplace_of("baddbmm")
 
     def addcmul(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Self:
         """``self + value * tensor1 * tensor2``."""

@@ -44,6 +44,7 @@ from juanji.tensor._checks import (
 from juanji.tensor._compat import CompatMethods, dtype_of_type, type_name
 from juanji.tensor._integer import IntegerMethods, check_rounding_mode, wrap_int_scalar
 from juanji.tensor._layout import LayoutMethods
+from juanji.tensor._numeric import NumericMethods
 from juanji.tensor._printing import format_tensor
 from juanji.tensor._products import ProductMethods
 from juanji.tensor._reduce import ReduceMethods
@@ -59,6 +60,7 @@ class Tensor(  # each family inherits _base.TensorBase
     ReduceMethods,
     SelectMethods,
     LayoutMethods,
+    NumericMethods,
     ProductMethods,
     CompatMethods,
     IntegerMethods,
