@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 
+def _embed(square: Any, values: Any, rows: Any, cols: Any) -> Any:
+    """``square[..., rows, cols] = values`` on a copy, differentiable to ``values``."""
+    return square._put("diag_embed", (Ellipsis, rows, cols), values)
+
+
 class LayoutMethods(TensorBase):
     """Splitting, narrowing, tiling, and the memory-layout queries."""
 
@@ -161,6 +166,83 @@ class LayoutMethods(TensorBase):
         """``t`` in place."""
         return self._restrided_(self.t())
 
+    def unfold(self, dimension: int, size: int, step: int) -> Self:
+        """All windows of ``size`` elements, ``step`` apart, along ``dimension``.
+
+        A new last dimension holds each window; gradients add up where windows overlap.
+        """
+        d = dim_index(dimension, max(self.ndim, 1), "unfold")
+        length = self.shape[d] if self.ndim else 1
+        if size > length or size < 0:
+            raise RuntimeError(
+                f"unfold: maximum size for tensor at dimension {d} is {length} but size is {size}"
+            )
+        if step <= 0:
+            raise RuntimeError(f"unfold: step is {step} but must be > 0")
+        if self.ndim == 0:
+            return self.reshape(1)
+        starts = np.arange((length - size) // step + 1) * step
+        windows = starts[:, None] + np.arange(size)[None, :]
+        return self[(slice(None),) * d + (windows,)].movedim(d + 1, -1)
+
+    def diagflat(self, offset: int = 0) -> Self:
+        """The flattened input as the diagonal ``offset`` of a square matrix."""
+        return self.reshape(-1).diag(offset)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Self:
+        """Matrices whose diagonal ``offset`` (planes ``dim1, dim2``) is the last dimension."""
+        n = self.shape[-1] + abs(offset)
+        out_dims = self.ndim + 1
+        d1, d2 = dim_index(dim1, out_dims, "diag_embed"), dim_index(dim2, out_dims, "diag_embed")
+        if d1 == d2:
+            raise RuntimeError(
+                f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}"
+            )
+        steps = np.arange(self.shape[-1])
+        rows, cols = steps + max(-offset, 0), steps + max(offset, 0)
+        square = self.new_zeros(*self.shape[:-1], n, n)
+        square = _embed(square, self, rows, cols)
+        return square.movedim((-2, -1), (d1, d2))
+
+    def sum_to_size(self, *size: Any) -> Self:
+        """Sum the broadcast dimensions away so the result has ``size`` (``expand``'s reverse)."""
+        shape = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
+        try:
+            fits = np.broadcast_shapes(tuple(shape), self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(
+                f"sum_to_size: size {list(shape)} is not expandable to size {list(self.shape)}"
+            )
+        lead = self.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and self.shape[lead + i] != 1
+        )
+        out = self.sum(dims, keepdim=True) if dims else self
+        return out.reshape(*shape)
+
+    def narrow_copy(self, dim: int, start: int, length: int) -> Self:
+        """A copy of ``narrow``."""
+        return self.narrow(dim, start, length).clone()
+
+    def slice_scatter(
+        self, src: Any, dim: int = 0, start: Any = None, end: Any = None, step: int = 1
+    ) -> Self:
+        """A copy with ``src`` written at ``start:end:step`` along ``dim``."""
+        d = dim_index(dim, self.ndim, "slice_scatter")
+        return self.clone()._put(
+            "slice_scatter", (slice(None),) * d + (slice(start, end, step),), src
+        )
+
+    def select_scatter(self, src: Any, dim: int, index: int) -> Self:
+        """A copy with ``src`` written at ``index`` along ``dim``."""
+        d = dim_index(dim, self.ndim, "select_scatter")
+        size = self.shape[d]
+        if not -size <= index < size:
+            raise IndexError(f"select_scatter: index {index} out of range for size {size}")
+        return self.clone()._put("select_scatter", (slice(None),) * d + (index,), src)
+
     # ------------------------------------------------------------------ memory and dtype
     @property
     def itemsize(self) -> builtins.int:
@@ -212,6 +294,12 @@ class LayoutMethods(TensorBase):
                 else "Boolean value of Tensor with more than one value is ambiguous"
             )
         return builtins.bool(self._data.reshape(-1)[0])
+
+    @property
+    def retains_grad(self) -> builtins.bool:
+        """Whether ``retain_grad()`` was called on this non-leaf tensor."""
+        retained = getattr(self._ctx, "_retained", None) if self._ctx is not None else None
+        return bool(retained) and retained.get(self._output_index) is self
 
     @property
     def is_cpu(self) -> builtins.bool:

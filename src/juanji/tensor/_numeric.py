@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from juanji.backend import xp_of
+from juanji.random import sample
+from juanji.tensor._args import dim_index
 from juanji.tensor._base import TensorBase
 from juanji.tensor._pointwise import _inplace_of
 
@@ -23,6 +25,17 @@ if TYPE_CHECKING:
 
 def _raw(value: Any) -> Any:
     return value._data if hasattr(value, "_ctx") else value
+
+
+def _with_extras(
+    tensor: Any, values: Any, inverse: Any, counts: Any, with_inverse: bool, with_counts: bool
+) -> Any:
+    out = [tensor._wrap(np.ascontiguousarray(values))]
+    if with_inverse:
+        out.append(tensor._wrap(np.asarray(inverse, np.int64)))
+    if with_counts:
+        out.append(tensor._wrap(np.asarray(counts, np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 class NumericMethods(TensorBase):
@@ -209,3 +222,112 @@ class NumericMethods(TensorBase):
         inside = data[(data >= low) & (data <= high)]
         counts, _ = np.histogram(inside, bins=bins, range=(low, high))
         return self._wrap(counts.astype(self._data.dtype))
+
+    def unique(
+        self,
+        sorted: builtins.bool = True,  # noqa: A002 - PyTorch's name
+        return_inverse: builtins.bool = False,
+        return_counts: builtins.bool = False,
+        dim: int | None = None,
+    ) -> Any:
+        """The distinct values (sorted), or the distinct slices along ``dim``.
+
+        With ``return_inverse``/``return_counts``, also where each element went and how often
+        each value occurs.
+        """
+        data = np.asarray(self._data)
+        if dim is None:
+            values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True)
+            inverse = inverse.reshape(self.shape)
+        else:
+            d = dim_index(dim, max(self.ndim, 1), "unique")
+            values, inverse, counts = np.unique(
+                data, return_inverse=True, return_counts=True, axis=d
+            )
+            inverse = inverse.reshape(-1)
+        return _with_extras(self, values, inverse, counts, return_inverse, return_counts)
+
+    def unique_consecutive(
+        self,
+        return_inverse: builtins.bool = False,
+        return_counts: builtins.bool = False,
+        dim: int | None = None,
+    ) -> Any:
+        """Drop each element (slice along ``dim``) equal to the one before it."""
+        data = np.asarray(self._data)
+        if dim is None:
+            flat = data.reshape(-1)
+            starts = np.concatenate([[True], flat[1:] != flat[:-1]]) if flat.size else flat > 0
+            values, shape = flat[starts], self.shape
+        else:
+            d = dim_index(dim, max(self.ndim, 1), "unique_consecutive")
+            moved = np.moveaxis(data, d, 0).reshape(data.shape[d], -1)
+            change = (moved[1:] != moved[:-1]).any(axis=1)
+            starts = np.concatenate([[True], change]) if moved.shape[0] else change
+            values = np.compress(starts, data, axis=d)
+            shape = (data.shape[d],)
+        inverse = (np.cumsum(starts) - 1).reshape(shape)
+        counts = np.diff(np.append(np.flatnonzero(starts), starts.size))
+        return _with_extras(self, values, inverse, counts, return_inverse, return_counts)
+
+    # ------------------------------------------------------------------ random fills
+    def _draw(self, name: str, method: str, **kwargs: Any) -> Any:
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError(f"{name}: not implemented for {self.dtype} (floats only)")
+        generator = kwargs.pop("generator", None)
+        return sample(generator, method, self.shape, self._data.dtype, **kwargs)
+
+    def exponential_(self, lambd: builtins.float = 1.0, *, generator: Any = None) -> Self:
+        """Fill with samples of the exponential distribution of rate ``lambd``."""
+        if lambd <= 0:
+            raise RuntimeError(f"exponential_: expects lambda > 0.0, but found lambda={lambd}")
+        values = self._draw("exponential_", "exponential", scale=1 / lambd, generator=generator)
+        return self._put("exponential_", Ellipsis, values)
+
+    def geometric_(self, p: builtins.float, *, generator: Any = None) -> Self:
+        """Fill with the number of Bernoulli(``p``) trials up to the first success."""
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_: expects p to be in (0, 1), but got p={p}")
+        values = self._draw("geometric_", "geometric", p=p, generator=generator)
+        return self._put("geometric_", Ellipsis, values)
+
+    def log_normal_(
+        self, mean: builtins.float = 1.0, std: builtins.float = 2.0, *, generator: Any = None
+    ) -> Self:
+        """Fill with ``exp`` of samples of N(``mean``, ``std**2``)."""
+        if std <= 0:
+            raise RuntimeError(f"log_normal_: expects std > 0.0, but found std={std}")
+        values = self._draw("log_normal_", "lognormal", mean=mean, sigma=std, generator=generator)
+        return self._put("log_normal_", Ellipsis, values)
+
+    def cauchy_(
+        self, median: builtins.float = 0.0, sigma: builtins.float = 1.0, *, generator: Any = None
+    ) -> Self:
+        """Fill with samples of the Cauchy distribution around ``median`` of scale ``sigma``."""
+        values = self._draw("cauchy_", "standard_cauchy", generator=generator)
+        return self._put("cauchy_", Ellipsis, median + sigma * values)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Self:
+        """Fill with 1 with probability ``p`` (a number or a tensor), else 0."""
+        chance = p._data if hasattr(p, "_ctx") else p
+        if np.any((np.asarray(chance) < 0) | (np.asarray(chance) > 1)):
+            raise RuntimeError("bernoulli_: expects p to be in [0, 1]")
+        u = sample(generator, "random", self.shape, np.float64)
+        return self._put("bernoulli_", Ellipsis, (u < chance).astype(self._data.dtype))
+
+    def bernoulli(self, *, generator: Any = None) -> Self:
+        """0/1 samples with this tensor's values as the probabilities of 1."""
+        return self.detach().clone().bernoulli_(self.detach(), generator=generator)
+
+    def random_(self, from_: Any = 0, to: Any = None, *, generator: Any = None) -> Self:
+        """Fill with integers uniform over ``[from, to)`` (``[0, from)`` if only one is given)."""
+        low, high = (0, from_) if to is None and from_ != 0 else (from_, to)
+        if high is None:
+            kind = self._data.dtype
+            high = 2 ** (np.finfo(kind).nmant + 1) if kind.kind == "f" else np.iinfo(kind).max
+        if low >= high:
+            raise RuntimeError(
+                f"random_: expects 'from' to be less than 'to', but got from={low} >= to={high}"
+            )
+        values = sample(generator, "integers", self.shape, np.int64, low=low, high=high)
+        return self._put("random_", Ellipsis, values.astype(self._data.dtype))

@@ -158,6 +158,22 @@ class ProductMethods(TensorBase):
         parts = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
         return self._apply(movement.Stack, *parts, dim=d)
 
+    def renorm(self, p: Any, dim: int, maxnorm: Any) -> Self:
+        """Each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm``, scaled down to it."""
+        if p <= 0:
+            raise RuntimeError(f"renorm: non-positive norm not supported, got p={p}")
+        if maxnorm < 0:
+            raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+        if self.ndim <= 1:
+            raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {self.ndim}")
+        d = dim_index(dim, self.ndim, "renorm")
+        others = tuple(i for i in range(self.ndim) if i != d)
+        norms = self.norm(p, others, keepdim=True)
+        factor = (maxnorm / (norms + 1e-7)).where(norms > maxnorm, norms.new_ones(()))
+        return self * factor
+
+    renorm_ = _inplace_of("renorm")
+
     # ------------------------------------------------------------------ reductions
     def prod(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None) -> Self:
         """The product of all elements, or along ``dim`` (integers and bools give int64)."""

@@ -295,6 +295,21 @@ class SelectMethods(PointwiseMethods):
         rest = data.shape[:d] + data.shape[d + 1 :]
         return self._pick(d, np.broadcast_to(position, rest), keepdim)
 
+    def nanmedian(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+        """The lower median of the non-NaN values (NaN if there are none)."""
+        if dim is None:
+            if self.numel() == 0 and self.is_floating_point():
+                return self.new_full((), float("nan"))
+            return self.reshape(-1).nanmedian(0).values
+        d = self._dim(dim, "nanmedian")
+        data = np.asarray(self._data) if self.ndim else np.asarray(self._data).reshape(1)
+        if data.shape[d] == 0:
+            raise IndexError(f"nanmedian: dimension {d} is empty")
+        valid = (~np.isnan(data)).sum(axis=d) if data.dtype.kind == "f" else data.shape[d]
+        position = np.maximum((np.asarray(valid) - 1) // 2, 0)
+        rest = data.shape[:d] + data.shape[d + 1 :]
+        return self._pick(d, np.broadcast_to(position, rest), keepdim)
+
     # ------------------------------------------------------------------ running reductions
     def cumsum(self, dim: int, *, dtype: Any = None) -> Self:
         """Running sum along ``dim`` (integer and bool tensors give int64)."""
