@@ -172,6 +172,22 @@ class PointwiseMethods(InplaceMethods):
         safe = x.masked_fill(zero, 1.0) * np.pi
         return (safe.sin() / safe).masked_fill(zero, 1.0)
 
+    def hardshrink(self, lambd: builtins.float = 0.5) -> Self:
+        """``x`` where ``|x| > lambd``, else 0."""
+        return self.masked_fill(self.abs() <= lambd, 0)
+
+    def prelu(self, weight: Any) -> Self:
+        """``x`` where positive, else ``weight * x`` (one weight, or one per channel: dim 1)."""
+        if weight.numel() != 1:
+            channels = self.shape[1] if self.ndim >= 2 else -1
+            if weight.ndim != 1 or weight.numel() != channels:
+                raise RuntimeError(
+                    f"prelu: mismatch in parameter count: weight has {weight.numel()} values "
+                    f"and the input's channel size (dim 1) is {channels}"
+                )
+            weight = weight.reshape(-1, *(1,) * (self.ndim - 2))
+        return self.where(self > 0, weight * self)
+
     # ------------------------------------------------------------------ rounding
     def _rounded(self, mode: str, decimals: builtins.int = 0) -> Self:
         if self._data.dtype.kind in "biu":

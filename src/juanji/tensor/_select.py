@@ -42,6 +42,22 @@ def _running(ufunc_accumulate: Any, data: Any, d: int) -> Any:
     )
 
 
+def _check_quantile(tensor: Any, qs: Any, how: str, fn: str) -> None:
+    if not tensor.is_floating_point():
+        raise RuntimeError(f"{fn}: input tensor must be either float or double dtype")
+    if tensor.numel() == 0:
+        raise RuntimeError(f"{fn}: input tensor must be non-empty")
+    if qs.ndim > 1:
+        raise RuntimeError(f"{fn}: q must be a scalar or 1D tensor")
+    if qs.size and ((qs < 0).any() or (qs > 1).any()):
+        raise RuntimeError(f"{fn}: q values must be in the range [0, 1]")
+    if how not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise RuntimeError(
+            f"{fn}: interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"got {how!r}"
+        )
+
+
 class SelectMethods(PointwiseMethods):
     """Gather/scatter, index_*, sorting, running reductions, triangles and diagonals."""
 
@@ -309,6 +325,59 @@ class SelectMethods(PointwiseMethods):
         position = np.maximum((np.asarray(valid) - 1) // 2, 0)
         rest = data.shape[:d] + data.shape[d + 1 :]
         return self._pick(d, np.broadcast_to(position, rest), keepdim)
+
+    def quantile(
+        self,
+        q: Any,
+        dim: Any = None,
+        keepdim: builtins.bool = False,
+        *,
+        interpolation: str = "linear",
+    ) -> Self:
+        """The ``q``-th quantiles (a number or a 1-D tensor in [0, 1]); NaN if a slice has NaN."""
+        return self._quantile(q, dim, keepdim, interpolation, "quantile")
+
+    def nanquantile(
+        self,
+        q: Any,
+        dim: Any = None,
+        keepdim: builtins.bool = False,
+        *,
+        interpolation: str = "linear",
+    ) -> Self:
+        """``quantile`` over the non-NaN values of each slice (NaN if there are none)."""
+        return self._quantile(q, dim, keepdim, interpolation, "nanquantile")
+
+    def _quantile(self, q: Any, dim: Any, keepdim: builtins.bool, how: str, fn: str) -> Self:
+        qs = np.asarray(q._data if hasattr(q, "_ctx") else q, np.float64)
+        _check_quantile(self, qs, how, fn)
+        x, d = (self.reshape(-1), 0) if dim is None else (self, self._dim(dim, fn))
+        x = x if x.ndim else x.reshape(1)
+        n = x.shape[d]
+        nans = np.isnan(np.asarray(x._data)).sum(axis=d, keepdims=True)
+        if fn == "nanquantile":
+            ranks = qs.reshape(-1, *(1,) * x.ndim) * np.maximum(n - nans - 1, 0)
+        else:
+            ranks = np.where(nans > 0, n - 1, qs.reshape(-1, *(1,) * x.ndim) * (n - 1))
+        low, high = np.floor(ranks), np.ceil(ranks)
+        if how == "nearest":
+            low = high = np.round(ranks)
+        elif how in ("lower", "higher"):
+            low = high = low if how == "lower" else high
+        weight = 0.5 if how == "midpoint" else ranks - low
+        values = x.sort(d).values
+        out = []
+        for i in range(len(ranks)):
+            below = values.gather(d, np.broadcast_to(low[i], nans.shape).astype(np.int64))
+            above = values.gather(d, np.broadcast_to(high[i], nans.shape).astype(np.int64))
+            w = weight if np.isscalar(weight) else self._wrap(weight[i].astype(x._data.dtype))
+            out.append(below + (above - below) * w)
+        result = self._apply(movement.Stack, *out, dim=0)
+        if dim is None:
+            result = result.reshape(len(ranks), *((1,) * self.ndim if keepdim else ()))
+        elif not keepdim:
+            result = result.squeeze(d + 1)
+        return result[0] if qs.ndim == 0 else result
 
     # ------------------------------------------------------------------ running reductions
     def cumsum(self, dim: int, *, dtype: Any = None) -> Self:
