@@ -64,6 +64,11 @@ GRAD_CASES: list[tuple[str, Callable[[Any, Any], Any]]] = [
     ("hardshrink", lambda L, x: x.hardshrink() + x.hardshrink(1.0)),
     ("prelu", lambda L, x: x.prelu(L.tensor([0.25], dtype=L.float64))),
     ("prelu_channels", lambda L, x: x[None].prelu(L.tensor([0.1, 0.2, 0.3], dtype=L.float64))),
+    ("mode", lambda L, x: x.round().mode(1)),
+    ("mode_keepdim", lambda L, x: x.abs().floor().mode(0, keepdim=True)),
+    ("put", lambda L, x: x.put(L.tensor([0, 5, -1]), x[0, 1:] * 2)),
+    ("put_accumulate", lambda L, x: x.put(L.tensor([[4, 4], [0, 11]]), x[1] * 3, accumulate=True)),
+    ("put_", lambda L, x: (x * 1).put_(L.tensor([2, 7]), x[2, :2] * 4, True)),
     ("nanmedian", lambda L, x: x.masked_fill(x > 3, NAN).nanmedian(1)),
     ("nanmedian_all", lambda L, x: x.masked_fill(x > 3, NAN).nanmedian()),
 ]
@@ -104,6 +109,7 @@ CASES: list[tuple[str, Callable[[Any], Any]]] = [
             dim=0, return_inverse=True, return_counts=True
         ),
     ),
+    ("mode_int", lambda L: L.tensor(INTS).mode(0)),
     ("nanmedian_int", lambda L: L.tensor(INTS).nanmedian(0)),
     ("nanmedian_empty", lambda L: L.zeros(0).nanmedian()),
     ("nanmedian_all_nan_values", lambda L: L.tensor([[NAN, NAN], [1.0, NAN]]).nanmedian(1)[0]),
@@ -127,6 +133,9 @@ ERRORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("quantile_how", lambda L: L.zeros(3).quantile(0.5, interpolation="cubic")),
     ("quantile_q2d", lambda L: L.zeros(3).quantile(L.zeros(1, 1))),
     ("prelu_count", lambda L: L.zeros(2, 3).prelu(L.zeros(2))),
+    ("put_count", lambda L: L.zeros(3).put_(L.tensor([0, 1]), L.ones(3))),
+    ("put_range", lambda L: L.zeros(3).put_(L.tensor([3]), L.ones(1))),
+    ("mode_empty", lambda L: L.zeros(2, 0).mode(1)),
     ("renorm_p", lambda L: L.zeros(3, 4).renorm(0, 0, 1.0)),
     ("renorm_max", lambda L: L.zeros(3, 4).renorm(2, 0, -1.0)),
     ("renorm_1d", lambda L: L.zeros(3).renorm(2, 0, 1.0)),
@@ -197,6 +206,12 @@ def test_random_fill_of_an_int_tensor_and_a_seed() -> None:
     a = juanji.zeros(5).exponential_()
     juanji.manual_seed(3)
     assert a.tolist() == juanji.zeros(5).exponential_().tolist()
+
+
+def test_mode_counts_nan_once() -> None:
+    # PyTorch's mode over NaN depends on its sort's run counting; juanji's rule is stated
+    values = juanji.tensor([[2.0, NAN, NAN, 1.0], [1.0, 3.0, NAN, 3.0]]).mode(1)
+    assert values.values.tolist() == [1.0, 3.0] and values.indices.tolist() == [3, 3]
 
 
 def test_retains_grad_like_torch() -> None:

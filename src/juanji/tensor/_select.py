@@ -58,6 +58,16 @@ def _check_quantile(tensor: Any, qs: Any, how: str, fn: str) -> None:
         )
 
 
+def _mode_index(row: Any) -> int:
+    """The last position of the most frequent value of ``row`` (the smallest on a tie)."""
+    keyed = row[~np.isnan(row)] if row.dtype.kind == "f" else row
+    if keyed.size == 0:
+        return row.size - 1 if row.size else 0
+    values, counts = np.unique(keyed, return_counts=True)
+    best = values[np.argmax(counts)]
+    return int(np.flatnonzero(row == best)[-1])
+
+
 class SelectMethods(PointwiseMethods):
     """Gather/scatter, index_*, sorting, running reductions, triangles and diagonals."""
 
@@ -378,6 +388,47 @@ class SelectMethods(PointwiseMethods):
         elif not keepdim:
             result = result.squeeze(d + 1)
         return result[0] if qs.ndim == 0 else result
+
+    def mode(self, dim: int = -1, keepdim: builtins.bool = False) -> SortResult:
+        """The most frequent value along ``dim``, with the index of its last occurrence.
+
+        On a tie the smallest value wins; NaN never equals itself, so it counts once.
+        """
+        d = self._dim(dim, "mode")
+        data = np.asarray(self._data) if self.ndim else np.asarray(self._data).reshape(1)
+        if data.shape[d] == 0:
+            raise IndexError(f"mode: dimension {d} is empty")
+        rows = np.moveaxis(data, d, -1).reshape(-1, data.shape[d])
+        index = np.array([_mode_index(row) for row in rows], np.int64)
+        index = index.reshape(np.moveaxis(data, d, -1).shape[:-1])
+        return self._pick_at(d, index, keepdim)
+
+    def _pick_at(self, d: int, index: Any, keepdim: builtins.bool) -> SortResult:
+        if self.ndim == 0:
+            return SortResult(self.clone(), self._wrap(np.zeros((), np.int64)))
+        index = np.expand_dims(index, d)
+        values, index_t = self.gather(d, index), self._wrap(index)
+        if not keepdim:
+            values, index_t = values.squeeze(d), index_t.squeeze(d)
+        return SortResult(values, index_t)
+
+    def put_(self, index: Any, source: Any, accumulate: builtins.bool = False) -> Self:
+        """Write ``source`` at the flat positions ``index`` (adding them with ``accumulate``)."""
+        flat = _int_index(index, "put_").reshape(-1)
+        n = self.numel()
+        if flat.size != source.numel():
+            raise IndexError(
+                f"put_: expected source and index to have the same number of elements, but "
+                f"got {source.numel()} and {flat.size}"
+            )
+        if flat.size and (flat.min() < -n or flat.max() >= n):
+            raise IndexError(f"put_: index out of range for a tensor of {n} elements")
+        where = np.unravel_index(flat % max(n, 1), self.shape) if self.ndim else Ellipsis
+        return self._put("put_", where, source.reshape(-1), accumulate)
+
+    def put(self, index: Any, source: Any, accumulate: builtins.bool = False) -> Self:
+        """Out-of-place ``put_``."""
+        return self.clone().put_(index, source, accumulate)
 
     # ------------------------------------------------------------------ running reductions
     def cumsum(self, dim: int, *, dtype: Any = None) -> Self:
