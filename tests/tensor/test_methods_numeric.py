@@ -127,6 +127,9 @@ ERRORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("histc_bins", lambda L: L.tensor(FLOATS).histc(0)),
     ("histc_range", lambda L: L.tensor([1.0]).histc(3, 2, 1)),
     ("t_3d", lambda L: L.zeros(2, 2, 2).t_()),
+    ("float_power__f32", lambda L: L.ones(2).float_power_(2)),
+    ("clamp_min__int", lambda L: i64(L, INTS).clamp_min_(0.5)),
+    ("hypot__int", lambda L: i64(L, INTS).hypot_(i64(L, INTS))),
     ("addmm__dims", lambda L: L.zeros(2, 2).addmm_(L.zeros(2), L.zeros(2, 2))),
 ]
 

@@ -162,7 +162,15 @@ class NumericMethods(TensorBase):
         step = xp.where(self._data == 0, values._data, self._data > 0)  # NaN gives 0
         return self._wrap(step.astype(self._data.dtype))
 
-    float_power_, ldexp_, copysign_ = (
+    def float_power_(self, exponent: Any) -> Self:
+        """In-place ``float_power``: only a float64 tensor can hold its result."""
+        if self._data.dtype != np.float64:
+            raise RuntimeError(
+                f"float_power_: the base has dtype {self.dtype} but the result requires float64"
+            )
+        return self._float_power_(exponent)
+
+    _float_power_, ldexp_, copysign_ = (
         _inplace_of("float_power"),
         _inplace_of("ldexp", True),
         _inplace_of("copysign", True),

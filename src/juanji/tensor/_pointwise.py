@@ -42,10 +42,11 @@ def _inplace_of(
 
     def inplace(self: Any, *args: Any, **kwargs: Any) -> Any:
         name = f"{method}_"
-        result_dtype = np.float32 if float_result else self._data.dtype
-        check_inplace_result(name, self, args[0] if args else 0, result_dtype)
+        if float_result:  # refuse before computing: an integer tensor cannot hold the result
+            check_inplace_result(name, self, 0, np.float32)
         others = [a for a in (*args, *kwargs.values()) if hasattr(a, "_ctx")]
         out = getattr(self._wrap(self._data), method)(*args, **kwargs)._data
+        check_inplace_result(name, self, 0, out.dtype)  # PyTorch's rule: the result must fit
         out = out.astype(self._data.dtype, copy=False)
         if not (graph and self._records(*others)):
             return self._inplace(name, out)
