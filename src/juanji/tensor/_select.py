@@ -541,6 +541,25 @@ class SelectMethods(PointwiseMethods):
         steps = np.arange(n)
         return moved[..., steps + start_r, steps + start_c]
 
+    def diagonal_scatter(self, src: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Self:
+        """A copy with ``src`` written on ``diagonal(offset, dim1, dim2)``."""
+        target = self.diagonal(offset, dim1, dim2)
+        if tuple(src.shape) != tuple(target.shape):
+            raise RuntimeError(
+                f"diagonal_scatter: src must have the diagonal's shape {tuple(target.shape)}, "
+                f"got {tuple(src.shape)}"
+            )
+        d1, d2 = dim_index(dim1, self.ndim, "diagonal"), dim_index(dim2, self.ndim, "diagonal")
+        rest = [d for d in range(self.ndim) if d not in (d1, d2)]
+        steps = np.arange(target.shape[-1])
+        grid: list[Any] = [None] * self.ndim
+        for position, d in enumerate(rest):  # the other dims, in order, then the diagonal
+            shape = [1] * target.ndim
+            shape[position] = self.shape[d]
+            grid[d] = np.arange(self.shape[d]).reshape(shape)
+        grid[d1], grid[d2] = steps + max(-offset, 0), steps + max(offset, 0)
+        return self.clone()._put("diagonal_scatter", tuple(grid), src)
+
     def diag(self, diagonal: int = 0) -> Self:
         """A 1-D tensor as a square matrix's diagonal, or a matrix's diagonal as a 1-D tensor."""
         if self.ndim == 2:
