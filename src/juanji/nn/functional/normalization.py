@@ -52,6 +52,38 @@ def _data(value: Tensor | None) -> Any:
     return None if value is None else value._data
 
 
+def _check_batch_norm(
+    fn: str,
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    training: bool,
+) -> None:
+    """batch_norm's argument rules: tensors, at least 2-D, (C,) vectors, buffers in eval."""
+    _check_inputs(
+        fn, input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
+    if input.ndim < 2:
+        raise ValueError(
+            f"{fn}: input must be at least 2-D (N, C, *), got {input.ndim}-D shape {input.shape}"
+        )
+    channels = input.shape[1]
+    for name, value in [
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ]:
+        _check_vector(fn, name, value, channels, f"input has {channels} channels")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError(
+            f"{fn}: running_mean and running_var must be defined in evaluation mode "
+            "(training=False)"
+        )
+
+
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,
@@ -86,26 +118,8 @@ def batch_norm(
                 [ 1.0000]])
     """
     fn = "batch_norm"
-    _check_inputs(
-        fn, input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
-    )
-    if input.ndim < 2:
-        raise ValueError(
-            f"{fn}: input must be at least 2-D (N, C, *), got {input.ndim}-D shape {input.shape}"
-        )
+    _check_batch_norm(fn, input, running_mean, running_var, weight, bias, training)
     channels = input.shape[1]
-    for name, value in [
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ]:
-        _check_vector(fn, name, value, channels, f"input has {channels} channels")
-    if not training and (running_mean is None or running_var is None):
-        raise ValueError(
-            f"{fn}: running_mean and running_var must be defined in evaluation mode "
-            "(training=False)"
-        )
     axes = (0,) + tuple(range(2, input.ndim))
     if input.numel() == 0:  # an empty batch: PyTorch returns it, the statistics untouched
         return input * 1.0
