@@ -14,17 +14,16 @@ from juanji.apps import training
 from juanji.apps.cli import main
 from juanji.data import MNIST
 
-TRAIN, TEST = int(sys.argv[1]), int(sys.argv[2])
-
 
 class MNISTSlice(MNIST):
     """MNIST cut to its first TRAIN training or TEST test images."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        n = TRAIN if self.train else TEST
+        n = int(sys.argv[1]) if self.train else int(sys.argv[2])
         self.data, self.targets = self.data[:n], self.targets[:n]
 
 
-training.DATASETS["mnist"] = replace(training.DATASETS["mnist"], factory=MNISTSlice)
-sys.exit(main(sys.argv[3:]))
+if __name__ == "__main__":  # pytest's doctest collection imports this file too
+    training.DATASETS["mnist"] = replace(training.DATASETS["mnist"], factory=MNISTSlice)
+    sys.exit(main(sys.argv[3:]))
