@@ -208,3 +208,17 @@ def parse_to(args: tuple, kwargs: dict) -> tuple[_dtype.DType | None, Device | N
         None if device is None else as_device(device),
         copy,
     )
+
+
+class WholeView:
+    """How a view covering all of its base (reshape, permute...) maps back onto the base.
+
+    Stored as the index of ``_view_of`` for such views: an in-place write into the view then
+    makes the base the result of ``to_base(view)`` in the graph, as PyTorch rebases a view's
+    base (basic-indexing views keep a real index and go through ``IndexPut``).
+    """
+
+    __slots__ = ("to_base",)
+
+    def __init__(self, to_base: Any) -> None:
+        self.to_base = to_base

@@ -24,7 +24,7 @@ from juanji._ops import movement
 from juanji.autograd import grad_mode, version
 from juanji.backend import scatter_add, xp_of
 from juanji.random import sample
-from juanji.tensor._args import index_arrays, operand
+from juanji.tensor._args import WholeView, index_arrays, operand
 from juanji.tensor._base import Scalar, TensorBase
 from juanji.tensor._checks import (
     bool_mask,
@@ -86,7 +86,10 @@ class InplaceMethods(TensorBase):
 
     def _adopt_written(self, view: TensorBase, index: Any) -> None:
         """Record that ``view`` (= ``self[index]``, already written through) was modified."""
-        result = self._apply(movement.IndexPut, self, view, index=index)
+        if isinstance(index, WholeView):  # a reshape or permute of all of self
+            result = index.to_base(view)
+        else:
+            result = self._apply(movement.IndexPut, self, view, index=index)
         self._ctx, self._output_index = result._ctx, result._output_index
         self.requires_grad = True
         parent = self.__dict__.get("_view_of")

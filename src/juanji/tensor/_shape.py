@@ -14,7 +14,15 @@ import numpy as np
 
 from juanji import _dtype
 from juanji._ops import movement
-from juanji.tensor._args import dim_index, dim_tuple, index_arrays, resolve_shape, shape_args
+from juanji.backend import xp_of
+from juanji.tensor._args import (
+    WholeView,
+    dim_index,
+    dim_tuple,
+    index_arrays,
+    resolve_shape,
+    shape_args,
+)
 from juanji.tensor._base import TensorBase
 
 if TYPE_CHECKING:
@@ -29,9 +37,28 @@ class ShapeMethods(TensorBase):
     def reshape(self, *shape: Any) -> Self:
         """Same elements in a new shape; one dimension may be -1."""
         target = shape_args(shape, "reshape")
-        return self._apply(
+        out = self._apply(
             movement.Reshape, self, shape=resolve_shape(target, self.numel(), "reshape")
         )
+        return self._as_view(out, lambda v, shape=self.shape: v.reshape(shape))
+
+    def _as_view(self, out: Self, to_base: Any) -> Self:
+        """Mark ``out`` as a view of all of self when it shares self's memory.
+
+        As a PyTorch view: an in-place write into ``out`` must reach self's graph.
+        """
+        if out is not self and out._data is not self._data and out.requires_grad and (
+            getattr(out._data, "base", None) is not None
+            and xp_of(out._data).shares_memory(out._data, self._data)
+        ):
+            out.__dict__["_view_of"] = (self, WholeView(to_base))
+        return out
+
+    def _permuted(self, order: tuple[int, ...]) -> Self:
+        """``Permute`` by ``order``, marked as a view of self."""
+        out = self._apply(movement.Permute, self, dims=order)
+        inverse = tuple(int(i) for i in np.argsort(order)) if order else ()
+        return self._as_view(out, lambda v: v.permute(inverse) if inverse else v)
 
     def view(self, *shape: Any) -> Self:
         """Same as ``reshape`` (juanji copies when NumPy cannot make a view).
@@ -93,7 +120,7 @@ class ShapeMethods(TensorBase):
             raise RuntimeError(
                 f"permute: dims must be a permutation of 0..{self.ndim - 1}, got {order}"
             )
-        return self._apply(movement.Permute, self, dims=order)
+        return self._permuted(order)
 
     def transpose(self, dim0: int, dim1: int) -> Self:
         """Swap two dimensions."""
@@ -102,7 +129,7 @@ class ShapeMethods(TensorBase):
         if self.ndim == 0:  # transpose(0, -1) of a 0-d tensor: itself, as in PyTorch
             return self._apply(movement.Permute, self, dims=())
         order[a], order[b] = order[b], order[a]
-        return self._apply(movement.Permute, self, dims=tuple(order))
+        return self._permuted(tuple(order))
 
     def t(self) -> Self:
         """Transpose a matrix (0-D and 1-D tensors are returned as they are)."""
@@ -113,7 +140,7 @@ class ShapeMethods(TensorBase):
     @property
     def T(self) -> Self:  # noqa: N802 - PyTorch's name
         """All dimensions reversed."""
-        return self._apply(movement.Permute, self, dims=tuple(reversed(range(self.ndim))))
+        return self._permuted(tuple(reversed(range(self.ndim))))
 
     @property
     def mT(self) -> Self:  # noqa: N802 - PyTorch's name
