@@ -43,7 +43,6 @@ PENDING: dict[str, str] = {
     "unet_milesial_segmentation": "juanji.channels_last and Module.to / Tensor.to "
     "(memory_format=...)",
     "unet_aladdin_persson_amp": "juanji.cuda.amp (GradScaler, autocast: disabled without CUDA)",
-    "grad_cam_tensor_hook": "Tensor.register_hook (pytorch-grad-cam hooks the layer's output)",
     "seed_everything_reproducibility": "juanji.use_deterministic_algorithms",
     "gan_samples_make_grid_save_image": "no juanji counterpart of torchvision.utils (make_grid, "
     "save_image); harness.torchvision maps it once one exists",

@@ -103,6 +103,8 @@ def backward(
         grads = pending.pop(id(node), None)
         if grads is None:  # reached only through outputs that received no gradient
             continue
+        if node._tensor_hooks:
+            _run_hooks(node._tensor_hooks, grads, wrap)
         sink.node(node, grads)
         if node._retained and sink.found is None:
             for index, tensor in node._retained.items():
@@ -135,6 +137,17 @@ def backward(
     return sink.found
 
 
+def _run_hooks(hooks: dict[int, dict[int, Any]], grads: list[Any], wrap: Any) -> None:
+    """``Tensor.register_hook`` hooks of a node's outputs: each may replace the gradient."""
+    for index, by_id in hooks.items():
+        for hook in list(by_id.values()):
+            if grads[index] is None:
+                break
+            replaced = hook(wrap(grads[index]))
+            if replaced is not None:
+                grads[index] = replaced._data
+
+
 class _Sink:
     """Where gradients go: the leaves' ``.grad``, or (``targets`` given) a dict by ``id``."""
 
@@ -149,6 +162,11 @@ class _Sink:
 
     def leaf(self, tensor: Any, grad: Any) -> None:
         """A leaf's gradient: accumulated into ``.grad``, or kept if it is a target."""
+        hooks = getattr(tensor, "__dict__", {}).get("_grad_hooks")
+        if hooks:
+            slot = [grad]
+            _run_hooks({0: hooks}, slot, self.wrap)
+            grad = slot[0]
         if self.found is None:
             _accumulate(tensor, grad, self.wrap)
         elif id(tensor) in self.wanted:

@@ -36,6 +36,7 @@ class Function:
     _saved_versions: tuple[int, ...] | None = None  # see autograd/version.py
     n_outputs: int = 1
     _retained: dict[int, Any] | None = None
+    _tensor_hooks: dict[int, dict[int, Any]] | None = None  # output index -> Tensor.register_hook
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays that backward needs (released after backward unless retain_graph)."""

@@ -130,6 +130,30 @@ class Tensor(  # each family inherits _base.TensorBase
             seed = seed.astype(self._data.dtype, copy=False)
         engine.backward(self, seed, bool(retain_graph), Tensor)
 
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` with this tensor's gradient during backward.
+
+        A Tensor the hook returns replaces the gradient; ``remove()`` on the returned handle
+        unregisters the hook.
+
+        Example:
+            >>> import juanji
+            >>> x = juanji.tensor([1.0, 2.0], requires_grad=True)
+            >>> handle = x.register_hook(lambda g: g * 10)
+            >>> (x * x).sum().backward()
+            >>> x.grad
+            tensor([20., 40.])
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._ctx is None:
+            hooks = self.__dict__.setdefault("_grad_hooks", {})
+        else:
+            if self._ctx._tensor_hooks is None:
+                self._ctx._tensor_hooks = {}
+            hooks = self._ctx._tensor_hooks.setdefault(self._output_index, {})
+        return _HookHandle(hooks, hook)
+
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
         if not self.requires_grad:
@@ -785,3 +809,24 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
         ) from None
     a, b = _promote_pair(a, b)
     return Tensor._apply(elementwise.Where, cond, a, b)
+
+
+class _HookHandle:
+    """``register_hook``'s handle, as ``torch.utils.hooks.RemovableHandle``."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, Any], hook: Any) -> None:
+        self.hooks, self.id = hooks, _HookHandle._next_id
+        _HookHandle._next_id += 1
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> _HookHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
