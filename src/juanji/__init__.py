@@ -42,6 +42,18 @@ from juanji.autograd import enable_grad, inference_mode, is_grad_enabled, no_gra
 from juanji.backend import Device as device
 from juanji.backend import get_num_threads, set_num_threads
 from juanji.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from juanji.tensor._settings import (
+    are_deterministic_algorithms_enabled,
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    get_default_device,
+    is_deterministic_algorithms_warn_only_enabled,
+    memory_format,
+    preserve_format,
+    set_default_device,
+    use_deterministic_algorithms,
+)
 from juanji.tensor.creation import (
     arange,
     as_tensor,
@@ -84,6 +96,8 @@ _LAZY = {
     "utils",
     "backends",
     "distributed",
+    "accelerator",
+    "amp",
 }
 
 
@@ -93,6 +107,10 @@ def __getattr__(name: str):  # noqa: ANN202
         import importlib
 
         return importlib.import_module(f"juanji.{name}")
+    if name == "autocast":  # torch.autocast: juanji.amp's, disabled without CUDA
+        from juanji import amp
+
+        return amp.autocast
     if name in ("set_float32_matmul_precision", "get_float32_matmul_precision"):
         from juanji import backends
 
@@ -160,6 +178,16 @@ __all__ = [
     "data",
     "__version__",
     "set_num_threads",
+    "are_deterministic_algorithms_enabled",
+    "channels_last",
+    "channels_last_3d",
+    "contiguous_format",
+    "get_default_device",
+    "is_deterministic_algorithms_warn_only_enabled",
+    "memory_format",
+    "preserve_format",
+    "set_default_device",
+    "use_deterministic_algorithms",
     "get_num_threads",
     *_function_names,
     *(name for name in _legacy_names if name != "Variable"),

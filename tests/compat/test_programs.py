@@ -38,15 +38,8 @@ def _programs(module):
 # program name -> what it still needs (a strict xfail); the first missing name is named, and
 # what the program meets after it was run with that name stubbed (see the report of issue 28).
 PENDING: dict[str, str] = {
-    "pytorch_quickstart_fashion_mnist": "juanji.accelerator (the quickstart's device line: "
-    "torch.accelerator.is_available(), .current_accelerator())",
-    "unet_milesial_segmentation": "juanji.channels_last and Module.to / Tensor.to "
-    "(memory_format=...)",
-    "unet_aladdin_persson_amp": "juanji.cuda.amp (GradScaler, autocast: disabled without CUDA)",
-    "seed_everything_reproducibility": "juanji.use_deterministic_algorithms",
     "gan_samples_make_grid_save_image": "no juanji counterpart of torchvision.utils (make_grid, "
     "save_image); harness.torchvision maps it once one exists",
-    "neural_style_lbfgs": "juanji.set_default_device (the tutorial's first line)",
 }
 
 PROGRAMS = [

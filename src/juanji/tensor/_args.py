@@ -193,6 +193,9 @@ def parse_to(args: tuple, kwargs: dict) -> tuple[_dtype.DType | None, Device | N
     kwargs = dict(kwargs)
     dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
     kwargs.pop("non_blocking", None)
+    from juanji.tensor._settings import check_memory_format  # noqa: PLC0415
+
+    check_memory_format(kwargs.pop("memory_format", None), "to")  # accepted, layout unchanged
     copy = bool(kwargs.pop("copy", False))
     if kwargs:
         raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")

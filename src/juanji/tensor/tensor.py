@@ -49,6 +49,7 @@ from juanji.tensor._printing import format_tensor
 from juanji.tensor._products import ProductMethods
 from juanji.tensor._reduce import ReduceMethods
 from juanji.tensor._select import SelectMethods
+from juanji.tensor._settings import check_memory_format
 from juanji.tensor._shape import ShapeMethods
 
 Scalar = int | float | bool
@@ -307,8 +308,9 @@ class Tensor(  # each family inherits _base.TensorBase
         """A copy with its own memory that stays in the graph."""
         return Tensor._apply(_Clone, self)
 
-    def contiguous(self) -> Tensor:
-        """This tensor if C-contiguous, else a contiguous copy."""
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        """This tensor if C-contiguous, else a contiguous copy (``memory_format`` accepted)."""
+        check_memory_format(memory_format, "contiguous")
         return self if self._data.flags.c_contiguous else Tensor._apply(movement.Contiguous, self)
 
     # ------------------------------------------------------------------ arithmetic
