@@ -7,7 +7,7 @@ else "cpu"`` (PyTorch's quickstart line) picks the CPU everywhere else.
 
 from __future__ import annotations
 
-from juanji import cuda
+import juanji.cuda as cuda
 from juanji.backend import Device, as_device
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import juanji.amp as amp  # noqa: F401 - juanji.cuda.amp, as torch.cuda.amp
 from juanji import _dtype
-from juanji import amp as amp  # noqa: PLC0414 - juanji.cuda.amp, as torch.cuda.amp
 from juanji.backend import cupy_or_none
 from juanji.tensor import legacy
 from juanji.tensor.tensor import Tensor

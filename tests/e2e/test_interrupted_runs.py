@@ -35,6 +35,8 @@ SCRIPT = """
 import os, signal, sys
 from dataclasses import replace
 import fakes
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal, even if launched
+                                                          # from a shell that ignores Ctrl-C
 from juanji.apps import training
 from juanji.apps.cli import main
 from juanji.apps.training import run_directory

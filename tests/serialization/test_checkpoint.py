@@ -260,20 +260,26 @@ def test_metrics_must_be_finite(tmp_path):
 
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="POSIX signals")
 def test_ctrl_c_while_saving_is_raised_after_the_commit(tmp_path, monkeypatch):
-    model, optimizer = _trained_optimizer(juanji.optim.SGD, momentum=0.9)
-    real = ck.save_file
+    # Ctrl-C raises KeyboardInterrupt as at a terminal, even when the suite was started from a
+    # shell that ignores it (a background job), where Python leaves SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        model, optimizer = _trained_optimizer(juanji.optim.SGD, momentum=0.9)
+        real = ck.save_file
 
-    def save_then_interrupt(tensors, path, metadata=None):
-        result = real(tensors, path, metadata)
-        if path.name == ck.MODEL_FILE:
-            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C between the first and second file
-        return result
+        def save_then_interrupt(tensors, path, metadata=None):
+            result = real(tensors, path, metadata)
+            if path.name == ck.MODEL_FILE:
+                os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C between the first and second file
+            return result
 
-    monkeypatch.setattr(ck, "save_file", save_then_interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        _save(tmp_path, 1, model, optimizer)
-    assert ck.load_resume_state(tmp_path).epoch == 1  # every file was written first
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        monkeypatch.setattr(ck, "save_file", save_then_interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            _save(tmp_path, 1, model, optimizer)
+        assert ck.load_resume_state(tmp_path).epoch == 1  # every file was written first
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_resume_state_errors(tmp_path):

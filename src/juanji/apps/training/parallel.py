@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from juanji import distributed as dist
+import juanji.distributed as dist
 from juanji.errors import JuanjiError
 
 __all__ = [
