@@ -195,3 +195,11 @@ def test_a_failing_worker_raises_with_its_message():
     finally:
         worker.close()
     assert worker.process.returncode == 0
+
+
+def test_a_forced_algorithm_stays_with_its_rows_in_the_worker():
+    # --algorithm applies to the timed rows; the memory row (LeNet's 5x5 convolutions, which
+    # winograd4 does not compute) runs under auto, as it does in one process.
+    report = suite.run(_args("--only", "64->64 3x3 p1 fwd (", "--only", "memory",
+                             "--algorithm", "winograd4"))
+    assert report["memory"]["juanji_bytes"] > 0
