@@ -115,8 +115,8 @@ RECIPES: dict[str, Hyperparameters] = {
     #   PyTorch, s2d-vgg width 32, 8 epochs, shifts                            91.71 %
     #   juanji, s2d-vgg width 32, 12 epochs, flips only                        92.40 %
     # Shifts cost accuracy at these short schedules; flips and the test-time flip help. Twelve
-    # epochs come within 0.1 point of the 92.5 % target but take about twice the 6-epoch time
-    # (~26 min at 131 s an epoch), past the 15 minutes: docs/after-lenet.md has the runs.
+    # epochs come within 0.1 point of the 92.5 % target but take about 15.7 min (78.4 s an
+    # epoch on a quiet machine), past the 15 minutes: docs/after-lenet.md has the runs.
     "s2d-vgg": Hyperparameters(
         epochs=6,
         batch_size=128,
