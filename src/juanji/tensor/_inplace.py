@@ -106,19 +106,26 @@ class InplaceMethods(TensorBase):
     def _inplace_graph(self, name: str, compute: Callable[[TensorBase], TensorBase]) -> Self:
         """Write ``compute(old self)`` into this tensor and record it in the graph.
 
-        The old value is this tensor's own memory when the new node saved nothing that lives
-        there (ReLU keeps a mask, sigmoid its output): no copy, as PyTorch's ``relu_``. Only
-        an op whose backward reads its input (``mul_``, ``silu_``) gets a copy to read.
+        The op runs once, on this tensor's own memory. When the new node saved nothing that
+        lives there (ReLU keeps a mask, sigmoid its output) nothing is copied, as PyTorch's
+        ``relu_``; an op whose backward reads its input (``mul_``, ``silu_``) keeps copies of
+        the arrays it saved, taken before the write.
         """
         self._check_inplace(name)
         alias = self._wrap(self._data)
         alias._ctx, alias._output_index = self._ctx, self._output_index
         alias.requires_grad = self.requires_grad
         result = compute(alias)
-        xp = xp_of(self._data)
-        saved = result._ctx.saved_tensors if result._ctx is not None else ()
-        if any(hasattr(a, "shape") and xp.may_share_memory(a, self._data) for a in saved):
-            result = compute(self._snapshot())  # its backward needs the old values: keep a copy
+        node, xp = result._ctx, xp_of(self._data)
+        if node is not None and any(
+            hasattr(a, "shape") and xp.may_share_memory(a, self._data) for a in node.saved_tensors
+        ):  # its backward reads the old values: save copies of them (not yet overwritten)
+            node.save_for_backward(
+                *(
+                    a.copy() if hasattr(a, "shape") and xp.may_share_memory(a, self._data) else a
+                    for a in node.saved_tensors
+                )
+            )
         self._data[...] = result._data
         return self._adopt(result)
 
